@@ -1,0 +1,96 @@
+import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox'
+
+/** The reference's active public mainnet list (SPEC §2), used when `--rpc-urls` is not given. */
+export const DEFAULT_RPC_URLS = [
+  'https://rpc.eth.gateway.fm',
+  'https://mainnet.gateway.tenderly.co',
+  'https://gateway.tenderly.co/public/mainnet',
+  'https://eth-mainnet.public.blastapi.io',
+  'https://ethereum-mainnet.gateway.tatum.io',
+  'https://eth.api.onfinality.io/public',
+  'https://eth.llamarpc.com',
+  'https://api.zan.top/eth-mainnet',
+  'https://eth.drpc.org',
+  'https://ethereum.rpc.subquery.network/public',
+]
+
+FormatRegistry.Set('http-url', (value) => {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+  } catch {
+    return false
+  }
+})
+
+const integer = (minimum: number, maximum: number, defaultValue: number, description: string) =>
+  Type.Integer({ minimum, maximum, default: defaultValue, description })
+
+const optionalInteger = (minimum: number, maximum: number, description: string) =>
+  Type.Optional(Type.Integer({ minimum, maximum, description }))
+
+const MAX_SECONDS = 31_536_000
+
+/**
+ * Every option of `edb-rpc-proxy server`: the single source of flags, environment variables,
+ * defaults and `--help` text. Keys are camelCase; the flag is their kebab-case form
+ * (`rpcUrls` → `--rpc-urls`), the environment variable `EDB_PROXY_` + SNAKE_CASE.
+ */
+export const ServerOptionsSchema = Type.Object({
+  host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address to bind' }),
+  port: integer(0, 65535, 8546, 'Port to listen on (0 picks a free one)'),
+  rpcUrls: Type.Array(Type.String({ format: 'http-url' }), {
+    default: DEFAULT_RPC_URLS,
+    description: 'Comma-separated upstream RPC URLs; "" runs cache-only',
+  }),
+  maxCacheItems: integer(0, 1_000_000_000, 1_024_000, 'Maximum cached responses; 0 disables caching'),
+  cacheDir: Type.String({ minLength: 1, default: '~/.edb/cache', description: 'Cache root directory' }),
+  cacheSaveInterval: integer(0, 525_600, 15, 'Minutes; accepted for compatibility (saving is continuous)'),
+  maxFailures: integer(1, 1000, 3, 'Consecutive failures before a provider is marked unhealthy'),
+  healthCheckInterval: integer(1, 86_400, 60, 'Seconds between provider health checks'),
+  gracePeriod: integer(0, MAX_SECONDS, 0, 'Seconds to wait after the last debugger is gone before exiting; 0 = never'),
+  heartbeatInterval: integer(1, 86_400, 10, 'Seconds between expected debugger heartbeats'),
+  tui: Type.Boolean({ default: false, description: 'Accepted for compatibility; the dashboard is `monitor`' }),
+  chainId: optionalInteger(1, Number.MAX_SAFE_INTEGER, 'Chain id for cache-only mode (default 1, mainnet)'),
+  adminToken: Type.Optional(
+    Type.String({ minLength: 1, description: 'Bearer token required for edb_shutdown, edb_deleteCache, edb_register' }),
+  ),
+  authToken: Type.Optional(Type.String({ minLength: 1, description: 'Bearer token required for every call' })),
+  maxBodyBytes: integer(1024, 1 << 30, 32 << 20, 'Largest accepted request body in bytes (larger: HTTP 413)'),
+  maxBatchSize: integer(1, 100_000, 1000, 'Most calls accepted in one batch'),
+  upstreamTimeoutMs: integer(100, 600_000, 10_000, 'Milliseconds one upstream attempt may take'),
+  maxResponseBytes: integer(1024, 4 * 1024 ** 3, 256 << 20, 'Largest accepted upstream response in bytes'),
+})
+
+/** Validated options of the `server` subcommand. */
+export type ServerOptions = Static<typeof ServerOptionsSchema>
+
+/** The option names, in `--help` order. */
+export type ServerOptionName = keyof ServerOptions
+
+/** How a raw string (flag or environment value) becomes a typed value for one option. */
+export type OptionKind = 'integer' | 'boolean' | 'string' | 'list'
+
+/** The kind of one option's schema. */
+export function optionKind(schema: TSchema): OptionKind {
+  if (schema.type === 'integer') return 'integer'
+  if (schema.type === 'boolean') return 'boolean'
+  if (schema.type === 'array') return 'list'
+  return 'string'
+}
+
+/** Human wording of what an option accepts, for one-line errors. */
+export function describeAccepted(schema: TSchema): string {
+  switch (optionKind(schema)) {
+    case 'integer':
+      return schema.maximum >= Number.MAX_SAFE_INTEGER
+        ? `an integer >= ${schema.minimum}`
+        : `an integer from ${schema.minimum} to ${schema.maximum}`
+    case 'boolean':
+      return 'true or false'
+    case 'list':
+      return 'a comma-separated list of http(s) URLs, or "" for none'
+    case 'string':
+      return 'a non-empty string'
+  }
+}

@@ -1,0 +1,49 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { CallContext } from '../management/method.ts'
+import { hostOfHeader, isLoopbackHost } from '../util/loopback.ts'
+
+export type AccessOptions = {
+  /** The server is bound to a loopback address. */
+  loopbackBound: boolean
+  adminToken?: string
+  authToken?: string
+}
+
+/** A request refused before any call is read. */
+export type Refusal = { status: number; message: string }
+
+/** The access decision for one HTTP request: refused outright, or the context its calls run in. */
+export type AccessDecision = { refusal: Refusal; context?: undefined } | { refusal?: undefined; context: CallContext }
+
+/** SPEC §8: DNS-rebinding guard, client token, and who may call state-changing management methods. */
+export function checkAccess(headers: Headers, options: AccessOptions): AccessDecision {
+  const host = headers.get('host')
+  if (options.loopbackBound && host !== null && !isLoopbackHost(hostOfHeader(host))) {
+    return { refusal: { status: 403, message: `Host "${host}" is not allowed: the proxy only answers loopback names` } }
+  }
+  const bearer = bearerToken(headers.get('authorization'))
+  const isAdmin = options.adminToken !== undefined && bearer !== undefined && sameSecret(bearer, options.adminToken)
+  if (options.authToken !== undefined && !isAdmin && (bearer === undefined || !sameSecret(bearer, options.authToken))) {
+    return { refusal: { status: 401, message: 'Unauthorized: send Authorization: Bearer <auth token>' } }
+  }
+  return { context: { adminDenied: adminDenial(headers, options, isAdmin) } }
+}
+
+function adminDenial(headers: Headers, options: AccessOptions, isAdmin: boolean): string | undefined {
+  if (headers.has('origin')) return 'not allowed from a browser (the request carries an Origin header)'
+  if (isAdmin) return undefined
+  if (options.adminToken !== undefined) return 'the admin token is required (Authorization: Bearer <admin token>)'
+  if (!options.loopbackBound) return 'bound to a non-loopback address: start the proxy with --admin-token to allow it'
+  return undefined
+}
+
+function bearerToken(header: string | null): string | undefined {
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i)
+  return match?.[1]
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = new TextEncoder().encode(given)
+  const b = new TextEncoder().encode(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
+}

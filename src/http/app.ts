@@ -1,0 +1,34 @@
+import { Elysia } from 'elysia'
+import type { HealthReport } from '../health.ts'
+import type { Proxy } from '../proxy.ts'
+import { checkAccess, type AccessOptions } from './access.ts'
+import { jsonErrorResponse, jsonResponse, CORS_HEADERS } from './responses.ts'
+import { createRpcRoute } from './rpc-route.ts'
+
+export type AppOptions = {
+  proxy: Proxy
+  access: AccessOptions
+  maxBodyBytes: number
+  health: () => HealthReport
+  /** Logs an unexpected exception (details never reach the client). */
+  onUnexpected: (error: unknown) => void
+}
+
+/** The HTTP surface (SPEC §3): JSON-RPC on `POST /`, `GET /health`, CORS preflight. */
+export function createApp(options: AppOptions) {
+  const rpcRoute = createRpcRoute(options)
+  return new Elysia()
+    .post('/', ({ request }) => rpcRoute(request), { parse: 'none' })
+    .get('/health', ({ request }) => {
+      const decision = checkAccess(request.headers, options.access)
+      if (decision.refusal) return jsonErrorResponse(decision.refusal.status, -32010, decision.refusal.message)
+      const report = options.health()
+      return jsonResponse(report.status === 'ok' ? 200 : 503, JSON.stringify(report))
+    })
+    .options('/', () => new Response(null, { status: 204, headers: CORS_HEADERS }))
+    .onError(({ code, error }) => {
+      if (code === 'NOT_FOUND') return jsonErrorResponse(404, -32601, 'Not found: JSON-RPC is served on POST /')
+      options.onUnexpected(error)
+      return jsonErrorResponse(500, -32603, 'Internal error')
+    })
+}

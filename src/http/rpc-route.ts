@@ -1,0 +1,27 @@
+import type { Proxy } from '../proxy.ts'
+import { checkAccess, type AccessOptions } from './access.ts'
+import { BodyTooLargeError, readBodyText } from './read-body.ts'
+import { jsonErrorResponse, jsonResponse } from './responses.ts'
+
+export type RpcRouteOptions = {
+  proxy: Proxy
+  access: AccessOptions
+  maxBodyBytes: number
+}
+
+/** `POST /`: any content type; 413 above the body limit; 204 when only notifications were sent. */
+export function createRpcRoute({ proxy, access, maxBodyBytes }: RpcRouteOptions) {
+  return async (request: Request): Promise<Response> => {
+    const decision = checkAccess(request.headers, access)
+    if (decision.refusal) return jsonErrorResponse(decision.refusal.status, -32010, decision.refusal.message)
+    let text: string
+    try {
+      text = await readBodyText(request, maxBodyBytes)
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return jsonErrorResponse(413, -32600, error.message)
+      throw error
+    }
+    const reply = await proxy.handleBody(text, decision.context)
+    return reply === null ? new Response(null, { status: 204 }) : jsonResponse(200, reply)
+  }
+}

@@ -1,0 +1,26 @@
+import type { TSchema } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { InvalidParamsError } from '../rpc/errors.ts'
+
+/** What the transport knows about the caller of one call. */
+export type CallContext = {
+  /** Why state-changing management methods are refused to this caller, or undefined when allowed. */
+  adminDenied?: string
+}
+
+/** A method answered by the proxy itself, dispatched by name before caching (SPEC §4). */
+export type ManagementMethod = {
+  /** Changes state: refused to browsers and, off loopback, without the admin token (SPEC §8). */
+  privileged?: boolean
+  /** Returns the result value; throws an `RpcError` to answer an error. */
+  run(params: unknown, context: CallContext): unknown
+}
+
+/** Compile a params schema once and return a checker that throws `-32602` with `expected` on mismatch. */
+export function paramsChecker<T extends TSchema>(schema: T, expected: string) {
+  const compiled = TypeCompiler.Compile(schema)
+  return (params: unknown): T['static'] => {
+    if (!compiled.Check(params)) throw new InvalidParamsError(`expected ${expected}`)
+    return params
+  }
+}

@@ -1,0 +1,30 @@
+import { homeDir, isProcessAlive } from './process.ts'
+import type { Platform } from './types.ts'
+
+declare const Deno: {
+  serve(
+    options: { hostname: string; port: number; onListen?: (addr: { hostname: string; port: number }) => void },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): { addr: { hostname: string; port: number }; shutdown(): Promise<void>; finished: Promise<void> }
+  addSignalListener(signal: string, handler: () => void): void
+}
+
+/** Deno: `Deno.serve` and `Deno.addSignalListener`. */
+export const denoPlatform: Platform = {
+  name: 'deno',
+  async serve({ hostname, port, fetch }) {
+    const server = Deno.serve({ hostname, port, onListen: () => {} }, fetch)
+    return {
+      hostname: server.addr.hostname,
+      port: server.addr.port,
+      stop: async () => {
+        await server.shutdown()
+      },
+    }
+  },
+  onSignal(signals, handler) {
+    for (const signal of signals) Deno.addSignalListener(signal, () => handler(signal))
+  },
+  isProcessAlive,
+  homeDir,
+}

@@ -1,0 +1,28 @@
+/** What the HTTP layer needs from a runtime to serve. */
+export type ServeOptions = {
+  hostname: string
+  port: number
+  fetch: (request: Request) => Response | Promise<Response>
+  /** Hard cap the runtime enforces itself; the app enforces its own, lower limit with a JSON-RPC 413. */
+  maxRequestBodySize: number
+}
+
+/** A listening server. */
+export type RunningServer = {
+  hostname: string
+  port: number
+  /** Stop accepting; with `force` false, let in-flight requests finish first. */
+  stop(force: boolean): Promise<void>
+}
+
+export type ShutdownSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP'
+
+/** The few runtime-specific calls the program makes. */
+export type Platform = {
+  name: 'bun' | 'deno'
+  serve(options: ServeOptions): Promise<RunningServer>
+  onSignal(signals: readonly ShutdownSignal[], handler: (signal: ShutdownSignal) => void): void
+  /** `process.kill(pid, 0)`: true while the process exists (EPERM means it exists, but not ours). */
+  isProcessAlive(pid: number): boolean
+  homeDir(): string
+}

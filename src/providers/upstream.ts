@@ -1,0 +1,102 @@
+import type { RpcErrorObject } from '../rpc/types.ts'
+import type { Provider } from './provider.ts'
+import {
+  UpstreamBodyTooLargeError,
+  UpstreamError,
+  UpstreamInvalidBodyError,
+  UpstreamNetworkError,
+  UpstreamStatusError,
+  UpstreamTimeoutError,
+} from './upstream-errors.ts'
+
+/** What one provider answered: a result as raw JSON text, a JSON-RPC error, or nothing (a notification). */
+export type UpstreamAnswer =
+  | { kind: 'result'; resultJson: string }
+  | { kind: 'error'; error: RpcErrorObject }
+  | { kind: 'empty' }
+
+export type AttemptOptions = {
+  timeoutMs: number
+  maxResponseBytes: number
+  /** Aborts the attempt early (the whole request was given up). */
+  signal?: AbortSignal
+  /** The call is a notification: an empty or 204 answer is a success. */
+  notification?: boolean
+}
+
+const HEADERS = { 'content-type': 'application/json', accept: 'application/json' }
+
+/** One POST of a JSON-RPC body to one provider, bounded in time and size. Throws `UpstreamError`s. */
+export async function postToProvider(
+  provider: Provider,
+  bodyText: string,
+  options: AttemptOptions,
+): Promise<UpstreamAnswer> {
+  const timeout = AbortSignal.timeout(options.timeoutMs)
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout
+  try {
+    const response = await fetch(provider.url, { method: 'POST', headers: HEADERS, body: bodyText, signal })
+    const text = await readCapped(response, options.maxResponseBytes, provider)
+    return toAnswer(provider, response.status, text, options.notification === true)
+  } catch (error) {
+    if (error instanceof UpstreamError) throw error
+    if (timeout.aborted) throw new UpstreamTimeoutError(provider.label, options.timeoutMs, error)
+    throw new UpstreamNetworkError(provider.label, error)
+  }
+}
+
+async function readCapped(response: Response, maxBytes: number, provider: Provider): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+  if (declared > maxBytes) {
+    await response.body?.cancel()
+    throw new UpstreamBodyTooLargeError(provider.label, maxBytes)
+  }
+  if (Number.isFinite(declared) || response.body === null) return response.text()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength
+    if (total > maxBytes) {
+      await response.body.cancel().catch(() => {})
+      throw new UpstreamBodyTooLargeError(provider.label, maxBytes)
+    }
+    chunks.push(chunk)
+  }
+  const bytes = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return new TextDecoder().decode(bytes)
+}
+
+function toAnswer(provider: Provider, status: number, text: string, notification: boolean): UpstreamAnswer {
+  if (notification && status >= 200 && status < 300 && (status === 204 || text.trim() === '')) return { kind: 'empty' }
+  // 429 and 5xx are the provider's trouble whatever the body says.
+  if (status === 429 || status >= 500) throw new UpstreamStatusError(provider.label, status)
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw statusOr(provider, status, new UpstreamInvalidBodyError(provider.label, 'not JSON'))
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw statusOr(provider, status, new UpstreamInvalidBodyError(provider.label, 'not a JSON-RPC response object'))
+  }
+  const response = body as { result?: unknown; error?: unknown }
+  if (isErrorObject(response.error)) return { kind: 'error', error: response.error }
+  if (status < 200 || status >= 300) throw new UpstreamStatusError(provider.label, status)
+  if (!('result' in response)) throw new UpstreamInvalidBodyError(provider.label, 'neither result nor error')
+  return { kind: 'result', resultJson: JSON.stringify(response.result) }
+}
+
+function statusOr(provider: Provider, status: number, error: Error): Error {
+  return status >= 200 && status < 300 ? error : new UpstreamStatusError(provider.label, status)
+}
+
+function isErrorObject(value: unknown): value is RpcErrorObject {
+  if (value === null || typeof value !== 'object') return false
+  const error = value as { code?: unknown; message?: unknown }
+  return typeof error.code === 'number' && typeof error.message === 'string'
+}

@@ -1,0 +1,24 @@
+/** JSON-RPC 2.0 §4: an id is a string, a number or null; a call without one is a notification. */
+export type JsonRpcId = string | number | null
+
+/** One JSON-RPC call as validated by `parseBody`. */
+export type RpcCall = {
+  jsonrpc: '2.0'
+  method: string
+  params?: unknown[] | Record<string, unknown>
+  id?: JsonRpcId
+}
+
+/** JSON-RPC 2.0 §5.1 error object. */
+export type RpcErrorObject = { code: number; message: string; data?: unknown }
+
+/**
+ * The answer to one call, without its id: a result kept as raw JSON text (so cached and upstream
+ * results are spliced, not re-serialized), or an error object.
+ */
+export type Outcome = { resultJson: string; error?: undefined } | { error: RpcErrorObject; resultJson?: undefined }
+
+/** Build a result outcome from a plain value. */
+export function resultOf(value: unknown): Outcome {
+  return { resultJson: JSON.stringify(value) ?? 'null' }
+}
