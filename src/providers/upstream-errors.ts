@@ -1,5 +1,5 @@
 /** What kind of failure an attempt met; the failover loop reports it per attempt. */
-export type UpstreamFailureKind = 'timeout' | 'network' | 'http-status' | 'invalid-body' | 'too-large' | 'rate-limited' | 'provider-error'
+export type UpstreamFailureKind = 'timeout' | 'network' | 'http-status' | 'invalid-body' | 'too-large' | 'rate-limited' | 'provider-fault'
 
 /** A failure talking to one provider. Carries the redacted label, never the URL; the original is `cause`. */
 export class UpstreamError extends Error {
@@ -62,7 +62,7 @@ export class UpstreamRpcFaultError extends UpstreamError {
   override name = 'UpstreamRpcFaultError'
   constructor(
     provider: string,
-    kind: 'rate-limited' | 'provider-error',
+    kind: 'rate-limited' | 'provider-fault',
     readonly error: { code: number; message: string },
   ) {
     super(kind, provider, `JSON-RPC error ${error.code}: ${error.message}`)

@@ -49,8 +49,27 @@ export function parseBody(text: string, { maxBatchSize }: ParseOptions): ParsedB
 
 /** Validate one call; a cheap boolean check first, details only on failure. */
 export function toParsedCall(value: unknown): ParsedCall {
-  if (checkCall.Check(value)) return { call: value as RpcCall }
+  if (checkCall.Check(value)) {
+    const call = value as RpcCall
+    if (call.params === undefined || !nestedDeeperThan(call.params, MAX_PARAMS_DEPTH)) return { call }
+    return {
+      error: new InvalidRequestError(`"params" nested deeper than ${MAX_PARAMS_DEPTH} levels`),
+      id: call.id ?? null,
+    }
+  }
   return { error: new InvalidRequestError(describeInvalid(value)), id: recoverId(value) }
+}
+
+/** No Ethereum method nests params this deep; deeper input would only exhaust the stack later. */
+export const MAX_PARAMS_DEPTH = 64
+
+function nestedDeeperThan(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false
+  if (levels === 0) return true
+  for (const child of Array.isArray(value) ? value : Object.values(value)) {
+    if (nestedDeeperThan(child, levels - 1)) return true
+  }
+  return false
 }
 
 /** Whether a call expects no answer (JSON-RPC 2.0 §4.1: no `id` member). */

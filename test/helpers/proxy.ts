@@ -1,0 +1,77 @@
+import { join } from 'node:path'
+import { loadServerOptions } from '../../src/config/load.ts'
+import type { ServerOptions } from '../../src/config/schema.ts'
+import { startServer, type ServerHandle } from '../../src/server.ts'
+import { log } from '../../src/util/log.ts'
+import { readLine } from './lines.ts'
+
+log.level = 1
+
+/** An in-process proxy on port 0 with defaults plus `overrides`. */
+export type TestProxy = ServerHandle & {
+  /** POST a raw body; returns status, headers and parsed JSON (or null when empty). */
+  post(body: string | object, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>
+  call(method: string, params?: unknown, id?: unknown): Promise<any>
+  stop(): Promise<void>
+}
+
+/** The default options, as the CLI would resolve them with no flags and no environment. */
+export function defaultOptions(overrides: Partial<ServerOptions> = {}): ServerOptions {
+  return { ...loadServerOptions({ flags: {}, env: {} }), port: 0, ...overrides }
+}
+
+/** Start the proxy in this process. */
+export async function startProxy(overrides: Partial<ServerOptions> = {}): Promise<TestProxy> {
+  const server = await startServer(defaultOptions(overrides))
+  const post: TestProxy['post'] = async (body, headers = {}) => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    })
+    const text = await response.text()
+    return { status: response.status, headers: response.headers, json: text === '' ? null : JSON.parse(text) }
+  }
+  return {
+    ...server,
+    post,
+    call: async (method, params = [], id = 1) => (await post({ jsonrpc: '2.0', id, method, params })).json,
+    async stop() {
+      server.shutdown('SIGTERM')
+      await server.exitCode
+    },
+  }
+}
+
+const ROOT = join(import.meta.dir, '../..')
+
+/** A proxy (or any CLI invocation) running as its own process. */
+export type ProxyProcess = {
+  process: ReturnType<typeof Bun.spawn>
+  url?: string
+  output: string[]
+  exited: Promise<number>
+}
+
+/** The command that runs the CLI from source with Bun. */
+export const SOURCE_COMMAND = [process.execPath, join(ROOT, 'src/main.ts')]
+
+/** Spawn the CLI with `args`; with `waitForListening`, resolve once it prints its URL. */
+export async function spawnProxy(
+  command: string[],
+  args: string[],
+  { waitForListening = true, env = {} }: { waitForListening?: boolean; env?: Record<string, string> } = {},
+): Promise<ProxyProcess> {
+  const child = Bun.spawn([...command, ...args], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { ...process.env, ...env },
+  })
+  const output: string[] = []
+  const result: ProxyProcess = { process: child, output, exited: child.exited }
+  if (waitForListening) {
+    const match = await readLine(child.stdout as ReadableStream<Uint8Array>, /listening on (http:\/\/\S+)/, 15_000, output)
+    result.url = match[1]
+  }
+  return result
+}

@@ -1,0 +1,80 @@
+import { describe, expect, test } from 'bun:test'
+import { parseBody } from '../src/rpc/parse.ts'
+
+const parse = (text: string) => parseBody(text, { maxBatchSize: 3 })
+
+describe('parseBody', () => {
+  test('default', () => {
+    expect(parse('{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}')).toEqual({
+      kind: 'single',
+      entry: { call: { jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] } },
+    })
+  })
+
+  test('behavior: invalid JSON is -32700', () => {
+    for (const text of ['{', '', 'nul', '{"a":1}x', '\u0000']) {
+      const parsed = parse(text)
+      expect(parsed.kind).toBe('invalid')
+      if (parsed.kind === 'invalid') expect(parsed.error.code).toBe(-32700)
+    }
+  })
+
+  test('behavior: empty and oversized batches are one -32600', () => {
+    for (const text of ['[]', JSON.stringify([1, 2, 3, 4])]) {
+      const parsed = parse(text)
+      expect(parsed.kind).toBe('invalid')
+      if (parsed.kind === 'invalid') expect(parsed.error.code).toBe(-32600)
+    }
+  })
+
+  const invalidCalls: [string, unknown, unknown, string][] = [
+    ['a number', 5, null, 'a call must be a JSON object'],
+    ['null', null, null, 'a call must be a JSON object'],
+    ['a string', 'x', null, 'a call must be a JSON object'],
+    ['a nested array', [[]], null, 'a call must be a JSON object'],
+    ['missing jsonrpc', { id: 1, method: 'm' }, 1, '"jsonrpc" must be exactly "2.0"'],
+    ['jsonrpc 1.0', { jsonrpc: '1.0', id: 'a', method: 'm' }, 'a', '"jsonrpc" must be exactly "2.0"'],
+    ['numeric jsonrpc', { jsonrpc: 2, id: 1, method: 'm' }, 1, '"jsonrpc" must be exactly "2.0"'],
+    ['missing method', { jsonrpc: '2.0', id: 1 }, 1, '"method" must be a string'],
+    ['numeric method', { jsonrpc: '2.0', id: 1, method: 7 }, 1, '"method" must be a string'],
+    ['empty method', { jsonrpc: '2.0', id: 1, method: '' }, 1, '"method" must be 1 to 256 characters'],
+    ['huge method', { jsonrpc: '2.0', id: 1, method: 'm'.repeat(300) }, 1, '"method" must be 1 to 256 characters'],
+    ['string params', { jsonrpc: '2.0', id: 1, method: 'm', params: 'x' }, 1, '"params" must be an array or an object'],
+    ['null params', { jsonrpc: '2.0', id: 1, method: 'm', params: null }, 1, '"params" must be an array or an object'],
+    ['object id', { jsonrpc: '2.0', id: {}, method: 'm' }, null, '"id" must be a string, a number or null'],
+    ['boolean id', { jsonrpc: '2.0', id: true, method: 'm' }, null, '"id" must be a string, a number or null'],
+  ]
+  for (const [name, call, id, message] of invalidCalls) {
+    test(`behavior: ${name} is -32600 with the recoverable id`, () => {
+      const parsed = parse(JSON.stringify([call]))
+      expect(parsed.kind).toBe('batch')
+      if (parsed.kind !== 'batch') return
+      const entry = parsed.entries[0]!
+      expect(entry.error?.code).toBe(-32600)
+      expect(entry.error?.message).toBe(`Invalid request: ${message}`)
+      expect(entry.call === undefined ? entry.id : 'valid').toEqual(id as never)
+    })
+  }
+
+  test('behavior: object params and null ids are valid; notifications keep no id', () => {
+    const parsed = parse('[{"jsonrpc":"2.0","id":null,"method":"m","params":{"a":1}},{"jsonrpc":"2.0","method":"n"}]')
+    expect(parsed).toEqual({
+      kind: 'batch',
+      entries: [
+        { call: { jsonrpc: '2.0', id: null, method: 'm', params: { a: 1 } } },
+        { call: { jsonrpc: '2.0', method: 'n' } },
+      ],
+    })
+  })
+})
+
+describe('params depth', () => {
+  test('behavior: params nested deeper than the limit are -32600, shallower pass', () => {
+    const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`
+    const tooDeep = parse(`{"jsonrpc":"2.0","id":4,"method":"eth_call","params":${deep(100_000)}}`)
+    expect(tooDeep.kind === 'single' && tooDeep.entry.error?.message).toBe('Invalid request: "params" nested deeper than 64 levels')
+    expect(tooDeep.kind === 'single' && tooDeep.entry.call === undefined && tooDeep.entry.id).toBe(4)
+    const fine = parse(`{"jsonrpc":"2.0","id":4,"method":"eth_call","params":${deep(64)}}`)
+    expect(fine.kind === 'single' && fine.entry.error).toBeUndefined()
+  })
+})
