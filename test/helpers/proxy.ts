@@ -5,7 +5,7 @@ import { startServer, type ServerHandle } from '../../src/server.ts'
 import { log } from '../../src/util/log.ts'
 import { readLine } from './lines.ts'
 
-log.level = 1
+log.level = 0
 
 /** An in-process proxy on port 0 with defaults plus `overrides`. */
 export type TestProxy = ServerHandle & {
