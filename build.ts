@@ -1,12 +1,14 @@
 /**
  * Build the single executable: `bun run build` writes `dist/edb-rpc-proxy`.
- * Pass `--target=bun-linux-x64-baseline` (or another Bun target) to cross-compile.
+ * `--outfile=PATH` writes elsewhere; `--target=bun-linux-x64-baseline` (or another Bun target) cross-compiles.
  */
 import { $ } from 'bun'
+import { dirname } from 'node:path'
 
-const target = process.argv.find((arg) => arg.startsWith('--target='))?.slice('--target='.length)
-const outfile = 'dist/edb-rpc-proxy'
+const option = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
+const target = option('target')
+const outfile = option('outfile') ?? 'dist/edb-rpc-proxy'
 
-await $`mkdir -p dist`
-await $`bun build src/main.ts --compile --minify ${target ? [`--target=${target}`] : []} --outfile ${outfile}`
+await $`mkdir -p ${dirname(outfile)}`
+await $`bun build src/main.ts --compile --minify ${target ? [`--target=${target}`] : []} --outfile ${outfile}`.quiet()
 console.log(`built ${outfile}`)

@@ -5,6 +5,13 @@ export type GracePeriodOptions = {
   gracePeriodS: number
   registry: Registry
   onExpire: () => void
+  /** Timer functions, injectable for tests. */
+  timers?: { set: (fn: () => void, ms: number) => unknown; clear: (handle: unknown) => void }
+}
+
+const realTimers = {
+  set: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
+  clear: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 }
 
 /** The grace-period auto-shutdown: counts down while no instance is registered. */
@@ -16,15 +23,16 @@ export type GracePeriod = {
 }
 
 /** A countdown armed whenever the registry becomes empty and cancelled by any registration. */
-export function createGracePeriod({ gracePeriodS, registry, onExpire }: GracePeriodOptions): GracePeriod {
-  let timer: ReturnType<typeof setTimeout> | undefined
+export function createGracePeriod(options: GracePeriodOptions): GracePeriod {
+  const { gracePeriodS, registry, onExpire, timers = realTimers } = options
+  let timer: unknown
   const cancel = () => {
-    clearTimeout(timer)
+    if (timer !== undefined) timers.clear(timer)
     timer = undefined
   }
   const arm = () => {
     if (timer !== undefined) return
-    timer = setTimeout(() => {
+    timer = timers.set(() => {
       timer = undefined
       if (registry.size === 0) onExpire()
     }, gracePeriodS * 1000)
