@@ -49,7 +49,7 @@ async function edbWaitsForPing(url: string) {
       body: '{"jsonrpc":"2.0","method":"edb_ping","params":[],"id":1}',
       signal: AbortSignal.timeout(2_000),
     })
-    const json = await response.json()
+    const json: any = await response.json()
     return !('error' in json) && json
   }, 'edb_ping')
 }

@@ -63,6 +63,17 @@ describe('edb-rpc-proxy CLI', () => {
     expect(await new Response(child.stderr).text()).toBe('error: invalid value for EDB_PROXY_PORT: "x" (expected an integer from 0 to 65535)\n')
   })
 
+  test('behavior: a port already in use is one line and exit 1', async () => {
+    const holder = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() })
+    try {
+      const { stderr, code } = await run(['server', '--port', String(holder.port), '--rpc-urls', ''])
+      expect(code).toBe(1)
+      expect(stderr).toBe(`error: cannot listen on 127.0.0.1:${holder.port}: the address is already in use\n`)
+    } finally {
+      holder.stop(true)
+    }
+  })
+
   test('behavior: no command prints the usage and exits 2', async () => {
     const { stderr, code } = await run([])
     expect(code).toBe(2)

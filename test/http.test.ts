@@ -123,7 +123,7 @@ describe('garbage input', () => {
     })
     const response = await fetch(proxy.url, { method: 'POST', body, duplex: 'half' } as RequestInit)
     expect(response.status).toBe(413)
-    expect((await response.json()).error.code).toBe(-32600)
+    expect(((await response.json()) as any).error.code).toBe(-32600)
     await stillServing()
   })
 })
@@ -138,7 +138,7 @@ describe('GET /health', () => {
   test('behavior: other paths are 404 with a JSON-RPC error', async () => {
     const response = await fetch(`${proxy.url}/nope`, { method: 'POST', body: '{}' })
     expect(response.status).toBe(404)
-    expect((await response.json()).error.code).toBe(-32601)
+    expect(((await response.json()) as any).error.code).toBe(-32601)
   })
 })
 

@@ -22,7 +22,7 @@ async function post(proxy: TestProxy, method: string, token?: string) {
     headers: token ? { authorization: `Bearer ${token}` } : {},
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [process.pid, 1] }),
   })
-  return { status: response.status, json: await response.json() }
+  return { status: response.status, json: (await response.json()) as any }
 }
 
 describe('tokens off loopback', () => {

@@ -1,5 +1,6 @@
 import { renderUsage, runCommand, type CommandDef } from 'citty'
 import { ConfigError } from '../config/load.ts'
+import { ListenError } from '../platform/index.ts'
 import { VERSION } from '../version.ts'
 import { rootCommand } from './root.ts'
 
@@ -38,6 +39,10 @@ export async function runCli(rawArgs: string[], io: CliIo): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError || (error instanceof Error && error.name === 'CLIError')) {
       return usageError(io, error.message)
+    }
+    if (error instanceof ListenError) {
+      io.err(`error: ${error.message}`)
+      return 1
     }
     throw error
   }

@@ -1,19 +1,25 @@
 import process from 'node:process'
 import { homeDir, isProcessAlive } from './process.ts'
-import type { Platform } from './types.ts'
+import { ListenError, type Platform } from './types.ts'
 
 /** Bun: `Bun.serve` and Node-style signal handlers. */
 export const bunPlatform: Platform = {
   name: 'bun',
   async serve({ hostname, port, fetch, maxRequestBodySize }) {
-    const server = Bun.serve({
-      hostname,
-      port,
-      fetch,
-      maxRequestBodySize,
-      // Upstream timeouts bound every request; Bun's default 10 s idle timeout would cut slow traces.
-      idleTimeout: 255,
-    })
+    let server: ReturnType<typeof Bun.serve>
+    try {
+      server = Bun.serve({
+        hostname,
+        port,
+        fetch,
+        maxRequestBodySize,
+        // Upstream timeouts bound every request; Bun's default 10 s idle timeout would cut slow traces.
+        idleTimeout: 255,
+      })
+    } catch (error) {
+      const reason = (error as { code?: string }).code === 'EADDRINUSE' ? 'the address is already in use' : String(error)
+      throw new ListenError(`cannot listen on ${hostname}:${port}: ${reason}`, { cause: error })
+    }
     return {
       hostname: server.hostname ?? hostname,
       port: server.port ?? port,

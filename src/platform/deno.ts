@@ -1,5 +1,5 @@
 import { homeDir, isProcessAlive } from './process.ts'
-import type { Platform } from './types.ts'
+import { ListenError, type Platform } from './types.ts'
 
 declare const Deno: {
   serve(
@@ -13,7 +13,12 @@ declare const Deno: {
 export const denoPlatform: Platform = {
   name: 'deno',
   async serve({ hostname, port, fetch }) {
-    const server = Deno.serve({ hostname, port, onListen: () => {} }, fetch)
+    let server: ReturnType<typeof Deno.serve>
+    try {
+      server = Deno.serve({ hostname, port, onListen: () => {} }, fetch)
+    } catch (error) {
+      throw new ListenError(`cannot listen on ${hostname}:${port}: ${String(error)}`, { cause: error })
+    }
     return {
       hostname: server.addr.hostname,
       port: server.addr.port,

@@ -2,7 +2,7 @@ import { bunPlatform } from './bun.ts'
 import { denoPlatform } from './deno.ts'
 import type { Platform } from './types.ts'
 
-export type { Platform, RunningServer, ServeOptions, ShutdownSignal } from './types.ts'
+export { ListenError, type Platform, type RunningServer, type ServeOptions, type ShutdownSignal } from './types.ts'
 
 /** The runtime this process runs on. */
 export const platform: Platform = 'Deno' in globalThis ? denoPlatform : bunPlatform

@@ -26,3 +26,8 @@ export type Platform = {
   isProcessAlive(pid: number): boolean
   homeDir(): string
 }
+
+/** The server could not bind (address in use, not available, permission). */
+export class ListenError extends Error {
+  override name = 'ListenError'
+}

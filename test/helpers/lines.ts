@@ -6,9 +6,9 @@ export async function readLine(
   stream: ReadableStream<Uint8Array>,
   pattern: RegExp,
   timeoutMs: number,
-  sink: string[] = [],
+  sink: TextSink = [],
 ): Promise<RegExpMatchArray> {
-  const reader = stream.getReader()
+  const reader = stream.getReader() as ReadableStreamDefaultReader<Uint8Array>
   const decoder = new TextDecoder()
   let buffer = ''
   const deadline = Date.now() + timeoutMs
@@ -29,7 +29,10 @@ export async function readLine(
   throw new Error(`no line matching ${pattern} within ${timeoutMs} ms; output so far:\n${buffer}`)
 }
 
-function drain(reader: ReadableStreamDefaultReader<Uint8Array>, decoder: TextDecoder, sink: string[], seen: string) {
+/** Where output goes once the line is found (an array collects it). */
+export type TextSink = { push(text: string): unknown }
+
+function drain(reader: ReadableStreamDefaultReader<Uint8Array>, decoder: TextDecoder, sink: TextSink, seen: string) {
   sink.push(seen)
   void (async () => {
     for (;;) {
