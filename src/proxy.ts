@@ -1,6 +1,6 @@
 import type { CallContext, ManagementMethod } from './management/method.ts'
 import type { Forwarder } from './providers/forward.ts'
-import { ForbiddenError, MethodNotFoundError, errorOutcome } from './rpc/errors.ts'
+import { ForbiddenError, MethodNotFoundError, RpcError, errorOutcome } from './rpc/errors.ts'
 import { isNotification, parseBody, type ParsedCall } from './rpc/parse.ts'
 import { toReplyText } from './rpc/reply.ts'
 import { resultOf, type Outcome, type RpcCall } from './rpc/types.ts'
@@ -10,6 +10,8 @@ export type ProxyOptions = {
   management: Record<string, ManagementMethod>
   forward: Forwarder
   maxBatchSize: number
+  /** Logs an unexpected exception; the caller only sees -32603 with fixed text. */
+  onUnexpected: (error: unknown) => void
 }
 
 /** The transport-independent pipeline: a body in, the response text out (null: nothing to answer). */
@@ -35,7 +37,10 @@ export function createProxy(options: ProxyOptions): Proxy {
 
   const answer = async (entry: ParsedCall, context: CallContext): Promise<string | null> => {
     if (entry.error !== undefined) return toReplyText(entry.id, errorOutcome(entry.error))
-    const outcome = await handleCall(entry.call, context)
+    const outcome = await handleCall(entry.call, context).catch((error: unknown) => {
+      options.onUnexpected(error)
+      return errorOutcome(error)
+    })
     return isNotification(entry.call) ? null : toReplyText(entry.call.id ?? null, outcome)
   }
 
@@ -60,6 +65,7 @@ async function runManagement(method: ManagementMethod, call: RpcCall, context: C
     }
     return resultOf(await method.run(call.params, context))
   } catch (error) {
-    return errorOutcome(error)
+    if (error instanceof RpcError) return errorOutcome(error)
+    throw error
   }
 }

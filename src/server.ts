@@ -48,8 +48,10 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     isAlive: isInstanceAlive,
   })
   let shutdown: (reason: ShutdownReason, code?: number) => void = () => {}
+  const onUnexpected = (error: unknown) => log.error('unexpected error while serving a request:', error)
   const proxy = createProxy({
     maxBatchSize: options.maxBatchSize,
+    onUnexpected,
     forward: createForwarder({
       providers,
       select: createRoundRobinSelector(),
@@ -73,7 +75,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     access: { loopbackBound: isLoopbackHost(options.host), adminToken: options.adminToken, authToken: options.authToken },
     maxBodyBytes: options.maxBodyBytes,
     health: createHealthReporter({ providers, chainId: () => chainId, startedAtMs }),
-    onUnexpected: (error) => log.error('unexpected error while serving a request:', error),
+    onUnexpected,
   })
   const server = await platform.serve({
     hostname: options.host,
