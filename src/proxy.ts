@@ -1,60 +1,116 @@
+import type { Cache } from './cache/cache.ts'
+import { rewritesHistory } from './cache/dev-chain.ts'
+import { blockNumberOf, planCall } from './cache/policy.ts'
 import type { CallContext, ManagementMethod } from './management/method.ts'
 import type { Forwarder } from './providers/forward.ts'
 import { ForbiddenError, MethodNotFoundError, RpcError, errorOutcome } from './rpc/errors.ts'
 import { isNotification, parseBody, type ParsedCall } from './rpc/parse.ts'
 import { toReplyText } from './rpc/reply.ts'
-import { resultOf, type Outcome, type RpcCall } from './rpc/types.ts'
+import { resultOf, type CacheStatus, type Outcome, type RpcCall } from './rpc/types.ts'
+import { createInflight } from './util/inflight.ts'
 
 export type ProxyOptions = {
   /** Methods the proxy answers itself, by name. */
   management: Record<string, ManagementMethod>
   forward: Forwarder
+  cache: Cache
+  /** Whether the upstream is a local development chain whose history may be rewritten. */
+  isDevChain: () => boolean
   maxBatchSize: number
   /** Logs an unexpected exception; the caller only sees -32603 with fixed text. */
   onUnexpected: (error: unknown) => void
 }
 
-/** The transport-independent pipeline: a body in, the response text out (null: nothing to answer). */
+/** The response to one body: its text (null: nothing to answer) and how the cache took part. */
+export type BodyReply = { text: string | null; cache: CacheStatus }
+
+/** The transport-independent pipeline: a body in, the response out. */
 export type Proxy = {
-  handleBody(text: string, context: CallContext): Promise<string | null>
+  handleBody(text: string, context: CallContext): Promise<BodyReply>
   handleCall(call: RpcCall, context: CallContext): Promise<Outcome>
 }
 
 /**
- * The pipeline, top to bottom: parse the body, answer management methods by name, forward the rest
- * (with failover), and reply with each caller's own id. Batches run their calls independently.
+ * The pipeline, top to bottom: parse the body; answer management methods by name; key the call
+ * and answer from the cache; coalesce identical misses; forward (with failover); store what can
+ * never change; reply with each caller's own id. Batches run their calls independently.
  */
 export function createProxy(options: ProxyOptions): Proxy {
   const management = new Map(Object.entries(options.management))
+  const { cache } = options
+  const inflight = createInflight<Outcome>()
+
+  const forwardCall = async (call: RpcCall): Promise<Outcome> => {
+    const notification = isNotification(call)
+    if (options.isDevChain() && rewritesHistory(call.method)) return forwardRewrite(call, notification)
+    const plan = cache.ready && !notification ? planCall(call.method, call.params) : undefined
+    if (plan === undefined) return { ...(await options.forward(call, notification)), cache: 'BYPASS' }
+    const hit = cache.lookup(plan, call.params)
+    if (hit !== undefined) return { resultJson: hit, cache: 'HIT' }
+    const outcome = await inflight.run(plan.key, async () => {
+      const epoch = cache.epoch
+      const answer = await options.forward(call, false)
+      if (answer.resultJson !== undefined) cache.offer(plan, answer.resultJson, epoch)
+      return answer
+    })
+    return { ...outcome, cache: 'MISS' }
+  }
+
+  // SPEC §5.1: a history rewrite invalidates the chain's cache; stores begun before it or while it
+  // runs are dropped (the epoch moves on both sides of the upstream call).
+  const forwardRewrite = async (call: RpcCall, notification: boolean): Promise<Outcome> => {
+    cache.invalidate()
+    const outcome = await options.forward(call, notification)
+    cache.invalidate()
+    return { ...outcome, cache: 'BYPASS' }
+  }
 
   const handleCall = async (call: RpcCall, context: CallContext): Promise<Outcome> => {
     const method = management.get(call.method)
     if (method !== undefined) return runManagement(method, call, context)
     // The edb_ namespace is ours: never forward it to a provider.
     if (call.method.startsWith('edb_')) return errorOutcome(new MethodNotFoundError(call.method))
-    return options.forward(call, isNotification(call))
+    return forwardCall(call)
   }
 
-  const answer = async (entry: ParsedCall, context: CallContext): Promise<string | null> => {
-    if (entry.error !== undefined) return toReplyText(entry.id, errorOutcome(entry.error))
+  const answer = async (entry: ParsedCall, context: CallContext): Promise<{ text: string | null; cache?: CacheStatus }> => {
+    if (entry.error !== undefined) return { text: toReplyText(entry.id, errorOutcome(entry.error)) }
     const outcome = await handleCall(entry.call, context).catch((error: unknown) => {
       options.onUnexpected(error)
       return errorOutcome(error)
     })
-    return isNotification(entry.call) ? null : toReplyText(entry.call.id ?? null, outcome)
+    return { text: isNotification(entry.call) ? null : toReplyText(entry.call.id ?? null, outcome), cache: outcome.cache }
   }
 
   return {
     handleCall,
     async handleBody(text, context) {
       const parsed = parseBody(text, { maxBatchSize: options.maxBatchSize })
-      if (parsed.kind === 'invalid') return toReplyText(null, errorOutcome(parsed.error))
-      if (parsed.kind === 'single') return answer(parsed.entry, context)
+      if (parsed.kind === 'invalid') return { text: toReplyText(null, errorOutcome(parsed.error)), cache: 'BYPASS' }
+      if (parsed.kind === 'single') {
+        const reply = await answer(parsed.entry, context)
+        return { text: reply.text, cache: reply.cache ?? 'BYPASS' }
+      }
       const replies = await Promise.all(parsed.entries.map((entry) => answer(entry, context)))
-      const present = replies.filter((reply) => reply !== null)
+      const present = replies.flatMap((reply) => (reply.text === null ? [] : [reply.text]))
       // JSON-RPC 2.0 §6: a batch of notifications only gets no response at all.
-      return present.length === 0 ? null : `[${present.join(',')}]`
+      return { text: present.length === 0 ? null : `[${present.join(',')}]`, cache: batchCacheStatus(replies) }
     },
+  }
+}
+
+/** A batch is a HIT when every cached call hit, a MISS when any went upstream for a cacheable call. */
+function batchCacheStatus(replies: { cache?: CacheStatus }[]): CacheStatus {
+  const statuses = replies.map((reply) => reply.cache).filter((status) => status !== undefined && status !== 'BYPASS')
+  if (statuses.length === 0) return 'BYPASS'
+  return statuses.every((status) => status === 'HIT') ? 'HIT' : 'MISS'
+}
+
+/** The block a transaction was mined in, asked through the pipeline so the answer is cached too. */
+export function createTxBlockLookup(proxy: () => Proxy): (hash: string) => Promise<number | undefined> {
+  return async (hash) => {
+    const outcome = await proxy().handleCall({ jsonrpc: '2.0', id: 0, method: 'eth_getTransactionByHash', params: [hash] }, {})
+    return outcome.resultJson === undefined ? undefined : blockNumberOf(outcome.resultJson)
   }
 }
 

@@ -1,19 +1,26 @@
 import process from 'node:process'
 import type { ServerOptions } from './config/schema.ts'
+import { createCache } from './cache/cache.ts'
+import { isDevChain } from './cache/dev-chain.ts'
+import { createFinality } from './cache/finality.ts'
+import { createFinalizedSource } from './cache/finalized-source.ts'
+import { openChainCache } from './cache/open-chain-cache.ts'
 import { createHealthReporter } from './health.ts'
 import { createApp } from './http/app.ts'
 import { createGracePeriod } from './lifecycle/grace-period.ts'
 import { createShutdown, type ShutdownReason } from './lifecycle/shutdown.ts'
 import { createInstanceMethods } from './management/instance-methods.ts'
+import { createCacheMethods } from './management/cache-methods.ts'
 import { createLifecycleMethods } from './management/lifecycle-methods.ts'
 import { platform } from './platform/index.ts'
 import { detectChain } from './providers/chain.ts'
 import { createForwarder } from './providers/forward.ts'
-import { createProvider } from './providers/provider.ts'
+import { createProvider, type Provider } from './providers/provider.ts'
 import { createRoundRobinSelector } from './providers/select.ts'
-import { createProxy } from './proxy.ts'
+import { createProxy, createTxBlockLookup, type Proxy } from './proxy.ts'
 import { isInstanceAlive } from './registry/liveness.ts'
 import { createRegistry } from './registry/registry.ts'
+import { expandHome } from './util/expand-home.ts'
 import { isLoopbackHost } from './util/loopback.ts'
 import { log } from './util/log.ts'
 import { VERSION } from './version.ts'
@@ -36,6 +43,7 @@ const CHAIN_DETECTION_TIMEOUT_MS = 5_000
 const SWEEP_INTERVAL_MS = 1_000
 const DRAIN_TIMEOUT_MS = 10_000
 const MAX_INSTANCES = 1_024
+const FINALITY_REFRESH_MS = 1_000
 
 /** Wire the proxy together and listen; binding comes first, chain detection runs alongside (SPEC §3). */
 export async function startServer(options: ServerOptions, { handleSignals = false }: StartOptions = {}): Promise<ServerHandle> {
@@ -49,17 +57,30 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   })
   let shutdown: (reason: ShutdownReason, code?: number) => void = () => {}
   const onUnexpected = (error: unknown) => log.error('unexpected error while serving a request:', error)
-  const proxy = createProxy({
+  const forward = createForwarder({
+    providers,
+    select: createRoundRobinSelector(),
+    timeoutMs: options.upstreamTimeoutMs,
+    deadlineMs: options.upstreamTimeoutMs * 3,
+    maxFailures: options.maxFailures,
+    maxResponseBytes: options.maxResponseBytes,
+  })
+  const finality = createFinality({
+    fetchFinalized: createFinalizedSource((call) => forward(call, false), options.finalityDepth),
+    minRefreshMs: FINALITY_REFRESH_MS,
+  })
+  let proxy: Proxy | undefined
+  const cache = createCache(
+    { maxItems: options.maxCacheItems, maxMemoryBytes: options.maxCacheBytes, finality },
+    createTxBlockLookup(() => proxy as Proxy),
+  )
+  let devChain = options.devChain === 'yes'
+  proxy = createProxy({
     maxBatchSize: options.maxBatchSize,
     onUnexpected,
-    forward: createForwarder({
-      providers,
-      select: createRoundRobinSelector(),
-      timeoutMs: options.upstreamTimeoutMs,
-      deadlineMs: options.upstreamTimeoutMs * 3,
-      maxFailures: options.maxFailures,
-      maxResponseBytes: options.maxResponseBytes,
-    }),
+    forward,
+    cache,
+    isDevChain: () => devChain,
     management: {
       ...createLifecycleMethods({
         version: VERSION,
@@ -68,6 +89,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
         requestShutdown: () => shutdown('edb_shutdown'),
       }),
       ...createInstanceMethods(registry),
+      ...createCacheMethods(cache),
     },
   })
   const app = createApp({
@@ -90,11 +112,13 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   const stopping = createShutdown({
     drain: () => server.stop(false),
     forceStop: () => server.stop(true),
-    flush: async () => {},
+    flush: async () => cache.close(),
     drainTimeoutMs: DRAIN_TIMEOUT_MS,
     log: (message) => log.info(message),
   })
+  let stopped = false
   shutdown = (reason, code) => {
+    stopped = true
     clearInterval(sweeper)
     stopping.begin(reason, code)
   }
@@ -105,22 +129,56 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   }).start()
   if (handleSignals) platform.onSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], (signal) => shutdown(signal))
 
-  if (providers.length > 0) {
-    detectChain(providers, CHAIN_DETECTION_TIMEOUT_MS)
-      .then((detection) => {
-        for (const provider of detection.silent) log.warn(`${provider.label} did not answer eth_chainId`)
-        if (detection.chainId === undefined) return log.warn('no upstream answered eth_chainId; the chain is unknown')
-        if (chainId !== undefined && chainId !== detection.chainId) {
-          throw new Error(`--chain-id ${chainId} does not match the upstreams' chain ${detection.chainId}`)
-        }
-        chainId = detection.chainId
-        log.info(`upstream chain id ${chainId}`)
-      })
-      .catch((error: Error) => {
-        log.error(`startup failed: ${error.message}`)
-        shutdown('startup-error', 1)
-      })
+  const startCaching = async (id: number) => {
+    const clientVersion = providers.length === 0 ? undefined : await askClientVersion((call) => forward(call, false))
+    devChain = options.devChain === 'yes' || (options.devChain === 'auto' && isDevChain(id, clientVersion))
+    await openChainCache({
+      cache,
+      chainId: id,
+      devChain,
+      cacheDir: expandHome(options.cacheDir, platform.homeDir()),
+      maxItems: options.maxCacheItems,
+      info: (message) => log.info(message),
+      warn: (message) => log.warn(message),
+    })
   }
+  const chainReady =
+    providers.length === 0
+      ? Promise.resolve(chainId as number)
+      : detectUntilKnown(providers, options.healthCheckInterval * 1000, () => stopped).then((detected) => {
+          if (chainId !== undefined && chainId !== detected) {
+            throw new Error(`--chain-id ${chainId} does not match the upstreams' chain ${detected}`)
+          }
+          chainId = detected
+          log.info(`upstream chain id ${chainId}`)
+          return chainId
+        })
+  chainReady.then(startCaching).catch((error: Error) => {
+    if (stopped) return
+    log.error(`startup failed: ${error.message}`)
+    shutdown('startup-error', 1)
+  })
 
   return { url, port: server.port, exitCode: stopping.exitCode, shutdown: (reason) => shutdown(reason) }
+}
+
+async function askClientVersion(send: (call: { jsonrpc: '2.0'; id: number; method: string; params: [] }) => Promise<{ resultJson?: string }>) {
+  const outcome = await send({ jsonrpc: '2.0', id: 0, method: 'web3_clientVersion', params: [] })
+  const version: unknown = outcome.resultJson === undefined ? undefined : JSON.parse(outcome.resultJson)
+  return typeof version === 'string' ? version : undefined
+}
+
+/**
+ * Detect the upstreams' chain; while no provider answers, warn and try again with a growing pause
+ * (up to `maxPauseMs`), so a proxy started offline begins caching once its providers come back.
+ */
+async function detectUntilKnown(providers: Provider[], maxPauseMs: number, stopped: () => boolean): Promise<number> {
+  for (let pauseMs = 1_000; ; pauseMs = Math.min(pauseMs * 2, maxPauseMs)) {
+    const detection = await detectChain(providers, CHAIN_DETECTION_TIMEOUT_MS)
+    for (const provider of detection.silent) log.warn(`${provider.label} did not answer eth_chainId`)
+    if (detection.chainId !== undefined) return detection.chainId
+    if (stopped()) throw new Error('stopped before any upstream answered eth_chainId')
+    log.warn(`no upstream answered eth_chainId; caching waits, trying again in ${pauseMs / 1000} s`)
+    await new Promise((resolve) => setTimeout(resolve, pauseMs))
+  }
 }

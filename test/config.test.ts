@@ -20,6 +20,9 @@ describe('loadServerOptions', () => {
       maxBodyBytes: 32 * 1024 * 1024,
       maxBatchSize: 1000,
       upstreamTimeoutMs: 10_000,
+      maxCacheBytes: 256 * 1024 * 1024,
+      finalityDepth: 64,
+      devChain: 'auto',
       maxResponseBytes: 256 * 1024 * 1024,
     })
   })
@@ -55,6 +58,7 @@ describe('loadServerOptions', () => {
     ['unparsable URL', { rpcUrls: 'not a url' }, {}, '--rpc-urls: "not a url"'],
     ['non-http URL', { rpcUrls: 'ftp://x' }, {}, '--rpc-urls: "ftp://x"'],
     ['bad environment value', {}, { EDB_PROXY_PORT: 'abc' }, 'invalid value for EDB_PROXY_PORT: "abc"'],
+    ['unknown choice', { devChain: 'maybe' }, {}, 'invalid value for --dev-chain: "maybe" (expected one of auto, yes, no)'],
     ['bad switch word', {}, { EDB_PROXY_TUI: 'maybe' }, 'invalid value for EDB_PROXY_TUI: "maybe" (expected true or false)'],
   ]
   for (const [name, flags, env, message] of bad) {

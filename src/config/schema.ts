@@ -59,6 +59,13 @@ export const ServerOptionsSchema = Type.Object({
   maxBodyBytes: integer(1024, 1 << 30, 32 << 20, 'Largest accepted request body in bytes (larger: HTTP 413)'),
   maxBatchSize: integer(1, 100_000, 1000, 'Most calls accepted in one batch'),
   upstreamTimeoutMs: integer(100, 600_000, 10_000, 'Milliseconds one upstream attempt may take'),
+  maxCacheBytes: integer(1 << 20, 64 * 1024 ** 3, 256 << 20, 'Memory for the hot subset of the cache, in bytes'),
+  finalityDepth: integer(0, 100_000, 64, 'Blocks below the head taken as final where the chain has no finalized tag'),
+  devChain: Type.Union([Type.Literal('auto'), Type.Literal('yes'), Type.Literal('no')], {
+    default: 'auto',
+    description:
+      'Treat the upstream as a local development chain (memory-only cache, invalidated by evm_/anvil_/hardhat_ calls); auto: chain id 31337/1337 or an anvil/hardhat/ganache client',
+  }),
   maxResponseBytes: integer(1024, 4 * 1024 ** 3, 256 << 20, 'Largest accepted upstream response in bytes'),
 })
 
@@ -69,13 +76,14 @@ export type ServerOptions = Static<typeof ServerOptionsSchema>
 export type ServerOptionName = keyof ServerOptions
 
 /** How a raw string (flag or environment value) becomes a typed value for one option. */
-export type OptionKind = 'integer' | 'boolean' | 'string' | 'list'
+export type OptionKind = 'integer' | 'boolean' | 'string' | 'list' | 'choice'
 
 /** The kind of one option's schema. */
 export function optionKind(schema: TSchema): OptionKind {
   if (schema.type === 'integer') return 'integer'
   if (schema.type === 'boolean') return 'boolean'
   if (schema.type === 'array') return 'list'
+  if (Array.isArray(schema.anyOf)) return 'choice'
   return 'string'
 }
 
@@ -90,7 +98,14 @@ export function describeAccepted(schema: TSchema): string {
       return 'true or false'
     case 'list':
       return 'a comma-separated list of http(s) URLs, or "" for none'
+    case 'choice':
+      return `one of ${choices(schema).join(', ')}`
     case 'string':
       return 'a non-empty string'
   }
+}
+
+/** The literal values a choice option accepts. */
+export function choices(schema: TSchema): string[] {
+  return (schema.anyOf as { const: string }[]).map((option) => option.const)
 }

@@ -1,3 +1,5 @@
+import type { CacheStatus } from '../rpc/types.ts'
+
 /** SPEC §3: browser dapps may make data calls (management methods are guarded separately). */
 export const CORS_HEADERS = {
   'access-control-allow-origin': '*',
@@ -8,9 +10,21 @@ export const CORS_HEADERS = {
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'access-control-allow-origin': '*' }
 
+/** Response headers per cache status, built once (SPEC §9: `x-cache: HIT|MISS|BYPASS`). */
+const RPC_HEADERS: Record<CacheStatus, Record<string, string>> = {
+  HIT: { ...JSON_HEADERS, 'x-cache': 'HIT' },
+  MISS: { ...JSON_HEADERS, 'x-cache': 'MISS' },
+  BYPASS: { ...JSON_HEADERS, 'x-cache': 'BYPASS' },
+}
+
 /** A JSON response from text that is already serialized. */
 export function jsonResponse(status: number, text: string): Response {
   return new Response(text, { status, headers: JSON_HEADERS })
+}
+
+/** A JSON-RPC answer with its `x-cache` header. */
+export function rpcResponse(text: string, cache: CacheStatus): Response {
+  return new Response(text, { status: 200, headers: RPC_HEADERS[cache] })
 }
 
 /** A JSON-RPC error response with `id: null`, for failures before any call could be read. */

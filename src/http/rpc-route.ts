@@ -1,7 +1,7 @@
 import type { Proxy } from '../proxy.ts'
 import { checkAccess, type AccessOptions } from './access.ts'
 import { BodyTooLargeError, readBodyText } from './read-body.ts'
-import { jsonErrorResponse, jsonResponse } from './responses.ts'
+import { jsonErrorResponse, rpcResponse } from './responses.ts'
 
 export type RpcRouteOptions = {
   proxy: Proxy
@@ -22,6 +22,6 @@ export function createRpcRoute({ proxy, access, maxBodyBytes }: RpcRouteOptions)
       throw error
     }
     const reply = await proxy.handleBody(text, decision.context)
-    return reply === null ? new Response(null, { status: 204 }) : jsonResponse(200, reply)
+    return reply.text === null ? new Response(null, { status: 204 }) : rpcResponse(reply.text, reply.cache)
   }
 }

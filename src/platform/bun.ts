@@ -1,5 +1,6 @@
 import process from 'node:process'
 import { homeDir, isProcessAlive } from './process.ts'
+import { withTransaction, type SqliteValue } from './sqlite.ts'
 import { ListenError, type Platform } from './types.ts'
 
 /** Bun: `Bun.serve` and Node-style signal handlers. */
@@ -31,4 +32,23 @@ export const bunPlatform: Platform = {
   },
   isProcessAlive,
   homeDir,
+  async openSqlite(path) {
+    // Imported lazily so the Deno build never sees `bun:sqlite`.
+    const { Database } = await import('bun:sqlite')
+    const db = new Database(path, { create: true, strict: true })
+    const exec = (sql: string) => db.run(sql)
+    return {
+      exec,
+      prepare(sql) {
+        const statement = db.prepare(sql)
+        return {
+          get: (...params) => (statement.get(...(params as never[])) as Record<string, SqliteValue> | null) ?? undefined,
+          all: (...params) => statement.all(...(params as never[])) as Record<string, SqliteValue>[],
+          run: (...params) => ({ changes: statement.run(...(params as never[])).changes }),
+        }
+      },
+      transaction: (fn) => withTransaction(exec, fn),
+      close: () => db.close(),
+    }
+  },
 }

@@ -1,4 +1,5 @@
 import { homeDir, isProcessAlive } from './process.ts'
+import { withTransaction, type SqliteValue } from './sqlite.ts'
 import { ListenError, type Platform } from './types.ts'
 
 declare const Deno: {
@@ -32,4 +33,22 @@ export const denoPlatform: Platform = {
   },
   isProcessAlive,
   homeDir,
+  async openSqlite(path) {
+    const { DatabaseSync } = await import('node:sqlite')
+    const db = new DatabaseSync(path)
+    const exec = (sql: string) => db.exec(sql)
+    return {
+      exec,
+      prepare(sql) {
+        const statement = db.prepare(sql)
+        return {
+          get: (...params) => statement.get(...(params as never[])) as Record<string, SqliteValue> | undefined,
+          all: (...params) => statement.all(...(params as never[])) as Record<string, SqliteValue>[],
+          run: (...params) => ({ changes: Number(statement.run(...(params as never[])).changes) }),
+        }
+      },
+      transaction: (fn) => withTransaction(exec, fn),
+      close: () => db.close(),
+    }
+  },
 }

@@ -6,3 +6,4 @@ export { ListenError, type Platform, type RunningServer, type ServeOptions, type
 
 /** The runtime this process runs on. */
 export const platform: Platform = 'Deno' in globalThis ? denoPlatform : bunPlatform
+export type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite.ts'

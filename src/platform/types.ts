@@ -1,3 +1,5 @@
+import type { SqliteDatabase } from './sqlite.ts'
+
 /** What the HTTP layer needs from a runtime to serve. */
 export type ServeOptions = {
   hostname: string
@@ -25,6 +27,8 @@ export type Platform = {
   /** `process.kill(pid, 0)`: true while the process exists (EPERM means it exists, but not ours). */
   isProcessAlive(pid: number): boolean
   homeDir(): string
+  /** Open (creating) a SQLite database file. */
+  openSqlite(path: string): Promise<SqliteDatabase>
 }
 
 /** The server could not bind (address in use, not available, permission). */

@@ -16,7 +16,13 @@ export type RpcErrorObject = { code: number; message: string; data?: unknown }
  * The answer to one call, without its id: a result kept as raw JSON text (so cached and upstream
  * results are spliced, not re-serialized), or an error object.
  */
-export type Outcome = { resultJson: string; error?: undefined } | { error: RpcErrorObject; resultJson?: undefined }
+export type Outcome = (
+  | { resultJson: string; error?: undefined }
+  | { error: RpcErrorObject; resultJson?: undefined }
+) & { cache?: CacheStatus }
+
+/** How the cache took part in an answer (the `x-cache` response header). */
+export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS'
 
 /** Build a result outcome from a plain value. */
 export function resultOf(value: unknown): Outcome {

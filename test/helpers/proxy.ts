@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadServerOptions } from '../../src/config/load.ts'
 import type { ServerOptions } from '../../src/config/schema.ts'
@@ -17,7 +19,8 @@ export type TestProxy = ServerHandle & {
 
 /** The default options, as the CLI would resolve them with no flags and no environment. */
 export function defaultOptions(overrides: Partial<ServerOptions> = {}): ServerOptions {
-  return { ...loadServerOptions({ flags: {}, env: {} }), port: 0, ...overrides }
+  const cacheDir = mkdtempSync(join(tmpdir(), 'edb-rpc-proxy-cache-'))
+  return { ...loadServerOptions({ flags: {}, env: {} }), port: 0, cacheDir, ...overrides }
 }
 
 /** Start the proxy in this process. */

@@ -1,0 +1,98 @@
+import { blockRefKey, toBlockRef, toNumberRef, type BlockRef } from './block-ref.ts'
+import { canonicalJson } from './canonical-json.ts'
+import { CACHEABLE_METHODS } from './methods.ts'
+
+/** What a stored answer depends on, decided from the call alone. */
+export type Anchor =
+  | { kind: 'immutable' }
+  | { kind: 'block'; number: number }
+  | { kind: 'tx'; hash: string; blockInResult: boolean }
+
+/** A call that may be cached: its canonical key and what its answer is anchored to. */
+export type CachePlan = { key: string; method: string; anchor: Anchor }
+
+/** What to do with an answer once it arrived: store it, drop it, or store it once a block is final. */
+export type StoreVerdict =
+  | { kind: 'store' }
+  | { kind: 'skip' }
+  | { kind: 'when-final'; block: number }
+  | { kind: 'when-tx-final'; hash: string }
+
+const TX_HASH = /^0x[0-9a-fA-F]{64}$/
+
+/**
+ * Decide whether a call may be cached and build its key (SPEC §5.2): the method and its params with
+ * object keys sorted and the block parameter normalized, so `"0x01"` and `"0x1"` share an entry.
+ * Calls pinned to "now" (tags, omitted blocks, open log ranges) get no plan.
+ */
+export function planCall(method: string, params: unknown): CachePlan | undefined {
+  const pin = CACHEABLE_METHODS.get(method)
+  if (pin === undefined) return undefined
+  const list = params === undefined ? [] : params
+  if (!Array.isArray(list)) return undefined
+  switch (pin.kind) {
+    case 'static':
+      return { key: `${method}:[]`, method, anchor: { kind: 'immutable' } }
+    case 'block':
+    case 'block-hash': {
+      const ref = toBlockRef(list[pin.index])
+      if (ref.kind === 'now' || (pin.kind === 'block-hash' && ref.kind !== 'hash')) return undefined
+      return { key: keyWith(method, list, pin.index, blockRefKey(ref)), method, anchor: anchorOf(ref) }
+    }
+    case 'tx': {
+      const hash = list[pin.index]
+      if (typeof hash !== 'string' || !TX_HASH.test(hash)) return undefined
+      const normalized = hash.toLowerCase()
+      return { key: keyWith(method, list, pin.index, normalized), method, anchor: { kind: 'tx', hash: normalized, blockInResult: pin.blockInResult } }
+    }
+    case 'logs':
+      return planLogs(method, list)
+  }
+}
+
+/** Decide what to do with a successful answer (errors never reach here: they are never stored). */
+export function verdictFor(plan: CachePlan, resultJson: string): StoreVerdict {
+  // SPEC §5.1: null ("not found yet") is never stored.
+  if (resultJson === 'null') return { kind: 'skip' }
+  const anchor = plan.anchor
+  if (anchor.kind === 'immutable') return { kind: 'store' }
+  if (anchor.kind === 'block') return { kind: 'when-final', block: anchor.number }
+  if (!anchor.blockInResult) return { kind: 'when-tx-final', hash: anchor.hash }
+  const blockNumber = blockNumberOf(resultJson)
+  return blockNumber === undefined ? { kind: 'skip' } : { kind: 'when-final', block: blockNumber }
+}
+
+/** The `blockNumber` of a mined transaction or receipt, or undefined while pending. */
+export function blockNumberOf(resultJson: string): number | undefined {
+  const result: unknown = JSON.parse(resultJson)
+  if (result === null || typeof result !== 'object') return undefined
+  const ref = toNumberRef((result as { blockNumber?: unknown }).blockNumber)
+  return ref.kind === 'number' ? ref.number : undefined
+}
+
+function planLogs(method: string, list: unknown[]): CachePlan | undefined {
+  const filter = list[0]
+  if (list.length !== 1 || filter === null || typeof filter !== 'object' || Array.isArray(filter)) return undefined
+  const { blockHash, fromBlock, toBlock, ...rest } = filter as Record<string, unknown>
+  if (blockHash !== undefined) {
+    const ref = toBlockRef(blockHash)
+    if (ref.kind !== 'hash' || fromBlock !== undefined || toBlock !== undefined) return undefined
+    return { key: `${method}:${canonicalJson([{ ...rest, blockHash: ref.hash }])}`, method, anchor: { kind: 'immutable' } }
+  }
+  const from = toBlockRef(fromBlock)
+  const to = toBlockRef(toBlock)
+  // SPEC §5.1: only an explicit, closed range of numbers can be final.
+  if (from.kind !== 'number' || to.kind !== 'number' || from.number > to.number) return undefined
+  const normalized = { ...rest, fromBlock: blockRefKey(from), toBlock: blockRefKey(to) }
+  return { key: `${method}:${canonicalJson([normalized])}`, method, anchor: { kind: 'block', number: to.number } }
+}
+
+function keyWith(method: string, list: unknown[], index: number, pinned: string): string {
+  const normalized = list.slice()
+  normalized[index] = pinned
+  return `${method}:${canonicalJson(normalized)}`
+}
+
+function anchorOf(ref: BlockRef): Anchor {
+  return ref.kind === 'number' ? { kind: 'block', number: ref.number } : { kind: 'immutable' }
+}

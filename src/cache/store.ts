@@ -1,0 +1,257 @@
+import { mkdir, rename, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { platform, type SqliteDatabase, type SqliteStatement } from '../platform/index.ts'
+
+export type DiskStoreOptions = {
+  /** The chain's cache directory, `<cache-dir>/rpc/<chain>`. */
+  dir: string
+  /** Bound on entries in the store (SPEC §5.3: the whole cache). */
+  maxItems: number
+  warn: (message: string) => void
+  now?: () => number
+}
+
+/** A reference-cache entry kept apart, found only by the reference's key. */
+export type ImportedRow = { key: string; method: string; resultJson: string; accessedAt: number }
+
+/** The embedded SQLite store of one chain. Reads are synchronous; writes are batched (`flush`). */
+export type DiskStore = {
+  readonly path: string
+  get(key: string): string | undefined
+  /** Queue an entry; durable at the next flush (about every 250 ms). */
+  put(key: string, method: string, resultJson: string): void
+  /** Queue a recency update for the LRU order. */
+  touch(key: string): void
+  flush(): void
+  count(): number
+  /** Access times (ms) of the least and most recently used entries. */
+  accessRange(): { oldestMs: number; newestMs: number } | undefined
+  deleteKey(key: string): number
+  deleteMethod(method: string): number
+  clear(): void
+  getImported(key: string): ImportedRow | undefined
+  addImported(rows: ImportedRow[], source: string): void
+  importedFrom(): string | undefined
+  close(): void
+}
+
+const FILE_NAME = 'cache.sqlite'
+const FLUSH_INTERVAL_MS = 250
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, method TEXT NOT NULL, result TEXT NOT NULL, accessed_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS entries_by_access ON entries (accessed_at);
+  CREATE INDEX IF NOT EXISTS entries_by_method ON entries (method);
+  CREATE TABLE IF NOT EXISTS imported (key TEXT PRIMARY KEY, method TEXT NOT NULL, result TEXT NOT NULL, accessed_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`
+
+/**
+ * Open the chain's store (SQLite in WAL mode, safe to share between processes). A store that is
+ * not a database or is corrupt is moved aside with a timestamp and reported, never silently emptied.
+ */
+export async function openDiskStore(options: DiskStoreOptions): Promise<DiskStore> {
+  await mkdir(options.dir, { recursive: true })
+  const path = join(options.dir, FILE_NAME)
+  try {
+    return createDiskStore(await openChecked(path), path, options)
+  } catch (error) {
+    if (!isCorruption(error)) throw error
+    await replaceCorrupt(path, error, options.warn)
+    return createDiskStore(await openChecked(path), path, options)
+  }
+}
+
+async function replaceCorrupt(path: string, error: unknown, warn: (message: string) => void): Promise<void> {
+  const aside = await moveAside(path)
+  warn(`the cache store ${path} is corrupt (${(error as Error).message}); moved it aside to ${aside} and started a new one`)
+}
+
+async function openChecked(path: string): Promise<SqliteDatabase> {
+  const db = await platform.openSqlite(path)
+  try {
+    db.exec('PRAGMA busy_timeout = 5000')
+    db.exec('PRAGMA journal_mode = WAL')
+    db.exec('PRAGMA synchronous = NORMAL')
+    db.exec(SCHEMA)
+    db.prepare('SELECT COUNT(*) AS n FROM entries').get()
+    return db
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
+function isCorruption(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  return /SQLITE_(CORRUPT|NOTADB)/.test(String(code)) || /not a database|malformed|corrupt/i.test(String(message))
+}
+
+async function moveAside(path: string): Promise<string> {
+  const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
+  await rename(path, aside)
+  for (const suffix of ['-wal', '-shm']) {
+    await stat(path + suffix).then(
+      () => rename(path + suffix, aside + suffix),
+      () => {},
+    )
+  }
+  return aside
+}
+
+function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStoreOptions): DiskStore {
+  const now = options.now ?? Date.now
+  let db = opened
+  let statements = prepareAll(db)
+  let broken = false
+  const pendingPuts = new Map<string, { method: string; resultJson: string; at: number }>()
+  const pendingTouches = new Map<string, number>()
+  let approximateCount = Number(statements.count.get()?.n ?? 0)
+  let timer: ReturnType<typeof setTimeout> | undefined
+
+  /** Run a store operation; corruption found at run time moves the file aside and reopens a fresh one. */
+  const guard = <T>(fallback: T, operation: () => T): T => {
+    if (broken) return fallback
+    try {
+      return operation()
+    } catch (error) {
+      if (!isCorruption(error)) throw error
+      broken = true
+      void recover(error)
+      return fallback
+    }
+  }
+  const recover = async (error: unknown) => {
+    try {
+      db.close()
+    } catch {
+      // already unusable
+    }
+    await replaceCorrupt(path, error, options.warn)
+    db = await openChecked(path)
+    statements = prepareAll(db)
+    approximateCount = 0
+    broken = false
+  }
+  const schedule = () => {
+    timer ??= setTimeout(() => {
+      timer = undefined
+      store.flush()
+    }, FLUSH_INTERVAL_MS)
+  }
+  const countRows = () => Number(statements.count.get()?.n ?? 0)
+
+  const store: DiskStore = {
+    path,
+    get(key) {
+      const pending = pendingPuts.get(key)
+      if (pending !== undefined) return pending.resultJson
+      return guard(undefined, () => {
+        const row = statements.get.get(key)
+        return row === undefined ? undefined : String(row.result)
+      })
+    },
+    put(key, method, resultJson) {
+      pendingPuts.set(key, { method, resultJson, at: now() })
+      schedule()
+    },
+    touch(key) {
+      pendingTouches.set(key, now())
+      schedule()
+    },
+    flush() {
+      if (pendingPuts.size === 0 && pendingTouches.size === 0) return
+      const puts = [...pendingPuts]
+      const touches = [...pendingTouches]
+      pendingPuts.clear()
+      pendingTouches.clear()
+      guard(undefined, () =>
+        db.transaction(() => {
+          for (const [key, entry] of puts) statements.put.run(key, entry.method, entry.resultJson, entry.at)
+          for (const [key, at] of touches) statements.touch.run(at, key)
+          approximateCount += puts.length
+          // SPEC §5.3: the bound covers the whole cache; the least recently used rows go first.
+          if (approximateCount > options.maxItems) {
+            approximateCount = countRows()
+            const excess = approximateCount - options.maxItems
+            if (excess > 0) approximateCount -= statements.evict.run(excess).changes
+          }
+        }),
+      )
+    },
+    count() {
+      return guard(0, countRows) + pendingPuts.size
+    },
+    accessRange() {
+      store.flush()
+      return guard(undefined, () => {
+        const row = statements.range.get()
+        if (row === undefined || row.oldest === null) return undefined
+        return { oldestMs: Number(row.oldest), newestMs: Number(row.newest) }
+      })
+    },
+    deleteKey(key) {
+      pendingPuts.delete(key)
+      return guard(0, () => statements.deleteKey.run(key).changes + statements.deleteImported.run(key).changes)
+    },
+    deleteMethod(method) {
+      for (const [key, entry] of pendingPuts) if (entry.method === method) pendingPuts.delete(key)
+      return guard(0, () => statements.deleteMethod.run(method).changes + statements.deleteImportedMethod.run(method).changes)
+    },
+    clear() {
+      pendingPuts.clear()
+      pendingTouches.clear()
+      guard(undefined, () => db.exec('DELETE FROM entries; DELETE FROM imported;'))
+      approximateCount = 0
+    },
+    getImported(key) {
+      return guard(undefined, () => {
+        const row = statements.getImported.get(key)
+        if (row === undefined) return undefined
+        return { key, method: String(row.method), resultJson: String(row.result), accessedAt: Number(row.accessed_at) }
+      })
+    },
+    addImported(rows, source) {
+      guard(undefined, () =>
+        db.transaction(() => {
+          for (const row of rows) statements.putImported.run(row.key, row.method, row.resultJson, row.accessedAt)
+          statements.setMeta.run('reference_import', source)
+        }),
+      )
+    },
+    importedFrom() {
+      return guard(undefined, () => {
+        const row = statements.getMeta.get('reference_import')
+        return row === undefined ? undefined : String(row.value)
+      })
+    },
+    close() {
+      clearTimeout(timer)
+      store.flush()
+      db.close()
+    },
+  }
+  return store
+}
+
+function prepareAll(db: SqliteDatabase) {
+  return {
+    get: db.prepare('SELECT result FROM entries WHERE key = ?'),
+    put: db.prepare(
+      'INSERT INTO entries (key, method, result, accessed_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET result = excluded.result, accessed_at = excluded.accessed_at',
+    ),
+    touch: db.prepare('UPDATE entries SET accessed_at = ? WHERE key = ?'),
+    count: db.prepare('SELECT COUNT(*) AS n FROM entries'),
+    evict: db.prepare('DELETE FROM entries WHERE key IN (SELECT key FROM entries ORDER BY accessed_at ASC LIMIT ?)'),
+    range: db.prepare('SELECT MIN(accessed_at) AS oldest, MAX(accessed_at) AS newest FROM entries'),
+    deleteKey: db.prepare('DELETE FROM entries WHERE key = ?'),
+    deleteImported: db.prepare('DELETE FROM imported WHERE key = ?'),
+    deleteMethod: db.prepare('DELETE FROM entries WHERE method = ?'),
+    deleteImportedMethod: db.prepare('DELETE FROM imported WHERE method = ?'),
+    getImported: db.prepare('SELECT method, result, accessed_at FROM imported WHERE key = ?'),
+    putImported: db.prepare(
+      'INSERT INTO imported (key, method, result, accessed_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET result = excluded.result',
+    ),
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+  }
+}

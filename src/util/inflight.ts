@@ -1,0 +1,22 @@
+/** Coalesces identical concurrent work: callers with the same key share one promise until it settles. */
+export type Inflight<T> = {
+  run(key: string, work: () => Promise<T>): Promise<T>
+  readonly size: number
+}
+
+/** Create a coalescing map (SPEC §5.2: identical concurrent misses share one upstream request). */
+export function createInflight<T>(): Inflight<T> {
+  const pending = new Map<string, Promise<T>>()
+  return {
+    run(key, work) {
+      const existing = pending.get(key)
+      if (existing !== undefined) return existing
+      const promise = work().finally(() => pending.delete(key))
+      pending.set(key, promise)
+      return promise
+    },
+    get size() {
+      return pending.size
+    },
+  }
+}
