@@ -32,6 +32,10 @@ export type ServerHandle = {
   /** Resolves with the exit code once the proxy has stopped. */
   exitCode: Promise<number>
   shutdown(reason: ShutdownReason): void
+  /** Resolves once the cache is open for the detected chain (or startup failed). */
+  cacheReady: Promise<void>
+  /** Resolves once every pending cache store has been decided (for embedding and tests). */
+  cacheSettled(): Promise<void>
 }
 
 export type StartOptions = {
@@ -153,13 +157,24 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
           log.info(`upstream chain id ${chainId}`)
           return chainId
         })
-  chainReady.then(startCaching).catch((error: Error) => {
+  const cacheReady = chainReady.then(startCaching)
+  cacheReady.catch((error: Error) => {
     if (stopped) return
     log.error(`startup failed: ${error.message}`)
     shutdown('startup-error', 1)
   })
 
-  return { url, port: server.port, exitCode: stopping.exitCode, shutdown: (reason) => shutdown(reason) }
+  return {
+    url,
+    port: server.port,
+    exitCode: stopping.exitCode,
+    shutdown: (reason) => shutdown(reason),
+    cacheReady: cacheReady.then(
+      () => {},
+      () => {},
+    ),
+    cacheSettled: () => cache.settled(),
+  }
 }
 
 async function askClientVersion(send: (call: { jsonrpc: '2.0'; id: number; method: string; params: [] }) => Promise<{ resultJson?: string }>) {

@@ -18,14 +18,14 @@ export async function rpc<T = unknown>(url: string, method: string, params: unkn
 /** What the seeded chain holds: the dev accounts, block 1's transactions and a deployed contract. */
 export type SeededChain = { accounts: string[]; txHashes: string[]; contract: string; head: number }
 
-const SENDERS = 5
-/** 96 bytes of calldata per transfer, so a full block 1 answers ~5 KB. */
-const CALLDATA = `0x${'c0ffee'.repeat(64)}`
+const SENDERS = 3
+/** 32 bytes of calldata per transfer: with the deployment, a full block 1 answers ~5 KB. */
+const CALLDATA = `0x${'c0ffee01'.repeat(8)}`
 /** Init code that deploys 64 bytes of runtime code: CODECOPY(0, 12, 64); RETURN(0, 64). */
 const DEPLOY = `0x6040600c60003960406000f3${'5b'.repeat(64)}`
 
 /**
- * Put five transfers with calldata and one contract creation into block 1, then mine 150 empty
+ * Put three transfers with calldata and one contract creation into block 1, then mine 150 empty
  * blocks (`anvil_mine 0x96`) so low blocks are final (anvil's finalized tag is head - 64).
  */
 export async function seedChain(url: string): Promise<SeededChain> {

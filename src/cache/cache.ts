@@ -43,6 +43,8 @@ export type Cache = {
   deleteMethod(method: string): number
   deleteCall(method: string, params: unknown): number
   stats(): CacheStats
+  /** Resolves once every store waiting on finality (or on a transaction's block) has been decided. */
+  settled(): Promise<void>
   /** Write everything pending to disk. */
   close(): void
 }
@@ -57,6 +59,11 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
   let attached = false
   let memoryOnlyReason = 'caching disabled (--max-cache-items 0)'
   let epoch = 0
+  const deciding = new Set<Promise<unknown>>()
+  const track = (decision: Promise<unknown>) => {
+    deciding.add(decision)
+    void decision.finally(() => deciding.delete(decision))
+  }
 
   const remember = (plan: CachePlan, resultJson: string) => {
     memory.set(plan.key, resultJson, now())
@@ -67,7 +74,7 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
     const final = options.finality.isFinal(block)
     if (final === true) return remember(plan, resultJson)
     if (final === false) return
-    void final.then((ok) => ok && epoch === startEpoch && remember(plan, resultJson))
+    track(final.then((ok) => ok && epoch === startEpoch && remember(plan, resultJson)))
   }
 
   const fromImported = (plan: CachePlan, params: unknown): string | undefined => {
@@ -112,9 +119,11 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
       if (verdict.kind === 'store') return remember(plan, resultJson)
       if (verdict.kind === 'when-final') return storeWhenFinal(plan, resultJson, startEpoch, verdict.block)
       if (verdict.kind === 'when-tx-final') {
-        void txBlock(verdict.hash).then((block) => {
-          if (block !== undefined && epoch === startEpoch) storeWhenFinal(plan, resultJson, startEpoch, block)
-        })
+        track(
+          txBlock(verdict.hash).then((block) => {
+            if (block !== undefined && epoch === startEpoch) storeWhenFinal(plan, resultJson, startEpoch, block)
+          }),
+        )
       }
     },
     invalidate() {
@@ -154,6 +163,9 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
         newest_entry_age_seconds: range === undefined ? null : ageSeconds(range.newestMs),
         cache_file_path: store?.path ?? `(in memory: ${memoryOnlyReason})`,
       }
+    },
+    async settled() {
+      while (deciding.size > 0) await Promise.allSettled([...deciding])
     },
     close() {
       store?.close()

@@ -1,7 +1,7 @@
 export type FinalityOptions = {
   /** Ask the chain for its finalized block number (undefined when it cannot say). */
   fetchFinalized: () => Promise<number | undefined>
-  /** Least time between two asks, so a burst of near-head calls costs one upstream call. */
+  /** Least time between two asks, so a burst of near-head calls costs one upstream call per period. */
   minRefreshMs: number
   now?: () => number
 }
@@ -24,7 +24,9 @@ export function createFinality({ fetchFinalized, minRefreshMs, now = Date.now }:
 
   const refresh = () => {
     const started = generation
-    refreshing ??= fetchFinalized()
+    const waitMs = refreshedAtMs + minRefreshMs - now()
+    const ask = () => (waitMs > 0 ? new Promise((resolve) => setTimeout(resolve, waitMs)).then(fetchFinalized) : fetchFinalized())
+    refreshing ??= ask()
       .then((block) => {
         if (started === generation && block !== undefined && block > finalized) finalized = block
       })
@@ -39,7 +41,7 @@ export function createFinality({ fetchFinalized, minRefreshMs, now = Date.now }:
   return {
     isFinal(block) {
       if (block <= finalized) return true
-      if (refreshing === undefined && now() - refreshedAtMs < minRefreshMs) return false
+      // Asked again no sooner than minRefreshMs after the last answer: a burst waits for one refresh.
       return refresh().then(() => block <= finalized)
     },
     reset() {

@@ -37,10 +37,12 @@ export const bunPlatform: Platform = {
     const { Database } = await import('bun:sqlite')
     const db = new Database(path, { create: true, strict: true })
     const exec = (sql: string) => db.run(sql)
+    const prepared: { finalize(): void }[] = []
     return {
       exec,
       prepare(sql) {
         const statement = db.prepare(sql)
+        prepared.push(statement)
         return {
           get: (...params) => (statement.get(...(params as never[])) as Record<string, SqliteValue> | null) ?? undefined,
           all: (...params) => statement.all(...(params as never[])) as Record<string, SqliteValue>[],
@@ -48,7 +50,11 @@ export const bunPlatform: Platform = {
         }
       },
       transaction: (fn) => withTransaction(exec, fn),
-      close: () => db.close(),
+      close: () => {
+        // Finalized statements let the close complete now, checkpointing the WAL.
+        for (const statement of prepared) statement.finalize()
+        db.close()
+      },
     }
   },
 }
