@@ -45,7 +45,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     if (options.isDevChain() && rewritesHistory(call.method)) return forwardRewrite(call, notification)
     const plan = cache.ready && !notification ? planCall(call.method, call.params) : undefined
     if (plan === undefined) return { ...(await options.forward(call, notification)), cache: 'BYPASS' }
-    const hit = cache.lookup(plan, call.params)
+    const hit = cache.lookup(plan) ?? (await cache.lookupImported(plan, call.params))
     if (hit !== undefined) return { resultJson: hit, cache: 'HIT' }
     const outcome = await inflight.run(plan.key, async () => {
       const epoch = cache.epoch

@@ -30,8 +30,10 @@ export type TxBlockLookup = (hash: string) => Promise<number | undefined>
 export type Cache = {
   /** Whether calls may be looked up and stored now (caching on and the chain known). */
   readonly ready: boolean
-  /** Memory, then disk, then imported reference entries; the result as raw JSON text. */
-  lookup(plan: CachePlan, params: unknown): string | undefined
+  /** Memory, then disk; the result as raw JSON text. */
+  lookup(plan: CachePlan): string | undefined
+  /** On a miss: an entry imported from the reference cache, once its block is known final. */
+  lookupImported(plan: CachePlan, params: unknown): Promise<string | undefined> | undefined
   /** Store an answer if and when it can never change; `epoch` is the one read before forwarding. */
   offer(plan: CachePlan, resultJson: string, epoch: number): void
   /** Invalidation counter: stores begun before a history rewrite are dropped. */
@@ -77,12 +79,12 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
     track(final.then((ok) => ok && epoch === startEpoch && remember(plan, resultJson)))
   }
 
-  const fromImported = (plan: CachePlan, params: unknown): string | undefined => {
+  const fromImported = async (plan: CachePlan, params: unknown): Promise<string | undefined> => {
     const row = store?.getImported(referenceKey(plan.method, params))
     if (row === undefined) return undefined
+    // The reference cached some answers that could still change: serve only what §5 allows.
     const verdict = verdictFor(plan, row.resultJson)
-    const usable =
-      verdict.kind === 'store' || (verdict.kind === 'when-final' && verdict.block <= options.finality.finalized)
+    const usable = verdict.kind === 'store' || (verdict.kind === 'when-final' && (await options.finality.isFinal(verdict.block)))
     if (!usable) return undefined
     remember(plan, row.resultJson)
     return row.resultJson
@@ -95,7 +97,7 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
     get epoch() {
       return epoch
     },
-    lookup(plan, params) {
+    lookup(plan) {
       const at = now()
       const entry = memory.get(plan.key, at)
       if (entry !== undefined) {
@@ -111,7 +113,10 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
         store?.touch(plan.key)
         return fromDisk
       }
-      return fromImported(plan, params)
+      return undefined
+    },
+    lookupImported(plan, params) {
+      return store?.hasImported ? fromImported(plan, params) : undefined
     },
     offer(plan, resultJson, startEpoch) {
       if (!attached || startEpoch !== epoch) return

@@ -29,6 +29,8 @@ export type DiskStore = {
   deleteKey(key: string): number
   deleteMethod(method: string): number
   clear(): void
+  /** Whether any reference entries were imported (so misses are worth a reference-key lookup). */
+  readonly hasImported: boolean
   getImported(key: string): ImportedRow | undefined
   addImported(rows: ImportedRow[], source: string): void
   importedFrom(): string | undefined
@@ -106,6 +108,7 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
   const pendingPuts = new Map<string, { method: string; resultJson: string; at: number }>()
   const pendingTouches = new Map<string, number>()
   let approximateCount = Number(statements.count.get()?.n ?? 0)
+  let hasImported = statements.anyImported.get() !== undefined
   let timer: ReturnType<typeof setTimeout> | undefined
 
   /** Run a store operation; corruption found at run time moves the file aside and reopens a fresh one. */
@@ -142,6 +145,9 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
 
   const store: DiskStore = {
     path,
+    get hasImported() {
+      return hasImported
+    },
     get(key) {
       const pending = pendingPuts.get(key)
       if (pending !== undefined) return pending.resultJson
@@ -202,6 +208,7 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
       pendingTouches.clear()
       guard(undefined, () => db.exec('DELETE FROM entries; DELETE FROM imported;'))
       approximateCount = 0
+      hasImported = false
     },
     getImported(key) {
       return guard(undefined, () => {
@@ -217,6 +224,7 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
           statements.setMeta.run('reference_import', source)
         }),
       )
+      hasImported = rows.length > 0 || hasImported
     },
     importedFrom() {
       return guard(undefined, () => {
@@ -247,6 +255,7 @@ function prepareAll(db: SqliteDatabase) {
     deleteImported: db.prepare('DELETE FROM imported WHERE key = ?'),
     deleteMethod: db.prepare('DELETE FROM entries WHERE method = ?'),
     deleteImportedMethod: db.prepare('DELETE FROM imported WHERE method = ?'),
+    anyImported: db.prepare('SELECT 1 AS one FROM imported LIMIT 1'),
     getImported: db.prepare('SELECT method, result, accessed_at FROM imported WHERE key = ?'),
     putImported: db.prepare(
       'INSERT INTO imported (key, method, result, accessed_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET result = excluded.result',

@@ -48,7 +48,7 @@ export async function startProxy(overrides: Partial<ServerOptions> = {}): Promis
 
 const ROOT = join(import.meta.dir, '../..')
 
-/** A proxy (or any CLI invocation) running as its own process. */
+/** A proxy (or any CLI invocation) running as its own process; `output` collects stdout and stderr. */
 export type ProxyProcess = {
   process: ReturnType<typeof Bun.spawn>
   url?: string
@@ -71,6 +71,10 @@ export async function spawnProxy(
     env: { ...process.env, ...env },
   })
   const output: string[] = []
+  void (async () => {
+    const decoder = new TextDecoder()
+    for await (const chunk of child.stderr as ReadableStream<Uint8Array>) output.push(decoder.decode(chunk, { stream: true }))
+  })()
   const result: ProxyProcess = { process: child, output, exited: child.exited }
   if (waitForListening) {
     const match = await readLine(child.stdout as ReadableStream<Uint8Array>, /listening on (http:\/\/\S+)/, 15_000, output)
