@@ -101,7 +101,7 @@ async function benchmark(context: Context): Promise<Report> {
     ...describeVersions(),
     ['load', `wrk -t1 -c32 -d${context.durationS}s --latency, ${RUNS} interleaved runs; ${pinning()}`],
     ['chain', `anvil head ${chain.head}, blocks named <= 0x40 (finalized = head - 64 = ${chain.head - 64})`],
-    ['answers', `proxy ${Math.min(...sizes)} B to ${(Math.max(...sizes) / 1024).toFixed(1)} KiB; A and A_body a constant ${constantBytes} B`],
+    ['answers', `proxy ${Math.min(...sizes)} to ${Math.max(...sizes)} bytes; A and A_body a constant ${constantBytes} bytes`],
   ]
   return { title: 'Cache-hit throughput (SPEC §10)', meta, ...summarize(results, workloads), warnings }
 }

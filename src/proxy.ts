@@ -8,6 +8,7 @@ import { isNotification, parseBody, type ParsedCall } from './rpc/parse.ts'
 import { toReplyText } from './rpc/reply.ts'
 import { resultOf, type CacheStatus, type Outcome, type RpcCall } from './rpc/types.ts'
 import { createInflight } from './util/inflight.ts'
+import { createReplyMemo } from './cache/reply-memo.ts'
 
 export type ProxyOptions = {
   /** Methods the proxy answers itself, by name. */
@@ -39,6 +40,7 @@ export function createProxy(options: ProxyOptions): Proxy {
   const management = new Map(Object.entries(options.management))
   const { cache } = options
   const inflight = createInflight<Outcome>()
+  const memo = createReplyMemo({ maxEntries: MEMO_ENTRIES, maxBytes: MEMO_BYTES })
 
   const forwardCall = async (call: RpcCall): Promise<Outcome> => {
     const notification = isNotification(call)
@@ -46,7 +48,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     const plan = cache.ready && !notification ? planCall(call.method, call.params) : undefined
     if (plan === undefined) return { ...(await options.forward(call, notification)), cache: 'BYPASS' }
     const hit = cache.lookup(plan) ?? (await cache.lookupImported(plan, call.params))
-    if (hit !== undefined) return { resultJson: hit, cache: 'HIT' }
+    if (hit !== undefined) return { resultJson: hit, cache: 'HIT', cacheKey: plan.key }
     const outcome = await inflight.run(plan.key, async () => {
       const epoch = cache.epoch
       const answer = await options.forward(call, false)
@@ -73,22 +75,38 @@ export function createProxy(options: ProxyOptions): Proxy {
     return forwardCall(call)
   }
 
-  const answer = async (entry: ParsedCall, context: CallContext): Promise<{ text: string | null; cache?: CacheStatus }> => {
+  const answer = async (entry: ParsedCall, context: CallContext): Promise<CallReply> => {
     if (entry.error !== undefined) return { text: toReplyText(entry.id, errorOutcome(entry.error)) }
     const outcome = await handleCall(entry.call, context).catch((error: unknown) => {
       options.onUnexpected(error)
       return errorOutcome(error)
     })
-    return { text: isNotification(entry.call) ? null : toReplyText(entry.call.id ?? null, outcome), cache: outcome.cache }
+    if (isNotification(entry.call)) return { text: null, cache: outcome.cache }
+    return { text: toReplyText(entry.call.id ?? null, outcome), cache: outcome.cache, outcome }
+  }
+
+  /** A byte-identical body whose cache entry still holds the same result gets the same reply. */
+  const rememberedReply = (text: string): string | undefined => {
+    const entry = memo.get(text)
+    if (entry === undefined) return undefined
+    if (cache.peek(entry.key) === entry.resultJson) return entry.reply
+    memo.forget(text)
+    return undefined
   }
 
   return {
     handleCall,
     async handleBody(text, context) {
+      const remembered = rememberedReply(text)
+      if (remembered !== undefined) return { text: remembered, cache: 'HIT' }
       const parsed = parseBody(text, { maxBatchSize: options.maxBatchSize })
       if (parsed.kind === 'invalid') return { text: toReplyText(null, errorOutcome(parsed.error)), cache: 'BYPASS' }
       if (parsed.kind === 'single') {
         const reply = await answer(parsed.entry, context)
+        const { outcome } = reply
+        if (reply.text !== null && outcome?.cacheKey !== undefined && outcome.resultJson !== undefined) {
+          memo.remember(text, { key: outcome.cacheKey, resultJson: outcome.resultJson, reply: reply.text })
+        }
         return { text: reply.text, cache: reply.cache ?? 'BYPASS' }
       }
       const replies = await Promise.all(parsed.entries.map((entry) => answer(entry, context)))
@@ -98,6 +116,12 @@ export function createProxy(options: ProxyOptions): Proxy {
     },
   }
 }
+
+/** One call's reply text (null for a notification), with what produced it. */
+type CallReply = { text: string | null; cache?: CacheStatus; outcome?: Outcome }
+
+const MEMO_ENTRIES = 4_096
+const MEMO_BYTES = 32 << 20
 
 /** A batch is a HIT when every cached call hit, a MISS when any went upstream for a cacheable call. */
 function batchCacheStatus(replies: { cache?: CacheStatus }[]): CacheStatus {

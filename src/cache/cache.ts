@@ -32,6 +32,8 @@ export type Cache = {
   readonly ready: boolean
   /** Memory, then disk; the result as raw JSON text. */
   lookup(plan: CachePlan): string | undefined
+  /** The result held in memory under `key` (marked as used), for remembered replies. */
+  peek(key: string): string | undefined
   /** On a miss: an entry imported from the reference cache, once its block is known final. */
   lookupImported(plan: CachePlan, params: unknown): Promise<string | undefined> | undefined
   /** Store an answer if and when it can never change; `epoch` is the one read before forwarding. */
@@ -114,6 +116,9 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
         return fromDisk
       }
       return undefined
+    },
+    peek(key) {
+      return memory.get(key, now())?.resultJson
     },
     lookupImported(plan, params) {
       return store?.hasImported ? fromImported(plan, params) : undefined

@@ -19,7 +19,11 @@ export type RpcErrorObject = { code: number; message: string; data?: unknown }
 export type Outcome = (
   | { resultJson: string; error?: undefined }
   | { error: RpcErrorObject; resultJson?: undefined }
-) & { cache?: CacheStatus }
+) & {
+  cache?: CacheStatus
+  /** The cache key a HIT was answered from (lets the reply be remembered for identical bodies). */
+  cacheKey?: string
+}
 
 /** How the cache took part in an answer (the `x-cache` response header). */
 export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS'
