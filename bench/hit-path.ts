@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util'
 import { checkAnswers } from './lib/answers.ts'
 import { post, seedChain } from './lib/chain.ts'
 import { createChildren, type Children } from './lib/children.ts'
-import { describeVersions, inspectEnvironment } from './lib/environment.ts'
+import { describeMachine, describeVersions, inspectEnvironment } from './lib/environment.ts'
 import { renderMarkdown, renderText, type MeasurementRow, type RatioRow, type Report } from './lib/report.ts'
 import { startAnvil, startBaseline, startProxy, type Server } from './lib/servers.ts'
 import { ratioSpread, spread } from './lib/stats.ts'
@@ -38,6 +38,7 @@ type Results = Map<string, WrkResult[]>
 type Context = { children: Children; workDir: string; durationS: number; warnings: string[] }
 
 const environment = inspectEnvironment()
+const machine = describeMachine()
 if (!environment.wrk) {
   console.error('wrk is not installed; install it with:  apt-get update && apt-get install -y wrk')
   process.exit(1)
@@ -99,11 +100,15 @@ async function benchmark(context: Context): Promise<Report> {
   const meta: [string, string][] = [
     ['date', new Date().toISOString()],
     ...describeVersions(),
+    ['machine', machine],
     ['load', `wrk -t1 -c32 -d${context.durationS}s --latency, ${RUNS} interleaved runs; ${pinning()}`],
     ['chain', `anvil head ${chain.head}, blocks named <= 0x40 (finalized = head - 64 = ${chain.head - 64})`],
     ['answers', `proxy ${Math.min(...sizes)} to ${Math.max(...sizes)} bytes; A and A_body a constant ${constantBytes} bytes`],
   ]
-  return { title: 'Cache-hit throughput (SPEC §10)', meta, ...summarize(results, workloads), warnings }
+  const { rows, ratios } = summarize(results, workloads)
+  const failing = rows.filter((row) => row.errors > 0).map((row) => `${row.server}/${row.workload}`)
+  if (failing.length > 0) warnings.push(`wrk saw non-2xx answers or socket errors for ${failing.join(', ')}; those rows are suspect`)
+  return { title: 'Cache-hit throughput (SPEC §10)', meta, rows, ratios, warnings }
 }
 
 async function startServers(children: Children, upstreamUrl: string, workDir: string, warnings: string[]): Promise<Servers> {

@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 
 const ROOT = join(import.meta.dir, '../..')
@@ -14,6 +14,11 @@ export function inspectEnvironment(): Environment {
   if (!taskset) warnings.push('taskset not found (util-linux): wrk and the servers are not pinned to separate cores')
   else if (cores < 2) warnings.push(`only ${cores} core available: wrk and the servers share it`)
   return { wrk: Bun.which('wrk') !== null, pin: taskset && cores >= 2, warnings }
+}
+
+/** Cores and the one-minute load average, taken before the benchmark adds its own load. */
+export function describeMachine(): string {
+  return `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(2)} before the run (other processes add noise)`
 }
 
 /** Versions and source revision, for the report header. */
