@@ -27,6 +27,8 @@ export type BodyReply = { text: string | null; cache: CacheStatus }
 
 /** The transport-independent pipeline: a body in, the response out. */
 export type Proxy = {
+  /** The remembered reply to a byte-identical body whose cache entry is unchanged (synchronous). */
+  rememberedReply(text: string): string | undefined
   handleBody(text: string, context: CallContext): Promise<BodyReply>
   handleCall(call: RpcCall, context: CallContext): Promise<Outcome>
 }
@@ -96,9 +98,8 @@ export function createProxy(options: ProxyOptions): Proxy {
 
   return {
     handleCall,
+    rememberedReply,
     async handleBody(text, context) {
-      const remembered = rememberedReply(text)
-      if (remembered !== undefined) return { text: remembered, cache: 'HIT' }
       const parsed = parseBody(text, { maxBatchSize: options.maxBatchSize })
       if (parsed.kind === 'invalid') return { text: toReplyText(null, errorOutcome(parsed.error)), cache: 'BYPASS' }
       if (parsed.kind === 'single') {

@@ -135,6 +135,11 @@ describe('GET /health', () => {
     expect(await response.json()).toMatchObject({ status: 'ok', mode: 'upstream', healthy_providers: 1, total_providers: 1 })
   })
 
+  test('behavior: POST / with a query string is still JSON-RPC', async () => {
+    const response = await fetch(`${proxy.url}/?client=x`, { method: 'POST', body: JSON.stringify(call('eth_chainId', 'q')) })
+    expect(await response.json()).toEqual({ jsonrpc: '2.0', id: 'q', result: '0x1' })
+  })
+
   test('behavior: other paths are 404 with a JSON-RPC error', async () => {
     const response = await fetch(`${proxy.url}/nope`, { method: 'POST', body: '{}' })
     expect(response.status).toBe(404)

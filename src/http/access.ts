@@ -18,7 +18,7 @@ export type AccessDecision = { refusal: Refusal; context?: undefined } | { refus
 /** SPEC §8: DNS-rebinding guard, client token, and who may call state-changing management methods. */
 export function checkAccess(headers: Headers, options: AccessOptions): AccessDecision {
   const host = headers.get('host')
-  if (options.loopbackBound && host !== null && !isLoopbackHost(hostOfHeader(host))) {
+  if (options.loopbackBound && host !== null && !isLoopbackHostHeader(host)) {
     return { refusal: { status: 403, message: `Host "${host}" is not allowed: the proxy only answers loopback names` } }
   }
   const bearer = bearerToken(headers.get('authorization'))
@@ -27,6 +27,17 @@ export function checkAccess(headers: Headers, options: AccessOptions): AccessDec
     return { refusal: { status: 401, message: 'Unauthorized: send Authorization: Bearer <auth token>' } }
   }
   return { context: { adminDenied: adminDenial(headers, options, isAdmin) } }
+}
+
+const hostVerdicts = new Map<string, boolean>()
+
+/** Whether a `Host` header names this machine; remembered per distinct value (a handful in practice). */
+function isLoopbackHostHeader(host: string): boolean {
+  const known = hostVerdicts.get(host)
+  if (known !== undefined) return known
+  const verdict = isLoopbackHost(hostOfHeader(host))
+  if (hostVerdicts.size < 256) hostVerdicts.set(host, verdict)
+  return verdict
 }
 
 function adminDenial(headers: Headers, options: AccessOptions, isAdmin: boolean): string | undefined {

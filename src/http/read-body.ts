@@ -7,14 +7,18 @@ export class BodyTooLargeError extends Error {
 }
 
 /** Read a request body as UTF-8 text, refusing more than `maxBytes` without buffering it all. */
-export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
+export function readBodyText(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-  if (declared > maxBytes) throw new BodyTooLargeError(maxBytes)
+  if (declared > maxBytes) return Promise.reject(new BodyTooLargeError(maxBytes))
   if (Number.isFinite(declared) || request.body === null) return request.text()
+  return readStreamCapped(request.body, maxBytes)
+}
+
+async function readStreamCapped(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<string> {
   const decoder = new TextDecoder()
   let text = ''
   let total = 0
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     total += chunk.byteLength
     if (total > maxBytes) throw new BodyTooLargeError(maxBytes)
     text += decoder.decode(chunk, { stream: true })

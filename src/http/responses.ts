@@ -11,10 +11,10 @@ export const CORS_HEADERS = {
 const JSON_HEADERS = { 'content-type': 'application/json', 'access-control-allow-origin': '*' }
 
 /** Response headers per cache status, built once (SPEC §9: `x-cache: HIT|MISS|BYPASS`). */
-const RPC_HEADERS: Record<CacheStatus, Record<string, string>> = {
-  HIT: { ...JSON_HEADERS, 'x-cache': 'HIT' },
-  MISS: { ...JSON_HEADERS, 'x-cache': 'MISS' },
-  BYPASS: { ...JSON_HEADERS, 'x-cache': 'BYPASS' },
+const RPC_HEADERS: Record<CacheStatus, Headers> = {
+  HIT: new Headers({ ...JSON_HEADERS, 'x-cache': 'HIT' }),
+  MISS: new Headers({ ...JSON_HEADERS, 'x-cache': 'MISS' }),
+  BYPASS: new Headers({ ...JSON_HEADERS, 'x-cache': 'BYPASS' }),
 }
 
 /** A JSON response from text that is already serialized. */

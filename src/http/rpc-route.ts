@@ -21,6 +21,8 @@ export function createRpcRoute({ proxy, access, maxBodyBytes }: RpcRouteOptions)
       if (error instanceof BodyTooLargeError) return jsonErrorResponse(413, -32600, error.message)
       throw error
     }
+    const remembered = proxy.rememberedReply(text)
+    if (remembered !== undefined) return rpcResponse(remembered, 'HIT')
     const reply = await proxy.handleBody(text, decision.context)
     return reply.text === null ? new Response(null, { status: 204 }) : rpcResponse(reply.text, reply.cache)
   }
