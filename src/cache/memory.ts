@@ -11,24 +11,31 @@ export type MemoryEntry = {
 
 export type MemoryCacheOptions = { maxItems: number; maxBytes: number }
 
+type Node = MemoryEntry & { key: string; older: Node | undefined; newer: Node | undefined }
+
 /**
- * An O(1) LRU bounded by entry count and bytes. A `Map` keeps insertion order, so re-inserting on
- * access moves an entry to the young end and the first key is always the least recently used.
+ * An O(1) LRU bounded by entry count and bytes: a `Map` finds entries, an intrusive doubly linked
+ * list keeps their recency. (Re-inserting into a `Map` to track recency degrades badly once many
+ * deletions leave holes at its front, so the order lives in the list.)
  */
 export class MemoryCache {
-  private readonly entries = new Map<string, MemoryEntry>()
+  private readonly nodes = new Map<string, Node>()
+  private oldest: Node | undefined
+  private newest: Node | undefined
   private totalBytes = 0
 
   constructor(private readonly options: MemoryCacheOptions) {}
 
   /** The entry for `key`, now the most recently used. */
   get(key: string, nowMs: number): MemoryEntry | undefined {
-    const entry = this.entries.get(key)
-    if (entry === undefined) return undefined
-    this.entries.delete(key)
-    this.entries.set(key, entry)
-    entry.accessedAtMs = nowMs
-    return entry
+    const node = this.nodes.get(key)
+    if (node === undefined) return undefined
+    node.accessedAtMs = nowMs
+    if (node !== this.newest) {
+      this.unlink(node)
+      this.append(node)
+    }
+    return node
   }
 
   /** Insert or replace; evicts least recently used entries past either bound. */
@@ -36,53 +43,69 @@ export class MemoryCache {
     const bytes = (key.length + resultJson.length) * 2 + ENTRY_OVERHEAD_BYTES
     if (bytes > this.options.maxBytes || this.options.maxItems === 0) return
     this.delete(key)
-    this.entries.set(key, { resultJson, bytes, accessedAtMs: nowMs, touchedAtMs: nowMs })
+    const node: Node = { key, resultJson, bytes, accessedAtMs: nowMs, touchedAtMs: nowMs, older: undefined, newer: undefined }
+    this.nodes.set(key, node)
+    this.append(node)
     this.totalBytes += bytes
-    while (this.entries.size > this.options.maxItems || this.totalBytes > this.options.maxBytes) {
-      const oldest = this.entries.keys().next().value as string
-      this.delete(oldest)
+    while (this.oldest !== undefined && (this.nodes.size > this.options.maxItems || this.totalBytes > this.options.maxBytes)) {
+      this.delete(this.oldest.key)
     }
   }
 
   delete(key: string): boolean {
-    const entry = this.entries.get(key)
-    if (entry === undefined) return false
-    this.entries.delete(key)
-    this.totalBytes -= entry.bytes
+    const node = this.nodes.get(key)
+    if (node === undefined) return false
+    this.nodes.delete(key)
+    this.unlink(node)
+    this.totalBytes -= node.bytes
     return true
   }
 
   /** Delete every key for which `matches` is true; returns how many went. */
   deleteWhere(matches: (key: string) => boolean): number {
     let count = 0
-    for (const key of [...this.entries.keys()]) if (matches(key) && this.delete(key)) count++
+    for (const key of [...this.nodes.keys()]) if (matches(key) && this.delete(key)) count++
     return count
   }
 
   /** Access times (ms) of the least and most recently used entries. */
   accessRange(): { oldestMs: number; newestMs: number } | undefined {
-    let oldest: MemoryEntry | undefined
-    let newest: MemoryEntry | undefined
-    for (const entry of this.entries.values()) {
-      oldest ??= entry
-      newest = entry
-    }
-    return oldest && newest ? { oldestMs: oldest.accessedAtMs, newestMs: newest.accessedAtMs } : undefined
+    if (this.oldest === undefined || this.newest === undefined) return undefined
+    return { oldestMs: this.oldest.accessedAtMs, newestMs: this.newest.accessedAtMs }
   }
 
   clear(): void {
-    this.entries.clear()
+    this.nodes.clear()
+    this.oldest = undefined
+    this.newest = undefined
     this.totalBytes = 0
   }
 
   get size(): number {
-    return this.entries.size
+    return this.nodes.size
   }
 
   get bytes(): number {
     return this.totalBytes
   }
+
+  private append(node: Node): void {
+    node.older = this.newest
+    node.newer = undefined
+    if (this.newest !== undefined) this.newest.newer = node
+    this.newest = node
+    this.oldest ??= node
+  }
+
+  private unlink(node: Node): void {
+    if (node.older !== undefined) node.older.newer = node.newer
+    else this.oldest = node.newer
+    if (node.newer !== undefined) node.newer.older = node.older
+    else this.newest = node.older
+    node.older = undefined
+    node.newer = undefined
+  }
 }
 
 /** A rough per-entry cost of the Map slot and entry object, so many tiny answers stay bounded too. */
-const ENTRY_OVERHEAD_BYTES = 96
+const ENTRY_OVERHEAD_BYTES = 128

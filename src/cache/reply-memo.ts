@@ -11,6 +11,11 @@ export type ReplyMemoOptions = { maxEntries: number; maxBytes: number }
  */
 export function createReplyMemo({ maxEntries, maxBytes }: ReplyMemoOptions) {
   const entries = new Map<string, MemoEntry>()
+  // Insertion order as a ring of bodies: evicting never iterates the Map (whose front fills with
+  // holes under constant deletion, making `keys().next()` slow).
+  const ring: (string | undefined)[] = new Array(maxEntries)
+  let next = 0
+  let oldest = 0
   let bytes = 0
   const sizeOf = (body: string, entry: MemoEntry) => (body.length + entry.reply.length) * 2
   const forget = (body: string) => {
@@ -19,17 +24,25 @@ export function createReplyMemo({ maxEntries, maxBytes }: ReplyMemoOptions) {
     entries.delete(body)
     bytes -= sizeOf(body, entry)
   }
+  const evictOldest = () => {
+    const body = ring[oldest]
+    ring[oldest] = undefined
+    oldest = (oldest + 1) % maxEntries
+    if (body !== undefined) forget(body)
+  }
   return {
     get(body: string): MemoEntry | undefined {
       return entries.get(body)
     },
     remember(body: string, entry: MemoEntry): void {
       const size = sizeOf(body, entry)
-      if (size > maxBytes / 64) return
-      forget(body)
+      if (size > maxBytes / 64 || entries.has(body)) return
+      if (ring[next] !== undefined) evictOldest()
+      ring[next] = body
+      next = (next + 1) % maxEntries
       entries.set(body, entry)
       bytes += size
-      while (entries.size > maxEntries || bytes > maxBytes) forget(entries.keys().next().value as string)
+      for (let slot = 0; bytes > maxBytes && slot < maxEntries; slot++) evictOldest()
     },
     forget,
     get size() {
