@@ -1,4 +1,4 @@
-import type { Provider } from './providers/provider.ts'
+import { isHealthy, type Provider } from './providers/provider.ts'
 
 /** The small status `GET /health` answers. */
 export type HealthReport = {
@@ -21,7 +21,7 @@ export type HealthOptions = {
 export function createHealthReporter(options: HealthOptions): () => HealthReport {
   const now = options.now ?? Date.now
   return () => {
-    const healthy = options.providers.filter((provider) => provider.healthy).length
+    const healthy = options.providers.filter(isHealthy).length
     const cacheOnly = options.providers.length === 0
     return {
       status: cacheOnly || healthy > 0 ? 'ok' : 'unavailable',

@@ -14,9 +14,9 @@ import { createCacheMethods } from './management/cache-methods.ts'
 import { createLifecycleMethods } from './management/lifecycle-methods.ts'
 import { platform } from './platform/index.ts'
 import { detectChain } from './providers/chain.ts'
-import { createForwarder } from './providers/forward.ts'
-import { createProvider, type Provider } from './providers/provider.ts'
-import { createRoundRobinSelector } from './providers/select.ts'
+import { createProviderPool } from './providers/pool.ts'
+import type { Provider } from './providers/provider.ts'
+import { createProviderMethods } from './management/provider-methods.ts'
 import { createProxy, createTxBlockLookup, type Proxy } from './proxy.ts'
 import { isInstanceAlive } from './registry/liveness.ts'
 import { createRegistry } from './registry/registry.ts'
@@ -52,8 +52,17 @@ const FINALITY_REFRESH_MS = 1_000
 /** Wire the proxy together and listen; binding comes first, chain detection runs alongside (SPEC §3). */
 export async function startServer(options: ServerOptions, { handleSignals = false }: StartOptions = {}): Promise<ServerHandle> {
   const startedAtMs = Date.now()
-  const providers = options.rpcUrls.map(createProvider)
-  let chainId = providers.length === 0 ? (options.chainId ?? 1) : options.chainId
+  let chainId = options.rpcUrls.length === 0 ? (options.chainId ?? 1) : options.chainId
+  const { providers, forward, health } = createProviderPool({
+    urls: options.rpcUrls,
+    maxFailures: options.maxFailures,
+    healthCheckIntervalMs: options.healthCheckInterval * 1000,
+    upstreamTimeoutMs: options.upstreamTimeoutMs,
+    maxResponseBytes: options.maxResponseBytes,
+    chainId: () => chainId,
+    warn: (message) => log.warn(message),
+    info: (message) => log.info(message),
+  })
   const registry = createRegistry({
     heartbeatIntervalS: options.heartbeatInterval,
     maxInstances: MAX_INSTANCES,
@@ -61,14 +70,6 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   })
   let shutdown: (reason: ShutdownReason, code?: number) => void = () => {}
   const onUnexpected = (error: unknown) => log.error('unexpected error while serving a request:', error)
-  const forward = createForwarder({
-    providers,
-    select: createRoundRobinSelector(),
-    timeoutMs: options.upstreamTimeoutMs,
-    deadlineMs: options.upstreamTimeoutMs * 3,
-    maxFailures: options.maxFailures,
-    maxResponseBytes: options.maxResponseBytes,
-  })
   const finality = createFinality({
     fetchFinalized: createFinalizedSource((call) => forward(call, false), options.finalityDepth),
     minRefreshMs: FINALITY_REFRESH_MS,
@@ -94,6 +95,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       }),
       ...createInstanceMethods(registry),
       ...createCacheMethods(cache),
+      ...createProviderMethods(providers),
     },
   })
   const app = createApp({
@@ -124,6 +126,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   shutdown = (reason, code) => {
     stopped = true
     clearInterval(sweeper)
+    health.stop()
     stopping.begin(reason, code)
   }
   createGracePeriod({
@@ -155,6 +158,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
           }
           chainId = detected
           log.info(`upstream chain id ${chainId}`)
+          health.start()
           return chainId
         })
   const cacheReady = chainReady.then(startCaching)

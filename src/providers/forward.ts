@@ -1,72 +1,195 @@
 import { ProvidersUnavailableError, toErrorObject, type AttemptReport } from '../rpc/errors.ts'
-import type { Outcome, RpcCall } from '../rpc/types.ts'
+import type { Outcome, RpcCall, RpcErrorObject } from '../rpc/types.ts'
+import type { BreakerOptions } from './breaker.ts'
 import { classifyRpcError } from './classify.ts'
+import { p90 } from './latency.ts'
+import { isIdempotentRead, isTraceMethod } from './method-kinds.ts'
 import { recordFailure, recordSuccess, type Provider } from './provider.ts'
-import type { ProviderSelector } from './select.ts'
-import { postToProvider } from './upstream.ts'
+import { meansAlreadySent, rawTransactionHash } from './raw-transaction.ts'
+import type { Candidate, ProviderSelector } from './select.ts'
+import { postToProvider, type UpstreamAnswer } from './upstream.ts'
 import { UpstreamError, UpstreamRpcFaultError } from './upstream-errors.ts'
 
 export type ForwarderOptions = {
   providers: readonly Provider[]
   select: ProviderSelector
-  /** Longest one attempt may take. */
+  breaker: BreakerOptions
+  /** Longest one attempt may take (trace methods get `traceTimeoutFactor` times more). */
   timeoutMs: number
-  /** Longest all attempts of one call may take together. */
-  deadlineMs: number
-  maxFailures: number
+  /** Longest all attempts of one call may take together, as a multiple of the attempt timeout. */
+  deadlineFactor: number
+  traceTimeoutFactor: number
+  /** Hedge delay bounds: a read unanswered after the provider's p90 (clamped) also goes to the next. */
+  hedgeFloorMs: number
+  hedgeCeilingMs: number
   maxResponseBytes: number
+  /** The chain the proxy serves, once known: a provider answering another `eth_chainId` is quarantined. */
+  chainId: () => number | undefined
+  onQuarantine: (provider: Provider, chainId: string) => void
   now?: () => number
 }
 
 /** Sends one call upstream with failover and returns its outcome; never throws. */
 export type Forwarder = (call: RpcCall, notification: boolean) => Promise<Outcome>
 
+/** How many distinct providers must give the same unknown error before it is the answer. */
+const CONSENSUS = 3
+
+type Settled =
+  | { kind: 'answer'; outcome: Outcome }
+  | { kind: 'unknown-error'; error: RpcErrorObject; provider: Provider }
+  | { kind: 'failed'; report: AttemptReport }
+
 /**
- * The failover loop: try providers in the selector's order until one answers. Transport failures,
- * bad bodies and provider-fault errors move on; an upstream answer (result or deterministic error)
- * is returned at once. This is the one place upstream failures are caught.
+ * The failover loop (SPEC §6), the one place upstream failures are caught. Providers are tried in
+ * the selector's order, each at most once. An answer (a result, or a deterministic error such as a
+ * revert) wins at once and aborts the rest; rate limits and provider faults move on; an unknown
+ * error is the answer once three distinct providers (or all, when fewer) agree. A read still
+ * unanswered after the provider's recent p90 latency is also sent to the next provider (hedging);
+ * writes never are. Nothing here sleeps or probes: health is the background checker's job.
  */
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const now = options.now ?? Date.now
   let nextUpstreamId = 1
+
   return async (call, notification) => {
     if (options.providers.length === 0) {
       return { error: unavailable('No upstream providers configured (cache-only mode) and the answer is not cached', []) }
     }
-    const upstreamId = nextUpstreamId++
+    const candidates = options.select(options.providers, now())
+    const trace = isTraceMethod(call.method)
+    const attemptTimeoutMs = options.timeoutMs * (trace ? options.traceTimeoutFactor : 1)
+    const deadline = now() + attemptTimeoutMs * options.deadlineFactor
+    const hedging = !notification && !trace && isIdempotentRead(call.method)
+    const rawHash = call.method === 'eth_sendRawTransaction' && Array.isArray(call.params) ? rawTransactionHash(call.params[0]) : undefined
     const body = JSON.stringify(
       notification
         ? { jsonrpc: '2.0', method: call.method, params: call.params }
-        : { jsonrpc: '2.0', id: upstreamId, method: call.method, params: call.params },
+        : { jsonrpc: '2.0', id: nextUpstreamId++, method: call.method, params: call.params },
     )
+    const consensus = Math.min(CONSENSUS, candidates.length)
+    const controllers = new Set<AbortController>()
     const attempts: AttemptReport[] = []
-    const deadline = now() + options.deadlineMs
-    for (const provider of options.select(options.providers)) {
-      const remainingMs = deadline - now()
-      if (remainingMs <= 0) break
+    const unknownErrors = new Map<string, { error: RpcErrorObject; count: number }>()
+    let transportFailed = false
+
+    const attempt = async ({ provider, trial }: Candidate): Promise<Settled> => {
+      const controller = new AbortController()
+      controllers.add(controller)
+      if (trial) provider.breaker.trialInFlight = true
+      provider.requests += 1
+      provider.lastUsedMs = now()
       const startedAt = now()
       try {
         const answer = await postToProvider(provider, body, {
-          timeoutMs: Math.min(options.timeoutMs, remainingMs),
+          timeoutMs: Math.max(1, Math.min(attemptTimeoutMs, deadline - now())),
           maxResponseBytes: options.maxResponseBytes,
+          signal: controller.signal,
           notification,
         })
-        if (answer.kind === 'error') {
-          const verdict = classifyRpcError(answer.error)
-          if (verdict !== 'answer') throw new UpstreamRpcFaultError(provider.label, verdict, answer.error)
-        }
-        recordSuccess(provider, now() - startedAt, now())
-        if (answer.kind === 'result') return { resultJson: answer.resultJson }
-        if (answer.kind === 'error') return { error: answer.error }
-        return { resultJson: 'null' }
+        const settled = judge(provider, answer)
+        if (settled.kind !== 'failed') recordSuccess(provider, now() - startedAt, options.breaker)
+        return settled
       } catch (error) {
+        if (controller.signal.aborted && !(error instanceof UpstreamError && error.kind === 'timeout')) {
+          provider.breaker.trialInFlight = false
+          return { kind: 'failed', report: { provider: provider.label, failure: 'cancelled', message: 'another provider answered first' } }
+        }
         if (!(error instanceof UpstreamError)) throw error
-        recordFailure(provider, options.maxFailures, now())
-        attempts.push({ provider: error.provider, failure: error.kind, message: error.message })
+        recordFailure(provider, options.breaker, now())
+        transportFailed ||= error.kind !== 'rate-limited' && error.kind !== 'provider-fault'
+        return { kind: 'failed', report: { provider: error.provider, failure: error.kind, message: error.message } }
+      } finally {
+        controllers.delete(controller)
       }
     }
+
+    const judge = (provider: Provider, answer: UpstreamAnswer): Settled => {
+      if (answer.kind === 'empty') return { kind: 'answer', outcome: { resultJson: 'null' } }
+      if (answer.kind === 'result') {
+        if (call.method === 'eth_chainId' && isOtherChain(answer.resultJson, options.chainId())) {
+          provider.quarantined = true
+          options.onQuarantine(provider, answer.resultJson)
+          throw new UpstreamRpcFaultError(provider.label, 'provider-fault', { code: 0, message: `answered chain ${answer.resultJson}` })
+        }
+        return { kind: 'answer', outcome: { resultJson: answer.resultJson } }
+      }
+      // A raw transaction another attempt may already have delivered is sent, whatever this node says.
+      if (rawHash !== undefined && transportFailed && meansAlreadySent(answer.error)) {
+        return { kind: 'answer', outcome: { resultJson: JSON.stringify(rawHash) } }
+      }
+      const verdict = classifyRpcError(answer.error)
+      if (verdict === 'answer') return { kind: 'answer', outcome: { error: answer.error } }
+      if (verdict === 'unknown') return { kind: 'unknown-error', error: answer.error, provider }
+      throw new UpstreamRpcFaultError(provider.label, verdict, answer.error)
+    }
+
+    const hedgeDelayMs = (provider: Provider) => {
+      const recent = p90(provider.latency) ?? pooledP90(options.providers) ?? options.hedgeCeilingMs
+      return Math.min(options.hedgeCeilingMs, Math.max(options.hedgeFloorMs, recent))
+    }
+
+    try {
+      const running = new Map<number, Promise<Settled & { index: number }>>()
+      let next = 0
+      const launch = () => {
+        const index = next++
+        const candidate = candidates[index] as Candidate
+        running.set(index, attempt(candidate).then((settled) => ({ ...settled, index })))
+        return candidate
+      }
+      let hedgeFor = launch()
+      while (running.size > 0) {
+        const canHedge = hedging && next < candidates.length
+        const hedgeTimer = canHedge ? delay(hedgeDelayMs(hedgeFor.provider)) : undefined
+        const settled = await Promise.race([...running.values(), ...(hedgeTimer ? [hedgeTimer.promise] : [])])
+        hedgeTimer?.cancel()
+        if (settled === HEDGE) {
+          if (now() < deadline) hedgeFor = launch()
+          continue
+        }
+        running.delete(settled.index)
+        if (settled.kind === 'answer') return settled.outcome
+        if (settled.kind === 'unknown-error') {
+          const signature = `${settled.error.code}:${settled.error.message}`
+          const seen = unknownErrors.get(signature) ?? { error: settled.error, count: 0 }
+          seen.count += 1
+          unknownErrors.set(signature, seen)
+          attempts.push({ provider: settled.provider.label, failure: 'rpc-error', message: `${settled.error.code}: ${settled.error.message}` })
+          if (seen.count >= consensus) return { error: seen.error }
+        } else {
+          attempts.push(settled.report)
+        }
+        if (running.size === 0 && next < candidates.length && now() < deadline) hedgeFor = launch()
+      }
+    } finally {
+      for (const controller of controllers) controller.abort()
+    }
+    const common = [...unknownErrors.values()].sort((a, b) => b.count - a.count)[0]
+    if (common !== undefined) return { error: common.error }
     return { error: unavailable(`All ${attempts.length} upstream attempts failed`, attempts) }
   }
+}
+
+const HEDGE = Symbol('hedge')
+
+function delay(ms: number): { promise: Promise<typeof HEDGE>; cancel(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const promise = new Promise<typeof HEDGE>((resolve) => {
+    timer = setTimeout(() => resolve(HEDGE), ms)
+  })
+  return { promise, cancel: () => clearTimeout(timer) }
+}
+
+function pooledP90(providers: readonly Provider[]): number | undefined {
+  const values = providers.map((provider) => p90(provider.latency)).filter((value) => value !== undefined)
+  return values.length === 0 ? undefined : Math.min(...values)
+}
+
+function isOtherChain(resultJson: string, expected: number | undefined): boolean {
+  if (expected === undefined) return false
+  const value: unknown = JSON.parse(resultJson)
+  return typeof value === 'string' && /^0x[0-9a-f]+$/i.test(value) && Number.parseInt(value, 16) !== expected
 }
 
 function unavailable(message: string, attempts: AttemptReport[]) {

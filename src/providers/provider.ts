@@ -1,46 +1,55 @@
 import { redactUrl } from '../util/redact.ts'
+import { breakerFailure, breakerSuccess, createBreaker, type Breaker, type BreakerOptions } from './breaker.ts'
+import { addLatency, createLatencyStats, type LatencyStats } from './latency.ts'
 
 /** One upstream endpoint and what the proxy has learned about it. */
 export type Provider = {
   readonly url: string
   /** The redacted URL: the only form that leaves the process. */
   readonly label: string
-  healthy: boolean
-  consecutiveFailures: number
-  /** Smoothed latency of successful attempts, or null before the first one. */
-  responseTimeMs: number | null
-  /** When the provider last answered or failed (ms since epoch), or null if never tried. */
-  lastCheckedAtMs: number | null
+  readonly breaker: Breaker
+  readonly latency: LatencyStats
+  /** Answered another chain id than the proxy serves: never used again until it answers the right one. */
+  quarantined: boolean
+  /** When a health check last probed it (ms), or null if never. */
+  lastHealthCheckMs: number | null
+  /** When a client call last used it (ms), or null if never. */
+  lastUsedMs: number | null
+  requests: number
+  successes: number
+  errors: number
 }
 
-/** A provider for `url`, assumed healthy until it fails. */
-export function createProvider(url: string): Provider {
+/** A provider for `url`, closed (in use) until it fails. */
+export function createProvider(url: string, breakerOptions: BreakerOptions): Provider {
   return {
     url,
     label: redactUrl(url),
-    healthy: true,
-    consecutiveFailures: 0,
-    responseTimeMs: null,
-    lastCheckedAtMs: null,
+    breaker: createBreaker(breakerOptions),
+    latency: createLatencyStats(),
+    quarantined: false,
+    lastHealthCheckMs: null,
+    lastUsedMs: null,
+    requests: 0,
+    successes: 0,
+    errors: 0,
   }
 }
 
-const LATENCY_SMOOTHING = 0.3
-
-/** Record a successful attempt: healthy again, latency folded into the moving average. */
-export function recordSuccess(provider: Provider, latencyMs: number, nowMs: number): void {
-  provider.healthy = true
-  provider.consecutiveFailures = 0
-  provider.lastCheckedAtMs = nowMs
-  provider.responseTimeMs =
-    provider.responseTimeMs === null
-      ? latencyMs
-      : provider.responseTimeMs + LATENCY_SMOOTHING * (latencyMs - provider.responseTimeMs)
+/** Whether the provider is usable: circuit closed and not quarantined. */
+export function isHealthy(provider: Provider): boolean {
+  return provider.breaker.state === 'closed' && !provider.quarantined
 }
 
-/** Record a failed attempt; `maxFailures` consecutive ones mark the provider unhealthy. */
-export function recordFailure(provider: Provider, maxFailures: number, nowMs: number): void {
-  provider.consecutiveFailures += 1
-  provider.lastCheckedAtMs = nowMs
-  if (provider.consecutiveFailures >= maxFailures) provider.healthy = false
+/** Record a successful attempt (an answer, including a deterministic error). */
+export function recordSuccess(provider: Provider, latencyMs: number, options: BreakerOptions): void {
+  provider.successes += 1
+  addLatency(provider.latency, latencyMs)
+  breakerSuccess(provider.breaker, options)
+}
+
+/** Record a failed attempt. */
+export function recordFailure(provider: Provider, options: BreakerOptions, nowMs: number): void {
+  provider.errors += 1
+  breakerFailure(provider.breaker, options, nowMs)
 }

@@ -1,0 +1,40 @@
+import { isHealthy, type Provider } from '../providers/provider.ts'
+import type { ManagementMethod } from './method.ts'
+
+const percent = (part: number, whole: number) => `${whole === 0 ? '0.0' : ((part / whole) * 100).toFixed(1)}%`
+
+/** `edb_providers` and `edb_provider_metrics`, with the reference's field names and types (SPEC §4). */
+export function createProviderMethods(providers: readonly Provider[], now: () => number = Date.now): Record<string, ManagementMethod> {
+  return {
+    edb_providers: {
+      run: () => {
+        const list = providers.map((provider) => ({
+          url: provider.label,
+          is_healthy: isHealthy(provider),
+          last_health_check_seconds_ago:
+            provider.lastHealthCheckMs === null ? null : Math.max(0, Math.floor((now() - provider.lastHealthCheckMs) / 1000)),
+          response_time_ms: provider.latency.smoothedMs === null ? null : Math.round(provider.latency.smoothedMs),
+          consecutive_failures: provider.breaker.consecutiveFailures,
+          state: provider.quarantined ? 'quarantined' : provider.breaker.state,
+        }))
+        return { providers: list, healthy_count: list.filter((entry) => entry.is_healthy).length, total_count: list.length }
+      },
+    },
+    edb_provider_metrics: {
+      run: () => {
+        const total = providers.reduce((sum, provider) => sum + provider.requests, 0)
+        return {
+          providers: providers.map((provider) => ({
+            url: provider.label,
+            request_count: provider.requests,
+            success_rate: percent(provider.successes, provider.successes + provider.errors),
+            avg_response_time_ms: provider.latency.count === 0 ? 0 : provider.latency.totalMs / provider.latency.count,
+            load_percentage: percent(provider.requests, total),
+            last_used_timestamp: provider.lastUsedMs === null ? 0 : Math.floor(provider.lastUsedMs / 1000),
+            error_count: provider.errors,
+          })),
+        }
+      },
+    },
+  }
+}
