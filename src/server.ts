@@ -137,7 +137,8 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   if (handleSignals) platform.onSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], (signal) => shutdown(signal))
 
   const startCaching = async (id: number) => {
-    const clientVersion = providers.length === 0 ? undefined : await askClientVersion((call) => forward(call, false))
+    const needsClientVersion = providers.length > 0 && options.maxCacheItems > 0 && options.devChain === 'auto'
+    const clientVersion = needsClientVersion ? await askClientVersion((call) => forward(call, false)) : undefined
     devChain = options.devChain === 'yes' || (options.devChain === 'auto' && isDevChain(id, clientVersion))
     await openChainCache({
       cache,

@@ -15,6 +15,11 @@ describe('classifyRpcError', () => {
     [-32603, 'internal error', 'provider-fault'],
     [-32000, 'missing trie node 1234 (path )', 'provider-fault'],
     [-32000, 'header not found', 'provider-fault'],
+    [-32700, 'parse error', 'answer'],
+    [-32600, 'invalid request', 'answer'],
+    [-32000, 'already known', 'answer'],
+    [-32000, 'some brand new failure', 'unknown'],
+    [-32099, 'whatever', 'unknown'],
   ]
   for (const [code, message, verdict] of table) {
     test(`behavior: ${code} "${message}" is ${verdict}`, () => {

@@ -30,14 +30,14 @@ export class UpstreamNetworkError extends UpstreamError {
   }
 }
 
-/** An HTTP status that is not an answer (5xx, 429, and 4xx without a JSON-RPC body). */
+/** An HTTP status that is not an answer (5xx, 429, and 4xx without a JSON-RPC body); 429 and 503 are rate limiting. */
 export class UpstreamStatusError extends UpstreamError {
   override name = 'UpstreamStatusError'
   constructor(
     provider: string,
     readonly status: number,
   ) {
-    super(status === 429 ? 'rate-limited' : 'http-status', provider, `HTTP ${status}`)
+    super(status === 429 || status === 503 ? 'rate-limited' : 'http-status', provider, `HTTP ${status}`)
   }
 }
 
