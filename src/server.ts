@@ -112,7 +112,6 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     maxRequestBodySize: options.maxBodyBytes * 2,
   })
   const url = `http://${server.hostname.includes(':') ? `[${server.hostname}]` : server.hostname}:${server.port}`
-  log.info(`listening on ${url} (${providers.length === 0 ? 'cache-only mode' : `${providers.length} upstream providers`})`)
 
   const sweeper = setInterval(() => registry.sweep(), SWEEP_INTERVAL_MS)
   const stopping = createShutdown({
@@ -135,6 +134,8 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     onExpire: () => shutdown('grace-period'),
   }).start()
   if (handleSignals) platform.onSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], (signal) => shutdown(signal))
+  // Announced once signals are handled, so whoever waits for this line may stop the proxy at once.
+  log.info(`listening on ${url} (${providers.length === 0 ? 'cache-only mode' : `${providers.length} upstream providers`})`)
 
   const startCaching = async (id: number) => {
     const needsClientVersion = providers.length > 0 && options.maxCacheItems > 0 && options.devChain === 'auto'

@@ -23,6 +23,8 @@ describe('loadServerOptions', () => {
       maxCacheBytes: 256 * 1024 * 1024,
       finalityDepth: 64,
       devChain: 'auto',
+      logLevel: 'info',
+      logFormat: 'pretty',
       maxResponseBytes: 256 * 1024 * 1024,
     })
   })

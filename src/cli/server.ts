@@ -2,6 +2,7 @@ import process from 'node:process'
 import { defineCommand } from 'citty'
 import { loadServerOptions } from '../config/load.ts'
 import { startServer } from '../server.ts'
+import { configureLog } from '../util/log.ts'
 import { givenFlags, serverArgs } from './options-args.ts'
 
 /** `edb-rpc-proxy server`: run the caching proxy until shut down; resolves with the exit code. */
@@ -10,6 +11,7 @@ export const serverCommand = defineCommand({
   args: serverArgs(),
   async run({ rawArgs, args }) {
     const options = loadServerOptions({ flags: givenFlags(rawArgs, args), env: process.env })
+    configureLog(options)
     const server = await startServer(options, { handleSignals: true })
     return server.exitCode
   },

@@ -8,10 +8,11 @@ import {
   type ServerOptions,
 } from './schema.ts'
 
-/** A configuration value that cannot be used; the message is one line naming its source. */
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-}
+import { redactUrl } from '../util/redact.ts'
+import { readConfigFile } from './config-file.ts'
+import { ConfigError } from './errors.ts'
+
+export { ConfigError }
 
 /** `rpcUrls` → `rpc-urls`. */
 export function toFlagName(key: string): string {
@@ -36,24 +37,47 @@ export type LoadOptions = {
   env: Record<string, string | undefined>
 }
 
-/** Resolve the server options: defaults < environment < flags, each value validated by the schema. */
+/**
+ * Resolve the server options: defaults < config file (`--config`) < environment < flags, each value
+ * validated by the one schema.
+ */
 export function loadServerOptions({ flags, env }: LoadOptions): ServerOptions {
+  const configPath = typeof flags.config === 'string' ? flags.config : env[toEnvName('config')]
+  const fromFile = configPath === undefined || configPath === '' ? {} : readConfigFile(configPath, env)
+  const known = new Set(OPTION_ENTRIES.map(([key]) => toFlagName(key)))
+  for (const key of Object.keys(fromFile)) {
+    if (!known.has(key) || key === 'config') throw new ConfigError(`config file ${configPath}: unknown key "${key}" (keys are the long flag names, like "rpc-urls")`)
+  }
   const options: Record<string, unknown> = {}
   for (const [key, schema] of OPTION_ENTRIES) {
     const fromFlag = flags[key]
     const envName = toEnvName(key)
     const fromEnv = env[envName]
+    const fileValue = fromFile[toFlagName(key)]
     if (fromFlag !== undefined) options[key] = convert(schema, fromFlag, `--${toFlagName(key)}`)
     else if (fromEnv !== undefined) options[key] = convert(schema, fromEnv, envName)
+    else if (fileValue !== undefined) options[key] = convertFileValue(schema, fileValue, `config file ${configPath}: key "${toFlagName(key)}"`)
     else if (schema.default !== undefined) options[key] = structuredClone(schema.default)
   }
   return options as ServerOptions
 }
 
+/** A file value: native YAML/JSON types are checked as they are; strings go through the flag conversion. */
+function convertFileValue(schema: TSchema, value: unknown, source: string): unknown {
+  if (typeof value === 'string' || (typeof value === 'boolean' && optionKind(schema) === 'boolean')) return convert(schema, value, source)
+  if (typeof value === 'number' && optionKind(schema) !== 'list') return convert(schema, String(value), source)
+  if (Array.isArray(value) && optionKind(schema) === 'list' && value.every((item) => typeof item === 'string')) {
+    if (Value.Check(schema, value.map((item) => item.trim()))) return value.map((item) => item.trim())
+  }
+  throw new ConfigError(`invalid value for ${source}: ${JSON.stringify(value)} (expected ${describeAccepted(schema)})`)
+}
+
 function convert(schema: TSchema, raw: string | boolean, source: string): unknown {
   const value = toTyped(schema, raw)
   if (value === undefined || !Value.Check(schema, value)) {
-    throw new ConfigError(`invalid value for ${source}: ${JSON.stringify(raw)} (expected ${describeAccepted(schema)})`)
+    // A URL list may carry API keys: an error shows it redacted.
+    const shown = optionKind(schema) === 'list' && typeof raw === 'string' ? raw.split(',').map((url) => (/^https?:\/\//i.test(url.trim()) ? redactUrl(url.trim()) : url.trim())).join(',') : raw
+    throw new ConfigError(`invalid value for ${source}: ${JSON.stringify(shown)} (expected ${describeAccepted(schema)})`)
   }
   return value
 }

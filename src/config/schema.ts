@@ -37,6 +37,9 @@ const MAX_SECONDS = 31_536_000
  * (`rpcUrls` → `--rpc-urls`), the environment variable `EDB_PROXY_` + SNAKE_CASE.
  */
 export const ServerOptionsSchema = Type.Object({
+  config: Type.Optional(
+    Type.String({ minLength: 1, description: 'YAML or JSON file with these options under their long names; ${ENV_VAR} is substituted' }),
+  ),
   host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address to bind' }),
   port: integer(0, 65535, 8546, 'Port to listen on (0 picks a free one)'),
   rpcUrls: Type.Array(Type.String({ format: 'http-url' }), {
@@ -66,6 +69,15 @@ export const ServerOptionsSchema = Type.Object({
     description:
       'Treat the upstream as a local development chain (memory-only cache, invalidated by evm_/anvil_/hardhat_ calls); auto: chain id 31337/1337 or an anvil/hardhat/ganache client',
   }),
+  logLevel: Type.Union([Type.Literal('silent'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], {
+    default: 'info',
+    description: 'Least severe log level written (info: startup and warnings only, never per call)',
+  }),
+  logFormat: Type.Union([Type.Literal('pretty'), Type.Literal('json')], {
+    default: 'pretty',
+    description: 'Log lines for people (pretty) or machines (json, one object per line)',
+  }),
+  logFile: Type.Optional(Type.String({ minLength: 1, description: 'Also append log lines to this file' })),
   maxResponseBytes: integer(1024, 4 * 1024 ** 3, 256 << 20, 'Largest accepted upstream response in bytes'),
 })
 

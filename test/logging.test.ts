@@ -1,0 +1,49 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { rpc } from './helpers/anvil.ts'
+import { freePort } from './helpers/ports.ts'
+import { SOURCE_COMMAND, spawnProxy } from './helpers/proxy.ts'
+import { waitFor } from './helpers/wait.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'edb-logs-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const SECRET = '0123456789abcdef0123456789abcdef'
+
+describe('logging', () => {
+  test('default', async () => {
+    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', ''])
+    proxy.process.kill('SIGTERM')
+    expect(await proxy.exited).toBe(0)
+    expect(proxy.output.join('')).toContain('listening on http://127.0.0.1:')
+  })
+
+  test('behavior: --log-format json writes one JSON object per line, also to --log-file, with no secret', async () => {
+    const file = join(dir, 'proxy.log')
+    const port = freePort()
+    const proxy = await spawnProxy(
+      SOURCE_COMMAND,
+      ['server', '--port', String(port), '--rpc-urls', `http://127.0.0.1:${freePort()}/v3/${SECRET}`, '--log-format', 'json', '--log-file', file],
+      { waitForListening: false },
+    )
+    await waitFor(async () => (await rpc(`http://127.0.0.1:${port}`, 'edb_ping')).result, 'the proxy to answer')
+    await waitFor(() => readFileSync(file, 'utf8').includes('did not answer eth_chainId'), 'the warning in the log file')
+    proxy.process.kill('SIGTERM')
+    expect(await proxy.exited).toBe(0)
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line))
+    expect(lines[0]).toMatchObject({ level: 'info', tag: 'edb-rpc-proxy', message: expect.stringContaining('listening on') })
+    expect(lines.some((line) => line.level === 'warn' && line.message.includes('/v3/*** did not answer eth_chainId'))).toBe(true)
+    expect(readFileSync(file, 'utf8')).not.toContain(SECRET)
+    expect(proxy.output.join('')).not.toContain(SECRET)
+  })
+
+  test('behavior: --log-level warn keeps the default level quiet', async () => {
+    const port = freePort()
+    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', String(port), '--rpc-urls', '', '--log-level', 'warn'], { waitForListening: false })
+    await waitFor(async () => (await rpc(`http://127.0.0.1:${port}`, 'edb_ping')).result, 'the proxy to answer')
+    proxy.process.kill('SIGTERM')
+    expect(await proxy.exited).toBe(0)
+    expect(proxy.output.join('')).toBe('')
+  })
+})
