@@ -18,6 +18,8 @@ export type ProxyOptions = {
   /** Whether the upstream is a local development chain whose history may be rewritten. */
   isDevChain: () => boolean
   maxBatchSize: number
+  /** Observes every data call answered (management methods excluded). */
+  observeCall?: (method: string, outcome: Outcome, durationMs: number) => void
   /** Logs an unexpected exception; the caller only sees -32603 with fixed text. */
   onUnexpected: (error: unknown) => void
 }
@@ -74,7 +76,11 @@ export function createProxy(options: ProxyOptions): Proxy {
     if (method !== undefined) return runManagement(method, call, context)
     // The edb_ namespace is ours: never forward it to a provider.
     if (call.method.startsWith('edb_')) return errorOutcome(new MethodNotFoundError(call.method))
-    return forwardCall(call)
+    if (options.observeCall === undefined) return forwardCall(call)
+    const startedAt = performance.now()
+    const outcome = await forwardCall(call)
+    options.observeCall(call.method, outcome, performance.now() - startedAt)
+    return outcome
   }
 
   const answer = async (entry: ParsedCall, context: CallContext): Promise<CallReply> => {
@@ -91,7 +97,10 @@ export function createProxy(options: ProxyOptions): Proxy {
   const rememberedReply = (text: string): string | undefined => {
     const entry = memo.get(text)
     if (entry === undefined) return undefined
-    if (cache.peek(entry.key) === entry.resultJson) return entry.reply
+    if (cache.peek(entry.key) === entry.resultJson) {
+      options.observeCall?.(entry.method, REMEMBERED_HIT, 0)
+      return entry.reply
+    }
     memo.forget(text)
     return undefined
   }
@@ -106,7 +115,7 @@ export function createProxy(options: ProxyOptions): Proxy {
         const reply = await answer(parsed.entry, context)
         const { outcome } = reply
         if (reply.text !== null && outcome?.cacheKey !== undefined && outcome.resultJson !== undefined) {
-          memo.remember(text, { key: outcome.cacheKey, resultJson: outcome.resultJson, reply: reply.text })
+          memo.remember(text, { method: parsed.entry.call!.method, key: outcome.cacheKey, resultJson: outcome.resultJson, reply: reply.text })
         }
         return { text: reply.text, cache: reply.cache ?? 'BYPASS' }
       }
@@ -120,6 +129,9 @@ export function createProxy(options: ProxyOptions): Proxy {
 
 /** One call's reply text (null for a notification), with what produced it. */
 type CallReply = { text: string | null; cache?: CacheStatus; outcome?: Outcome }
+
+/** What a remembered reply stands for, for the metrics. */
+const REMEMBERED_HIT: Outcome = { resultJson: '', cache: 'HIT' }
 
 const MEMO_ENTRIES = 4_096
 const MEMO_BYTES = 32 << 20

@@ -17,6 +17,8 @@ import { detectChain } from './providers/chain.ts'
 import { createProviderPool } from './providers/pool.ts'
 import type { Provider } from './providers/provider.ts'
 import { createProviderMethods } from './management/provider-methods.ts'
+import { createMetricsMethods } from './management/metrics-methods.ts'
+import { createObservability } from './metrics/observability.ts'
 import { createProxy, createTxBlockLookup, type Proxy } from './proxy.ts'
 import { isInstanceAlive } from './registry/liveness.ts'
 import { createRegistry } from './registry/registry.ts'
@@ -62,6 +64,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     chainId: () => chainId,
     warn: (message) => log.warn(message),
     info: (message) => log.info(message),
+    onAttempt: (provider, outcome, durationMs) => observability.onAttempt(provider, outcome, durationMs),
   })
   const registry = createRegistry({
     heartbeatIntervalS: options.heartbeatInterval,
@@ -80,7 +83,9 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     createTxBlockLookup(() => proxy as Proxy),
   )
   let devChain = options.devChain === 'yes'
+  const observability = createObservability({ providers, cache, registry })
   proxy = createProxy({
+    observeCall: observability.observeCall,
     maxBatchSize: options.maxBatchSize,
     onUnexpected,
     forward,
@@ -96,6 +101,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       ...createInstanceMethods(registry),
       ...createCacheMethods(cache),
       ...createProviderMethods(providers),
+      ...createMetricsMethods(observability.calls, observability.history),
     },
   })
   const app = createApp({
@@ -103,6 +109,8 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     access: { loopbackBound: isLoopbackHost(options.host), adminToken: options.adminToken, authToken: options.authToken },
     maxBodyBytes: options.maxBodyBytes,
     health: createHealthReporter({ providers, chainId: () => chainId, startedAtMs }),
+    metrics: observability.prometheus,
+    trackRequest: () => observability.calls.begin(),
     onUnexpected,
   })
   const server = await platform.serve({
@@ -126,8 +134,10 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     stopped = true
     clearInterval(sweeper)
     health.stop()
+    observability.history.stop()
     stopping.begin(reason, code)
   }
+  observability.history.start()
   createGracePeriod({
     gracePeriodS: options.gracePeriod,
     registry,

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { createReplyMemo } from '../src/cache/reply-memo.ts'
 
-const entry = (reply: string) => ({ key: 'k', resultJson: '1', reply })
+const entry = (reply: string) => ({ method: 'm', key: 'k', resultJson: '1', reply })
 
 describe('createReplyMemo', () => {
   test('default', () => {

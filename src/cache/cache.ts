@@ -1,3 +1,4 @@
+import { percent } from '../util/percent.ts'
 import type { Finality } from './finality.ts'
 import { MemoryCache } from './memory.ts'
 import { planCall, verdictFor, type CachePlan } from './policy.ts'
@@ -47,6 +48,8 @@ export type Cache = {
   deleteMethod(method: string): number
   deleteCall(method: string, params: unknown): number
   stats(): CacheStats
+  /** Counters for the metrics: answers stored, memory evictions, memory bytes. */
+  counters(): { stores: number; evictions: number; memoryBytes: number }
   /** Resolves once every store waiting on finality (or on a transaction's block) has been decided. */
   settled(): Promise<void>
   /** Write everything pending to disk. */
@@ -63,6 +66,7 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
   let attached = false
   let memoryOnlyReason = 'caching disabled (--max-cache-items 0)'
   let epoch = 0
+  let stores = 0
   const deciding = new Set<Promise<unknown>>()
   const track = (decision: Promise<unknown>) => {
     deciding.add(decision)
@@ -70,6 +74,7 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
   }
 
   const remember = (plan: CachePlan, resultJson: string) => {
+    stores += 1
     memory.set(plan.key, resultJson, now())
     store?.put(plan.key, plan.method, resultJson)
   }
@@ -168,12 +173,13 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
       return {
         total_entries: total,
         max_entries: options.maxItems,
-        utilization: `${options.maxItems === 0 ? '0.0' : ((total / options.maxItems) * 100).toFixed(1)}%`,
+        utilization: percent(total, options.maxItems),
         oldest_entry_age_seconds: range === undefined ? null : ageSeconds(range.oldestMs),
         newest_entry_age_seconds: range === undefined ? null : ageSeconds(range.newestMs),
         cache_file_path: store?.path ?? `(in memory: ${memoryOnlyReason})`,
       }
     },
+    counters: () => ({ stores, evictions: memory.evictions, memoryBytes: memory.bytes }),
     async settled() {
       while (deciding.size > 0) await Promise.allSettled([...deciding])
     },

@@ -23,6 +23,8 @@ export class MemoryCache {
   private oldest: Node | undefined
   private newest: Node | undefined
   private totalBytes = 0
+  /** Entries pushed out by the bounds so far. */
+  evictions = 0
 
   constructor(private readonly options: MemoryCacheOptions) {}
 
@@ -49,6 +51,7 @@ export class MemoryCache {
     this.totalBytes += bytes
     while (this.oldest !== undefined && (this.nodes.size > this.options.maxItems || this.totalBytes > this.options.maxBytes)) {
       this.delete(this.oldest.key)
+      this.evictions += 1
     }
   }
 

@@ -1,5 +1,5 @@
 /** A finished reply remembered by its request body, valid while its cache entry is unchanged. */
-export type MemoEntry = { key: string; resultJson: string; reply: string }
+export type MemoEntry = { method: string; key: string; resultJson: string; reply: string }
 
 export type ReplyMemoOptions = { maxEntries: number; maxBytes: number }
 

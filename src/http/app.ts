@@ -10,6 +10,9 @@ export type AppOptions = {
   access: AccessOptions
   maxBodyBytes: number
   health: () => HealthReport
+  /** Prometheus text for `GET /metrics`. */
+  metrics: { contentType: string; text: () => Promise<string> }
+  trackRequest?: () => () => void
   /** Logs an unexpected exception (details never reach the client). */
   onUnexpected: (error: unknown) => void
 }
@@ -28,6 +31,11 @@ export function createApp(options: AppOptions) {
       if (decision.refusal) return jsonErrorResponse(decision.refusal.status, -32010, decision.refusal.message)
       const report = options.health()
       return jsonResponse(report.status === 'ok' ? 200 : 503, JSON.stringify(report))
+    })
+    .get('/metrics', async ({ request }) => {
+      const decision = checkAccess(request.headers, options.access)
+      if (decision.refusal) return jsonErrorResponse(decision.refusal.status, -32010, decision.refusal.message)
+      return new Response(await options.metrics.text(), { headers: { 'content-type': options.metrics.contentType } })
     })
     .options('/', () => new Response(null, { status: 204, headers: CORS_HEADERS }))
     .onError(({ code, error }) => {

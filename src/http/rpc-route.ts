@@ -7,11 +7,13 @@ export type RpcRouteOptions = {
   proxy: Proxy
   access: AccessOptions
   maxBodyBytes: number
+  /** Marks an HTTP request as active; the returned function ends it. */
+  trackRequest?: () => () => void
 }
 
 /** `POST /`: any content type; 413 above the body limit; 204 when only notifications were sent. */
-export function createRpcRoute({ proxy, access, maxBodyBytes }: RpcRouteOptions) {
-  return async (request: Request): Promise<Response> => {
+export function createRpcRoute({ proxy, access, maxBodyBytes, trackRequest }: RpcRouteOptions) {
+  const route = async (request: Request): Promise<Response> => {
     const decision = checkAccess(request.headers, access)
     if (decision.refusal) return jsonErrorResponse(decision.refusal.status, -32010, decision.refusal.message)
     let text: string
@@ -25,5 +27,14 @@ export function createRpcRoute({ proxy, access, maxBodyBytes }: RpcRouteOptions)
     if (remembered !== undefined) return rpcResponse(remembered, 'HIT')
     const reply = await proxy.handleBody(text, decision.context)
     return reply.text === null ? new Response(null, { status: 204 }) : rpcResponse(reply.text, reply.cache)
+  }
+  if (trackRequest === undefined) return route
+  return async (request: Request): Promise<Response> => {
+    const end = trackRequest()
+    try {
+      return await route(request)
+    } finally {
+      end()
+    }
   }
 }

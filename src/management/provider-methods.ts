@@ -1,7 +1,7 @@
 import { isHealthy, type Provider } from '../providers/provider.ts'
+import { percent } from '../util/percent.ts'
 import type { ManagementMethod } from './method.ts'
 
-const percent = (part: number, whole: number) => `${whole === 0 ? '0.0' : ((part / whole) * 100).toFixed(1)}%`
 
 /** `edb_providers` and `edb_provider_metrics`, with the reference's field names and types (SPEC §4). */
 export function createProviderMethods(providers: readonly Provider[], now: () => number = Date.now): Record<string, ManagementMethod> {

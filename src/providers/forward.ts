@@ -26,6 +26,8 @@ export type ForwarderOptions = {
   /** The chain the proxy serves, once known: a provider answering another `eth_chainId` is quarantined. */
   chainId: () => number | undefined
   onQuarantine: (provider: Provider, chainId: string) => void
+  /** Observes every attempt: `ok`, `rpc-error` (an unknown error), or the failure kind. */
+  onAttempt?: (provider: Provider, outcome: string, durationMs: number) => void
   now?: () => number
 }
 
@@ -89,6 +91,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         })
         const settled = judge(provider, answer)
         if (settled.kind !== 'failed') recordSuccess(provider, now() - startedAt, options.breaker)
+        options.onAttempt?.(provider, settled.kind === 'unknown-error' ? 'rpc-error' : 'ok', now() - startedAt)
         return settled
       } catch (error) {
         if (controller.signal.aborted && !(error instanceof UpstreamError && error.kind === 'timeout')) {
@@ -97,6 +100,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         }
         if (!(error instanceof UpstreamError)) throw error
         recordFailure(provider, options.breaker, now())
+        options.onAttempt?.(provider, error.kind, now() - startedAt)
         transportFailed ||= error.kind !== 'rate-limited' && error.kind !== 'provider-fault'
         return { kind: 'failed', report: { provider: error.provider, failure: error.kind, message: error.message } }
       } finally {

@@ -13,6 +13,7 @@ export type ProviderPoolOptions = {
   chainId: () => number | undefined
   warn: (message: string) => void
   info: (message: string) => void
+  onAttempt?: (provider: Provider, outcome: string, durationMs: number) => void
 }
 
 /** The upstream side of the proxy: providers, the failover forwarder and the background health checks. */
@@ -45,6 +46,7 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     maxResponseBytes: options.maxResponseBytes,
     chainId: options.chainId,
     onQuarantine,
+    onAttempt: options.onAttempt,
   })
   const health = createHealthChecker({
     providers,

@@ -1,0 +1,61 @@
+import type { Cache } from '../cache/cache.ts'
+import { isHealthy, type Provider } from '../providers/provider.ts'
+import type { Registry } from '../registry/registry.ts'
+import type { Outcome } from '../rpc/types.ts'
+import { createCallMetrics } from './call-metrics.ts'
+import { createMetricsHistory } from './history.ts'
+import { createPrometheus } from './prometheus.ts'
+
+export type ObservabilityOptions = {
+  providers: readonly Provider[]
+  cache: Cache
+  registry: Registry
+  /** Distinct method names tracked before folding into `other` (SPEC §8). @default 256 */
+  maxMethods?: number
+}
+
+/** Everything that counts: call metrics, their history, and the Prometheus exporter, fed from one place. */
+export function createObservability({ providers, cache, registry, maxMethods = 256 }: ObservabilityOptions) {
+  const calls = createCallMetrics({ maxMethods })
+  const prometheus = createPrometheus({
+    calls,
+    providers: () => providers.map((provider) => ({ label: provider.label, state: provider.quarantined ? 'quarantined' : provider.breaker.state })),
+    cache: () => ({ entries: cache.ready ? cache.stats().total_entries : 0, ...cache.counters() }),
+    instances: () => registry.size,
+  })
+  const history = createMetricsHistory({
+    sample: () => {
+      const timestamp = Math.floor(Date.now() / 1000)
+      const latencies = providers.flatMap((provider) => (provider.latency.smoothedMs === null ? [] : [provider.latency.smoothedMs]))
+      return {
+        cache: {
+          timestamp,
+          cache_size: cache.ready ? cache.stats().total_entries : 0,
+          hit_rate: calls.hitRatePercent(),
+          requests_per_minute: calls.requestsPerMinute(),
+        },
+        providers: {
+          timestamp,
+          healthy_providers: providers.filter(isHealthy).length,
+          total_providers: providers.length,
+          avg_response_time_ms: latencies.length === 0 ? 0 : latencies.reduce((sum, ms) => sum + ms, 0) / latencies.length,
+        },
+      }
+    },
+  })
+  return {
+    calls,
+    prometheus,
+    history,
+    observeCall(method: string, outcome: Outcome, durationMs: number) {
+      calls.record(method, outcome.cache, outcome.error, durationMs)
+      prometheus.observeCall(outcome.cache ?? 'BYPASS', durationMs / 1000)
+    },
+    onAttempt(provider: Provider, outcome: string, durationMs: number) {
+      if (outcome === 'rate-limited') calls.recordRateLimited()
+      prometheus.observeAttempt(provider.label, outcome, durationMs / 1000)
+    },
+  }
+}
+
+export type Observability = ReturnType<typeof createObservability>
