@@ -110,7 +110,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     maxBodyBytes: options.maxBodyBytes,
     health: createHealthReporter({ providers, chainId: () => chainId, startedAtMs }),
     metrics: observability.prometheus,
-    trackRequest: () => observability.calls.begin(),
+    activity: observability.calls,
     onUnexpected,
   })
   const server = await platform.serve({

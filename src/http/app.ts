@@ -12,7 +12,7 @@ export type AppOptions = {
   health: () => HealthReport
   /** Prometheus text for `GET /metrics`. */
   metrics: { contentType: string; text: () => Promise<string> }
-  trackRequest?: () => () => void
+  activity?: { begin(): void; end(): void }
   /** Logs an unexpected exception (details never reach the client). */
   onUnexpected: (error: unknown) => void
 }

@@ -7,13 +7,13 @@ export type RpcRouteOptions = {
   proxy: Proxy
   access: AccessOptions
   maxBodyBytes: number
-  /** Marks an HTTP request as active; the returned function ends it. */
-  trackRequest?: () => () => void
+  /** Counts HTTP requests in flight. */
+  activity?: { begin(): void; end(): void }
 }
 
 /** `POST /`: any content type; 413 above the body limit; 204 when only notifications were sent. */
-export function createRpcRoute({ proxy, access, maxBodyBytes, trackRequest }: RpcRouteOptions) {
-  const route = async (request: Request): Promise<Response> => {
+export function createRpcRoute({ proxy, access, maxBodyBytes, activity }: RpcRouteOptions) {
+  const answer = async (request: Request): Promise<Response> => {
     const decision = checkAccess(request.headers, access)
     if (decision.refusal) return jsonErrorResponse(decision.refusal.status, -32010, decision.refusal.message)
     let text: string
@@ -28,13 +28,9 @@ export function createRpcRoute({ proxy, access, maxBodyBytes, trackRequest }: Rp
     const reply = await proxy.handleBody(text, decision.context)
     return reply.text === null ? new Response(null, { status: 204 }) : rpcResponse(reply.text, reply.cache)
   }
-  if (trackRequest === undefined) return route
-  return async (request: Request): Promise<Response> => {
-    const end = trackRequest()
-    try {
-      return await route(request)
-    } finally {
-      end()
-    }
+  if (activity === undefined) return answer
+  return (request: Request): Promise<Response> => {
+    activity.begin()
+    return answer(request).finally(activity.end)
   }
 }

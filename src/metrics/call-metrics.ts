@@ -91,13 +91,14 @@ export function createCallMetrics({ maxMethods, now = Date.now }: CallMetricsOpt
     recordRateLimited(): void {
       totals.rateLimitErrors += 1
     },
-    /** An HTTP request began; the returned function ends it. */
-    begin(): () => void {
+    /** An HTTP request began. */
+    begin(): void {
       active += 1
       if (active > peakActive) peakActive = active
-      return () => {
-        active -= 1
-      }
+    },
+    /** An HTTP request ended. */
+    end(): void {
+      active -= 1
     },
     requestsPerMinute,
     /** `edb_cache_metrics` (SPEC §4). */

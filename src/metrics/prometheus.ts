@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Registry } from 'prom-client'
+import { createBucketHistogram } from './bucket-histogram.ts'
 import type { CacheStatus } from '../rpc/types.ts'
 import type { CallMetrics } from './call-metrics.ts'
 
@@ -10,6 +11,7 @@ export type PrometheusSources = {
   instances: () => number
 }
 
+const CACHE_LABEL: Record<CacheStatus, string> = { HIT: 'hit', MISS: 'miss', BYPASS: 'bypass' }
 const CIRCUIT = { closed: 0, 'half-open': 1, open: 2, quarantined: 3 } as const
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
@@ -69,31 +71,21 @@ export function createPrometheus(sources: PrometheusSources) {
       for (const provider of sources.providers()) this.set({ provider: provider.label }, CIRCUIT[provider.state])
     },
   })
-  const callSeconds = new Histogram({
-    name: 'edb_proxy_call_duration_seconds',
-    help: 'Time to answer one client data call, by cache outcome',
-    labelNames: ['cache'],
-    buckets: LATENCY_BUCKETS,
-    registers,
-  })
-  const attemptSeconds = new Histogram({
-    name: 'edb_proxy_upstream_attempt_duration_seconds',
-    help: 'Time of one upstream attempt, by provider (redacted)',
-    labelNames: ['provider'],
-    buckets: LATENCY_BUCKETS,
-    registers,
-  })
+  const callSeconds = createBucketHistogram('edb_proxy_call_duration_seconds', 'Time to answer one client data call, by cache outcome', 'cache', LATENCY_BUCKETS)
+  const attemptSeconds = createBucketHistogram('edb_proxy_upstream_attempt_duration_seconds', 'Time of one upstream attempt, by provider (redacted)', 'provider', LATENCY_BUCKETS)
+  registry.registerMetric(callSeconds.metric as never)
+  registry.registerMetric(attemptSeconds.metric as never)
 
   return {
     contentType: registry.contentType,
     text: () => registry.metrics(),
     observeCall(cache: CacheStatus, seconds: number) {
-      callSeconds.observe({ cache: cache.toLowerCase() }, seconds)
+      callSeconds.observe(CACHE_LABEL[cache], seconds)
     },
     observeAttempt(provider: string, outcome: string, seconds: number) {
       const key = `${provider}\u0000${outcome}`
       attempts.set(key, (attempts.get(key) ?? 0) + 1)
-      attemptSeconds.observe({ provider }, seconds)
+      attemptSeconds.observe(provider, seconds)
     },
   }
 }
