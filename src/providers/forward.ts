@@ -28,6 +28,7 @@ export type ForwarderOptions = {
   onQuarantine: (provider: Provider, chainId: string) => void
   /** Observes every attempt: `ok`, `rpc-error` (an unknown error), or the failure kind. */
   onAttempt?: (provider: Provider, outcome: string, durationMs: number) => void
+  onCircuitOpen?: (provider: Provider) => void
   now?: () => number
 }
 
@@ -99,7 +100,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           return { kind: 'failed', report: { provider: provider.label, failure: 'cancelled', message: 'another provider answered first' } }
         }
         if (!(error instanceof UpstreamError)) throw error
-        recordFailure(provider, options.breaker, now())
+        if (recordFailure(provider, options.breaker, now())) options.onCircuitOpen?.(provider)
         options.onAttempt?.(provider, error.kind, now() - startedAt)
         transportFailed ||= error.kind !== 'rate-limited' && error.kind !== 'provider-fault'
         return { kind: 'failed', report: { provider: error.provider, failure: error.kind, message: error.message } }

@@ -12,6 +12,7 @@ export type HealthCheckOptions = {
   chainId: () => number | undefined
   onQuarantine: (provider: Provider, chainId: string) => void
   onRecovered: (provider: Provider) => void
+  onCircuitOpen: (provider: Provider) => void
   now?: () => number
 }
 
@@ -60,7 +61,7 @@ export function createHealthChecker(options: HealthCheckOptions): HealthChecker 
       recordSuccess(provider, latencyMs, options.breaker)
       if (!wasHealthy) options.onRecovered(provider)
     } catch {
-      recordFailure(provider, options.breaker, now())
+      if (recordFailure(provider, options.breaker, now())) options.onCircuitOpen(provider)
     }
   }
 

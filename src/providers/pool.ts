@@ -23,6 +23,18 @@ const HEDGE_FLOOR_MS = 25
 const HEDGE_CEILING_MS = 2_000
 const TRACE_TIMEOUT_FACTOR = 6
 const DEADLINE_FACTOR = 3
+const FAILOVER_WARNING_EVERY_MS = 10_000
+
+/** True at most once per `everyMs` for each key (failover warnings must not flood the log). */
+function createThrottle(everyMs: number): (key: string) => boolean {
+  const last = new Map<string, number>()
+  return (key) => {
+    const now = Date.now()
+    if (now - (last.get(key) ?? Number.NEGATIVE_INFINITY) < everyMs) return false
+    last.set(key, now)
+    return true
+  }
+}
 
 /** Build providers with their circuit breakers, the forwarder and the health checker from one set of options. */
 export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
@@ -32,6 +44,15 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     maxCooldownMs: Math.max(options.healthCheckIntervalMs, 30_000) * 4,
   }
   const providers = options.urls.map((url) => createProvider(url, breaker))
+  const onCircuitOpen = (provider: Provider) =>
+    options.warn(`${provider.label}: circuit open after ${provider.breaker.consecutiveFailures} consecutive failures; resting ${provider.breaker.cooldownMs / 1000} s`)
+  const failoverWarnings = createThrottle(FAILOVER_WARNING_EVERY_MS)
+  const onAttempt = (provider: Provider, outcome: string, durationMs: number) => {
+    options.onAttempt?.(provider, outcome, durationMs)
+    if (outcome !== 'ok' && outcome !== 'rpc-error' && outcome !== 'cancelled' && failoverWarnings(provider.label)) {
+      options.warn(`${provider.label}: ${outcome}; failing over to another provider`)
+    }
+  }
   const onQuarantine = (provider: Provider, chain: string) =>
     options.warn(`${provider.label} answered chain ${chain}, not ${options.chainId()}: quarantined`)
   const forward = createForwarder({
@@ -46,7 +67,8 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     maxResponseBytes: options.maxResponseBytes,
     chainId: options.chainId,
     onQuarantine,
-    onAttempt: options.onAttempt,
+    onAttempt,
+    onCircuitOpen,
   })
   const health = createHealthChecker({
     providers,
@@ -55,7 +77,8 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     breaker,
     chainId: options.chainId,
     onQuarantine,
-    onRecovered: (provider) => options.info(`${provider.label} is healthy again`),
+    onRecovered: (provider) => options.warn(`${provider.label}: healthy again, circuit closed`),
+    onCircuitOpen,
   })
   return { providers, forward, health }
 }

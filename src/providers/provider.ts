@@ -48,8 +48,10 @@ export function recordSuccess(provider: Provider, latencyMs: number, options: Br
   breakerSuccess(provider.breaker, options)
 }
 
-/** Record a failed attempt. */
-export function recordFailure(provider: Provider, options: BreakerOptions, nowMs: number): void {
+/** Record a failed attempt; true when this failure opened the circuit. */
+export function recordFailure(provider: Provider, options: BreakerOptions, nowMs: number): boolean {
   provider.errors += 1
+  const wasOpen = provider.breaker.state === 'open'
   breakerFailure(provider.breaker, options, nowMs)
+  return !wasOpen && provider.breaker.state === 'open'
 }
