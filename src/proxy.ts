@@ -33,6 +33,8 @@ export type Proxy = {
   rememberedReply(text: string): string | undefined
   handleBody(text: string, context: CallContext): Promise<BodyReply>
   handleCall(call: RpcCall, context: CallContext): Promise<Outcome>
+  /** The proxy's own lookups: cache, coalescing and failover, but not counted as client calls. */
+  forwardInternal(call: RpcCall): Promise<Outcome>
 }
 
 /**
@@ -107,6 +109,7 @@ export function createProxy(options: ProxyOptions): Proxy {
 
   return {
     handleCall,
+    forwardInternal: forwardCall,
     rememberedReply,
     async handleBody(text, context) {
       const parsed = parseBody(text, { maxBatchSize: options.maxBatchSize })
@@ -146,7 +149,7 @@ function batchCacheStatus(replies: { cache?: CacheStatus }[]): CacheStatus {
 /** The block a transaction was mined in, asked through the pipeline so the answer is cached too. */
 export function createTxBlockLookup(proxy: () => Proxy): (hash: string) => Promise<number | undefined> {
   return async (hash) => {
-    const outcome = await proxy().handleCall({ jsonrpc: '2.0', id: 0, method: 'eth_getTransactionByHash', params: [hash] }, {})
+    const outcome = await proxy().forwardInternal({ jsonrpc: '2.0', id: 0, method: 'eth_getTransactionByHash', params: [hash] })
     return outcome.resultJson === undefined ? undefined : blockNumberOf(outcome.resultJson)
   }
 }
