@@ -12,25 +12,27 @@ export type RpcRouteOptions = {
 }
 
 /** `POST /`: any content type; 413 above the body limit; 204 when only notifications were sent. */
-export function createRpcRoute({ proxy, access, maxBodyBytes, activity }: RpcRouteOptions) {
-  const answer = async (request: Request): Promise<Response> => {
+export function createRpcRoute({ proxy, access, maxBodyBytes, activity = NO_ACTIVITY }: RpcRouteOptions) {
+  return async (request: Request): Promise<Response> => {
     const decision = checkAccess(request.headers, access)
     if (decision.refusal) return jsonErrorResponse(decision.refusal.status, -32010, decision.refusal.message)
-    let text: string
-    try {
-      text = await readBodyText(request, maxBodyBytes)
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return jsonErrorResponse(413, -32600, error.message)
-      throw error
-    }
-    const remembered = proxy.rememberedReply(text)
-    if (remembered !== undefined) return rpcResponse(remembered, 'HIT')
-    const reply = await proxy.handleBody(text, decision.context)
-    return reply.text === null ? new Response(null, { status: 204 }) : rpcResponse(reply.text, reply.cache)
-  }
-  if (activity === undefined) return answer
-  return (request: Request): Promise<Response> => {
     activity.begin()
-    return answer(request).finally(activity.end)
+    try {
+      let text: string
+      try {
+        text = await readBodyText(request, maxBodyBytes)
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) return jsonErrorResponse(413, -32600, error.message)
+        throw error
+      }
+      const remembered = proxy.rememberedReply(text)
+      if (remembered !== undefined) return rpcResponse(remembered, 'HIT')
+      const reply = await proxy.handleBody(text, decision.context)
+      return reply.text === null ? new Response(null, { status: 204 }) : rpcResponse(reply.text, reply.cache)
+    } finally {
+      activity.end()
+    }
   }
 }
+
+const NO_ACTIVITY = { begin() {}, end() {} }
