@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync, statSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDiskStore, type DiskStore } from '../src/cache/store.ts'
+import { waitFor } from './helpers/wait.ts'
 
 const opened: DiskStore[] = []
 const dirs: string[] = []
@@ -88,8 +89,7 @@ describe('openDiskStore', () => {
       store.get('key-1999')
       store.put('fresh', 'm', '1')
       store.flush()
-      const deadline = Date.now() + 5_000
-      while (warnings.length === 0 && Date.now() < deadline) await Bun.sleep(10)
+      await waitFor(() => warnings.length > 0, 'the corruption warning')
       expect(warnings).toHaveLength(1)
       expect(warnings[0]).toContain('corrupt')
       expect(warnings[0]).toContain(join(dir, 'cache.sqlite'))

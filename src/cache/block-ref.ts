@@ -5,7 +5,6 @@
 export type BlockRef = { kind: 'hash'; hash: string } | { kind: 'number'; number: number } | { kind: 'now' }
 
 const HASH = /^0x[0-9a-fA-F]{64}$/
-const QUANTITY = /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/
 const LOOSE_QUANTITY = /^0x[0-9a-fA-F]{1,16}$/
 
 /**
@@ -41,11 +40,6 @@ export function blockRefKey(ref: BlockRef): string {
   if (ref.kind === 'hash') return ref.hash
   if (ref.kind === 'number') return `0x${ref.number.toString(16)}`
   return 'now'
-}
-
-/** Whether `value` is a canonical quantity already (`0x0`, `0x1a`), used to keep keys stable. */
-export function isCanonicalQuantity(value: string): boolean {
-  return QUANTITY.test(value)
 }
 
 const NOW: BlockRef = { kind: 'now' }

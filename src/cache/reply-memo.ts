@@ -51,4 +51,3 @@ export function createReplyMemo({ maxEntries, maxBytes }: ReplyMemoOptions) {
   }
 }
 
-export type ReplyMemo = ReturnType<typeof createReplyMemo>

@@ -58,4 +58,3 @@ export function createObservability({ providers, cache, registry, maxMethods = 2
   }
 }
 
-export type Observability = ReturnType<typeof createObservability>
