@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty'
 import { VERSION } from '../version.ts'
+import { monitorCommand } from './monitor.ts'
 import { serverCommand } from './server.ts'
 
 /** The `edb-rpc-proxy` command and its subcommands. */
@@ -9,5 +10,5 @@ export const rootCommand = defineCommand({
     version: VERSION,
     description: 'Caching, failover JSON-RPC proxy for Ethereum-compatible chains',
   },
-  subCommands: { server: serverCommand },
+  subCommands: { server: serverCommand, monitor: monitorCommand },
 })

@@ -1,5 +1,5 @@
 /** Why the process is stopping. */
-export type ShutdownReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'edb_shutdown' | 'grace-period' | 'startup-error'
+export type ShutdownReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'edb_shutdown' | 'grace-period' | 'startup-error' | 'tui-quit'
 
 export type ShutdownOptions = {
   /** Stop accepting and let in-flight requests finish. */

@@ -9,13 +9,16 @@ export type LogOptions = {
   logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug'
   logFormat: 'pretty' | 'json'
   logFile?: string
+  /** Write to stdout/stderr too (false while the --tui dashboard owns the terminal). @default true */
+  toConsole?: boolean
 }
 
 /** Apply `--log-level`, `--log-format` and `--log-file` (called once, by the `server` command). */
-export function configureLog({ logLevel, logFormat, logFile }: LogOptions): void {
-  log.level = LogLevels[logLevel]
+export function configureLog({ logLevel, logFormat, logFile, toConsole = true }: LogOptions): void {
+  log.level = toConsole || logFile !== undefined ? LogLevels[logLevel] : LogLevels.silent
   const file = logFile === undefined ? undefined : createWriteStream(logFile, { flags: 'a' })
-  if (logFormat === 'json') log.setReporters([jsonReporter(file)])
+  if (!toConsole) log.setReporters(file === undefined ? [] : [jsonReporter(file, false)])
+  else if (logFormat === 'json') log.setReporters([jsonReporter(file)])
   else if (file !== undefined) log.setReporters([...log.options.reporters, jsonReporter(file, false)])
 }
 
