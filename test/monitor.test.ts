@@ -14,9 +14,9 @@ const screen = (name: string) => tmux(name, 'capture-pane', '-p', '-t', name).st
 const keys = (name: string, ...sequence: string[]) => tmux(name, 'send-keys', '-t', name, ...sequence)
 const opened: string[] = []
 
-function openMonitor(url: string, width = 100): string {
+function openMonitor(url: string, width = 100, args = ['monitor', url, '--refresh-interval', '100']): string {
   const name = `s${session++}`
-  const command = [...SOURCE_COMMAND, 'monitor', url, '--refresh-interval', '100'].map((part) => `'${part}'`).join(' ')
+  const command = [...SOURCE_COMMAND, ...args].map((part) => `'${part}'`).join(' ')
   tmux(name, 'new-session', '-d', '-s', name, '-x', String(width), '-y', '24', `${command}; echo EXIT=$?; sleep 60`)
   opened.push(name)
   return name
@@ -108,6 +108,15 @@ describe('monitor', () => {
       expect(Bun.stringWidth(line)).toBeLessThanOrEqual(60)
       expect(line).not.toContain('\uFFFD')
     }
+  })
+
+  test('behavior: server --tui shows the dashboard of the proxy it runs; quitting stops the proxy with 0', async () => {
+    const name = openMonitor('', 100, ['server', '--tui', '--port', '0', '--rpc-urls', ''])
+    await ready(name)
+    await shows(name, 'providers   0 healthy of 0')
+    expect(screen(name)).not.toContain('listening on')
+    keys(name, 'q')
+    await shows(name, 'EXIT=0')
   })
 
   test('behavior: an unreachable proxy is one clear line and a non-zero exit', async () => {

@@ -11,11 +11,10 @@ export const serverCommand = defineCommand({
   args: serverArgs(),
   async run({ rawArgs, args }) {
     const options = loadServerOptions({ flags: givenFlags(rawArgs, args), env: process.env })
-    configureLog(options)
+    // --tui: the dashboard owns this terminal; logs would tear it, so they go only to --log-file.
+    configureLog({ ...options, toConsole: !options.tui })
     const server = await startServer(options, { handleSignals: true })
     if (!options.tui) return server.exitCode
-    // --tui: the dashboard in this terminal; logs would tear it, so they go only to --log-file.
-    configureLog({ ...options, toConsole: false })
     const { runMonitor } = await import('../monitor/run-monitor.tsx')
     await runMonitor({ url: server.url, refreshMs: 250, timeoutMs: 5_000, err: (text) => process.stderr.write(`${text}\n`) })
     server.shutdown('tui-quit')
