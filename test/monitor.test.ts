@@ -17,7 +17,8 @@ const opened: string[] = []
 function openMonitor(url: string, width = 100, args = ['monitor', url, '--refresh-interval', '100']): string {
   const name = `s${session++}`
   const command = [...SOURCE_COMMAND, ...args].map((part) => `'${part}'`).join(' ')
-  tmux(name, 'new-session', '-d', '-s', name, '-x', String(width), '-y', '24', `${command}; echo EXIT=$?; sleep 60`)
+  // Ink draws only a final frame when it believes it runs in CI; this terminal is a real one.
+  tmux(name, 'new-session', '-d', '-s', name, '-x', String(width), '-y', '24', `env -u CI ${command}; echo EXIT=$?; sleep 60`)
   opened.push(name)
   return name
 }
