@@ -69,6 +69,30 @@ describe('monitor', () => {
     await shows(name, 'no registered debugger instances')
   })
 
+  test('behavior: ↑/↓ move the selected row; r refreshes at once', async () => {
+    await proxy.call('x_first', [])
+    await proxy.call('x_second', [])
+    await proxy.call('x_second', [])
+    const name = openMonitor(proxy.url, 100, ['monitor', proxy.url, '--refresh-interval', '60000'])
+    await shows(name, 'version')
+    const selected = () => {
+      const styled = tmux(name, 'capture-pane', '-p', '-e', '-t', name).stdout.toString().split('\n')
+      return styled.find((line) => /\u001b\[(?:\d+;)*7m/.test(line) && line.includes('x_'))?.replace(/\u001b\[[0-9;]*m/g, '')
+    }
+    keys(name, 'BTab')
+    await shows(name, 'no registered debugger instances')
+    keys(name, 'BTab')
+    await waitFor(() => selected()?.includes('x_second'), 'the busiest method selected')
+    keys(name, 'Down')
+    await waitFor(() => selected()?.includes('x_first'), 'the next row selected')
+    keys(name, 'Up')
+    await waitFor(() => selected()?.includes('x_second'), 'the first row selected again')
+    // the refresh interval is a minute: a new method shows only because r fetched now
+    await proxy.call('x_third', [])
+    keys(name, 'r')
+    await shows(name, 'x_third')
+  })
+
   test('behavior: c asks before clearing the cache; n cancels, y clears', async () => {
     await proxy.call('eth_getBalance', ['0x01', '0x1'])
     await proxy.cacheSettled()
