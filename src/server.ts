@@ -117,6 +117,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     hostname: options.host,
     port: options.port,
     fetch: app.fetch,
+    rootPost: app.rootPost,
     maxRequestBodySize: options.maxBodyBytes * 2,
   })
   const url = `http://${server.hostname.includes(':') ? `[${server.hostname}]` : server.hostname}:${server.port}`

@@ -6,13 +6,15 @@ import { ListenError, type Platform } from './types.ts'
 /** Bun: `Bun.serve` and Node-style signal handlers. */
 export const bunPlatform: Platform = {
   name: 'bun',
-  async serve({ hostname, port, fetch, maxRequestBodySize }) {
+  async serve({ hostname, port, fetch, rootPost, maxRequestBodySize }) {
     let server: ReturnType<typeof Bun.serve>
     try {
       server = Bun.serve({
         hostname,
         port,
         fetch,
+        // Bun's native router matches `POST /` without building the URL in JavaScript.
+        ...(rootPost ? { routes: { '/': { POST: rootPost } } } : {}),
         maxRequestBodySize,
         // Upstream timeouts bound every request; Bun's default 10 s idle timeout would cut slow traces.
         idleTimeout: 255,

@@ -13,10 +13,13 @@ declare const Deno: {
 /** Deno: `Deno.serve` and `Deno.addSignalListener`. */
 export const denoPlatform: Platform = {
   name: 'deno',
-  async serve({ hostname, port, fetch }) {
+  async serve({ hostname, port, fetch, rootPost }) {
     let server: ReturnType<typeof Deno.serve>
     try {
-      server = Deno.serve({ hostname, port, onListen: () => {} }, fetch)
+      const handler = rootPost
+        ? (request: Request) => (request.method === 'POST' && new URL(request.url).pathname === '/' ? rootPost(request) : fetch(request))
+        : fetch
+      server = Deno.serve({ hostname, port, onListen: () => {} }, handler)
     } catch (error) {
       throw new ListenError(`cannot listen on ${hostname}:${port}: ${String(error)}`, { cause: error })
     }
