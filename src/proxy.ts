@@ -51,9 +51,10 @@ export function createProxy(options: ProxyOptions): Proxy {
   const forwardCall = async (call: RpcCall): Promise<Outcome> => {
     const notification = isNotification(call)
     if (options.isDevChain() && rewritesHistory(call.method)) return forwardRewrite(call, notification)
-    const plan = cache.ready && !notification ? planCall(call.method, call.params) : undefined
+    const plan = notification ? undefined : planCall(call.method, call.params)
     if (plan === undefined) return { ...(await options.forward(call, notification)), cache: 'BYPASS' }
-    const hit = cache.lookup(plan) ?? (await cache.lookupImported(plan, call.params))
+    // Before the chain is known the cache is closed, but identical reads still share one request.
+    const hit = cache.ready ? (cache.lookup(plan) ?? (await cache.lookupImported(plan, call.params))) : undefined
     if (hit !== undefined) return { resultJson: hit, cache: 'HIT', cacheKey: plan.key }
     const outcome = await inflight.run(plan.key, async () => {
       const epoch = cache.epoch
@@ -61,7 +62,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       if (answer.resultJson !== undefined) cache.offer(plan, answer.resultJson, epoch)
       return answer
     })
-    return { ...outcome, cache: 'MISS' }
+    return { ...outcome, cache: cache.ready ? 'MISS' : 'BYPASS' }
   }
 
   // SPEC §5.1: a history rewrite invalidates the chain's cache; stores begun before it or while it
