@@ -87,7 +87,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         const answer = await postToProvider(provider, body, {
           timeoutMs: Math.max(1, Math.min(attemptTimeoutMs, deadline - now())),
           maxResponseBytes: options.maxResponseBytes,
-          signal: controller.signal,
+          controller,
           notification,
         })
         const settled = judge(provider, answer)

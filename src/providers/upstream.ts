@@ -18,8 +18,8 @@ export type UpstreamAnswer =
 export type AttemptOptions = {
   timeoutMs: number
   maxResponseBytes: number
-  /** Aborts the attempt early (the whole request was given up). */
-  signal?: AbortSignal
+  /** The caller's controller, to abort the attempt early (another provider answered first). */
+  controller?: AbortController
   /** The call is a notification: an empty or 204 answer is a success. */
   notification?: boolean
 }
@@ -32,16 +32,23 @@ export async function postToProvider(
   bodyText: string,
   options: AttemptOptions,
 ): Promise<UpstreamAnswer> {
-  const timeout = AbortSignal.timeout(options.timeoutMs)
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout
+  // One controller and one timer per attempt (AbortSignal.timeout plus AbortSignal.any cost more on the hot path).
+  const controller = options.controller ?? new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, options.timeoutMs)
   try {
-    const response = await fetch(provider.url, { method: 'POST', headers: HEADERS, body: bodyText, signal })
+    const response = await fetch(provider.url, { method: 'POST', headers: HEADERS, body: bodyText, signal: controller.signal })
     const text = await readCapped(response, options.maxResponseBytes, provider)
     return toAnswer(provider, response.status, text, options.notification === true)
   } catch (error) {
     if (error instanceof UpstreamError) throw error
-    if (timeout.aborted) throw new UpstreamTimeoutError(provider.label, options.timeoutMs, error)
+    if (timedOut) throw new UpstreamTimeoutError(provider.label, options.timeoutMs, error)
     throw new UpstreamNetworkError(provider.label, error)
+  } finally {
+    clearTimeout(timer)
   }
 }
 
