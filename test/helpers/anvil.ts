@@ -6,9 +6,10 @@ const ANVIL = join(import.meta.dir, '../../node_modules/.bin/anvil')
 /** A real anvil node on a free loopback port. */
 export type Anvil = { url: string; port: number; stop(): Promise<void> }
 
-/** Start anvil on port 0 and wait for its "Listening on" line. */
+/** Start anvil on port 0 (or the `--port` in `args`) and wait for its "Listening on" line. */
 export async function startAnvil(args: string[] = []): Promise<Anvil> {
-  const child = Bun.spawn([ANVIL, '--host', '127.0.0.1', '--port', '0', ...args], { stdout: 'pipe', stderr: 'pipe' })
+  const portArgs = args.includes('--port') ? [] : ['--port', '0']
+  const child = Bun.spawn([ANVIL, '--host', '127.0.0.1', ...portArgs, ...args], { stdout: 'pipe', stderr: 'pipe' })
   const line = await readLine(child.stdout, /Listening on 127\.0\.0\.1:(\d+)/, 20_000)
   const port = Number(line[1])
   return {
