@@ -118,8 +118,9 @@ export function createProxy(options: ProxyOptions): Proxy {
       if (parsed.kind === 'single') {
         const reply = await answer(parsed.entry, context)
         const { outcome } = reply
-        if (reply.text !== null && outcome?.cacheKey !== undefined && outcome.resultJson !== undefined) {
-          memo.remember(text, { method: parsed.entry.call!.method, key: outcome.cacheKey, resultJson: outcome.resultJson, reply: reply.text })
+        const { call } = parsed.entry
+        if (call !== undefined && reply.text !== null && outcome?.cacheKey !== undefined && outcome.resultJson !== undefined) {
+          memo.remember(text, { method: call.method, key: outcome.cacheKey, resultJson: outcome.resultJson, reply: reply.text })
         }
         return { text: reply.text, cache: reply.cache ?? 'BYPASS' }
       }

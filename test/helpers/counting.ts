@@ -1,3 +1,5 @@
+import { startScriptedUpstream } from './upstream.ts'
+
 /** A pass-through in front of a real node that counts the calls it forwards, by method. */
 export type CountingForwarder = {
   url: string
@@ -8,29 +10,21 @@ export type CountingForwarder = {
   stop(): Promise<void>
 }
 
-/** Start a counting forwarder on port 0 that relays every body to `target` unchanged. */
+/** A scripted upstream on port 0 that relays every body to `target` and counts its calls from the hit log. */
 export function startCountingForwarder(target: string): CountingForwarder {
-  let calls: { method: string; params: string }[] = []
-  const server = Bun.serve({
-    hostname: '127.0.0.1',
-    port: 0,
-    idleTimeout: 0,
-    async fetch(request) {
-      const body = await request.text()
-      const parsed = JSON.parse(body)
-      for (const call of Array.isArray(parsed) ? parsed : [parsed]) calls.push({ method: call.method, params: JSON.stringify(call.params ?? []) })
-      const answer = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-      return new Response(await answer.text(), { status: answer.status, headers: { 'content-type': 'application/json' } })
-    },
+  const server = startScriptedUpstream(async (body) => {
+    const answer = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    return new Response(await answer.text(), { status: answer.status, headers: { 'content-type': 'application/json' } })
   })
+  const calls = () => server.hits.flatMap((hit) => (Array.isArray(hit.body) ? hit.body : [hit.body]))
   return {
-    url: `http://127.0.0.1:${server.port}`,
+    url: server.url.replace(/\/$/, ''),
     count: (method, params) =>
-      calls.filter((call) => call.method === method && (params === undefined || call.params === JSON.stringify(params))).length,
-    total: () => calls.length,
+      calls().filter((call) => call.method === method && (params === undefined || JSON.stringify(call.params ?? []) === JSON.stringify(params))).length,
+    total: () => calls().length,
     reset: () => {
-      calls = []
+      server.hits.length = 0
     },
-    stop: () => server.stop(true),
+    stop: () => server.stop(),
   }
 }
