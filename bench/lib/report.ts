@@ -1,36 +1,72 @@
 import type { Spread } from './stats.ts'
 
-/** One (server, workload) pair over all its runs. */
+/** One (server, workload) pair over all its wrk runs. */
 export type MeasurementRow = { server: string; workload: string; rps: Spread; p50Ms: Spread; p99Ms: Spread; errors: number }
 
-/** A ratio of the proxy to a baseline, with the SPEC target it is held to (none: for information). */
-export type RatioRow = { workload: string; label: string; value: Spread; target?: { op: '>=' | '<='; limit: number } }
+/** How a check's value is printed: a ratio (1.23x), milliseconds, MiB or a plain count. */
+export type Unit = 'x' | 'ms' | 'MiB' | 'count'
 
-/** Everything the benchmark prints: context lines, the two tables and any warnings. */
-export type Report = { title: string; meta: [string, string][]; rows: MeasurementRow[]; ratios: RatioRow[]; warnings: string[] }
+/** A figure held to a SPEC §10 target (none: printed for information). */
+export type Check = { label: string; value: Spread; unit: Unit; target?: { op: '>=' | '<=' | '<' | '='; limit: number } }
+
+/** One part of the benchmark: its wrk measurements (if any) and the checks taken from them. */
+export type Section = { title: string; rows: MeasurementRow[]; checks: Check[]; notes: string[] }
+
+/** Everything the benchmark prints: context lines, the sections and any warnings. */
+export type Report = { title: string; meta: [string, string][]; sections: Section[]; warnings: string[] }
 
 type Table = { header: string[]; body: string[][] }
 
 /** The report as aligned plain text for the terminal. */
 export function renderText(report: Report): string {
   const meta = report.meta.map(([key, value]) => `${`${key}:`.padEnd(10)} ${value}`)
+  const sections = report.sections.flatMap((section) => [
+    '',
+    `== ${section.title}`,
+    ...tables(section).map(alignTable).flatMap((table) => ['', table]),
+    ...section.notes.map((note) => `note: ${note}`),
+  ])
+  const summary = alignTable(summaryTable(report))
   const warnings = report.warnings.map((warning) => `WARNING: ${warning}`)
-  const [measured, ratios] = tables(report).map(alignTable)
-  return [report.title, '', ...meta, '', measured, '', ratios, ...(warnings.length ? ['', ...warnings] : [])].join('\n')
+  return [report.title, '', ...meta, ...sections, '', '== Every SPEC §10 target', '', summary, ...(warnings.length ? ['', ...warnings] : [])].join('\n')
 }
 
-/** The report as Markdown, for bench/RESULTS-*.md. */
+/** The report as Markdown, for bench/RESULTS.md. */
 export function renderMarkdown(report: Report): string {
   const meta = report.meta.map(([key, value]) => `- ${key}: ${value}`)
+  const sections = report.sections.flatMap((section) => [
+    '',
+    `## ${section.title}`,
+    ...tables(section).map(markdownTable).flatMap((table) => ['', table]),
+    ...(section.notes.length ? ['', ...section.notes.map((note) => `- ${note}`)] : []),
+  ])
   const warnings = report.warnings.map((warning) => `> **WARNING:** ${warning}`)
-  const [measured, ratios] = tables(report).map(markdownTable)
-  return [`# ${report.title}`, '', ...meta, '', measured, '', ratios, ...(warnings.length ? ['', warnings.join('\n>\n')] : []), ''].join('\n')
+  const summary = markdownTable(summaryTable(report))
+  return [
+    `# ${report.title}`,
+    '',
+    ...meta,
+    '',
+    '## Every SPEC §10 target',
+    '',
+    summary,
+    ...sections,
+    ...(warnings.length ? ['', warnings.join('\n>\n')] : []),
+    '',
+  ].join('\n')
 }
 
-function tables({ rows, ratios }: Report): Table[] {
+/** Whether a check meets its target, judged on the median; undefined when it has none. */
+export function meets({ value, target }: Check): boolean | undefined {
+  if (!target) return undefined
+  const v = value.median
+  return { '>=': v >= target.limit, '<=': v <= target.limit, '<': v < target.limit, '=': v === target.limit }[target.op]
+}
+
+function tables(section: Section): Table[] {
   const measured: Table = {
     header: ['server', 'workload', 'req/s median (min–max)', 'p50', 'p99 median (min–max)', 'errors'],
-    body: rows.map((row) => [
+    body: section.rows.map((row) => [
       row.server,
       row.workload,
       formatSpread(row.rps, formatRate),
@@ -39,23 +75,29 @@ function tables({ rows, ratios }: Report): Table[] {
       String(row.errors),
     ]),
   }
-  const verdicts: Table = {
-    header: ['workload', 'ratio', 'median (min–max)', 'target', 'verdict'],
-    body: ratios.map((ratio) => [
-      ratio.workload,
-      ratio.label,
-      formatSpread(ratio.value, formatRatio),
-      ratio.target ? `${ratio.target.op} ${formatRatio(ratio.target.limit)}` : '(info)',
-      verdict(ratio),
-    ]),
-  }
-  return [measured, verdicts]
+  const checks: Table = { header: ['measure', 'median (min–max)', 'target', 'verdict'], body: section.checks.map(checkCells) }
+  return section.rows.length ? [measured, checks] : [checks]
 }
 
-function verdict({ value, target }: RatioRow): string {
-  if (!target) return '-'
-  const met = target.op === '>=' ? value.median >= target.limit : value.median <= target.limit
-  return met ? 'pass' : 'miss'
+function summaryTable(report: Report): Table {
+  const body = report.sections.flatMap((section) =>
+    section.checks.filter((check) => check.target).map((check) => [section.title.split(':')[0]!, ...checkCells(check)]),
+  )
+  return { header: ['section', 'measure', 'median (min–max)', 'target', 'verdict'], body }
+}
+
+function checkCells(check: Check): string[] {
+  const format = FORMATS[check.unit]
+  const met = meets(check)
+  const target = check.target ? `${check.target.op} ${format(check.target.limit)}` : '(info)'
+  return [check.label, formatSpread(check.value, format), target, met === undefined ? '-' : met ? 'pass' : 'MISS']
+}
+
+const FORMATS: Record<Unit, (n: number) => string> = {
+  x: (value) => `${value.toFixed(2)}x`,
+  ms: (value) => `${formatMs(value)} ms`,
+  MiB: (value) => `${value.toFixed(0)} MiB`,
+  count: (value) => Math.round(value).toLocaleString('en-US'),
 }
 
 function alignTable({ header, body }: Table): string {
@@ -70,6 +112,7 @@ function markdownTable({ header, body }: Table): string {
 }
 
 function formatSpread(value: Spread, format: (n: number) => string): string {
+  if (value.min === value.max) return format(value.median)
   return `${format(value.median)} (${format(value.min)}–${format(value.max)})`
 }
 
@@ -79,8 +122,4 @@ function formatRate(value: number): string {
 
 function formatMs(value: number): string {
   return value.toFixed(value < 1 ? 3 : 2)
-}
-
-function formatRatio(value: number): string {
-  return `${value.toFixed(2)}x`
 }

@@ -48,7 +48,7 @@ export function createApp(options: AppOptions) {
     app,
     fetch: elysia,
     // The hot path: `POST /` goes straight to the JSON-RPC route (the runtime routes it). Elysia's
-    // per-request work cost 10-20 % of cache-hit throughput (bench/hit-path.ts, same run); it
+    // per-request work cost 10-20 % of cache-hit throughput (bun run bench, same run); it
     // serves every other route.
     rootPost: rpcOrInternalError,
   }

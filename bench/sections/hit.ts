@@ -1,0 +1,64 @@
+/**
+ * Cache hits (SPEC §10): the proxy against A (bare Bun.serve, constant answer, body unread),
+ * A_body (the same, body read first) and B (nginx proxy_cache keyed on the body), on one repeated
+ * body and on a rotation of 20 cacheable bodies with 40 B to 5 KB answers.
+ */
+import { join } from 'node:path'
+import { checkAnswers } from '../lib/answers.ts'
+import type { SeededChain } from '../lib/chain.ts'
+import { SERVER_CORE, type BenchContext } from '../lib/context.ts'
+import type { Check, MeasurementRow, Section } from '../lib/report.ts'
+import { failingTargets, interleave, measurementRows, ratio, type Target } from '../lib/rounds.ts'
+import { startBaseline } from '../lib/servers.ts'
+import { spread } from '../lib/stats.ts'
+import { warmCache } from '../lib/warm.ts'
+import { hitWorkloads } from '../lib/workloads.ts'
+
+const WARM_TIMEOUT_MS = 10_000
+
+/** The servers this section loads besides its own baselines. */
+export type HitServers = { anvilUrl: string; chain: SeededChain; nginxCacheUrl: string; proxyUrl: string }
+
+export async function measureHits(context: BenchContext, servers: HitServers): Promise<Section> {
+  const { children, workDir, warnings, log } = context
+  const A = await startBaseline(children, 'A', 'const', SERVER_CORE)
+  const A_body = await startBaseline(children, 'A_body', 'body', SERVER_CORE)
+  const targets: Target[] = [
+    { name: 'A', url: A.url },
+    { name: 'A_body', url: A_body.url },
+    { name: 'B nginx', url: servers.nginxCacheUrl },
+    { name: 'proxy', url: servers.proxyUrl },
+  ]
+  const workloads = hitWorkloads(servers.chain)
+  const bodies = workloads.flatMap((workload) => workload.bodies)
+  const { sizes, mismatches } = await checkAnswers(servers.proxyUrl, servers.anvilUrl, bodies)
+  if (mismatches.length > 0) warnings.push(`${mismatches.length} answers through the proxy differ from anvil's: ${mismatches.join(' ')}`)
+  for (const { name, url } of targets.slice(2)) {
+    const warm = await warmCache(url, bodies, WARM_TIMEOUT_MS)
+    if (warm.hits < warm.total) warnings.push(`${name}: x-cache: HIT not seen for ${warm.total - warm.hits} of ${warm.total} bodies; its rows may measure pass-through`)
+  }
+  const rows: MeasurementRow[] = []
+  const checks: Check[] = []
+  for (const workload of workloads) {
+    log(`hits, workload ${workload.name}`)
+    const file = join(workDir, `${workload.name}.bodies`)
+    await Bun.write(file, `${workload.bodies.join('\n')}\n`)
+    const rounds = await interleave(context, targets, file)
+    rows.push(...measurementRows(rounds, workload.name))
+    const failing = failingTargets(rounds)
+    if (failing.length) warnings.push(`hits/${workload.name}: wrk saw errors for ${failing.join(', ')}; those rows are suspect`)
+    checks.push(
+      { label: `${workload.name}: proxy / A_body req/s`, value: ratio(rounds, 'proxy', 'A_body'), unit: 'x', target: { op: '>=', limit: 0.95 } },
+      { label: `${workload.name}: proxy / B req/s`, value: ratio(rounds, 'proxy', 'B nginx'), unit: 'x', target: { op: '>=', limit: 1.5 } },
+      { label: `${workload.name}: proxy / A_body p99`, value: ratio(rounds, 'proxy', 'A_body', 'p99Ms'), unit: 'x', target: { op: '<=', limit: 1.5 } },
+      { label: `${workload.name}: proxy / A req/s`, value: ratio(rounds, 'proxy', 'A'), unit: 'x' },
+      { label: `${workload.name}: A_body / A req/s`, value: ratio(rounds, 'A_body', 'A'), unit: 'x' },
+      { label: `${workload.name}: B / A req/s`, value: ratio(rounds, 'B nginx', 'A'), unit: 'x' },
+    )
+  }
+  await A.child.stop()
+  await A_body.child.stop()
+  const answers = spread(sizes)
+  const notes = [`proxy answers ${answers.min} to ${answers.max} bytes; A and A_body answer a constant 44 bytes`]
+  return { title: 'Cache hits: proxy vs A, A_body, B (nginx proxy_cache)', rows, checks, notes }
+}
