@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
 import { createBucketHistogram } from './bucket-histogram.ts'
 import type { CacheStatus } from '../rpc/types.ts'
 import type { CallMetrics } from './call-metrics.ts'
@@ -15,11 +15,40 @@ const CACHE_LABEL: Record<CacheStatus, string> = { HIT: 'hit', MISS: 'miss', BYP
 const CIRCUIT = { closed: 0, 'half-open': 1, open: 2, quarantined: 3 } as const
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
-/** `GET /metrics` in the Prometheus text format, through prom-client (SPEC §9). */
+/** What Prometheus expects of the scrape's Content-Type (prom-client's `Registry.contentType`). */
+const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
+/**
+ * `GET /metrics` in the Prometheus text format, through prom-client (SPEC §9). prom-client and its
+ * registry are loaded at the first scrape: it pulls in http, https, zlib and util, which would cost
+ * tens of milliseconds at every start (SPEC §10: the binary answers within 150 ms of spawn).
+ */
 export function createPrometheus(sources: PrometheusSources) {
+  const attempts = new Map<string, number>()
+  const callSeconds = createBucketHistogram('edb_proxy_call_duration_seconds', 'Time to answer one client data call, by cache outcome', 'cache', LATENCY_BUCKETS)
+  const attemptSeconds = createBucketHistogram('edb_proxy_upstream_attempt_duration_seconds', 'Time of one upstream attempt, by provider (redacted)', 'provider', LATENCY_BUCKETS)
+  const histograms = [callSeconds.metric, attemptSeconds.metric]
+  let registry: Promise<Registry> | undefined
+
+  return {
+    contentType: CONTENT_TYPE,
+    text: async () => (await (registry ??= buildRegistry(sources, attempts, histograms))).metrics(),
+    observeCall(cache: CacheStatus, seconds: number) {
+      callSeconds.observe(CACHE_LABEL[cache], seconds)
+    },
+    observeAttempt(provider: string, outcome: string, seconds: number) {
+      const key = `${provider}\u0000${outcome}`
+      attempts.set(key, (attempts.get(key) ?? 0) + 1)
+      attemptSeconds.observe(provider, seconds)
+    },
+  }
+}
+
+/** The registry: every figure is read from `sources` at scrape time. */
+async function buildRegistry(sources: PrometheusSources, attempts: Map<string, number>, histograms: unknown[]): Promise<Registry> {
+  const { Counter, Gauge, Registry } = await import('prom-client')
   const registry = new Registry()
   const registers = [registry]
-  const attempts = new Map<string, number>()
 
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers, collect() { this.set(read()) } })
@@ -71,23 +100,8 @@ export function createPrometheus(sources: PrometheusSources) {
       for (const provider of sources.providers()) this.set({ provider: provider.label }, CIRCUIT[provider.state])
     },
   })
-  const callSeconds = createBucketHistogram('edb_proxy_call_duration_seconds', 'Time to answer one client data call, by cache outcome', 'cache', LATENCY_BUCKETS)
-  const attemptSeconds = createBucketHistogram('edb_proxy_upstream_attempt_duration_seconds', 'Time of one upstream attempt, by provider (redacted)', 'provider', LATENCY_BUCKETS)
-  registry.registerMetric(callSeconds.metric as never)
-  registry.registerMetric(attemptSeconds.metric as never)
-
-  return {
-    contentType: registry.contentType,
-    text: () => registry.metrics(),
-    observeCall(cache: CacheStatus, seconds: number) {
-      callSeconds.observe(CACHE_LABEL[cache], seconds)
-    },
-    observeAttempt(provider: string, outcome: string, seconds: number) {
-      const key = `${provider}\u0000${outcome}`
-      attempts.set(key, (attempts.get(key) ?? 0) + 1)
-      attemptSeconds.observe(provider, seconds)
-    },
-  }
+  for (const metric of histograms) registry.registerMetric(metric as never)
+  return registry
 }
 
 export type Prometheus = ReturnType<typeof createPrometheus>
