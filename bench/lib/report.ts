@@ -96,7 +96,7 @@ function checkCells(check: Check): string[] {
 const FORMATS: Record<Unit, (n: number) => string> = {
   x: (value) => `${value.toFixed(2)}x`,
   ms: (value) => `${formatMs(value)} ms`,
-  MiB: (value) => `${value.toFixed(0)} MiB`,
+  MiB: (value) => `${Math.round(value)} MiB`,
   count: (value) => Math.round(value).toLocaleString('en-US'),
 }
 
