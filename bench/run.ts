@@ -74,8 +74,17 @@ async function runSections(context: BenchContext): Promise<Section[]> {
       const b = await startNginx(children, nginx!, join(workDir, 'nginx'), anvil.url, SERVER_CORE)
       const proxy = await startProxy(children, anvil.url, join(workDir, 'cache'), SERVER_CORE)
       context.warnings.push(...proxy.notes)
-      if (wanted.has('hits')) sections.push(await measureHits(context, { anvilUrl: anvil.url, chain, nginxCacheUrl: b.cacheUrl, proxyUrl: proxy.url }))
-      if (wanted.has('pass-through')) sections.push(await measurePassThrough(context, { anvilUrl: anvil.url, nginxForwardUrl: b.forwardUrl, proxyUrl: proxy.url }))
+      if (wanted.has('hits')) sections.push(await measureHits(context, { anvilUrl: anvil.url, chain, nginxCacheUrl: b.cacheUrl, nginxPid: b.child.pid, proxyUrl: proxy.url, proxyPid: proxy.child.pid }))
+      if (wanted.has('pass-through')) sections.push(
+          await measurePassThrough(context, {
+            anvilUrl: anvil.url,
+            anvilPid: anvil.child.pid,
+            nginxForwardUrl: b.forwardUrl,
+            nginxPid: b.child.pid,
+            proxyUrl: proxy.url,
+            proxyPid: proxy.child.pid,
+          }),
+        )
       await proxy.child.stop()
       await b.child.stop()
     }

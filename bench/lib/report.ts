@@ -4,7 +4,7 @@ import type { Spread } from './stats.ts'
 export type MeasurementRow = { server: string; workload: string; rps: Spread; p50Ms: Spread; p99Ms: Spread; errors: number }
 
 /** How a check's value is printed: a ratio (1.23x), milliseconds, MiB or a plain count. */
-export type Unit = 'x' | 'ms' | 'MiB' | 'count'
+export type Unit = 'x' | 'ms' | 'µs' | 'MiB' | 'count'
 
 /** A figure held to a SPEC §10 target (none: printed for information). */
 export type Check = { label: string; value: Spread; unit: Unit; target?: { op: '>=' | '<=' | '<' | '='; limit: number } }
@@ -96,6 +96,7 @@ function checkCells(check: Check): string[] {
 const FORMATS: Record<Unit, (n: number) => string> = {
   x: (value) => `${value.toFixed(2)}x`,
   ms: (value) => `${formatMs(value)} ms`,
+  µs: (value) => `${value.toFixed(0)} µs`,
   MiB: (value) => `${Math.round(value)} MiB`,
   count: (value) => Math.round(value).toLocaleString('en-US'),
 }

@@ -4,7 +4,7 @@ import type { Children } from './children.ts'
 const ROTATE_SCRIPT = join(import.meta.dir, '../rotate.lua')
 
 /** One wrk run, as parsed from its `--latency` report. */
-export type WrkResult = { requestsPerSec: number; p50Ms: number; p99Ms: number; errors: number }
+export type WrkResult = { requestsPerSec: number; requests: number; p50Ms: number; p99Ms: number; errors: number; cpuUsPerRequest?: number }
 
 /** Load settings of SPEC §10: one thread, 32 connections. */
 export type WrkOptions = { url: string; bodiesFile: string; durationS: number; connections?: number; core: number }
@@ -22,11 +22,13 @@ export async function runWrk(children: Children, { url, bodiesFile, durationS, c
 /** Requests/sec, the 50 % and 99 % latency lines, and non-2xx plus socket errors. */
 export function parseWrk(output: string): WrkResult {
   const rate = output.match(/Requests\/sec:\s+([\d.]+)/)
+  const total = output.match(/(\d+) requests in/)
   const p50 = output.match(/^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$/m)
   const p99 = output.match(/^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m)
-  if (!rate || !p50 || !p99) throw new Error(`unexpected wrk output:\n${output}`)
+  if (!rate || !total || !p50 || !p99) throw new Error(`unexpected wrk output:\n${output}`)
   return {
     requestsPerSec: Number(rate[1]),
+    requests: Number(total[1]),
     p50Ms: toMs(Number(p50[1]), p50[2]!),
     p99Ms: toMs(Number(p99[1]), p99[2]!),
     errors: countErrors(output),

@@ -8,7 +8,7 @@ import { checkAnswers } from '../lib/answers.ts'
 import type { SeededChain } from '../lib/chain.ts'
 import { SERVER_CORE, type BenchContext } from '../lib/context.ts'
 import type { Check, MeasurementRow, Section } from '../lib/report.ts'
-import { failingTargets, interleave, measurementRows, ratio, type Target } from '../lib/rounds.ts'
+import { cpuPerRequest, failingTargets, interleave, measurementRows, ratio, type Target } from '../lib/rounds.ts'
 import { startBaseline } from '../lib/servers.ts'
 import { spread } from '../lib/stats.ts'
 import { warmCache } from '../lib/warm.ts'
@@ -17,17 +17,17 @@ import { hitWorkloads } from '../lib/workloads.ts'
 const WARM_TIMEOUT_MS = 10_000
 
 /** The servers this section loads besides its own baselines. */
-export type HitServers = { anvilUrl: string; chain: SeededChain; nginxCacheUrl: string; proxyUrl: string }
+export type HitServers = { anvilUrl: string; chain: SeededChain; nginxCacheUrl: string; nginxPid: number; proxyUrl: string; proxyPid: number }
 
 export async function measureHits(context: BenchContext, servers: HitServers): Promise<Section> {
   const { children, workDir, warnings, log } = context
   const A = await startBaseline(children, 'A', 'const', SERVER_CORE)
   const A_body = await startBaseline(children, 'A_body', 'body', SERVER_CORE)
   const targets: Target[] = [
-    { name: 'A', url: A.url },
-    { name: 'A_body', url: A_body.url },
-    { name: 'B nginx', url: servers.nginxCacheUrl },
-    { name: 'proxy', url: servers.proxyUrl },
+    { name: 'A', url: A.url, pid: A.child.pid },
+    { name: 'A_body', url: A_body.url, pid: A_body.child.pid },
+    { name: 'B nginx', url: servers.nginxCacheUrl, pid: servers.nginxPid },
+    { name: 'proxy', url: servers.proxyUrl, pid: servers.proxyPid },
   ]
   const workloads = hitWorkloads(servers.chain)
   const bodies = workloads.flatMap((workload) => workload.bodies)
@@ -54,6 +54,7 @@ export async function measureHits(context: BenchContext, servers: HitServers): P
       { label: `${workload.name}: proxy / A req/s`, value: ratio(rounds, 'proxy', 'A'), unit: 'x' },
       { label: `${workload.name}: A_body / A req/s`, value: ratio(rounds, 'A_body', 'A'), unit: 'x' },
       { label: `${workload.name}: B / A req/s`, value: ratio(rounds, 'B nginx', 'A'), unit: 'x' },
+      ...targets.map(({ name }) => ({ label: `${workload.name}: CPU per request, ${name}`, value: cpuPerRequest(rounds, name), unit: 'µs' as const })),
     )
   }
   await A.child.stop()

@@ -6,13 +6,13 @@
 import { join } from 'node:path'
 import { SERVER_CORE, type BenchContext } from '../lib/context.ts'
 import type { Section } from '../lib/report.ts'
-import { failingTargets, interleave, measurementRows, ratio, type Target } from '../lib/rounds.ts'
+import { cpuPerRequest, failingTargets, interleave, measurementRows, ratio, type Target } from '../lib/rounds.ts'
 import { spread } from '../lib/stats.ts'
 
 const BODY = '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}'
 const SINGLE_CONNECTION_S = 2
 
-export type PassThroughServers = { anvilUrl: string; nginxForwardUrl: string; proxyUrl: string }
+export type PassThroughServers = { anvilUrl: string; anvilPid: number; nginxForwardUrl: string; nginxPid: number; proxyUrl: string; proxyPid: number }
 
 export async function measurePassThrough(context: BenchContext, servers: PassThroughServers): Promise<Section> {
   const { children, workDir, warnings, log } = context
@@ -21,33 +21,41 @@ export async function measurePassThrough(context: BenchContext, servers: PassThr
   const file = join(workDir, 'block-number.bodies')
   await Bun.write(file, `${BODY}\n`)
   const targets: Target[] = [
-    { name: 'C anvil', url: servers.anvilUrl },
-    { name: 'B nginx', url: servers.nginxForwardUrl },
-    { name: 'naive', url: naiveUrl },
-    { name: 'proxy', url: servers.proxyUrl },
+    { name: 'C anvil', url: servers.anvilUrl, pid: servers.anvilPid },
+    { name: 'B nginx', url: servers.nginxForwardUrl, pid: servers.nginxPid },
+    { name: 'naive', url: naiveUrl, pid: naive.pid },
+    { name: 'proxy', url: servers.proxyUrl, pid: servers.proxyPid },
   ]
   log('pass-through, 32 connections')
   const many = await interleave(context, targets, file)
   log('pass-through, one connection')
-  const one = await interleave(context, [targets[0]!, targets[3]!], file, 1, SINGLE_CONNECTION_S)
+  const one = await interleave(context, [targets[0]!, targets[2]!, targets[3]!], file, 1, SINGLE_CONNECTION_S)
   await naive.stop()
   for (const [rounds, what] of [[many, '32 connections'], [one, 'one connection']] as const) {
     const failing = failingTargets(rounds)
     if (failing.length) warnings.push(`pass-through (${what}): wrk saw errors for ${failing.join(', ')}; those rows are suspect`)
   }
   const p50 = (name: string) => one.get(name)!.map((run) => run.p50Ms)
-  const added = p50('proxy').map((ms, round) => ms - p50('C anvil')[round]!)
+  const addedBy = (name: string) => spread(p50(name).map((ms, round) => ms - p50('C anvil')[round]!))
   return {
     title: 'Pass-through: eth_blockNumber vs C (anvil), B (nginx forwarding), naive Bun proxy',
     rows: [...measurementRows(many, 'c32'), ...measurementRows(one, 'c1')],
     checks: [
       { label: 'proxy / B req/s', value: ratio(many, 'proxy', 'B nginx'), unit: 'x', target: { op: '>=', limit: 1 } },
-      { label: 'added median latency over anvil, 1 connection', value: spread(added), unit: 'ms', target: { op: '<', limit: 0.05 } },
+      { label: 'added median latency over anvil, 1 connection', value: addedBy('proxy'), unit: 'ms', target: { op: '<', limit: 0.05 } },
+      { label: 'added median latency over anvil, 1 connection, naive Bun proxy', value: addedBy('naive'), unit: 'ms' },
       { label: 'proxy / C req/s', value: ratio(many, 'proxy', 'C anvil'), unit: 'x' },
       { label: 'proxy / naive req/s', value: ratio(many, 'proxy', 'naive'), unit: 'x' },
       { label: 'B / C req/s', value: ratio(many, 'B nginx', 'C anvil'), unit: 'x' },
       { label: 'B / naive req/s', value: ratio(many, 'B nginx', 'naive'), unit: 'x' },
+      { label: 'CPU per request: anvil answering directly (C)', value: cpuPerRequest(many, 'C anvil'), unit: 'µs' },
+      { label: 'CPU per request: nginx forwarding (B), anvil not counted', value: cpuPerRequest(many, 'B nginx'), unit: 'µs' },
+      { label: 'CPU per request: naive Bun proxy, anvil not counted', value: cpuPerRequest(many, 'naive'), unit: 'µs' },
+      { label: 'CPU per request: proxy, anvil not counted', value: cpuPerRequest(many, 'proxy'), unit: 'µs' },
     ],
-    notes: ['every server and anvil on one core, wrk on the other'],
+    notes: [
+      'every server and anvil on one core, wrk on the other',
+      'CPU per request is user + system time of the server process (and its workers) over the run, divided by the requests answered',
+    ],
   }
 }
