@@ -19,6 +19,13 @@ export async function startBaseline(children: Children, name: string, mode: Base
   return { name, url: match[1]!.replace(/\/$/, ''), child }
 }
 
+/** Start `bench/naive-proxy.ts` (a Map and fetch(), SPEC §10's naive Bun proxy) in front of `upstreamUrl`. */
+export async function startNaiveProxy(children: Children, upstreamUrl: string, core: number): Promise<Server> {
+  const child = children.start('naive', [process.execPath, join(ROOT, 'bench/naive-proxy.ts'), upstreamUrl], { core })
+  const match = await child.stdout.waitFor(LISTENING, START_TIMEOUT_MS)
+  return { name: 'naive', url: match[1]!.replace(/\/$/, ''), child }
+}
+
 /** Start anvil on a free loopback port and read its "Listening on" line. */
 export async function startAnvil(children: Children, core: number): Promise<Server> {
   const child = children.start('anvil', [ANVIL, '--host', '127.0.0.1', '--port', '0'], { core })

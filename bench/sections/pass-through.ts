@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { SERVER_CORE, type BenchContext } from '../lib/context.ts'
 import type { Section } from '../lib/report.ts'
 import { cpuPerRequest, failingTargets, interleave, measurementRows, ratio, type Target } from '../lib/rounds.ts'
+import { startNaiveProxy } from '../lib/servers.ts'
 import { spread } from '../lib/stats.ts'
 
 const BODY = '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}'
@@ -16,21 +17,20 @@ export type PassThroughServers = { anvilUrl: string; anvilPid: number; nginxForw
 
 export async function measurePassThrough(context: BenchContext, servers: PassThroughServers): Promise<Section> {
   const { children, workDir, warnings, log } = context
-  const naive = children.start('naive', [process.execPath, join(import.meta.dir, '../naive-proxy.ts'), servers.anvilUrl], { core: SERVER_CORE })
-  const naiveUrl = (await naive.stdout.waitFor(/listening on (http:\/\/\S+)/, 20_000))[1]!.replace(/\/$/, '')
+  const naive = await startNaiveProxy(children, servers.anvilUrl, SERVER_CORE)
   const file = join(workDir, 'block-number.bodies')
   await Bun.write(file, `${BODY}\n`)
   const targets: Target[] = [
     { name: 'C anvil', url: servers.anvilUrl, pid: servers.anvilPid },
     { name: 'B nginx', url: servers.nginxForwardUrl, pid: servers.nginxPid },
-    { name: 'naive', url: naiveUrl, pid: naive.pid },
+    { name: 'naive', url: naive.url, pid: naive.child.pid },
     { name: 'proxy', url: servers.proxyUrl, pid: servers.proxyPid },
   ]
   log('pass-through, 32 connections')
   const many = await interleave(context, targets, file)
   log('pass-through, one connection')
   const one = await interleave(context, [targets[0]!, targets[2]!, targets[3]!], file, 1, SINGLE_CONNECTION_S)
-  await naive.stop()
+  await naive.child.stop()
   for (const [rounds, what] of [[many, '32 connections'], [one, 'one connection']] as const) {
     const failing = failingTargets(rounds)
     if (failing.length) warnings.push(`pass-through (${what}): wrk saw errors for ${failing.join(', ')}; those rows are suspect`)
