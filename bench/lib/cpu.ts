@@ -1,36 +1,43 @@
 import { readdirSync, readFileSync } from 'node:fs'
 
-const TICKS_PER_SECOND = 100
-
 /**
- * CPU time (user + system) used so far by a process and all its descendants (nginx's workers),
- * in milliseconds, from /proc. Taken before and after a wrk run, it gives CPU per request: unlike
- * throughput, it does not depend on what else shares the core.
+ * CPU time used so far by a process and all its descendants (nginx's workers), in milliseconds:
+ * the on-CPU nanoseconds of every thread from /proc/<pid>/task/<tid>/schedstat. Taken before and
+ * after a wrk run, it gives CPU per request, which unlike throughput does not depend on what else
+ * shares the core.
  */
 export function treeCpuMs(pid: number): number {
-  let ticks = 0
+  let nanoseconds = 0
   for (const id of descendantsAndSelf(pid)) {
-    try {
-      const stat = readFileSync(`/proc/${id}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      ticks += Number(fields[11]) + Number(fields[12])
-    } catch {
-      // the process ended
+    for (const task of listTasks(id)) {
+      try {
+        nanoseconds += Number(readFileSync(`/proc/${id}/task/${task}/schedstat`, 'utf8').split(' ')[0])
+      } catch {
+        // the thread ended
+      }
     }
   }
-  return (ticks * 1000) / TICKS_PER_SECOND
+  return nanoseconds / 1e6
+}
+
+function listTasks(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return []
+  }
 }
 
 function descendantsAndSelf(pid: number): number[] {
   const all = [pid]
   for (let index = 0; index < all.length; index++) {
-    try {
-      for (const task of readdirSync(`/proc/${all[index]}/task`)) {
+    for (const task of listTasks(all[index]!)) {
+      try {
         const children = readFileSync(`/proc/${all[index]}/task/${task}/children`, 'utf8').trim()
         if (children) all.push(...children.split(' ').map(Number))
+      } catch {
+        // gone
       }
-    } catch {
-      // gone, or no /proc
     }
   }
   return all
