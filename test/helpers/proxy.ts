@@ -77,8 +77,14 @@ export async function spawnProxy(
   })()
   const result: ProxyProcess = { process: child, output, exited: child.exited }
   if (waitForListening) {
-    const match = await readLine(child.stdout as ReadableStream<Uint8Array>, /listening on (http:\/\/\S+)/, 15_000, output)
-    result.url = match[1]
+    try {
+      const match = await readLine(child.stdout as ReadableStream<Uint8Array>, /listening on (http:\/\/\S+)/, 15_000, output)
+      result.url = match[1]
+    } catch (error) {
+      // A proxy that never said it listens is not left running behind a failed test.
+      child.kill('SIGKILL')
+      throw error
+    }
   }
   return result
 }
