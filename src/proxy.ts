@@ -59,7 +59,9 @@ export function createProxy(options: ProxyOptions): Proxy {
     const outcome = await inflight.run(plan.key, async () => {
       const epoch = cache.epoch
       const answer = await options.forward(call, false)
-      if (answer.resultJson !== undefined) cache.offer(plan, answer.resultJson, epoch)
+      const deciding = answer.resultJson === undefined ? undefined : cache.offer(plan, answer.resultJson, epoch)
+      // Identical calls arriving while the cache learns whether the block is final share this answer too.
+      if (deciding !== undefined) inflight.linger(plan.key, deciding, LINGER_MAX_MS)
       return answer
     })
     return { ...outcome, cache: cache.ready ? 'MISS' : 'BYPASS' }
@@ -137,6 +139,9 @@ type CallReply = { text: string | null; cache?: CacheStatus; outcome?: Outcome }
 
 /** What a remembered reply stands for, for the metrics. */
 const REMEMBERED_HIT: Outcome = { resultJson: '', cache: 'HIT' }
+
+/** Longest time an answer awaiting its store decision is shared with new identical calls. */
+const LINGER_MAX_MS = 1_000
 
 const MEMO_ENTRIES = 4_096
 const MEMO_BYTES = 32 << 20

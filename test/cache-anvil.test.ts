@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rpc, startAnvil, type Anvil } from './helpers/anvil.ts'
 import { startCountingForwarder, type CountingForwarder } from './helpers/counting.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
+import { startScriptedUpstream } from './helpers/upstream.ts'
 
 const DEV = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const OTHER = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
@@ -162,6 +163,30 @@ describe('caching against anvil', () => {
     expect(counter.count('eth_getBlockByNumber', ['0x3', true])).toBe(1)
     expect(new Set(replies.map((reply) => JSON.stringify(reply.result))).size).toBe(1)
     expect(replies.map((reply) => reply.id)).toEqual(Array.from({ length: 50 }, (_, id) => id))
+  })
+
+  test('behavior: identical calls arriving while the first answer waits on finality share it (one upstream call)', async () => {
+    // The node answers the block at once but takes 300 ms to name its finalized block.
+    const slowFinality = startScriptedUpstream(async (call) => {
+      if (call?.method === 'eth_getBlockByNumber' && call.params?.[0] === 'finalized') await Bun.sleep(300)
+      const answer = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(call) })
+      return new Response(await answer.text(), { headers: { 'content-type': 'application/json' } })
+    })
+    const fresh = await startProxy({ rpcUrls: [slowFinality.url] })
+    try {
+      await fresh.cacheReady
+      const params = ['0x1', true]
+      const first = await fresh.call('eth_getBlockByNumber', params)
+      const later = await Promise.all(Array.from({ length: 20 }, (_, id) => fresh.call('eth_getBlockByNumber', params, id)))
+      const asked = slowFinality.hits.filter((hit) => hit.body?.method === 'eth_getBlockByNumber' && JSON.stringify(hit.body.params) === JSON.stringify(params))
+      expect(asked.length).toBe(1)
+      expect(later.map((reply) => reply.result)).toEqual(Array.from({ length: 20 }, () => first.result))
+      await fresh.cacheSettled()
+      expect((await fresh.post({ jsonrpc: '2.0', id: 1, method: 'eth_getBlockByNumber', params })).headers.get('x-cache')).toBe('HIT')
+    } finally {
+      await fresh.stop()
+      await slowFinality.stop()
+    }
   })
 
   test('behavior: a null block becomes visible once mined', async () => {

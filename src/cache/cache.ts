@@ -37,8 +37,8 @@ export type Cache = {
   peek(key: string): string | undefined
   /** On a miss: an entry imported from the reference cache, once its block is known final. */
   lookupImported(plan: CachePlan, params: unknown): Promise<string | undefined> | undefined
-  /** Store an answer if and when it can never change; `epoch` is the one read before forwarding. */
-  offer(plan: CachePlan, resultJson: string, epoch: number): void
+  /** Store an answer if and when it can never change; `epoch` is the one read before forwarding. Returns the pending decision when it waits on finality. */
+  offer(plan: CachePlan, resultJson: string, epoch: number): Promise<unknown> | undefined
   /** Invalidation counter: stores begun before a history rewrite are dropped. */
   readonly epoch: number
   /** Forget everything (memory and disk): a development chain rewrote its history. */
@@ -68,9 +68,10 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
   let epoch = 0
   let stores = 0
   const deciding = new Set<Promise<unknown>>()
-  const track = (decision: Promise<unknown>) => {
+  const track = (decision: Promise<unknown>): Promise<unknown> => {
     deciding.add(decision)
     void decision.finally(() => deciding.delete(decision))
+    return decision
   }
 
   const remember = (plan: CachePlan, resultJson: string) => {
@@ -79,11 +80,12 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
     store?.put(plan.key, plan.method, resultJson)
   }
 
-  const storeWhenFinal = (plan: CachePlan, resultJson: string, startEpoch: number, block: number) => {
+  /** Store once `block` is known final; returns the pending decision when finality must be asked first. */
+  const storeWhenFinal = (plan: CachePlan, resultJson: string, startEpoch: number, block: number): Promise<unknown> | undefined => {
     const final = options.finality.isFinal(block)
-    if (final === true) return remember(plan, resultJson)
-    if (final === false) return
-    track(final.then((ok) => ok && epoch === startEpoch && remember(plan, resultJson)))
+    if (final === true) return void remember(plan, resultJson)
+    if (final === false) return undefined
+    return track(final.then((ok) => ok && epoch === startEpoch && remember(plan, resultJson)))
   }
 
   const fromImported = async (plan: CachePlan, params: unknown): Promise<string | undefined> => {
@@ -129,17 +131,18 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
       return store?.hasImported ? fromImported(plan, params) : undefined
     },
     offer(plan, resultJson, startEpoch) {
-      if (!attached || startEpoch !== epoch) return
+      if (!attached || startEpoch !== epoch) return undefined
       const verdict = verdictFor(plan, resultJson)
-      if (verdict.kind === 'store') return remember(plan, resultJson)
+      if (verdict.kind === 'store') return void remember(plan, resultJson)
       if (verdict.kind === 'when-final') return storeWhenFinal(plan, resultJson, startEpoch, verdict.block)
       if (verdict.kind === 'when-tx-final') {
-        track(
-          txBlock(verdict.hash).then((block) => {
-            if (block !== undefined && epoch === startEpoch) storeWhenFinal(plan, resultJson, startEpoch, block)
-          }),
+        return track(
+          txBlock(verdict.hash).then((block) =>
+            block !== undefined && epoch === startEpoch ? storeWhenFinal(plan, resultJson, startEpoch, block) : undefined,
+          ),
         )
       }
+      return undefined
     },
     invalidate() {
       epoch++
