@@ -17,16 +17,30 @@ export type AccessDecision = { refusal: Refusal; context?: undefined } | { refus
 
 /** SPEC §8: DNS-rebinding guard, client token, and who may call state-changing management methods. */
 export function checkAccess(headers: Headers, options: AccessOptions): AccessDecision {
+  const refusal = refusalOf(headers, options)
+  return refusal ? { refusal } : { context: callContext(headers, options) }
+}
+
+/** Whether the request is refused outright (a non-loopback `Host` while bound to loopback, a missing client token). */
+export function refusalOf(headers: Headers, options: AccessOptions): Refusal | undefined {
   const host = headers.get('host')
   if (options.loopbackBound && host !== null && !isLoopbackHostHeader(host)) {
-    return { refusal: { status: 403, message: `Host "${host}" is not allowed: the proxy only answers loopback names` } }
+    return { status: 403, message: `Host "${host}" is not allowed: the proxy only answers loopback names` }
   }
+  if (options.authToken === undefined) return undefined
   const bearer = bearerToken(headers.get('authorization'))
-  const isAdmin = options.adminToken !== undefined && bearer !== undefined && sameSecret(bearer, options.adminToken)
-  if (options.authToken !== undefined && !isAdmin && (bearer === undefined || !sameSecret(bearer, options.authToken))) {
-    return { refusal: { status: 401, message: 'Unauthorized: send Authorization: Bearer <auth token>' } }
-  }
-  return { context: { adminDenied: adminDenial(headers, options, isAdmin) } }
+  if (bearer !== undefined && (sameSecret(bearer, options.authToken) || isAdminToken(bearer, options))) return undefined
+  return { status: 401, message: 'Unauthorized: send Authorization: Bearer <auth token>' }
+}
+
+/** The context calls of an admitted request run in: whether it may call the state-changing methods. */
+export function callContext(headers: Headers, options: AccessOptions): CallContext {
+  const bearer = options.adminToken === undefined ? undefined : bearerToken(headers.get('authorization'))
+  return { adminDenied: adminDenial(headers, options, bearer !== undefined && isAdminToken(bearer, options)) }
+}
+
+function isAdminToken(bearer: string, options: AccessOptions): boolean {
+  return options.adminToken !== undefined && sameSecret(bearer, options.adminToken)
 }
 
 const hostVerdicts = new Map<string, boolean>()
