@@ -19,6 +19,17 @@ describe('logging', () => {
     expect(proxy.output.join('')).toContain('listening on http://127.0.0.1:')
   })
 
+  test('behavior: pretty logs into a pipe are plain "HH:MM:SS level [tag] message" lines without colors', async () => {
+    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', `http://127.0.0.1:${freePort()}/`])
+    await waitFor(() => proxy.output.join('').includes('did not answer eth_chainId'), 'the warning')
+    proxy.process.kill('SIGTERM')
+    expect(await proxy.exited).toBe(0)
+    const text = proxy.output.join('')
+    expect(text).toMatch(/^\d\d:\d\d:\d\d info  \[edb-rpc-proxy\] listening on http:\/\/127\.0\.0\.1:\d+ \(1 upstream providers\)$/m)
+    expect(text).toMatch(/^\d\d:\d\d:\d\d warn  \[edb-rpc-proxy\] http:\/\/127\.0\.0\.1:\d+ did not answer eth_chainId$/m)
+    expect(text).not.toContain('\u001b[')
+  })
+
   test('behavior: --log-format json writes one JSON object per line, also to --log-file, with no secret', async () => {
     const file = join(dir, 'proxy.log')
     const port = freePort()
