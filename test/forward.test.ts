@@ -40,6 +40,8 @@ describe('forwarding', () => {
     ['HTTP 429', () => new Response('slow down', { status: 429 })],
     ['a garbage body', () => new Response('<html>oops</html>')],
     ['a JSON body that is not a response', () => Response.json({ hello: 'world' })],
+    ['a compact answer with junk after it', (call) => new Response(`{"jsonrpc":"2.0","id":${call.id},"result":"0x1"}junk`)],
+    ['a compact answer with a stray brace after it', (call) => new Response(`{"jsonrpc":"2.0","id":${call.id},"result":"0x1"} }`)],
     ['a rate-limit JSON-RPC error', (call) => rpcErrorResponse(call, -32005, 'limit exceeded')],
     ['an internal JSON-RPC error', (call) => rpcErrorResponse(call, -32603, 'internal error')],
     ['a hang past the timeout', async () => {
@@ -62,6 +64,30 @@ describe('forwarding', () => {
       expect(callsTo(bad, 'eth_blockNumber')).toBeGreaterThan(0)
     })
   }
+
+  test("behavior: a result is relayed as the node wrote it (numbers past 2^53, escapes); odd forms still give valid JSON", async () => {
+    const answers = [
+      '{"result":{"big":123456789012345678901234567890,"s":"\\u00e9\\n"}}',
+      '{"result":1,"result":2}',
+      '{"result":[1,2] ,"extra":true}',
+      '{"result":"0x1"}\n',
+    ]
+    const node = upstream((call) => {
+      if (call.method !== 'eth_call') return '0x1'
+      const rest = answers[Number(call.params[0])]!.slice(1)
+      return new Response(`{"jsonrpc":"2.0","id":${call.id},${rest}`)
+    })
+    const proxy = await proxyFor([node.url])
+    const texts: string[] = []
+    for (let index = 0; index < answers.length; index++) {
+      const response = await fetch(proxy.url, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'eth_call', params: [index] }) })
+      texts.push(await response.text())
+    }
+    expect(texts[0]).toBe('{"jsonrpc":"2.0","id":9,"result":{"big":123456789012345678901234567890,"s":"\\u00e9\\n"}}')
+    expect(JSON.parse(texts[1]!)).toEqual({ jsonrpc: '2.0', id: 9, result: 2 })
+    expect(JSON.parse(texts[2]!)).toEqual({ jsonrpc: '2.0', id: 9, result: [1, 2] })
+    expect(JSON.parse(texts[3]!)).toEqual({ jsonrpc: '2.0', id: 9, result: '0x1' })
+  })
 
   test('behavior: a refused connection moves on to the next provider', async () => {
     const good = upstream(() => '0xgood')

@@ -82,6 +82,8 @@ function toAnswer(provider: Provider, status: number, text: string, notification
   if (notification && status >= 200 && status < 300 && (status === 204 || text.trim() === '')) return { kind: 'empty' }
   // 429 and 5xx are the provider's trouble whatever the body says.
   if (status === 429 || status >= 500) throw new UpstreamStatusError(provider.label, status)
+  const raw = status >= 200 && status < 300 ? rawResultJson(text) : undefined
+  if (raw !== undefined) return { kind: 'result', resultJson: raw }
   let body: unknown
   try {
     body = JSON.parse(text)
@@ -96,6 +98,41 @@ function toAnswer(provider: Provider, status: number, text: string, notification
   if (status < 200 || status >= 300) throw new UpstreamStatusError(provider.label, status)
   if (!('result' in response)) throw new UpstreamInvalidBodyError(provider.label, 'neither result nor error')
   return { kind: 'result', resultJson: JSON.stringify(response.result) }
+}
+
+const RESULT_HEAD = '{"jsonrpc":"2.0","id":'
+const RESULT_KEY = ',"result":'
+
+/**
+ * The result's JSON text, cut out of an answer of the usual compact form
+ * `{"jsonrpc":"2.0","id":<number>,"result":<result>}` and checked to be one JSON value; undefined
+ * for any other form (the caller then parses the whole answer). Serializing the parsed result again
+ * cost three quarters of the time spent on a 1 MB block; a trace can be far larger.
+ */
+export function rawResultJson(text: string): string | undefined {
+  if (!text.startsWith(RESULT_HEAD)) return undefined
+  let at = RESULT_HEAD.length
+  while (at < text.length && isDigit(text.charCodeAt(at))) at++
+  if (at === RESULT_HEAD.length || !text.startsWith(RESULT_KEY, at)) return undefined
+  let end = text.length
+  while (end > 0 && isJsonSpace(text.charCodeAt(end - 1))) end--
+  if (text.charCodeAt(end - 1) !== 0x7d) return undefined
+  const raw = text.slice(at + RESULT_KEY.length, end - 1)
+  try {
+    // One value, nothing after it: no second key, no duplicate `result`, nothing the reply would break on.
+    JSON.parse(raw)
+    return raw
+  } catch {
+    return undefined
+  }
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39
+}
+
+function isJsonSpace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09
 }
 
 function statusOr(provider: Provider, status: number, error: Error): Error {
