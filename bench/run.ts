@@ -4,7 +4,7 @@
  * one million entries (RSS, restart, binary spawn-to-ping). wrk runs on core 0, every server on
  * core 1; each wrk figure is the median of interleaved runs with its spread. Prints every ratio with
  * its target and writes the report to bench/RESULTS.md.
- * Usage: bun bench/run.ts [--duration <1-8 s per wrk run, default 3>] [--runs <3-9, default 3>]
+ * Usage: bun run bench [--duration <1-8 s per wrk run, default 3>] [--runs <3-9, default 3>]
  *                         [--entries <default 1000000>] [--only hits,pass-through,coalescing,million]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -29,6 +29,18 @@ type SectionName = (typeof SECTIONS)[number]
 const WATCHDOG_MS = 290_000
 const RESULTS_FILE = join(import.meta.dir, 'RESULTS.md')
 const INSTALL = 'apt-get update && apt-get install -y wrk nginx-light'
+const USAGE = `Usage: bun run bench [options]      (or: bun bench/run.ts [options])
+
+Measures every SPEC §10 figure in one run (about 3.5 minutes) and writes bench/RESULTS.md.
+
+Options:
+  --duration <s>   seconds per wrk run, 1-8 (default 3)
+  --runs <n>       interleaved runs per figure, 3-9 (default 3)
+  --entries <n>    entries for the million-entry section (default 1000000)
+  --only <list>    comma-separated sections: ${SECTIONS.join(', ')}
+                   (a partial run prints its figures but leaves bench/RESULTS.md as it is)
+  --help           this text
+Needs wrk and nginx (Debian's packages: apt-get install -y wrk nginx-light).`
 
 const options = parseOptions(process.argv.slice(2))
 const environment = inspectEnvironment()
@@ -124,15 +136,26 @@ async function finish(code: number, message?: string): Promise<never> {
 }
 
 function parseOptions(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: {
-      duration: { type: 'string', default: '3' },
-      runs: { type: 'string', default: '3' },
-      entries: { type: 'string', default: '1000000' },
-      only: { type: 'string', default: SECTIONS.join(',') },
-    },
-  })
+  let values: { duration: string; runs: string; entries: string; only: string; help?: boolean }
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        duration: { type: 'string', default: '3' },
+        runs: { type: 'string', default: '3' },
+        entries: { type: 'string', default: '1000000' },
+        only: { type: 'string', default: SECTIONS.join(',') },
+        help: { type: 'boolean' },
+      },
+    }).values
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`)
+    process.exit(2)
+  }
+  if (values.help) {
+    console.log(USAGE)
+    process.exit(0)
+  }
   const fail = (message: string): never => {
     console.error(message)
     process.exit(2)
