@@ -157,6 +157,13 @@ describe('the compiled binary', () => {
     }
   })
 
+  test("behavior: monitor loads its dashboard code, split into its own chunk, and names an unreachable proxy", async () => {
+    const url = `http://127.0.0.1:${freePort()}`
+    const child = Bun.spawn([...BINARY, 'monitor', url], { stdout: 'pipe', stderr: 'pipe' })
+    expect(await child.exited).toBe(1)
+    expect(await new Response(child.stderr).text()).toContain(`error: cannot reach the proxy at ${url}`)
+  })
+
   test('behavior: upstreams on different chains are a startup error naming them', async () => {
     const one = startScriptedUpstream(() => '0x1')
     const other = startScriptedUpstream(() => '0x89', '/v2/AbCdEf123456ghijKLmn')
