@@ -10,6 +10,7 @@ import { spread } from '../lib/stats.ts'
 
 const REQUESTS = 1_000
 
+/** One burst per run, each on a block not asked before; upstream requests counted per burst. */
 export async function measureCoalescing(context: BenchContext, anvilUrl: string): Promise<Section> {
   const { children, workDir, log } = context
   log(`coalescing: ${REQUESTS} identical cold requests, ${context.runs} times`)

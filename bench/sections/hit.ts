@@ -19,6 +19,7 @@ const WARM_TIMEOUT_MS = 10_000
 /** The servers this section loads besides its own baselines. */
 export type HitServers = { anvilUrl: string; chain: SeededChain; nginxCacheUrl: string; nginxPid: number; proxyUrl: string; proxyPid: number }
 
+/** Load every server with each hit workload in interleaved rounds; the section's rows and checks. */
 export async function measureHits(context: BenchContext, servers: HitServers): Promise<Section> {
   const { children, workDir, warnings, log } = context
   const A = await startBaseline(children, 'A', 'const', SERVER_CORE)
@@ -37,7 +38,7 @@ export async function measureHits(context: BenchContext, servers: HitServers): P
   const { sizes, mismatches } = await checkAnswers(servers.proxyUrl, servers.anvilUrl, bodies)
   if (mismatches.length > 0) warnings.push(`${mismatches.length} answers through the proxy differ from anvil's: ${mismatches.join(' ')}`)
   for (const body of bodies) await post(naive.url, body)
-  for (const { name, url } of [targets[2]!, targets[4]!]) {
+  for (const [name, url] of [['B nginx', servers.nginxCacheUrl], ['proxy', servers.proxyUrl]] as const) {
     const warm = await warmCache(url, bodies, WARM_TIMEOUT_MS)
     if (warm.hits < warm.total) warnings.push(`${name}: x-cache: HIT not seen for ${warm.total - warm.hits} of ${warm.total} bodies; its rows may measure pass-through`)
   }

@@ -22,6 +22,7 @@ const PING = '{"jsonrpc":"2.0","id":1,"method":"edb_ping"}'
 const callFor = (n: number) => ['eth_getBalance', [`0x${n.toString(16).padStart(40, '0')}`, '0x1']] as const
 const resultFor = (n: number) => JSON.stringify(`0x${n.toString(16).padStart(RESULT_BYTES - 4, '0')}`)
 
+/** Build the binary, fill the store, read it all back, restart and time spawn-to-ping. */
 export async function measureMillion(context: BenchContext, entries: number): Promise<Section> {
   const { workDir, log } = context
   const binary = join(workDir, 'edb-rpc-proxy')

@@ -13,8 +13,10 @@ import { spread } from '../lib/stats.ts'
 const BODY = '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}'
 const SINGLE_CONNECTION_S = 2
 
+/** The servers this section loads besides the naive proxy it starts itself. */
 export type PassThroughServers = { anvilUrl: string; anvilPid: number; nginxForwardUrl: string; nginxPid: number; proxyUrl: string; proxyPid: number }
 
+/** eth_blockNumber through every server at 32 connections, then anvil, naive and proxy at one. */
 export async function measurePassThrough(context: BenchContext, servers: PassThroughServers): Promise<Section> {
   const { children, workDir, warnings, log } = context
   const naive = await startNaiveProxy(children, servers.anvilUrl, SERVER_CORE)
