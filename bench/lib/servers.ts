@@ -13,17 +13,25 @@ export type Server = { name: string; url: string; child: Child }
 export type BaselineMode = 'const' | 'body'
 
 /** Start `bench/baseline-server.ts <mode>` on a free loopback port. */
-export async function startBaseline(children: Children, name: string, mode: BaselineMode, core: number): Promise<Server> {
-  const child = children.start(name, [process.execPath, join(ROOT, 'bench/baseline-server.ts'), mode], { core })
-  const match = await child.stdout.waitFor(LISTENING, START_TIMEOUT_MS)
-  return { name, url: match[1]!.replace(/\/$/, ''), child }
+export function startBaseline(children: Children, name: string, mode: BaselineMode, core: number): Promise<Server> {
+  return startBenchScript(children, name, 'baseline-server.ts', [mode], core)
 }
 
 /** Start `bench/naive-proxy.ts` (a Map and fetch(), SPEC §10's naive Bun proxy) in front of `upstreamUrl`. */
-export async function startNaiveProxy(children: Children, upstreamUrl: string, core: number): Promise<Server> {
-  const child = children.start('naive', [process.execPath, join(ROOT, 'bench/naive-proxy.ts'), upstreamUrl], { core })
+export function startNaiveProxy(children: Children, upstreamUrl: string, core: number): Promise<Server> {
+  return startBenchScript(children, 'naive', 'naive-proxy.ts', [upstreamUrl], core)
+}
+
+/** Start `bench/counting-forwarder.ts` in front of `upstreamUrl` (counts upstream requests per call). */
+export function startCountingForwarder(children: Children, upstreamUrl: string, core: number): Promise<Server> {
+  return startBenchScript(children, 'forwarder', 'counting-forwarder.ts', [upstreamUrl], core)
+}
+
+/** Run a script of bench/ with Bun and wait for its "listening on <url>" line. */
+async function startBenchScript(children: Children, name: string, script: string, args: string[], core: number): Promise<Server> {
+  const child = children.start(name, [process.execPath, join(ROOT, 'bench', script), ...args], { core })
   const match = await child.stdout.waitFor(LISTENING, START_TIMEOUT_MS)
-  return { name: 'naive', url: match[1]!.replace(/\/$/, ''), child }
+  return { name, url: match[1]!.replace(/\/$/, ''), child }
 }
 
 /** Start anvil on a free loopback port and read its "Listening on" line. */

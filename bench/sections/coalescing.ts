@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import { SERVER_CORE, type BenchContext } from '../lib/context.ts'
 import type { Section } from '../lib/report.ts'
-import { startProxy } from '../lib/servers.ts'
+import { startCountingForwarder, startProxy } from '../lib/servers.ts'
 import { spread } from '../lib/stats.ts'
 
 const REQUESTS = 1_000
@@ -14,25 +14,25 @@ const REQUESTS = 1_000
 export async function measureCoalescing(context: BenchContext, anvilUrl: string): Promise<Section> {
   const { children, workDir, log } = context
   log(`coalescing: ${REQUESTS} identical cold requests, ${context.runs} times`)
-  const forwarder = children.start('forwarder', [process.execPath, join(import.meta.dir, '../counting-forwarder.ts'), anvilUrl], { core: SERVER_CORE })
-  const forwarderUrl = (await forwarder.stdout.waitFor(/listening on (http:\/\/\S+)/, 20_000))[1]!.replace(/\/$/, '')
-  const proxy = await startProxy(children, forwarderUrl, join(workDir, 'cache-coalescing'), SERVER_CORE)
+  const forwarder = await startCountingForwarder(children, anvilUrl, SERVER_CORE)
+  const proxy = await startProxy(children, forwarder.url, join(workDir, 'cache-coalescing'), SERVER_CORE)
   await waitForCache(proxy.url)
   const upstream: number[] = []
   const correct: number[] = []
   for (let run = 1; run <= context.runs; run++) {
-    const body = `{"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["0x${(run + 4).toString(16)}",true]}`
+    const block = `0x${(run + 4).toString(16)}`
+    const body = `{"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["${block}",true]}`
     const replies = await Promise.all(
       Array.from({ length: REQUESTS }, () =>
         fetch(proxy.url, { method: 'POST', body }).then((response) => response.json() as Promise<any>, () => undefined),
       ),
     )
-    correct.push(replies.filter((reply) => reply?.result?.number === `0x${(run + 4).toString(16)}`).length)
-    const key = encodeURIComponent(`eth_getBlockByNumber["0x${(run + 4).toString(16)}",true]`)
-    upstream.push(Number(await (await fetch(`${forwarderUrl}/count?key=${key}`)).text()))
+    correct.push(replies.filter((reply) => reply?.result?.number === block).length)
+    const key = encodeURIComponent(`eth_getBlockByNumber["${block}",true]`)
+    upstream.push(Number(await (await fetch(`${forwarder.url}/count?key=${key}`)).text()))
   }
   await proxy.child.stop()
-  await forwarder.stop()
+  await forwarder.child.stop()
   return {
     title: 'Coalescing: 1,000 identical concurrent cold requests',
     rows: [],
