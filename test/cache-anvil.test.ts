@@ -41,6 +41,8 @@ beforeAll(async () => {
   await direct('anvil_mine', ['0x64'])
   hash1 = (await direct('eth_getBlockByNumber', ['0x1', false])).hash
   hash3 = (await direct('eth_getBlockByNumber', ['0x3', false])).hash
+  // Mined behind the proxy's back: let it learn the new head and finalized block now.
+  await proxy.refreshChain()
 }, 60_000)
 afterAll(async () => {
   await proxy.stop()
@@ -52,7 +54,6 @@ afterAll(async () => {
 async function twice(method: string, params: unknown[]) {
   counter.reset()
   const first = await proxy.post({ jsonrpc: '2.0', id: 1, method, params })
-  await proxy.cacheSettled()
   const second = await proxy.post({ jsonrpc: '2.0', id: 2, method, params })
   return {
     upstreamCalls: counter.count(method, params),
@@ -143,7 +144,6 @@ describe('caching against anvil', () => {
     counter.reset()
     await proxy.call('eth_getBalance', [OTHER, '0x03'])
     await proxy.call('eth_call', [{ data: '0x', to: CONTRACT }, '0x2'])
-    await proxy.cacheSettled()
     await proxy.call('eth_call', [{ to: CONTRACT, data: '0x' }, '0x0002'])
     expect([counter.count('eth_getBalance'), counter.count('eth_call')]).toEqual([0, 1])
   })
@@ -165,34 +165,46 @@ describe('caching against anvil', () => {
     expect(replies.map((reply) => reply.id)).toEqual(Array.from({ length: 50 }, (_, id) => id))
   })
 
-  test('behavior: identical calls arriving while the first answer waits on finality share it (one upstream call)', async () => {
-    // The node answers the block at once but takes 300 ms to name its finalized block.
-    const slowFinality = startScriptedUpstream(async (call) => {
-      if (call?.method === 'eth_getBlockByNumber' && call.params?.[0] === 'finalized') await Bun.sleep(300)
-      const answer = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(call) })
-      return new Response(await answer.text(), { headers: { 'content-type': 'application/json' } })
-    })
-    const fresh = await startProxy({ rpcUrls: [slowFinality.url] })
+  test('behavior: sequential reads of blocks above the finalized one each go upstream (never the earlier copy)', async () => {
+    const top = await head()
+    const latestTx = await direct('eth_getBlockByNumber', [hex(top), false])
+    const sequential: [string, unknown[]][] = [
+      ['eth_getBlockByNumber', [hex(top), false]],
+      ['eth_getBlockByNumber', [hex(top - 10), false]],
+      ['eth_getBalance', [DEV, hex(top - 10)]],
+      ['eth_getLogs', [{ fromBlock: '0x0', toBlock: hex(top - 10) }]],
+    ]
+    for (const [method, params] of sequential) {
+      const result = await twice(method, params)
+      expect({ method, params, upstreamCalls: result.upstreamCalls, cache: result.headers }).toEqual({ method, params, upstreamCalls: 2, cache: ['MISS', 'MISS'] })
+    }
+    // A transaction by hash in a block that is not final yet.
+    const recent = await direct('eth_sendTransaction', [{ from: DEV, to: THIRD, value: '0x5' }])
+    expect(latestTx.number).toBe(hex(top))
+    expect((await twice('eth_getTransactionByHash', [recent])).upstreamCalls).toBe(2)
+    expect((await twice('eth_getTransactionReceipt', [recent])).upstreamCalls).toBe(2)
+  })
+
+  test('behavior: a final block read twice on a fresh proxy is one miss, then one hit, stored as soon as it is answered', async () => {
+    const fresh = await startProxy({ rpcUrls: [counter.url] })
     try {
-      await fresh.cacheReady
-      const params = ['0x1', true]
-      const first = await fresh.call('eth_getBlockByNumber', params)
-      const later = await Promise.all(Array.from({ length: 20 }, (_, id) => fresh.call('eth_getBlockByNumber', params, id)))
-      const asked = slowFinality.hits.filter((hit) => hit.body?.method === 'eth_getBlockByNumber' && JSON.stringify(hit.body.params) === JSON.stringify(params))
-      expect(asked.length).toBe(1)
-      expect(later.map((reply) => reply.result)).toEqual(Array.from({ length: 20 }, () => first.result))
-      await fresh.cacheSettled()
-      expect((await fresh.post({ jsonrpc: '2.0', id: 1, method: 'eth_getBlockByNumber', params })).headers.get('x-cache')).toBe('HIT')
+      counter.reset()
+      const first = await fresh.post({ jsonrpc: '2.0', id: 1, method: 'eth_getBlockByNumber', params: ['0x2', false] })
+      expect(first.headers.get('x-cache')).toBe('MISS')
+      expect((await fresh.call('edb_cache_stats')).result.total_entries).toBe(1)
+      const second = await fresh.post({ jsonrpc: '2.0', id: 2, method: 'eth_getBlockByNumber', params: ['0x2', false] })
+      expect(second.headers.get('x-cache')).toBe('HIT')
+      const metrics = (await fresh.call('edb_cache_metrics')).result
+      expect([metrics.cache_misses, metrics.cache_hits]).toEqual([1, 1])
+      expect(counter.count('eth_getBlockByNumber', ['0x2', false])).toBe(1)
     } finally {
       await fresh.stop()
-      await slowFinality.stop()
     }
   })
 
   test('behavior: a null block becomes visible once mined', async () => {
     const next = hex((await head()) + 1)
     expect((await proxy.call('eth_getBlockByNumber', [next, false])).result).toBeNull()
-    await proxy.cacheSettled()
     await direct('evm_mine')
     expect((await proxy.call('eth_getBlockByNumber', [next, false])).result.number).toBe(next)
   })
@@ -203,7 +215,6 @@ describe('caching against anvil', () => {
       const pending = await direct('eth_sendTransaction', [{ from: DEV, to: THIRD, value: '0x1' }])
       expect((await proxy.call('eth_getTransactionByHash', [pending])).result.blockNumber).toBeNull()
       expect((await proxy.call('eth_getTransactionReceipt', [pending])).result).toBeNull()
-      await proxy.cacheSettled()
       await direct('evm_mine')
       const mined = await proxy.call('eth_getTransactionByHash', [pending])
       expect(mined.result.blockNumber).toBe(hex(await head()))
@@ -218,8 +229,8 @@ describe('caching against anvil', () => {
     const block = hex((await head()) + 1)
     await direct('eth_sendTransaction', [{ from: DEV, to: THIRD, value: '0x111' }])
     await direct('anvil_mine', ['0x50'])
+    await proxy.refreshChain()
     const before = await proxy.call('eth_getBalance', [THIRD, block])
-    await proxy.cacheSettled()
     expect((await proxy.post({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [THIRD, block] })).headers.get('x-cache')).toBe('HIT')
     expect((await proxy.call('evm_revert', [snapshot])).result).toBe(true)
     await direct('eth_sendTransaction', [{ from: DEV, to: THIRD, value: '0x222' }])
@@ -261,10 +272,11 @@ describe('caching against anvil', () => {
       message: "Deleted 2 entries for method 'eth_getBlockByNumber'",
     })
     expect((await proxy.call('edb_deleteCache', ['eth_getBalance', [DEV, '0x1']])).result.message).toBe('Cache entry not found')
-    for (const params of [[], {}, [1], ['a', [], 'extra']]) {
-      expect((await proxy.call('edb_deleteCache', params)).result).toEqual({
+    for (const params of [[], {}, [1], ['a', [], 'extra'], null, undefined]) {
+      const call = params === undefined ? { jsonrpc: '2.0', id: 9, method: 'edb_deleteCache' } : { jsonrpc: '2.0', id: 9, method: 'edb_deleteCache', params }
+      expect((await proxy.post(call)).json.result).toEqual({
         success: false,
-        error: 'Invalid parameter format. Expected [method] or [method, params]',
+        error: 'Expected [method] or [method, params]',
       })
     }
     expect((await proxy.call('edb_cache_stats')).result.total_entries).toBe(0)

@@ -65,7 +65,6 @@ describe('metrics', () => {
   test('behavior: counters move exactly as calls flow', async () => {
     const proxy = await proxyFor([node().url])
     await proxy.call('eth_getBalance', ['0x01', '0x1'], 1)
-    await proxy.cacheSettled()
     await proxy.call('eth_getBalance', ['0x01', '0x1'], 2)
     await proxy.call('eth_blockNumber', [], 3)
     await proxy.call('eth_call', [{ to: '0x01' }, 'latest'], 4)
@@ -108,7 +107,6 @@ describe('metrics', () => {
     const proxy = await proxyFor([node().url])
     const body = '{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x02","0x1"]}'
     await proxy.post(body)
-    await proxy.cacheSettled()
     for (let round = 0; round < 4; round++) expect((await proxy.post(body)).headers.get('x-cache')).toBe('HIT')
     expect((await proxy.call('edb_cache_metrics')).result).toMatchObject({ total_requests: 5, cache_hits: 4, cache_misses: 1 })
   })
@@ -132,7 +130,6 @@ describe('metrics', () => {
   test('behavior: GET /metrics is Prometheus text that a parser reads, with the same numbers', async () => {
     const proxy = await proxyFor([node().url])
     await proxy.call('eth_getBalance', ['0x03', '0x1'], 1)
-    await proxy.cacheSettled()
     await proxy.call('eth_getBalance', ['0x03', '0x1'], 2)
     await proxy.call('eth_call', [{ to: '0x01' }, 'latest'], 3)
     const response = await fetch(`${proxy.url}/metrics`)

@@ -95,7 +95,6 @@ describe('monitor', () => {
 
   test('behavior: c asks before clearing the cache; n cancels, y clears', async () => {
     await proxy.call('eth_getBalance', ['0x01', '0x1'])
-    await proxy.cacheSettled()
     expect((await proxy.call('edb_cache_stats')).result.total_entries).toBe(1)
     const name = openMonitor(proxy.url)
     await ready(name)

@@ -7,7 +7,7 @@ describe('parseBody', () => {
   test('default', () => {
     expect(parse('{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}')).toEqual({
       kind: 'single',
-      entry: { call: { jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] } },
+      entry: { call: { jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }, idJson: '1' },
     })
   })
 
@@ -40,7 +40,6 @@ describe('parseBody', () => {
     ['empty method', { jsonrpc: '2.0', id: 1, method: '' }, 1, '"method" must be 1 to 256 characters'],
     ['huge method', { jsonrpc: '2.0', id: 1, method: 'm'.repeat(300) }, 1, '"method" must be 1 to 256 characters'],
     ['string params', { jsonrpc: '2.0', id: 1, method: 'm', params: 'x' }, 1, '"params" must be an array or an object'],
-    ['null params', { jsonrpc: '2.0', id: 1, method: 'm', params: null }, 1, '"params" must be an array or an object'],
     ['object id', { jsonrpc: '2.0', id: {}, method: 'm' }, null, '"id" must be a string, a number or null'],
     ['boolean id', { jsonrpc: '2.0', id: true, method: 'm' }, null, '"id" must be a string, a number or null'],
   ]
@@ -52,7 +51,7 @@ describe('parseBody', () => {
       const entry = parsed.entries[0]!
       expect(entry.error?.code).toBe(-32600)
       expect(entry.error?.message).toBe(`Invalid request: ${message}`)
-      expect(entry.call === undefined ? entry.id : 'valid').toEqual(id as never)
+      expect(entry.call === undefined ? entry.idJson : 'valid').toEqual(JSON.stringify(id))
     })
   }
 
@@ -61,10 +60,24 @@ describe('parseBody', () => {
     expect(parsed).toEqual({
       kind: 'batch',
       entries: [
-        { call: { jsonrpc: '2.0', id: null, method: 'm', params: { a: 1 } } },
-        { call: { jsonrpc: '2.0', method: 'n' } },
+        { call: { jsonrpc: '2.0', id: null, method: 'm', params: { a: 1 } }, idJson: 'null' },
+        { call: { jsonrpc: '2.0', method: 'n' }, idJson: 'null' },
       ],
     })
+  })
+
+  test('behavior: "params": null is taken as absent (alloy sends it)', () => {
+    expect(parse('{"jsonrpc":"2.0","id":7,"method":"anvil_nodeInfo","params":null}')).toEqual({
+      kind: 'single',
+      entry: { call: { jsonrpc: '2.0', id: 7, method: 'anvil_nodeInfo' }, idJson: '7' },
+    })
+  })
+
+  test('behavior: ids JSON numbers cannot hold exactly keep their source text, in single calls, batches and errors', () => {
+    const single = parse('{"jsonrpc":"2.0","id":9007199254741003,"method":"eth_chainId"}')
+    expect(single.kind === 'single' && single.entry.idJson).toBe('9007199254741003')
+    const batch = parse('[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","id":18446744073709551617,"method":"b"},{"jsonrpc":"1","id":1.50,"method":"c"}]')
+    expect(batch.kind === 'batch' && batch.entries.map((entry) => entry.idJson)).toEqual(['1', '18446744073709551617', '1.50'])
   })
 })
 
@@ -73,7 +86,7 @@ describe('params depth', () => {
     const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`
     const tooDeep = parse(`{"jsonrpc":"2.0","id":4,"method":"eth_call","params":${deep(100_000)}}`)
     expect(tooDeep.kind === 'single' && tooDeep.entry.error?.message).toBe('Invalid request: "params" nested deeper than 64 levels')
-    expect(tooDeep.kind === 'single' && tooDeep.entry.call === undefined && tooDeep.entry.id).toBe(4)
+    expect(tooDeep.kind === 'single' && tooDeep.entry.call === undefined && tooDeep.entry.idJson).toBe('4')
     const fine = parse(`{"jsonrpc":"2.0","id":4,"method":"eth_call","params":${deep(64)}}`)
     expect(fine.kind === 'single' && fine.entry.error).toBeUndefined()
   })

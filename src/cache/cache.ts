@@ -1,7 +1,6 @@
 import { percent } from '../util/percent.ts'
-import type { Finality } from './finality.ts'
 import { MemoryCache } from './memory.ts'
-import { planCall, verdictFor, type CachePlan } from './policy.ts'
+import { planCall, type CachePlan } from './policy.ts'
 import { referenceKey } from './reference-key.ts'
 import type { DiskStore } from './store.ts'
 
@@ -10,7 +9,6 @@ export type CacheOptions = {
   maxItems: number
   /** Bound of the hot subset held in memory. */
   maxMemoryBytes: number
-  finality: Finality
   now?: () => number
 }
 
@@ -24,9 +22,6 @@ export type CacheStats = {
   cache_file_path: string
 }
 
-/** Learns the block of a transaction (through the pipeline, so that lookup is cached too). */
-export type TxBlockLookup = (hash: string) => Promise<number | undefined>
-
 /** The cache: memory first, then the disk store, then entries imported from the reference. */
 export type Cache = {
   /** Whether calls may be looked up and stored now (caching on and the chain known). */
@@ -35,10 +30,10 @@ export type Cache = {
   lookup(plan: CachePlan): string | undefined
   /** The result held in memory under `key` (marked as used), for remembered replies. */
   peek(key: string): string | undefined
-  /** On a miss: an entry imported from the reference cache, once its block is known final. */
-  lookupImported(plan: CachePlan, params: unknown): Promise<string | undefined> | undefined
-  /** Store an answer if and when it can never change; `epoch` is the one read before forwarding. Returns the pending decision when it waits on finality. */
-  offer(plan: CachePlan, resultJson: string, epoch: number): Promise<unknown> | undefined
+  /** On a miss: the result of an entry imported from the reference cache, not yet judged final (the pipeline does). */
+  imported(plan: CachePlan, params: unknown): string | undefined
+  /** Store an answer the pipeline judged final; dropped when the cache was invalidated since `epoch`. */
+  store(plan: CachePlan, resultJson: string, epoch: number): void
   /** Invalidation counter: stores begun before a history rewrite are dropped. */
   readonly epoch: number
   /** Forget everything (memory and disk): a development chain rewrote its history. */
@@ -50,16 +45,14 @@ export type Cache = {
   stats(): CacheStats
   /** Counters for the metrics: answers stored, memory evictions, memory bytes. */
   counters(): { stores: number; evictions: number; memoryBytes: number }
-  /** Resolves once every store waiting on finality (or on a transaction's block) has been decided. */
-  settled(): Promise<void>
   /** Write everything pending to disk. */
   close(): void
 }
 
 const TOUCH_EVERY_MS = 60_000
 
-/** Compose memory, disk and finality into the cache the pipeline consults. */
-export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cache {
+/** Compose memory and disk into the cache the pipeline consults; whether an answer is final is the pipeline's call. */
+export function createCache(options: CacheOptions): Cache {
   const now = options.now ?? Date.now
   const memory = new MemoryCache({ maxItems: options.maxItems, maxBytes: options.maxMemoryBytes })
   let store: DiskStore | undefined
@@ -67,36 +60,11 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
   let memoryOnlyReason = 'caching disabled (--max-cache-items 0)'
   let epoch = 0
   let stores = 0
-  const deciding = new Set<Promise<unknown>>()
-  const track = (decision: Promise<unknown>): Promise<unknown> => {
-    deciding.add(decision)
-    void decision.finally(() => deciding.delete(decision))
-    return decision
-  }
 
   const remember = (plan: CachePlan, resultJson: string) => {
     stores += 1
     memory.set(plan.key, resultJson, now())
     store?.put(plan.key, plan.method, resultJson)
-  }
-
-  /** Store once `block` is known final; returns the pending decision when finality must be asked first. */
-  const storeWhenFinal = (plan: CachePlan, resultJson: string, startEpoch: number, block: number): Promise<unknown> | undefined => {
-    const final = options.finality.isFinal(block)
-    if (final === true) return void remember(plan, resultJson)
-    if (final === false) return undefined
-    return track(final.then((ok) => ok && epoch === startEpoch && remember(plan, resultJson)))
-  }
-
-  const fromImported = async (plan: CachePlan, params: unknown): Promise<string | undefined> => {
-    const row = store?.getImported(referenceKey(plan.method, params))
-    if (row === undefined) return undefined
-    // The reference cached some answers that could still change: serve only what §5 allows.
-    const verdict = verdictFor(plan, row.resultJson)
-    const usable = verdict.kind === 'store' || (verdict.kind === 'when-final' && (await options.finality.isFinal(verdict.block)))
-    if (!usable) return undefined
-    remember(plan, row.resultJson)
-    return row.resultJson
   }
 
   return {
@@ -127,28 +95,16 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
     peek(key) {
       return memory.get(key, now())?.resultJson
     },
-    lookupImported(plan, params) {
-      return store?.hasImported ? fromImported(plan, params) : undefined
+    imported(plan, params) {
+      return store?.hasImported ? store.getImported(referenceKey(plan.method, params))?.resultJson : undefined
     },
-    offer(plan, resultJson, startEpoch) {
-      if (!attached || startEpoch !== epoch) return undefined
-      const verdict = verdictFor(plan, resultJson)
-      if (verdict.kind === 'store') return void remember(plan, resultJson)
-      if (verdict.kind === 'when-final') return storeWhenFinal(plan, resultJson, startEpoch, verdict.block)
-      if (verdict.kind === 'when-tx-final') {
-        return track(
-          txBlock(verdict.hash).then((block) =>
-            block !== undefined && epoch === startEpoch ? storeWhenFinal(plan, resultJson, startEpoch, block) : undefined,
-          ),
-        )
-      }
-      return undefined
+    store(plan, resultJson, startEpoch) {
+      if (attached && startEpoch === epoch) remember(plan, resultJson)
     },
     invalidate() {
       epoch++
       memory.clear()
       store?.clear()
-      options.finality.reset()
     },
     attach(diskStore, reason) {
       if (options.maxItems === 0) return
@@ -183,9 +139,6 @@ export function createCache(options: CacheOptions, txBlock: TxBlockLookup): Cach
       }
     },
     counters: () => ({ stores, evictions: memory.evictions, memoryBytes: memory.bytes }),
-    async settled() {
-      while (deciding.size > 0) await Promise.allSettled([...deciding])
-    },
     close() {
       store?.close()
     },

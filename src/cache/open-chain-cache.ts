@@ -1,7 +1,7 @@
 import { join } from 'node:path'
+import { pinOf } from '../rpc/methods.ts'
 import type { Cache } from './cache.ts'
 import { chainDirName } from './chain-names.ts'
-import { isCacheableMethod } from './methods.ts'
 import { readReferenceCache } from './reference-import.ts'
 import { openDiskStore, type DiskStore } from './store.ts'
 
@@ -35,7 +35,7 @@ export async function openChainCache(options: ChainCacheOptions): Promise<DiskSt
 }
 
 async function importReference(store: DiskStore, dir: string, options: ChainCacheOptions): Promise<void> {
-  const reference = await readReferenceCache(dir, isCacheableMethod)
+  const reference = await readReferenceCache(dir, (method) => pinOf(method) !== undefined)
   if (reference === undefined) return
   const signature = `${reference.source} (${reference.entries.length} entries)`
   if (store.importedFrom() === signature) return

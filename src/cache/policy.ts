@@ -1,6 +1,6 @@
 import { blockRefKey, toBlockRef, toNumberRef, type BlockRef } from './block-ref.ts'
 import { canonicalJson } from './canonical-json.ts'
-import { CACHEABLE_METHODS } from './methods.ts'
+import { pinOf } from '../rpc/methods.ts'
 
 /** What a stored answer depends on, decided from the call alone. */
 export type Anchor =
@@ -26,7 +26,7 @@ const TX_HASH = /^0x[0-9a-fA-F]{64}$/
  * Calls pinned to "now" (tags, omitted blocks, open log ranges) get no plan.
  */
 export function planCall(method: string, params: unknown): CachePlan | undefined {
-  const pin = CACHEABLE_METHODS.get(method)
+  const pin = pinOf(method)
   if (pin === undefined) return undefined
   const list = params === undefined ? [] : params
   if (!Array.isArray(list)) return undefined

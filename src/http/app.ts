@@ -1,12 +1,12 @@
 import { Elysia } from 'elysia'
 import type { HealthReport } from '../health.ts'
-import type { Proxy } from '../proxy.ts'
+import type { Pipeline } from '../pipeline.ts'
 import { checkAccess, type AccessOptions } from './access.ts'
 import { jsonErrorResponse, jsonResponse, CORS_HEADERS } from './responses.ts'
 import { createRpcRoute } from './rpc-route.ts'
 
 export type AppOptions = {
-  proxy: Proxy
+  pipeline: Pipeline
   access: AccessOptions
   maxBodyBytes: number
   health: () => HealthReport
@@ -15,6 +15,8 @@ export type AppOptions = {
   activity?: { begin(): void; end(): void }
   /** Logs an unexpected exception (details never reach the client). */
   onUnexpected: (error: unknown) => void
+  /** A client hung up before its answer (logged at debug level at most). */
+  onHangUp?: () => void
 }
 
 /** The HTTP surface (SPEC §3): JSON-RPC on `POST /`, `GET /health`, CORS preflight. */
@@ -38,8 +40,12 @@ export function createApp(options: AppOptions) {
       return new Response(await options.metrics.text(), { headers: { 'content-type': options.metrics.contentType } })
     })
     .options('/', () => new Response(null, { status: 204, headers: CORS_HEADERS }))
-    .onError(({ code, error }) => {
-      if (code === 'NOT_FOUND') return jsonErrorResponse(404, -32601, 'Not found: JSON-RPC is served on POST /')
+    .onError(({ code, error, request }) => {
+      if (code === 'NOT_FOUND') {
+        // SPEC §3 (compat): another method on `/` is 405, an unknown path 404.
+        if (new URL(request.url).pathname === '/') return methodNotAllowed()
+        return jsonErrorResponse(404, -32601, 'Not found: JSON-RPC is served on POST /')
+      }
       return internalError(error)
     })
   const elysia = app.fetch
@@ -51,4 +57,10 @@ export function createApp(options: AppOptions) {
     // serves every other route.
     rootPost: rpcRoute,
   }
+}
+
+function methodNotAllowed(): Response {
+  const response = jsonErrorResponse(405, -32600, 'Method not allowed: JSON-RPC is served on POST /')
+  response.headers.set('allow', 'POST, OPTIONS')
+  return response
 }

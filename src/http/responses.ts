@@ -10,7 +10,7 @@ export const CORS_HEADERS = {
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'access-control-allow-origin': '*' }
 
-/** Response headers per cache status, built once (SPEC §9: `x-cache: HIT|MISS|BYPASS`). */
+/** Response headers per cache status, built once (SPEC §9: `x-cache: HIT|MISS|BYPASS`; hits name no provider). */
 const RPC_HEADERS: Record<CacheStatus, Headers> = {
   HIT: new Headers({ ...JSON_HEADERS, 'x-cache': 'HIT' }),
   MISS: new Headers({ ...JSON_HEADERS, 'x-cache': 'MISS' }),
@@ -22,9 +22,12 @@ export function jsonResponse(status: number, text: string): Response {
   return new Response(text, { status, headers: JSON_HEADERS })
 }
 
-/** A JSON-RPC answer with its `x-cache` header. */
-export function rpcResponse(text: string, cache: CacheStatus): Response {
-  return new Response(text, { status: 200, headers: RPC_HEADERS[cache] })
+/** A JSON-RPC answer with its `x-cache` header, and `x-provider` naming the (redacted) provider that answered. */
+export function rpcResponse(text: string, cache: CacheStatus, provider?: string): Response {
+  if (provider === undefined) return new Response(text, { status: 200, headers: RPC_HEADERS[cache] })
+  const headers = new Headers(RPC_HEADERS[cache])
+  headers.set('x-provider', provider)
+  return new Response(text, { status: 200, headers })
 }
 
 /** A JSON-RPC error response with `id: null`, for failures before any call could be read. */

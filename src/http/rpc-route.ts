@@ -1,23 +1,25 @@
-import type { Proxy } from '../proxy.ts'
+import type { Pipeline } from '../pipeline.ts'
 import { callContext, refusalOf, type AccessOptions } from './access.ts'
 import { BodyTooLargeError, readBodyText } from './read-body.ts'
 import { jsonErrorResponse, rpcResponse } from './responses.ts'
 
 export type RpcRouteOptions = {
-  proxy: Proxy
+  pipeline: Pipeline
   access: AccessOptions
   maxBodyBytes: number
   /** Counts HTTP requests in flight. */
   activity?: { begin(): void; end(): void }
   /** The answer to an exception thrown while handling a request (logged, never shown). */
   internalError: (error: unknown) => Response
+  /** A client hung up before its answer: not an error of the proxy's (SPEC §3). */
+  onHangUp?: () => void
 }
 
 /**
  * `POST /`: any content type; 413 above the body limit; 204 when only notifications were sent.
- * A body answered from the reply memo needs only the refusal checks, not the caller's call context.
+ * The caller's context (admin rights) is worked out only when a call needs it.
  */
-export function createRpcRoute({ proxy, access, maxBodyBytes, activity = NO_ACTIVITY, internalError }: RpcRouteOptions) {
+export function createRpcRoute({ pipeline, access, maxBodyBytes, activity = NO_ACTIVITY, internalError, onHangUp }: RpcRouteOptions) {
   return async (request: Request): Promise<Response> => {
     activity.begin()
     try {
@@ -30,11 +32,14 @@ export function createRpcRoute({ proxy, access, maxBodyBytes, activity = NO_ACTI
         if (error instanceof BodyTooLargeError) return jsonErrorResponse(413, -32600, error.message)
         throw error
       }
-      const remembered = proxy.rememberedReply(text)
-      if (remembered !== undefined) return rpcResponse(remembered, 'HIT')
-      const reply = await proxy.handleBody(text, callContext(request.headers, access))
-      return reply.text === null ? new Response(null, { status: 204 }) : rpcResponse(reply.text, reply.cache)
+      const pending = pipeline.handle(text, () => callContext(request.headers, access))
+      const reply = pending instanceof Promise ? await pending : pending
+      return reply.text === null ? new Response(null, { status: 204 }) : rpcResponse(reply.text, reply.cache, reply.provider)
     } catch (error) {
+      if (request.signal.aborted) {
+        onHangUp?.()
+        return new Response(null, { status: 499 })
+      }
       return internalError(error)
     } finally {
       activity.end()

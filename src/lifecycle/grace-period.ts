@@ -18,6 +18,8 @@ const realTimers = {
 export type GracePeriod = {
   /** Begin watching; call once the server listens. */
   start(): void
+  /** Stop counting (the proxy is stopping anyway). */
+  stop(): void
   /** Whether a countdown is running. */
   readonly counting: boolean
 }
@@ -43,6 +45,7 @@ export function createGracePeriod(options: GracePeriodOptions): GracePeriod {
       registry.onChange((size) => (size > 0 ? cancel() : arm()))
       if (registry.size === 0) arm()
     },
+    stop: cancel,
     get counting() {
       return timer !== undefined
     },

@@ -1,36 +1,71 @@
 /** Why the process is stopping. */
 export type ShutdownReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'edb_shutdown' | 'grace-period' | 'startup-error' | 'tui-quit'
 
+/** What stops, in order: background timers first, then the server drains, then stores flush. */
+export type StopPhase = 'background' | 'flush'
+
+/** A server that can stop accepting and let in-flight requests finish (or cut them, forced). */
+export type Drainable = { stop(force: boolean): Promise<void> }
+
 export type ShutdownOptions = {
-  /** Stop accepting and let in-flight requests finish. */
-  drain: () => Promise<void>
-  /** Persist what must survive (the cache). */
-  flush: () => Promise<void>
   /** Longest the drain may take before connections are cut. */
   drainTimeoutMs: number
-  forceStop: () => Promise<void>
   log: (message: string) => void
 }
 
 const SIGNALS = new Set<ShutdownReason>(['SIGINT', 'SIGTERM', 'SIGHUP'])
 
-/** Graceful shutdown, once; the exit code is delivered through `exitCode`. */
+/** The one graceful-stop path, for every signal, `edb_shutdown`, grace expiry and startup errors. */
 export type Shutdown = {
+  /** Run `step` when stopping, in `phase`; parts register as they are built. */
+  onStop(phase: StopPhase, step: () => unknown): void
+  /** The server to drain between the two phases. */
+  drain(server: Drainable): void
   /** Begin stopping; a second signal while stopping exits at once with code 1, other repeats are ignored. */
   begin(reason: ShutdownReason, exitCode?: number): void
+  readonly stopping: boolean
   /** Resolves with the process exit code when the proxy has stopped. */
   readonly exitCode: Promise<number>
 }
 
-/** Stop accepting, finish in-flight calls, flush, then resolve the exit code (SPEC §6). */
+/**
+ * SPEC §6: stop the background work, stop accepting, finish in-flight calls (their store decisions
+ * are made before their answers go out), flush the cache, then resolve the exit code.
+ */
 export function createShutdown(options: ShutdownOptions): Shutdown {
   let resolveExit!: (code: number) => void
   const exitCode = new Promise<number>((resolve) => {
     resolveExit = resolve
   })
+  const steps: Record<StopPhase, (() => unknown)[]> = { background: [], flush: [] }
+  let server: Drainable | undefined
   let stopping = false
+
+  const drainServer = async () => {
+    if (server === undefined) return
+    const running = server
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(() => void running.stop(true).finally(resolve), options.drainTimeoutMs)
+    })
+    try {
+      await Promise.race([running.stop(false), timedOut])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
   return {
     exitCode,
+    get stopping() {
+      return stopping
+    },
+    onStop(phase, step) {
+      steps[phase].push(step)
+    },
+    drain(drainable) {
+      server = drainable
+    },
     begin(reason, code = 0) {
       if (stopping) {
         if (!SIGNALS.has(reason)) return
@@ -41,16 +76,9 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
       stopping = true
       options.log(`shutting down (${reason})`)
       void (async () => {
-        let timer: ReturnType<typeof setTimeout> | undefined
-        const drainTimedOut = new Promise<void>((resolve) => {
-          timer = setTimeout(() => void options.forceStop().finally(resolve), options.drainTimeoutMs)
-        })
-        try {
-          await Promise.race([options.drain(), drainTimedOut])
-        } finally {
-          clearTimeout(timer)
-        }
-        await options.flush()
+        for (const step of steps.background) step()
+        await drainServer()
+        for (const step of steps.flush) await step()
         resolveExit(code)
       })().catch((error) => {
         options.log(`shutdown failed: ${String(error)}`)

@@ -1,14 +1,14 @@
 import type { Cache } from '../cache/cache.ts'
 import type { ManagementMethod } from './method.ts'
 
-const BAD_FORMAT = 'Invalid parameter format. Expected [method] or [method, params]'
+/** The reference's exact words for bad params: a result, not a JSON-RPC error (SPEC §4). */
+const BAD_FORMAT = 'Expected [method] or [method, params]'
 
 /** `edb_cache_stats` and `edb_deleteCache`, with the reference's result shapes (SPEC §4). */
 export function createCacheMethods(cache: Cache): Record<string, ManagementMethod> {
   return {
     edb_cache_stats: { run: () => cache.stats() },
     edb_deleteCache: {
-      privileged: true,
       run: (params) => {
         if (!Array.isArray(params) || params.length < 1 || params.length > 2 || typeof params[0] !== 'string') {
           return { success: false, error: BAD_FORMAT }

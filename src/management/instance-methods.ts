@@ -16,7 +16,6 @@ const checkHeartbeat = paramsChecker(Type.Tuple([Pid]), '[pid] with pid a positi
 export function createInstanceMethods(registry: Registry): Record<string, ManagementMethod> {
   return {
     edb_register: {
-      privileged: true,
       run: (params) => {
         const [pid] = checkRegister(params)
         const result = registry.register(pid)

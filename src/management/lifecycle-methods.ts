@@ -28,7 +28,6 @@ export function createLifecycleMethods(options: LifecycleMethodsOptions): Record
       }),
     },
     edb_shutdown: {
-      privileged: true,
       run: () => {
         setTimeout(options.requestShutdown, 0)
         return { status: 'shutting_down', message: 'Server shutdown initiated' }

@@ -8,12 +8,13 @@ export type CallContext = {
   adminDenied?: string
 }
 
-/** A method answered by the proxy itself, dispatched by name before caching (SPEC §4). */
+/**
+ * A method answered by the proxy itself, dispatched by name before caching (SPEC §4). Whether it
+ * is privileged (refused to browsers, and off loopback without the admin token) is in `rpc/methods.ts`.
+ */
 export type ManagementMethod = {
-  /** Changes state: refused to browsers and, off loopback, without the admin token (SPEC §8). */
-  privileged?: boolean
   /** Returns the result value; throws an `RpcError` to answer an error. */
-  run(params: unknown, context: CallContext): unknown
+  run(params: unknown): unknown
 }
 
 /** Compile a params schema once and return a checker that throws `-32602` with `expected` on mismatch. */

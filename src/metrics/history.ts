@@ -12,7 +12,7 @@ export type MetricsHistoryOptions = {
   maxPoints?: number
 }
 
-/** `edb_metrics_history`: a sample every 30 s, bounded retention (SPEC §4). */
+/** `edb_metrics_history`: a sample at start, then one every 30 s, bounded retention (SPEC §4). */
 export function createMetricsHistory({ sample, intervalMs = 30_000, maxPoints = 1_000 }: MetricsHistoryOptions) {
   const cacheHistory: CachePoint[] = []
   const providerHistory: ProviderPoint[] = []
@@ -26,7 +26,9 @@ export function createMetricsHistory({ sample, intervalMs = 30_000, maxPoints = 
   }
   return {
     start() {
-      timer ??= setInterval(take, intervalMs)
+      if (timer !== undefined) return
+      take()
+      timer = setInterval(take, intervalMs)
       ;(timer as { unref?: () => void }).unref?.()
     },
     stop() {

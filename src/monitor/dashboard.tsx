@@ -1,6 +1,6 @@
 import React, { useEffect, useRef, useState } from 'react'
 import { Box, Text, useApp, useInput } from 'ink'
-import { CACHEABLE_METHODS } from '../cache/methods.ts'
+import { cacheableMethods } from '../rpc/methods.ts'
 import { callProxy, fetchSnapshot, type Snapshot } from './client.ts'
 import { sparkline } from './sparkline.ts'
 
@@ -203,7 +203,7 @@ function Line({ label, value }: { label: string; value: string }) {
 /** Delete every cacheable method's entries (the reference has no clear-all; this works against both). */
 async function clearCache(url: string, timeoutMs: number): Promise<number> {
   let deleted = 0
-  for (const method of CACHEABLE_METHODS.keys()) {
+  for (const method of cacheableMethods()) {
     const result = await callProxy(url, 'edb_deleteCache', timeoutMs, [method])
     deleted += Number(result?.deleted_count ?? 0)
   }

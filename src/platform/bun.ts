@@ -6,7 +6,7 @@ import { ListenError, type Platform } from './types.ts'
 /** Bun: `Bun.serve` and Node-style signal handlers. */
 export const bunPlatform: Platform = {
   name: 'bun',
-  async serve({ hostname, port, fetch, rootPost, maxRequestBodySize }) {
+  async serve({ hostname, port, fetch, rootPost }) {
     let server: ReturnType<typeof Bun.serve>
     try {
       server = Bun.serve({
@@ -15,7 +15,8 @@ export const bunPlatform: Platform = {
         fetch,
         // Bun's native router matches `POST /` without building the URL in JavaScript.
         ...(rootPost ? { routes: { '/': { POST: rootPost } } } : {}),
-        maxRequestBodySize,
+        // The app enforces its own body limit with a JSON-RPC 413 (SPEC §3): the runtime's bare one must never answer first.
+        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         // Upstream timeouts bound every request; Bun's default 10 s idle timeout would cut slow traces.
         idleTimeout: 255,
       })

@@ -7,8 +7,6 @@ export type ServeOptions = {
   fetch: (request: Request) => Response | Promise<Response>
   /** The hot route, `POST /`, served by the runtime's own router where it has one. */
   rootPost?: (request: Request) => Response | Promise<Response>
-  /** Hard cap the runtime enforces itself; the app enforces its own, lower limit with a JSON-RPC 413. */
-  maxRequestBodySize: number
 }
 
 /** A listening server. */

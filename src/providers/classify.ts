@@ -2,15 +2,16 @@ import type { RpcErrorObject } from '../rpc/types.ts'
 
 /**
  * What an upstream JSON-RPC error means for the failover loop: the answer (every healthy node would
- * say the same), a rate limit or provider fault (try another provider), or unknown (try others until
- * enough distinct providers agree).
+ * say the same), a rate limit or provider fault (try another provider, a strike against this one),
+ * "behind or pruned" (try another provider, but never a strike: a client can ask for a block that
+ * does not exist), or unknown (try others until enough distinct providers agree).
  */
-export type ErrorVerdict = 'answer' | 'rate-limited' | 'provider-fault' | 'unknown'
+export type ErrorVerdict = 'answer' | 'rate-limited' | 'provider-fault' | 'behind' | 'unknown'
 
 const RATE_LIMIT_CODES = new Set([429, -32005])
 const RATE_LIMIT_WORDING = /rate.?limit|too many requests|request limit|exceeded .*(quota|limit|capacity)|throttl|compute units/i
-const PROVIDER_FAULT_WORDING =
-  /missing trie node|pruned|header not found|state (is )?not available|historical state|not (yet )?synced|internal server error|upstream|timed? ?out|temporarily unavailable|block not found|unknown block/i
+const PROVIDER_FAULT_WORDING = /internal server error|upstream|timed? ?out|temporarily unavailable/i
+const BEHIND_WORDING = /missing trie node|pruned|header not found|state (is )?not available|historical state|not (yet )?synced|block not found|unknown block/i
 const DETERMINISTIC_CODES = new Set([3, -32600, -32601, -32602, -32700])
 const DETERMINISTIC_WORDING =
   /revert|nonce too (low|high)|insufficient funds|already known|replacement transaction underpriced|intrinsic gas too low|gas limit reached|invalid (argument|params|signature|sender|transaction)|exceeds block gas limit|max fee per gas less than block base fee/i
@@ -19,6 +20,7 @@ const DETERMINISTIC_WORDING =
 export function classifyRpcError(error: RpcErrorObject): ErrorVerdict {
   if (RATE_LIMIT_CODES.has(error.code) || RATE_LIMIT_WORDING.test(error.message)) return 'rate-limited'
   if (DETERMINISTIC_CODES.has(error.code) || DETERMINISTIC_WORDING.test(error.message)) return 'answer'
+  if (BEHIND_WORDING.test(error.message)) return 'behind'
   if (error.code === -32603 || PROVIDER_FAULT_WORDING.test(error.message)) return 'provider-fault'
   return 'unknown'
 }

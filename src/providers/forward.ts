@@ -1,9 +1,10 @@
 import { ProvidersUnavailableError, toErrorObject, type AttemptReport } from '../rpc/errors.ts'
+import { methodInfo } from '../rpc/methods.ts'
+import { parseQuantityJson } from '../rpc/quantity.ts'
 import type { Outcome, RpcCall, RpcErrorObject } from '../rpc/types.ts'
 import type { BreakerOptions } from './breaker.ts'
 import { classifyRpcError } from './classify.ts'
 import { p90 } from './latency.ts'
-import { isIdempotentRead, isTraceMethod } from './method-kinds.ts'
 import { recordFailure, recordSuccess, type Provider } from './provider.ts'
 import { meansAlreadySent, rawTransactionHash } from './raw-transaction.ts'
 import type { Candidate, ProviderSelector } from './select.ts'
@@ -60,10 +61,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       return { error: unavailable('No upstream providers configured (cache-only mode) and the answer is not cached', []) }
     }
     const candidates = options.select(options.providers, now())
-    const trace = isTraceMethod(call.method)
+    const { kind } = methodInfo(call.method)
+    const trace = kind === 'trace'
     const attemptTimeoutMs = options.timeoutMs * (trace ? options.traceTimeoutFactor : 1)
     const deadline = now() + attemptTimeoutMs * options.deadlineFactor
-    const hedging = !notification && !trace && isIdempotentRead(call.method)
+    const hedging = !notification && kind === 'read'
     const rawHash = call.method === 'eth_sendRawTransaction' && Array.isArray(call.params) ? rawTransactionHash(call.params[0]) : undefined
     const body = JSON.stringify(
       notification
@@ -117,15 +119,16 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           options.onQuarantine(provider, answer.resultJson)
           throw new UpstreamRpcFaultError(provider.label, 'provider-fault', { code: 0, message: `answered chain ${answer.resultJson}` })
         }
-        return { kind: 'answer', outcome: { resultJson: answer.resultJson } }
+        return { kind: 'answer', outcome: { resultJson: answer.resultJson, provider: provider.label } }
       }
       // A raw transaction another attempt may already have delivered is sent, whatever this node says.
       if (rawHash !== undefined && transportFailed && meansAlreadySent(answer.error)) {
-        return { kind: 'answer', outcome: { resultJson: JSON.stringify(rawHash) } }
+        return { kind: 'answer', outcome: { resultJson: JSON.stringify(rawHash), provider: provider.label } }
       }
       const verdict = classifyRpcError(answer.error)
-      if (verdict === 'answer') return { kind: 'answer', outcome: { error: answer.error } }
-      if (verdict === 'unknown') return { kind: 'unknown-error', error: answer.error, provider }
+      if (verdict === 'answer') return { kind: 'answer', outcome: { error: answer.error, provider: provider.label } }
+      // "Behind or pruned" is tried elsewhere like an unknown error, and like it is never a strike (SPEC §6).
+      if (verdict === 'unknown' || verdict === 'behind') return { kind: 'unknown-error', error: answer.error, provider }
       throw new UpstreamRpcFaultError(provider.label, verdict, answer.error)
     }
 
@@ -161,7 +164,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           seen.count += 1
           unknownErrors.set(signature, seen)
           attempts.push({ provider: settled.provider.label, failure: 'rpc-error', message: `${settled.error.code}: ${settled.error.message}` })
-          if (seen.count >= consensus) return { error: seen.error }
+          if (seen.count >= consensus) return { error: seen.error, provider: settled.provider.label }
         } else {
           attempts.push(settled.report)
         }
@@ -191,10 +194,9 @@ function pooledP90(providers: readonly Provider[]): number | undefined {
   return values.length === 0 ? undefined : Math.min(...values)
 }
 
+/** SPEC §6: chain ids are compared as numbers (`"0x01"` is chain 1); an unreadable answer is another chain too. */
 function isOtherChain(resultJson: string, expected: number | undefined): boolean {
-  if (expected === undefined) return false
-  const value: unknown = JSON.parse(resultJson)
-  return typeof value === 'string' && /^0x[0-9a-f]+$/i.test(value) && Number.parseInt(value, 16) !== expected
+  return expected !== undefined && parseQuantityJson(resultJson) !== expected
 }
 
 function unavailable(message: string, attempts: AttemptReport[]) {

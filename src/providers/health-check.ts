@@ -1,5 +1,6 @@
 import type { BreakerOptions } from './breaker.ts'
 import { isHealthy, recordFailure, recordSuccess, type Provider } from './provider.ts'
+import { parseQuantityJson } from '../rpc/quantity.ts'
 import { postToProvider } from './upstream.ts'
 
 export type HealthCheckOptions = {
@@ -13,6 +14,10 @@ export type HealthCheckOptions = {
   onQuarantine: (provider: Provider, chainId: string) => void
   onRecovered: (provider: Provider) => void
   onCircuitOpen: (provider: Provider) => void
+  /** A provider reported its head (the probe's `eth_blockNumber`). */
+  onHead?: (block: number) => void
+  /** A probe got no answer. */
+  onProbeFailed?: (provider: Provider) => void
   now?: () => number
 }
 
@@ -28,19 +33,13 @@ const BLOCK_NUMBER = '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params
 const CHAIN_ID = '{"jsonrpc":"2.0","id":2,"method":"eth_chainId","params":[]}'
 
 /**
- * Every interval, probe the providers that are not healthy (open, half-open or quarantined) or
- * whose last sign of life is older than the interval, with `eth_blockNumber` (which also tracks the
- * head) and `eth_chainId` (chain safety). A good probe closes the circuit; a wrong chain quarantines.
+ * Every interval, probe every provider, busy or not (SPEC §6: an endpoint re-pointed at another
+ * chain is quarantined within one interval), with `eth_blockNumber` (which also tracks the head)
+ * and `eth_chainId`, compared as a number. A good probe closes the circuit; a wrong chain quarantines.
  */
 export function createHealthChecker(options: HealthCheckOptions): HealthChecker {
   const now = options.now ?? Date.now
   let timer: ReturnType<typeof setInterval> | undefined
-
-  const needsProbe = (provider: Provider) => {
-    if (!isHealthy(provider)) return true
-    const lastSign = Math.max(provider.lastHealthCheckMs ?? 0, provider.lastUsedMs ?? 0)
-    return now() - lastSign >= options.intervalMs
-  }
 
   const probe = async (provider: Provider) => {
     const startedAt = now()
@@ -48,25 +47,28 @@ export function createHealthChecker(options: HealthCheckOptions): HealthChecker 
     provider.lastHealthCheckMs = startedAt
     try {
       const head = await postToProvider(provider, BLOCK_NUMBER, { timeoutMs: options.timeoutMs, maxResponseBytes: 4096 })
-      if (head.kind !== 'result') throw new Error('no block number')
+      const block = head.kind === 'result' ? parseQuantityJson(head.resultJson) : undefined
+      if (block === undefined) throw new Error('no block number')
       const latencyMs = now() - startedAt
       const chain = await postToProvider(provider, CHAIN_ID, { timeoutMs: options.timeoutMs, maxResponseBytes: 4096 })
       const expected = options.chainId()
-      if (chain.kind === 'result' && expected !== undefined && JSON.parse(chain.resultJson) !== `0x${expected.toString(16)}`) {
+      if (chain.kind === 'result' && expected !== undefined && parseQuantityJson(chain.resultJson) !== expected) {
         if (!provider.quarantined) options.onQuarantine(provider, chain.resultJson)
         provider.quarantined = true
         return
       }
       provider.quarantined = false
       recordSuccess(provider, latencyMs, options.breaker)
+      options.onHead?.(block)
       if (!wasHealthy) options.onRecovered(provider)
     } catch {
+      options.onProbeFailed?.(provider)
       if (recordFailure(provider, options.breaker, now())) options.onCircuitOpen(provider)
     }
   }
 
   const checkNow = async () => {
-    await Promise.all(options.providers.filter(needsProbe).map(probe))
+    await Promise.all(options.providers.map(probe))
   }
 
   return {

@@ -10,14 +10,31 @@ export type ProviderPoolOptions = {
   healthCheckIntervalMs: number
   upstreamTimeoutMs: number
   maxResponseBytes: number
-  chainId: () => number | undefined
   warn: (message: string) => void
-  info: (message: string) => void
-  onAttempt?: (provider: Provider, outcome: string, durationMs: number) => void
+}
+
+/** What the pool reports as it works; parts built after it subscribe with `watch`. */
+export type PoolListener = {
+  /** Every attempt of a client or internal call: `ok`, `rpc-error`, `cancelled` or the failure kind. */
+  attempt?: (provider: Provider, outcome: string, durationMs: number) => void
+  /** A provider failed to answer at all (network, timeout, bad status or body, or a failed probe). */
+  unanswered?: (provider: Provider) => void
+  /** A health probe learned a provider's head. */
+  head?: (block: number) => void
 }
 
 /** The upstream side of the proxy: providers, the failover forwarder and the background health checks. */
-export type ProviderPool = { providers: Provider[]; forward: Forwarder; health: HealthChecker }
+export type ProviderPool = {
+  providers: Provider[]
+  forward: Forwarder
+  health: HealthChecker
+  /** The chain the proxy serves, once detected: a provider answering another is quarantined. */
+  expectChain(chainId: number): void
+  watch(listener: PoolListener): void
+}
+
+/** Attempt outcomes that are answers (or our own cancellation), not a failure to answer. */
+const ANSWERED = new Set(['ok', 'rpc-error', 'cancelled', 'rate-limited', 'provider-fault'])
 
 const HEDGE_FLOOR_MS = 25
 const HEDGE_CEILING_MS = 2_000
@@ -44,17 +61,21 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     maxCooldownMs: Math.max(options.healthCheckIntervalMs, 30_000) * 4,
   }
   const providers = options.urls.map((url) => createProvider(url, breaker))
+  const listeners: PoolListener[] = []
+  let chainId: number | undefined
+  const expected = () => chainId
   const onCircuitOpen = (provider: Provider) =>
     options.warn(`${provider.label}: circuit open after ${provider.breaker.consecutiveFailures} consecutive failures; resting ${provider.breaker.cooldownMs / 1000} s`)
   const failoverWarnings = createThrottle(FAILOVER_WARNING_EVERY_MS)
   const onAttempt = (provider: Provider, outcome: string, durationMs: number) => {
-    options.onAttempt?.(provider, outcome, durationMs)
+    for (const listener of listeners) listener.attempt?.(provider, outcome, durationMs)
+    if (!ANSWERED.has(outcome)) for (const listener of listeners) listener.unanswered?.(provider)
     if (outcome !== 'ok' && outcome !== 'rpc-error' && outcome !== 'cancelled' && failoverWarnings(provider.label)) {
       options.warn(`${provider.label}: ${outcome}; failing over to another provider`)
     }
   }
   const onQuarantine = (provider: Provider, chain: string) =>
-    options.warn(`${provider.label} answered chain ${chain}, not ${options.chainId()}: quarantined`)
+    options.warn(`${provider.label} answered chain ${chain}, not ${chainId}: quarantined`)
   const forward = createForwarder({
     providers,
     select: createWeightedSelector(),
@@ -65,7 +86,7 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     hedgeFloorMs: HEDGE_FLOOR_MS,
     hedgeCeilingMs: HEDGE_CEILING_MS,
     maxResponseBytes: options.maxResponseBytes,
-    chainId: options.chainId,
+    chainId: expected,
     onQuarantine,
     onAttempt,
     onCircuitOpen,
@@ -75,10 +96,26 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     intervalMs: options.healthCheckIntervalMs,
     timeoutMs: Math.min(options.upstreamTimeoutMs, 5_000),
     breaker,
-    chainId: options.chainId,
+    chainId: expected,
     onQuarantine,
     onRecovered: (provider) => options.warn(`${provider.label}: healthy again, circuit closed`),
     onCircuitOpen,
+    onHead: (block) => {
+      for (const listener of listeners) listener.head?.(block)
+    },
+    onProbeFailed: (provider) => {
+      for (const listener of listeners) listener.unanswered?.(provider)
+    },
   })
-  return { providers, forward, health }
+  return {
+    providers,
+    forward,
+    health,
+    expectChain(id) {
+      chainId = id
+    },
+    watch(listener) {
+      listeners.push(listener)
+    },
+  }
 }

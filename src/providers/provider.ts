@@ -55,3 +55,11 @@ export function recordFailure(provider: Provider, options: BreakerOptions, nowMs
   breakerFailure(provider.breaker, options, nowMs)
   return !wasOpen && provider.breaker.state === 'open'
 }
+
+/** A provider that did not answer at detection starts unhealthy (open), until a probe or a trial answers (SPEC §6). */
+export function markUnreachable(provider: Provider, nowMs: number): void {
+  if (provider.breaker.state !== 'closed') return
+  provider.breaker.state = 'open'
+  provider.breaker.openedAtMs = nowMs
+  provider.breaker.consecutiveFailures += 1
+}

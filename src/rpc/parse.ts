@@ -5,19 +5,25 @@ import type { JsonRpcId, RpcCall } from './types.ts'
 
 const IdSchema = Type.Union([Type.String(), Type.Number(), Type.Null()])
 
-/** JSON-RPC 2.0 §4: the request object; `params` is structured (array or object) when present. */
+/**
+ * JSON-RPC 2.0 §4: the request object; `params` is structured (array or object) when present.
+ * `"params": null` is taken as absent (SPEC §3: clients built on alloy send it, and nodes accept it).
+ */
 export const RpcCallSchema = Type.Object({
   jsonrpc: Type.Literal('2.0'),
   method: Type.String({ minLength: 1, maxLength: 256 }),
-  params: Type.Optional(Type.Union([Type.Array(Type.Unknown()), Type.Object({})])),
+  params: Type.Optional(Type.Union([Type.Array(Type.Unknown()), Type.Object({}), Type.Null()])),
   id: Type.Optional(IdSchema),
 })
 
 const checkCall = TypeCompiler.Compile(RpcCallSchema)
 const checkId = TypeCompiler.Compile(IdSchema)
 
-/** One element of a body: a valid call, or the error to answer it with (and the id to answer with). */
-export type ParsedCall = { call: RpcCall; error?: undefined } | { error: RpcError; id: JsonRpcId; call?: undefined }
+/**
+ * One element of a body: a valid call, or the error to answer it with; `idJson` is the caller's id as
+ * JSON text, exactly as sent (SPEC §3: byte for byte, integers beyond 2^53 included).
+ */
+export type ParsedCall = { call: RpcCall; idJson: string; error?: undefined } | { error: RpcError; idJson: string; call?: undefined }
 
 /** A whole body: one call, a batch, or an error answered alone with `id: null`. */
 export type ParsedBody =
@@ -35,7 +41,12 @@ export function parseBody(text: string, { maxBatchSize }: ParseOptions): ParsedB
   } catch {
     return { kind: 'invalid', error: new ParseError() }
   }
-  if (!Array.isArray(json)) return { kind: 'single', entry: toParsedCall(json) }
+  let idSources: WeakMap<object, string> | undefined
+  if (hasInexactId(json)) {
+    idSources = new WeakMap()
+    json = parseKeepingIds(text, idSources)
+  }
+  if (!Array.isArray(json)) return { kind: 'single', entry: toParsedCall(json, idSources) }
   // JSON-RPC 2.0 §6: an empty batch is one invalid request, not an empty array.
   if (json.length === 0) return { kind: 'invalid', error: new InvalidRequestError('empty batch') }
   if (json.length > maxBatchSize) {
@@ -44,20 +55,43 @@ export function parseBody(text: string, { maxBatchSize }: ParseOptions): ParsedB
       error: new InvalidRequestError(`batch of ${json.length} calls exceeds the limit of ${maxBatchSize}`),
     }
   }
-  return { kind: 'batch', entries: json.map(toParsedCall) }
+  return { kind: 'batch', entries: json.map((value) => toParsedCall(value, idSources)) }
+}
+
+/** An id JSON.parse could not keep exactly: a number that is not a safe integer (`9007199254741003`, `1.50`). */
+function hasInexactId(json: unknown): boolean {
+  const inexact = (value: unknown) => {
+    const id = (value as { id?: unknown } | null)?.id
+    return typeof id === 'number' && !Number.isSafeInteger(id)
+  }
+  return Array.isArray(json) ? json.some(inexact) : inexact(json)
+}
+
+/**
+ * Parse again, seeing source text, and keep every numeric `id` member's text by the object that
+ * holds it (rare: only bodies with an inexact id pay for this second parse).
+ */
+function parseKeepingIds(text: string, sources: WeakMap<object, string>): unknown {
+  return JSON.parse(text, function (this: object, key: string, value: unknown, context?: { source?: string }) {
+    if (key === 'id' && typeof value === 'number' && context?.source !== undefined) sources.set(this, context.source)
+    return value
+  } as (key: string, value: unknown) => unknown)
 }
 
 /** Validate one call; a cheap boolean check first, details only on failure. */
-export function toParsedCall(value: unknown): ParsedCall {
+export function toParsedCall(value: unknown, idSources?: WeakMap<object, string>): ParsedCall {
   if (checkCall.Check(value)) {
-    const call = value as RpcCall
-    if (call.params === undefined || !nestedDeeperThan(call.params, MAX_PARAMS_DEPTH)) return { call }
-    return {
-      error: new InvalidRequestError(`"params" nested deeper than ${MAX_PARAMS_DEPTH} levels`),
-      id: call.id ?? null,
-    }
+    const call = value as RpcCall & { params?: unknown }
+    if (call.params === null) delete call.params
+    const idJson = idSources?.get(call) ?? JSON.stringify(call.id ?? null)
+    if (call.params === undefined || !nestedDeeperThan(call.params, MAX_PARAMS_DEPTH)) return { call: call as RpcCall, idJson }
+    return { error: new InvalidRequestError(`"params" nested deeper than ${MAX_PARAMS_DEPTH} levels`), idJson }
   }
-  return { error: new InvalidRequestError(describeInvalid(value)), id: recoverId(value) }
+  const id = recoverId(value)
+  return {
+    error: new InvalidRequestError(describeInvalid(value)),
+    idJson: (value !== null && typeof value === 'object' && idSources?.get(value)) || JSON.stringify(id),
+  }
 }
 
 /** No Ethereum method nests params this deep; deeper input would only exhaust the stack later. */
@@ -89,7 +123,7 @@ function describeInvalid(value: unknown): string {
   if (call.jsonrpc !== '2.0') return '"jsonrpc" must be exactly "2.0"'
   if (typeof call.method !== 'string') return '"method" must be a string'
   if (call.method.length === 0 || call.method.length > 256) return '"method" must be 1 to 256 characters'
-  if ('params' in call && (call.params === null || typeof call.params !== 'object')) {
+  if ('params' in call && call.params !== null && typeof call.params !== 'object') {
     return '"params" must be an array or an object'
   }
   if ('id' in call && !checkId.Check(call.id)) return '"id" must be a string, a number or null'

@@ -1,13 +1,12 @@
-import type { JsonRpcId, Outcome, RpcErrorObject } from './types.ts'
+import type { Outcome, RpcErrorObject } from './types.ts'
 
-/** Serialize one response with the caller's id, splicing a raw result in without re-encoding it. */
-export function toReplyText(id: JsonRpcId, outcome: Outcome): string {
-  const idText = JSON.stringify(id)
-  if (outcome.error !== undefined) return errorReplyText(idText, outcome.error)
-  return `{"jsonrpc":"2.0","id":${idText},"result":${outcome.resultJson}}`
+/** Serialize one response with the caller's id (as JSON text), splicing a raw result in without re-encoding it. */
+export function toReplyText(idJson: string, outcome: Outcome): string {
+  if (outcome.error !== undefined) return errorReplyText(idJson, outcome.error)
+  return `{"jsonrpc":"2.0","id":${idJson},"result":${outcome.resultJson}}`
 }
 
 /** Serialize an error response whose id is already JSON text. */
-function errorReplyText(idText: string, error: RpcErrorObject): string {
-  return `{"jsonrpc":"2.0","id":${idText},"error":${JSON.stringify(error)}}`
+function errorReplyText(idJson: string, error: RpcErrorObject): string {
+  return `{"jsonrpc":"2.0","id":${idJson},"error":${JSON.stringify(error)}}`
 }

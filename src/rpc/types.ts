@@ -23,6 +23,8 @@ export type Outcome = (
   cache?: CacheStatus
   /** The cache key a HIT was answered from (lets the reply be remembered for identical bodies). */
   cacheKey?: string
+  /** The redacted label of the provider that answered (SPEC §9), when one did. */
+  provider?: string
 }
 
 /** How the cache took part in an answer (the `x-cache` response header). */

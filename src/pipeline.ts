@@ -1,0 +1,225 @@
+import type { Cache } from './cache/cache.ts'
+import { createReplyMemo } from './cache/reply-memo.ts'
+import { blockNumberOf, planCall, verdictFor, type CachePlan } from './cache/policy.ts'
+import type { Chain } from './chain/chain.ts'
+import type { CallContext, ManagementMethod } from './management/method.ts'
+import type { Forwarder } from './providers/forward.ts'
+import { ForbiddenError, MethodNotFoundError, RpcError, errorOutcome } from './rpc/errors.ts'
+import { methodInfo } from './rpc/methods.ts'
+import { isNotification, parseBody, type ParsedCall } from './rpc/parse.ts'
+import { toReplyText } from './rpc/reply.ts'
+import { resultOf, type CacheStatus, type Outcome, type RpcCall } from './rpc/types.ts'
+import { createInflight } from './util/inflight.ts'
+import { settleWithin } from './util/settle-within.ts'
+
+export type PipelineOptions = {
+  /** Methods the proxy answers itself, by name. */
+  management: Record<string, ManagementMethod>
+  forward: Forwarder
+  cache: Cache
+  /** What the proxy knows of its chain: finality, trust, history rewrites. */
+  chain: Chain
+  /** Settles once the cache is open for the detected chain (or caching is off or failed to start). */
+  cacheOpened: Promise<unknown>
+  /** Longest a cacheable call waits for the cache to open or the chain to be verified, then goes uncached. */
+  waitMs: number
+  maxBatchSize: number
+  /** Observes every data call answered (management methods excluded). */
+  observeCall?: (method: string, outcome: Outcome, durationMs: number) => void
+  /** Logs an unexpected exception; the caller only sees -32603 with fixed text. */
+  onUnexpected: (error: unknown) => void
+}
+
+/** The response to one body: its text (null: nothing to answer), how the cache took part, who answered. */
+export type BodyReply = { text: string | null; cache: CacheStatus; provider?: string }
+
+/** Who is calling, asked only when a call needs it (a remembered reply never does). */
+export type ContextSource = () => CallContext
+
+/** The transport-independent pipeline: every transport hands it a body and sends back what it answers. */
+export type Pipeline = {
+  /** A body in, the reply out; synchronous when a byte-identical body's remembered reply still holds. */
+  handle(text: string, context: ContextSource): BodyReply | Promise<BodyReply>
+  /** The proxy's own lookups: cache, coalescing and failover, but not counted as client calls. */
+  forwardInternal(call: RpcCall): Promise<Outcome>
+}
+
+/**
+ * The pipeline, top to bottom: parse the body; answer management methods by name; key the call
+ * and answer from the cache; coalesce identical misses; forward (with failover); store what can
+ * never change, decided against the chain's view before the answer is delivered; reply with each
+ * caller's own id. Batches run their calls independently.
+ *
+ * SPEC §5.1's two sharing rules are the whole story: a caller gets another's answer only while that
+ * upstream request is in flight (coalescing) or once it was stored as final (a HIT).
+ */
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const management = new Map(Object.entries(options.management))
+  const { cache, chain, forward } = options
+  const inflight = createInflight<Outcome>()
+  const memo = createReplyMemo({ maxEntries: MEMO_ENTRIES, maxBytes: MEMO_BYTES })
+  let opened = false
+  const markOpened = () => {
+    opened = true
+  }
+  options.cacheOpened.then(markOpened, markOpened)
+
+  const forwardCall = async (call: RpcCall): Promise<Outcome> => {
+    const notification = isNotification(call)
+    if (chain.devChain && methodInfo(call.method).kind === 'dev-rewrite') return forwardRewrite(call, notification)
+    const plan = notification ? undefined : planCall(call.method, call.params)
+    if (plan === undefined) return { ...(await forward(call, notification)), cache: 'BYPASS' }
+    chain.touch()
+    // SPEC §5.1: a cacheable call that arrives before the chain is known waits for it, then uses the cache.
+    if (!opened) await settleWithin(options.cacheOpened, options.waitMs)
+    if (cache.ready && !chain.view.trusted) await settleWithin(chain.refresh(), options.waitMs)
+    // Caching off, not started in time, or a dev chain not verified since an outage: identical reads still share one request.
+    if (!cache.ready || !chain.view.trusted) return { ...(await inflight.run(plan.key, () => forward(call, false))), cache: 'BYPASS' }
+    const hit = cache.lookup(plan) ?? (await importedHit(plan, call.params))
+    if (hit !== undefined) return { resultJson: hit, cache: 'HIT', cacheKey: plan.key }
+    return { ...(await inflight.run(plan.key, () => fetchAndStore(call, plan))), cache: 'MISS' }
+  }
+
+  /** Forward, then store the answer if it can never change: decided before anyone else may see it. */
+  const fetchAndStore = async (call: RpcCall, plan: CachePlan): Promise<Outcome> => {
+    const epoch = cache.epoch
+    // A trace by transaction hash is final once its transaction's block is: learn that block alongside.
+    const txBlock = plan.anchor.kind === 'tx' && !plan.anchor.blockInResult ? blockOfTransaction(plan.anchor.hash) : undefined
+    const answer = await forward(call, false)
+    if (answer.resultJson !== undefined && (await isFinalAnswer(plan, answer.resultJson, txBlock))) cache.store(plan, answer.resultJson, epoch)
+    return answer
+  }
+
+  /** Whether an answer can never change (SPEC §5.1), against the chain's synchronous view. */
+  const isFinalAnswer = (plan: CachePlan, resultJson: string, txBlock?: Promise<number | undefined>): boolean | Promise<boolean> => {
+    const verdict = verdictFor(plan, resultJson)
+    if (verdict.kind === 'store') return true
+    if (verdict.kind === 'when-final') return chain.view.isFinal(verdict.block)
+    if (verdict.kind === 'skip') return false
+    return (txBlock ?? blockOfTransaction(verdict.hash)).then((block) => block !== undefined && chain.view.isFinal(block))
+  }
+
+  /** An entry imported from the reference cache, served (and kept) only when §5 allows it. */
+  const importedHit = async (plan: CachePlan, params: unknown): Promise<string | undefined> => {
+    const resultJson = cache.imported(plan, params)
+    if (resultJson === undefined) return undefined
+    const epoch = cache.epoch
+    if (!(await isFinalAnswer(plan, resultJson))) return undefined
+    cache.store(plan, resultJson, epoch)
+    return resultJson
+  }
+
+  /** The block a transaction was mined in, asked through the pipeline so the answer is cached too. */
+  const blockOfTransaction = async (hash: string): Promise<number | undefined> => {
+    const outcome = await forwardCall({ jsonrpc: '2.0', id: 0, method: 'eth_getTransactionByHash', params: [hash] })
+    return outcome.resultJson === undefined ? undefined : blockNumberOf(outcome.resultJson)
+  }
+
+  // SPEC §5.1: a history rewrite invalidates the chain's cache; stores begun before it or while it
+  // runs are dropped (the epoch moves on both sides of the upstream call), and finality is learned anew.
+  const forwardRewrite = async (call: RpcCall, notification: boolean): Promise<Outcome> => {
+    cache.invalidate()
+    chain.rebase()
+    const outcome = await forward(call, notification)
+    cache.invalidate()
+    chain.rebase()
+    void chain.refresh()
+    return { ...outcome, cache: 'BYPASS' }
+  }
+
+  const handleCall = async (call: RpcCall, context: ContextSource): Promise<Outcome> => {
+    const method = management.get(call.method)
+    if (method !== undefined) return runManagement(call, method, context)
+    // The edb_ namespace is ours: never forward it to a provider.
+    if (methodInfo(call.method).kind === 'management') return errorOutcome(new MethodNotFoundError(call.method))
+    if (options.observeCall === undefined) return forwardCall(call)
+    const startedAt = performance.now()
+    const outcome = await forwardCall(call)
+    options.observeCall(call.method, outcome, performance.now() - startedAt)
+    return outcome
+  }
+
+  const answer = async (entry: ParsedCall, context: ContextSource): Promise<CallReply> => {
+    if (entry.error !== undefined) return { text: toReplyText(entry.idJson, errorOutcome(entry.error)) }
+    const outcome = await handleCall(entry.call, context).catch((error: unknown) => {
+      options.onUnexpected(error)
+      return errorOutcome(error)
+    })
+    if (isNotification(entry.call)) return { text: null, cache: outcome.cache }
+    return { text: toReplyText(entry.idJson, outcome), cache: outcome.cache, outcome }
+  }
+
+  /** A byte-identical body whose cache entry still holds the same result gets the same reply. */
+  const rememberedReply = (text: string): string | undefined => {
+    const entry = memo.get(text)
+    if (entry === undefined) return undefined
+    if (cache.peek(entry.key) === entry.resultJson && chain.view.trusted) {
+      chain.touch()
+      options.observeCall?.(entry.method, REMEMBERED_HIT, 0)
+      return entry.reply
+    }
+    memo.forget(text)
+    return undefined
+  }
+
+  const handleBody = async (text: string, context: ContextSource): Promise<BodyReply> => {
+    const parsed = parseBody(text, { maxBatchSize: options.maxBatchSize })
+    if (parsed.kind === 'invalid') return { text: toReplyText('null', errorOutcome(parsed.error)), cache: 'BYPASS' }
+    if (parsed.kind === 'single') {
+      const reply = await answer(parsed.entry, context)
+      const { outcome } = reply
+      const { call } = parsed.entry
+      if (call !== undefined && reply.text !== null && outcome?.cacheKey !== undefined && outcome.resultJson !== undefined) {
+        memo.remember(text, { method: call.method, key: outcome.cacheKey, resultJson: outcome.resultJson, reply: reply.text })
+      }
+      return { text: reply.text, cache: reply.cache ?? 'BYPASS', provider: outcome?.provider }
+    }
+    const replies = await Promise.all(parsed.entries.map((entry) => answer(entry, context)))
+    const present = replies.flatMap((reply) => (reply.text === null ? [] : [reply.text]))
+    // JSON-RPC 2.0 §6: a batch of notifications only gets no response at all.
+    return { text: present.length === 0 ? null : `[${present.join(',')}]`, cache: batchCacheStatus(replies), provider: batchProviders(replies) }
+  }
+
+  return {
+    forwardInternal: forwardCall,
+    handle(text, context) {
+      const remembered = rememberedReply(text)
+      return remembered === undefined ? handleBody(text, context) : { text: remembered, cache: 'HIT' }
+    },
+  }
+}
+
+/** One call's reply text (null for a notification), with what produced it. */
+type CallReply = { text: string | null; cache?: CacheStatus; outcome?: Outcome }
+
+/** What a remembered reply stands for, for the metrics. */
+const REMEMBERED_HIT: Outcome = { resultJson: '', cache: 'HIT' }
+
+const MEMO_ENTRIES = 4_096
+const MEMO_BYTES = 32 << 20
+
+/** A batch is a HIT when every cached call hit, a MISS when any went upstream for a cacheable call. */
+function batchCacheStatus(replies: { cache?: CacheStatus }[]): CacheStatus {
+  const statuses = replies.map((reply) => reply.cache).filter((status) => status !== undefined && status !== 'BYPASS')
+  if (statuses.length === 0) return 'BYPASS'
+  return statuses.every((status) => status === 'HIT') ? 'HIT' : 'MISS'
+}
+
+/** The providers that answered a batch's calls, each named once. */
+function batchProviders(replies: CallReply[]): string | undefined {
+  const labels = new Set(replies.flatMap((reply) => (reply.outcome?.provider === undefined ? [] : [reply.outcome.provider])))
+  return labels.size === 0 ? undefined : [...labels].join(', ')
+}
+
+async function runManagement(call: RpcCall, method: ManagementMethod, context: ContextSource): Promise<Outcome> {
+  try {
+    if (methodInfo(call.method).privileged) {
+      const denied = context().adminDenied
+      if (denied !== undefined) throw new ForbiddenError(`${call.method} refused: ${denied}`)
+    }
+    return resultOf(await method.run(call.params))
+  } catch (error) {
+    if (error instanceof RpcError) return errorOutcome(error)
+    throw error
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The method table: everything the proxy knows about a method by its name, in one place. The
+ * pipeline, the cache policy, the failover loop and the monitor all read it; nothing else keeps a
+ * list of method names.
+ */
+
+/**
+ * How a cacheable method pins its answer (SPEC §5.1): by a block parameter at `index` (number, tag,
+ * hash or EIP-1898 object), by a block hash, by a transaction hash (final once its block is), by a
+ * log filter, or not at all (`static`: the chain's own constants).
+ */
+export type Pin =
+  | { kind: 'static' }
+  | { kind: 'block'; index: number }
+  | { kind: 'block-hash'; index: number }
+  | { kind: 'tx'; index: number; blockInResult: boolean }
+  | { kind: 'logs' }
+
+/** What kind of call a method makes. */
+export type MethodKind =
+  /** Answered by the proxy itself (`edb_*`), never forwarded. */
+  | 'management'
+  /** Reads the chain: safe to send to several providers at once (hedged). */
+  | 'read'
+  /** A trace: a read that is expensive, with a longer timeout and never hedged. */
+  | 'trace'
+  /** Changes a development chain's state or history (`evm_revert`, `anvil_reset`, ...). */
+  | 'dev-rewrite'
+  /** Anything else (sends, signing, filters, unknown methods): one provider at a time. */
+  | 'other'
+
+/** One method's row in the table. */
+export type MethodInfo = {
+  kind: MethodKind
+  /** Where a cacheable answer is pinned; undefined: never cached. */
+  pin?: Pin
+  /** Management methods that change state: refused to browsers and, off loopback, without the admin token (SPEC §8). */
+  privileged?: boolean
+}
+
+const block = (index: number): MethodInfo => ({ kind: 'read', pin: { kind: 'block', index } })
+const byHash = (index: number): MethodInfo => ({ kind: 'read', pin: { kind: 'block-hash', index } })
+const tx = (blockInResult: boolean): MethodInfo => ({ kind: 'read', pin: { kind: 'tx', index: 0, blockInResult } })
+const traced = (info: MethodInfo): MethodInfo => ({ ...info, kind: 'trace' })
+const management = (privileged = false): MethodInfo => (privileged ? { kind: 'management', privileged } : { kind: 'management' })
+
+/** Every method with a row of its own; the namespaces below cover the rest. */
+const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
+  ['eth_chainId', { kind: 'read', pin: { kind: 'static' } }],
+  ['net_version', { kind: 'read', pin: { kind: 'static' } }],
+  ['eth_getBalance', block(1)],
+  ['eth_getCode', block(1)],
+  ['eth_getTransactionCount', block(1)],
+  ['eth_getStorageAt', block(2)],
+  ['eth_getProof', block(2)],
+  ['eth_call', block(1)],
+  // Foundry 1.x asks it for every account of a fork (balance, nonce and code in one call).
+  ['eth_getAccountInfo', block(1)],
+  ['eth_getTransactionByHash', tx(true)],
+  ['eth_getTransactionReceipt', tx(true)],
+  ['eth_getRawTransactionByHash', tx(false)],
+  ['eth_getTransactionByBlockHashAndIndex', byHash(0)],
+  ['eth_getTransactionByBlockNumberAndIndex', block(0)],
+  ['eth_getBlockByNumber', block(0)],
+  ['eth_getBlockByHash', byHash(0)],
+  ['eth_getBlockReceipts', block(0)],
+  ['eth_getBlockTransactionCountByNumber', block(0)],
+  ['eth_getBlockTransactionCountByHash', byHash(0)],
+  ['eth_getUncleCountByBlockNumber', block(0)],
+  ['eth_getUncleCountByBlockHash', byHash(0)],
+  ['eth_getUncleByBlockNumberAndIndex', block(0)],
+  ['eth_getUncleByBlockHashAndIndex', byHash(0)],
+  ['eth_getLogs', { kind: 'read', pin: { kind: 'logs' } }],
+  ['debug_traceTransaction', traced(tx(false))],
+  ['debug_traceBlockByNumber', traced(block(0))],
+  ['debug_traceBlockByHash', traced(byHash(0))],
+  ['debug_traceCall', traced(block(1))],
+  ['trace_transaction', traced(tx(false))],
+  ['trace_block', traced(block(0))],
+  ['trace_replayTransaction', traced(tx(false))],
+  ['trace_replayBlockTransactions', traced(block(0))],
+  ['trace_call', traced(block(2))],
+  ['trace_filter', { kind: 'trace' }],
+  ['edb_ping', management()],
+  ['edb_info', management()],
+  ['edb_register', management(true)],
+  ['edb_heartbeat', management()],
+  ['edb_active_instances', management()],
+  ['edb_cache_stats', management()],
+  ['edb_cache_metrics', management()],
+  ['edb_providers', management()],
+  ['edb_provider_metrics', management()],
+  ['edb_metrics_history', management()],
+  ['edb_request_metrics', management()],
+  ['edb_deleteCache', management(true)],
+  ['edb_shutdown', management(true)],
+  ['debug_setHead', { kind: 'dev-rewrite' }],
+  // Reads in the development namespaces: they change nothing.
+  ...[
+    'evm_snapshot',
+    'anvil_nodeInfo',
+    'anvil_metadata',
+    'hardhat_metadata',
+    'anvil_getAutomine',
+    'hardhat_getAutomine',
+    'anvil_getIntervalMining',
+    'anvil_dumpState',
+    'hardhat_dumpState',
+    'anvil_getBlobByHash',
+    'anvil_getBlobsByTransactionHash',
+  ].map((name): [string, MethodInfo] => [name, { kind: 'other' }]),
+])
+
+const DEV_NAMESPACE = /^(evm|anvil|hardhat|ganache)_/
+const READ = /^(eth_(get|estimateGas$|createAccessList$|blockNumber$|gasPrice$|feeHistory$|maxPriorityFeePerGas$|blobBaseFee$|syncing$|protocolVersion$)|net_|web3_clientVersion$|debug_trace|trace_)/
+const TRACE = /^(debug_trace|trace_)/
+
+const MANAGEMENT_UNKNOWN: MethodInfo = { kind: 'management' }
+const DEV_REWRITE: MethodInfo = { kind: 'dev-rewrite' }
+const TRACE_INFO: MethodInfo = { kind: 'trace' }
+const READ_INFO: MethodInfo = { kind: 'read' }
+const OTHER: MethodInfo = { kind: 'other' }
+
+/**
+ * The row of `method`: its own, or the one its namespace gives (`edb_` is ours and never
+ * forwarded; `evm_`/`anvil_`/`hardhat_`/`ganache_` rewrite a dev chain's history, but for the
+ * known reads; `eth_get*` and the like are reads).
+ */
+export function methodInfo(method: string): MethodInfo {
+  const row = TABLE.get(method)
+  if (row !== undefined) return row
+  if (method.startsWith('edb_')) return MANAGEMENT_UNKNOWN
+  if (DEV_NAMESPACE.test(method)) return DEV_REWRITE
+  if (TRACE.test(method)) return TRACE_INFO
+  return READ.test(method) ? READ_INFO : OTHER
+}
+
+/** The pin of a cacheable method, or undefined when its answers are never cached. */
+export function pinOf(method: string): Pin | undefined {
+  return TABLE.get(method)?.pin
+}
+
+/** Every method whose answers may be cached (the monitor clears the cache method by method). */
+export function cacheableMethods(): string[] {
+  return [...TABLE].flatMap(([name, info]) => (info.pin === undefined ? [] : [name]))
+}
+
+/** The management methods the proxy answers itself. */
+export function managementMethods(): string[] {
+  return [...TABLE].flatMap(([name, info]) => (info.kind === 'management' ? [name] : []))
+}
