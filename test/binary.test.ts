@@ -125,16 +125,17 @@ describe('the compiled binary', () => {
     let release!: () => void
     let gate = Promise.resolve()
     const closeGate = () => (gate = new Promise<void>((resolve) => (release = resolve)))
+    // Only the test's own calls wait at the gate; detection and head tracking are answered at once.
     const slow = startScriptedUpstream(async (request) => {
-      if (request.method === 'eth_chainId') return '0x1'
+      if (request.method !== 'eth_gasPrice' && request.method !== 'eth_getBalance') return '0x1'
       await gate
       return '0xslow'
     })
     closeGate()
     try {
       const first = await spawn(['server', '--port', '0', '--rpc-urls', slow.url, '--upstream-timeout-ms', '20000'])
-      const inflight = call(first.url!, 'eth_blockNumber', [], 'inflight')
-      await waitFor(() => slow.hits.some((hit) => hit.body.method === 'eth_blockNumber'), 'the call to reach the upstream')
+      const inflight = call(first.url!, 'eth_gasPrice', [], 'inflight')
+      await waitFor(() => slow.hits.some((hit) => hit.body.method === 'eth_gasPrice'), 'the call to reach the upstream')
       first.process.kill('SIGTERM')
       await waitFor(() => first.output.join('').includes('shutting down (SIGTERM)'), 'the shutdown to begin')
       release()

@@ -112,10 +112,11 @@ describe('metrics', () => {
   })
 
   test('behavior: rate-limited upstream attempts are counted', async () => {
-    const limited = startScriptedUpstream((call) => (call.method === 'eth_chainId' ? '0x1' : new Response('slow', { status: 429 })))
+    // The head tracker's own calls are answered; the client's eth_gasPrice is refused.
+    const limited = startScriptedUpstream((call) => (call.method === 'eth_gasPrice' ? new Response('slow', { status: 429 }) : '0x1'))
     cleanup.push(() => limited.stop())
     const proxy = await proxyFor([limited.url])
-    await proxy.call('eth_blockNumber', [], 1)
+    await proxy.call('eth_gasPrice', [], 1)
     expect((await proxy.call('edb_cache_metrics')).result).toMatchObject({ total_errors: 1, rate_limit_errors: 1, user_errors: 0 })
   })
 

@@ -49,7 +49,7 @@ export type HeadTracker = ChainView & {
 }
 
 type Fingerprint = { number: number; hash: string | undefined }
-type BlockHeader = { number: number; hash: string }
+type BlockHeader = { number: number; hash: string | undefined }
 
 const call = (method: string, params: unknown[]): RpcCall => ({ jsonrpc: '2.0', id: 0, method, params })
 
@@ -86,8 +86,9 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
     if (outcome?.resultJson === undefined) return 'unknown'
     const block = toHeader(outcome.resultJson)
     if (fingerprint.hash === undefined) {
-      if (block !== undefined) fingerprint = { number: block.number, hash: block.hash }
-      return block === undefined ? 'unknown' : 'same'
+      if (block?.hash === undefined) return 'unknown'
+      fingerprint = block
+      return 'same'
     }
     return block?.hash === fingerprint.hash ? 'same' : 'changed'
   }
@@ -120,7 +121,7 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
     if (finalizedBlock !== undefined) adoptFinalized(finalizedBlock.number, reset)
     else if (!tagSupported && reportedHead !== undefined) adoptFinalized(reportedHead - options.finalityDepth, reset)
     if (options.devChain && !reset) {
-      if (finalizedBlock !== undefined && finalizedBlock.number > fingerprint.number) fingerprint = finalizedBlock
+      if (finalizedBlock?.hash !== undefined && finalizedBlock.number > fingerprint.number) fingerprint = finalizedBlock
       verifiedAtMs = now()
       suspected = false
     }
@@ -199,5 +200,5 @@ function toHeader(resultJson: string): BlockHeader | undefined {
   if (block === null || typeof block !== 'object') return undefined
   const { number, hash } = block as { number?: unknown; hash?: unknown }
   const parsed = parseQuantity(number)
-  return parsed === undefined || typeof hash !== 'string' ? undefined : { number: parsed, hash }
+  return parsed === undefined ? undefined : { number: parsed, hash: typeof hash === 'string' ? hash : undefined }
 }

@@ -10,7 +10,7 @@ beforeAll(async () => {
   let served = 0
   // answers its first calls, then rate-limits everything, as a public endpoint does under load
   limited = startScriptedUpstream((call) => {
-    if (call?.method === 'eth_chainId') return '0x1'
+    if (call?.method !== 'eth_gasPrice') return '0x1'
     return served++ < 20 ? '0x1' : new Response('Too Many Requests', { status: 429 })
   })
   good = startScriptedUpstream((call) => (call?.method === 'eth_chainId' ? '0x1' : '0x1'))
@@ -28,13 +28,13 @@ describe('rate-limit storm under load', () => {
     let errors = 0
     const worker = async (offset: number) => {
       for (let index = 0; index < 250; index++) {
-        const reply = await proxy.call('eth_blockNumber', [], offset * 1_000 + index)
+        const reply = await proxy.call('eth_gasPrice', [], offset * 1_000 + index)
         if (reply.result !== '0x1') errors++
       }
     }
     await Promise.all(Array.from({ length: 8 }, (_, offset) => worker(offset)))
     expect(errors).toBe(0)
-    const limitedCalls = limited.hits.filter((hit) => hit.body?.method === 'eth_blockNumber').length
+    const limitedCalls = limited.hits.filter((hit) => hit.body?.method === 'eth_gasPrice').length
     // 20 answered, then at most --max-failures (3) 429s plus a few in flight when the circuit opened
     expect(limitedCalls).toBeLessThan(20 + 3 + 8 + 1)
     expect((await proxy.call('edb_cache_metrics')).result.rate_limit_errors).toBe(limitedCalls - 20)
