@@ -153,6 +153,38 @@ describe('persistence', () => {
     expect((await post(proxy, 'eth_getBalance', [DEV, '0x3'])).cache).toBe('MISS')
   })
 
+  test('behavior: an imported entry is served to the very first call, sent before the cache has opened', async () => {
+    const dir = cacheDir()
+    const chainDir = join(dir, 'rpc', String(CHAIN_ID))
+    mkdirSync(chainDir, { recursive: true })
+    const key = referenceKey('eth_getBalance', [DEV, '0x2'])
+    writeFileSync(join(chainDir, 'rpc.json'), JSON.stringify({ [key]: { data: { jsonrpc: '2.0', id: 1, result: '0x1234' }, accessed_at: 1_700_000_000 } }))
+    counter.reset()
+    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', counter.url, '--dev-chain', 'no', '--cache-dir', dir])
+    running.push(proxy)
+    expect(await post(proxy, 'eth_getBalance', [DEV, '0x2'])).toEqual({ cache: 'HIT', json: { jsonrpc: '2.0', id: 9, result: '0x1234' } })
+    expect(counter.count('eth_getBalance')).toBe(0)
+  })
+
+  const stops: [string, (proxy: ProxyProcess) => Promise<unknown> | void, string[]][] = [
+    ['SIGINT', (proxy) => proxy.process.kill('SIGINT'), []],
+    ['SIGTERM', (proxy) => proxy.process.kill('SIGTERM'), []],
+    ['SIGHUP', (proxy) => proxy.process.kill('SIGHUP'), []],
+    ['edb_shutdown', (proxy) => rpc(proxy.url!, 'edb_shutdown'), []],
+    ['grace expiry', () => {}, ['--grace-period', '1']],
+  ]
+  for (const [name, stop, extra] of stops) {
+    test(`behavior: an answer delivered just before ${name} is on disk after the exit 0`, async () => {
+      const dir = cacheDir()
+      const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', counter.url, '--dev-chain', 'no', '--cache-dir', dir, ...extra])
+      running.push(proxy)
+      expect((await post(proxy, 'eth_getBlockByNumber', ['0x5', false])).cache).toBe('MISS')
+      await stop(proxy)
+      expect(await proxy.exited).toBe(0)
+      expect(rowsOnDisk(dir)).toEqual(['eth_getBlockByNumber:["0x5",false]'])
+    })
+  }
+
   test('behavior: --max-cache-items 0 stores nothing, in memory or on disk', async () => {
     const dir = cacheDir()
     const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', counter.url, '--dev-chain', 'no', '--cache-dir', dir, '--max-cache-items', '0'])
