@@ -122,6 +122,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     metrics: observability.prometheus,
     activity: observability.calls,
     onUnexpected,
+    onHangUp: () => log.debug('a client hung up before its answer'),
   })
   const grace = createGracePeriod({ gracePeriodS: options.gracePeriod, registry, onExpire: () => shutdown.begin('grace-period') })
 

@@ -82,6 +82,9 @@ describe('caching against anvil', () => {
     ['eth_getTransactionCount', [DEV, '0x1']],
     ['eth_getStorageAt', [CONTRACT, '0x0', '0x2']],
     ['eth_getProof', [DEV, [], '0x1']],
+    // Foundry 1.x asks it for every account of a fork.
+    ['eth_getAccountInfo', [DEV, '0x1']],
+    ['eth_getAccountInfo', [CONTRACT, { blockHash: hash3 }]],
     ['eth_call', [{ to: CONTRACT, data: '0x' }, '0x3']],
     ['eth_getBlockByNumber', ['0x1', true]],
     ['eth_getBlockByHash', [hash1, false]],
@@ -155,6 +158,25 @@ describe('caching against anvil', () => {
       expect(reply.headers.get('x-cache')).toBe('HIT')
       expect(reply.json).toEqual(await rpc(anvil.url, 'eth_getBlockByNumber', ['0x2', true], id))
     }
+  })
+
+  test('behavior: integer ids beyond 2^53 come back byte for byte, on hits, misses, errors and in batches', async () => {
+    const raw = async (body: string) => (await fetch(proxy.url, { method: 'POST', body })).text()
+    const call = (id: string, method: string, params: string) => `{"jsonrpc":"2.0","id":${id},"method":"${method}","params":${params}}`
+    for (let round = 0; round < 2; round++) {
+      expect(await raw(call('9007199254741003', 'eth_getBlockByNumber', '["0x1",false]'))).toStartWith('{"jsonrpc":"2.0","id":9007199254741003,"result":')
+    }
+    expect(await raw(call('9007199254741005', 'eth_blockNumber', '[]'))).toStartWith('{"jsonrpc":"2.0","id":9007199254741005,"result":')
+    expect(await raw(call('18446744073709551617', 'eth_call', '[{"to":"0x1"},"latest"]'))).toStartWith('{"jsonrpc":"2.0","id":18446744073709551617,"error":')
+    const batch = JSON.parse((await raw(`[${call('1', 'eth_chainId', '[]')},${call('12345678901234567890', 'eth_chainId', '[]')}]`)).replace(/"id":(\d+)/g, '"id":"$1"'))
+    expect(batch.map((reply: any) => reply.id)).toEqual(['1', '12345678901234567890'])
+  })
+
+  test('behavior: "params": null is taken as absent, as anvil does (alloy sends it)', async () => {
+    const viaProxy = await proxy.post('{"jsonrpc":"2.0","id":4,"method":"anvil_nodeInfo","params":null}')
+    expect(viaProxy.json.error).toBeUndefined()
+    expect(viaProxy.json.result.environment.chainId).toBe(31337)
+    expect((await proxy.post('{"jsonrpc":"2.0","id":5,"method":"eth_chainId","params":null}')).json).toEqual({ jsonrpc: '2.0', id: 5, result: '0x7a69' })
   })
 
   test('behavior: 50 concurrent identical misses make one upstream call', async () => {

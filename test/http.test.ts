@@ -128,6 +128,21 @@ describe('garbage input', () => {
   })
 })
 
+describe('the runtime never answers first', () => {
+  test('behavior: a 160 MiB body under the default 32 MiB limit gets HTTP 413 with a JSON-RPC error', async () => {
+    const roomy = await startProxy({ rpcUrls: [upstream.url] })
+    try {
+      const body = JSON.stringify(call('eth_call', 1, ['x'.repeat(160 * 1024 * 1024)]))
+      const response = await fetch(roomy.url, { method: 'POST', body })
+      expect(response.status).toBe(413)
+      expect(await response.json()).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Request body too large: the limit is 33554432 bytes' } })
+      expect(await roomy.call('eth_chainId', [], 'alive')).toEqual({ jsonrpc: '2.0', id: 'alive', result: '0x1' })
+    } finally {
+      await roomy.stop()
+    }
+  })
+})
+
 describe('GET /health', () => {
   test('default', async () => {
     const response = await fetch(`${proxy.url}/health`)
@@ -138,6 +153,21 @@ describe('GET /health', () => {
   test('behavior: POST / with a query string is still JSON-RPC', async () => {
     const response = await fetch(`${proxy.url}/?client=x`, { method: 'POST', body: JSON.stringify(call('eth_chainId', 'q')) })
     expect(await response.json()).toEqual({ jsonrpc: '2.0', id: 'q', result: '0x1' })
+  })
+
+  test('behavior: another method on / is 405 (as the reference answers), naming what is allowed', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
+      const response = await fetch(proxy.url, { method })
+      expect({ method, status: response.status, allow: response.headers.get('allow') }).toEqual({ method, status: 405, allow: 'POST, OPTIONS' })
+      expect(((await response.json()) as any).error.code).toBe(-32600)
+    }
+  })
+
+  test('behavior: an answer from upstream names the (redacted) provider; a hit names none', async () => {
+    const miss = await proxy.post(call('eth_blockNumber', 1))
+    expect(miss.headers.get('x-provider')).toBe(upstream.url.replace(/\/$/, ''))
+    const management = await proxy.post(call('edb_ping', 2))
+    expect(management.headers.get('x-provider')).toBeNull()
   })
 
   test('behavior: other paths are 404 with a JSON-RPC error', async () => {

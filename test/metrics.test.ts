@@ -47,6 +47,14 @@ const sample = (families: any[], name: string, labels: Record<string, string> = 
   )
 
 describe('metrics', () => {
+  test('behavior: edb_metrics_history has its first sample at startup, not 30 s later', async () => {
+    const proxy = await proxyFor([node().url])
+    const history = (await proxy.call('edb_metrics_history')).result
+    expect(history.cache_history).toEqual([{ timestamp: expect.any(Number), cache_size: 0, hit_rate: 0, requests_per_minute: 0 }])
+    expect(history.provider_history).toEqual([{ timestamp: expect.any(Number), healthy_providers: expect.any(Number), total_providers: 1, avg_response_time_ms: expect.any(Number) }])
+    expect(Math.abs(history.cache_history[0].timestamp - Date.now() / 1000)).toBeLessThan(5)
+  })
+
   test('default', async () => {
     const proxy = await proxyFor([node().url])
     expect((await proxy.call('edb_cache_metrics')).result).toEqual({
