@@ -1,3 +1,4 @@
+import { accountInfoParts, composeAccountInfo } from './cache/account-info.ts'
 import type { Cache } from './cache/cache.ts'
 import { createReplyMemo } from './cache/reply-memo.ts'
 import { blockNumberOf, planCall, verdictFor, type CachePlan } from './cache/policy.ts'
@@ -75,7 +76,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (cache.ready && !chain.view.trusted) await settleWithin(chain.refresh(), options.waitMs)
     // Caching off, not started in time, or a dev chain not verified since an outage: identical reads still share one request.
     if (!cache.ready || !chain.view.trusted) return { ...(await inflight.run(plan.key, () => forward(call, false))), cache: 'BYPASS' }
-    const hit = cache.lookup(plan) ?? (await importedHit(plan, call.params))
+    const hit = cache.lookup(plan) ?? composedHit(plan, call.params) ?? (await importedHit(plan, call.params))
     if (hit !== undefined) return { resultJson: hit, cache: 'HIT', cacheKey: plan.key }
     return { ...(await inflight.run(plan.key, () => fetchAndStore(call, plan))), cache: 'MISS' }
   }
@@ -86,8 +87,18 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     // A trace by transaction hash is final once its transaction's block is: learn that block alongside.
     const txBlock = plan.anchor.kind === 'tx' && !plan.anchor.blockInResult ? blockOfTransaction(plan.anchor.hash) : undefined
     const answer = await forward(call, false)
-    if (answer.resultJson !== undefined && (await isFinalAnswer(plan, answer.resultJson, txBlock))) cache.store(plan, answer.resultJson, epoch)
+    if (answer.resultJson !== undefined && (await isFinalAnswer(plan, answer.resultJson, txBlock))) {
+      cache.store(plan, answer.resultJson, epoch)
+      for (const [part, resultJson] of accountInfoParts(plan, call.params, answer.resultJson)) cache.store(part, resultJson, epoch)
+    }
     return answer
+  }
+
+  /** An account's info composed of its balance, nonce and code, all cached (hence final) at the same block. */
+  const composedHit = (plan: CachePlan, params: unknown): string | undefined => {
+    const resultJson = composeAccountInfo(plan, params, cache.lookup)
+    if (resultJson !== undefined) cache.store(plan, resultJson, cache.epoch)
+    return resultJson
   }
 
   /** Whether an answer can never change (SPEC §5.1), against the chain's synchronous view. */

@@ -6,6 +6,8 @@ export type CountingForwarder = {
   /** Calls forwarded for `method` (with exactly `params`, when given; batches counted per call). */
   count(method: string, params?: unknown[]): number
   total(): number
+  /** Every call forwarded since the last reset, as `method params` lines, oldest first. */
+  log(): string[]
   reset(): void
   stop(): Promise<void>
 }
@@ -22,6 +24,7 @@ export function startCountingForwarder(target: string): CountingForwarder {
     count: (method, params) =>
       calls().filter((call) => call.method === method && (params === undefined || JSON.stringify(call.params ?? []) === JSON.stringify(params))).length,
     total: () => calls().length,
+    log: () => calls().map((call) => `${call.method} ${JSON.stringify(call.params ?? null)}`),
     reset: () => {
       server.hits.length = 0
     },
