@@ -2,7 +2,8 @@ import { Elysia } from 'elysia'
 import type { HealthReport } from '../health.ts'
 import type { Pipeline } from '../pipeline.ts'
 import { checkAccess, type AccessOptions } from './access.ts'
-import { jsonErrorResponse, jsonResponse, CORS_HEADERS } from './responses.ts'
+import { ForbiddenError, InternalError, RpcError } from '../rpc/errors.ts'
+import { CORS_HEADERS, errorResponse, jsonResponse } from './responses.ts'
 import { createRpcRoute } from './rpc-route.ts'
 
 export type AppOptions = {
@@ -23,20 +24,20 @@ export type AppOptions = {
 export function createApp(options: AppOptions) {
   const internalError = (error: unknown) => {
     options.onUnexpected(error)
-    return jsonErrorResponse(500, -32603, 'Internal error')
+    return errorResponse(500, new InternalError())
   }
   const rpcRoute = createRpcRoute({ ...options, internalError })
   const app = new Elysia()
     .post('/', ({ request }) => rpcRoute(request), { parse: 'none' })
     .get('/health', ({ request }) => {
       const decision = checkAccess(request.headers, options.access)
-      if (decision.refusal) return jsonErrorResponse(decision.refusal.status, -32010, decision.refusal.message)
+      if (decision.refusal) return errorResponse(decision.refusal.status, new ForbiddenError(decision.refusal.message))
       const report = options.health()
       return jsonResponse(report.status === 'ok' ? 200 : 503, JSON.stringify(report))
     })
     .get('/metrics', async ({ request }) => {
       const decision = checkAccess(request.headers, options.access)
-      if (decision.refusal) return jsonErrorResponse(decision.refusal.status, -32010, decision.refusal.message)
+      if (decision.refusal) return errorResponse(decision.refusal.status, new ForbiddenError(decision.refusal.message))
       return new Response(await options.metrics.text(), { headers: { 'content-type': options.metrics.contentType } })
     })
     .options('/', () => new Response(null, { status: 204, headers: CORS_HEADERS }))
@@ -44,7 +45,7 @@ export function createApp(options: AppOptions) {
       if (code === 'NOT_FOUND') {
         // SPEC §3 (compat): another method on `/` is 405, an unknown path 404.
         if (new URL(request.url).pathname === '/') return methodNotAllowed()
-        return jsonErrorResponse(404, -32601, 'Not found: JSON-RPC is served on POST /')
+        return errorResponse(404, new NotFoundError())
       }
       return internalError(error)
     })
@@ -59,8 +60,26 @@ export function createApp(options: AppOptions) {
   }
 }
 
+/** An unknown path (HTTP 404). */
+class NotFoundError extends RpcError {
+  static override readonly code = -32601
+  override name = 'NotFoundError'
+  constructor() {
+    super('Not found: JSON-RPC is served on POST /')
+  }
+}
+
+/** Another HTTP method on `/` (HTTP 405). */
+class MethodNotAllowedError extends RpcError {
+  static override readonly code = -32600
+  override name = 'MethodNotAllowedError'
+  constructor() {
+    super('Method not allowed: JSON-RPC is served on POST /')
+  }
+}
+
 function methodNotAllowed(): Response {
-  const response = jsonErrorResponse(405, -32600, 'Method not allowed: JSON-RPC is served on POST /')
+  const response = errorResponse(405, new MethodNotAllowedError())
   response.headers.set('allow', 'POST, OPTIONS')
   return response
 }

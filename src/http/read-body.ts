@@ -1,10 +1,4 @@
-/** The body exceeds the configured limit (answered with HTTP 413). */
-export class BodyTooLargeError extends Error {
-  override name = 'BodyTooLargeError'
-  constructor(readonly maxBytes: number) {
-    super(`Request body too large: the limit is ${maxBytes} bytes`)
-  }
-}
+import { BodyTooLargeError } from '../rpc/errors.ts'
 
 /** Read a request body as UTF-8 text, refusing more than `maxBytes` without buffering it all. */
 export function readBodyText(request: Request, maxBytes: number): Promise<string> {

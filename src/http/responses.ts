@@ -1,3 +1,5 @@
+import { errorOutcome, type RpcError } from '../rpc/errors.ts'
+import { toReplyText } from '../rpc/reply.ts'
 import type { CacheStatus } from '../rpc/types.ts'
 
 /** SPEC §3: browser dapps may make data calls (management methods are guarded separately). */
@@ -31,6 +33,6 @@ export function rpcResponse(text: string, cache: CacheStatus, provider?: string)
 }
 
 /** A JSON-RPC error response with `id: null`, for failures before any call could be read. */
-export function jsonErrorResponse(status: number, code: number, message: string): Response {
-  return jsonResponse(status, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }))
+export function errorResponse(status: number, error: RpcError): Response {
+  return jsonResponse(status, toReplyText('null', errorOutcome(error)))
 }

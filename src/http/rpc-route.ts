@@ -1,7 +1,8 @@
 import type { Pipeline } from '../pipeline.ts'
 import { callContext, refusalOf, type AccessOptions } from './access.ts'
-import { BodyTooLargeError, readBodyText } from './read-body.ts'
-import { jsonErrorResponse, rpcResponse } from './responses.ts'
+import { BodyTooLargeError, ForbiddenError } from '../rpc/errors.ts'
+import { readBodyText } from './read-body.ts'
+import { errorResponse, rpcResponse } from './responses.ts'
 
 export type RpcRouteOptions = {
   pipeline: Pipeline
@@ -24,12 +25,12 @@ export function createRpcRoute({ pipeline, access, maxBodyBytes, activity = NO_A
     activity.begin()
     try {
       const refusal = refusalOf(request.headers, access)
-      if (refusal !== undefined) return jsonErrorResponse(refusal.status, -32010, refusal.message)
+      if (refusal !== undefined) return errorResponse(refusal.status, new ForbiddenError(refusal.message))
       let text: string
       try {
         text = await readBodyText(request, maxBodyBytes)
       } catch (error) {
-        if (error instanceof BodyTooLargeError) return jsonErrorResponse(413, -32600, error.message)
+        if (error instanceof BodyTooLargeError) return errorResponse(413, error)
         throw error
       }
       const pending = pipeline.handle(text, () => callContext(request.headers, access))

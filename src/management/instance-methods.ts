@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { RpcError, ServerError } from '../rpc/errors.ts'
+import { LimitExceededError, ServerError } from '../rpc/errors.ts'
 import type { Registry } from '../registry/registry.ts'
 import { paramsChecker, type ManagementMethod } from './method.ts'
 
@@ -19,7 +19,7 @@ export function createInstanceMethods(registry: Registry): Record<string, Manage
       run: (params) => {
         const [pid] = checkRegister(params)
         const result = registry.register(pid)
-        if (!result.ok) throw new RpcError(-32005, 'Too many registered EDB instances')
+        if (!result.ok) throw new LimitExceededError('Too many registered EDB instances')
         return { status: 'registered', pid }
       },
     },

@@ -1,78 +1,94 @@
 import type { Outcome, RpcErrorObject } from './types.ts'
 
-/** An error answered to the client, with a fixed JSON-RPC code. */
+/**
+ * An error answered to the client. Each subclass has one fixed JSON-RPC code, `static code`;
+ * `toErrorObject` is the only place that turns an error into a wire error object.
+ */
 export class RpcError extends Error {
+  /** The JSON-RPC code every error of this class answers with. */
+  static readonly code: number = -32603
   override name = 'RpcError'
   constructor(
-    readonly code: number,
     message: string,
     readonly data?: unknown,
   ) {
     super(message)
   }
+  get code(): number {
+    return (this.constructor as typeof RpcError).code
+  }
 }
 
 /** JSON-RPC 2.0 §5.1: invalid JSON was received. */
 export class ParseError extends RpcError {
+  static override readonly code = -32700
   override name = 'ParseError'
   constructor(message = 'Parse error: the body is not valid JSON') {
-    super(-32700, message)
+    super(message)
   }
 }
 
 /** JSON-RPC 2.0 §5.1: the JSON sent is not a valid request object. */
 export class InvalidRequestError extends RpcError {
+  static override readonly code = -32600
   override name = 'InvalidRequestError'
   constructor(message: string) {
-    super(-32600, `Invalid request: ${message}`)
+    super(`Invalid request: ${message}`)
+  }
+}
+
+/** The request body exceeds the limit (answered with HTTP 413; `-32600`, since viem retries `-32005`). */
+export class BodyTooLargeError extends RpcError {
+  static override readonly code = -32600
+  override name = 'BodyTooLargeError'
+  constructor(readonly maxBytes: number) {
+    super(`Request body too large: the limit is ${maxBytes} bytes`)
   }
 }
 
 /** JSON-RPC 2.0 §5.1: the method does not exist here. */
 export class MethodNotFoundError extends RpcError {
+  static override readonly code = -32601
   override name = 'MethodNotFoundError'
   constructor(method: string) {
-    super(-32601, `Method not found: ${method}`)
+    super(`Method not found: ${method}`)
   }
 }
 
 /** JSON-RPC 2.0 §5.1: invalid method parameters. */
 export class InvalidParamsError extends RpcError {
+  static override readonly code = -32602
   override name = 'InvalidParamsError'
   constructor(message: string) {
-    super(-32602, `Invalid params: ${message}`)
+    super(`Invalid params: ${message}`)
+  }
+}
+
+/** JSON-RPC 2.0 §5.1: an unexpected exception; its details go to the log, never to the client. */
+export class InternalError extends RpcError {
+  static override readonly code = -32603
+  override name = 'InternalError'
+  constructor() {
+    super('Internal error')
   }
 }
 
 /** A server-side condition the client can act on (`-32000`, e.g. an unknown instance). */
 export class ServerError extends RpcError {
+  static override readonly code = -32000
   override name = 'ServerError'
-  constructor(message: string, data?: unknown) {
-    super(-32000, message, data)
-  }
 }
 
-/** The caller may not use this method (browser origin, missing or wrong token). */
+/** EIP-1474 `-32005`: a bound was reached (the instance registry is full). */
+export class LimitExceededError extends RpcError {
+  static override readonly code = -32005
+  override name = 'LimitExceededError'
+}
+
+/** The caller may not use this method (browser origin, missing or wrong token, a Host that is not loopback). */
 export class ForbiddenError extends RpcError {
+  static override readonly code = -32010
   override name = 'ForbiddenError'
-  constructor(message: string) {
-    super(-32010, message)
-  }
-}
-
-/** The only place that builds wire error objects; unexpected exceptions never leak details. */
-export function toErrorObject(error: unknown): RpcErrorObject {
-  if (error instanceof RpcError) {
-    return error.data === undefined
-      ? { code: error.code, message: error.message }
-      : { code: error.code, message: error.message, data: error.data }
-  }
-  return { code: -32603, message: 'Internal error' }
-}
-
-/** The outcome of a call that failed with `error`. */
-export function errorOutcome(error: unknown): Outcome {
-  return { error: toErrorObject(error) }
 }
 
 /** One failed try against one provider, as reported to the client (redacted). */
@@ -80,8 +96,22 @@ export type AttemptReport = { provider: string; failure: string; message: string
 
 /** Every provider was tried and none gave an answer (EIP-1474 -32002, resource unavailable). */
 export class ProvidersUnavailableError extends RpcError {
+  static override readonly code = -32002
   override name = 'ProvidersUnavailableError'
   constructor(message: string, attempts: AttemptReport[]) {
-    super(-32002, message, { attempts })
+    super(message, { attempts })
   }
+}
+
+/** The only place that builds wire error objects; unexpected exceptions never leak details. */
+export function toErrorObject(error: unknown): RpcErrorObject {
+  if (error instanceof RpcError) {
+    return error.data === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, data: error.data }
+  }
+  return { code: InternalError.code, message: 'Internal error' }
+}
+
+/** The outcome of a call that failed with `error`. */
+export function errorOutcome(error: unknown): Outcome {
+  return { error: toErrorObject(error) }
 }
