@@ -4,8 +4,9 @@
  * from ~150 ms to ~85 ms (SPEC §10 sets 150 ms).
  * `--outfile=PATH` writes elsewhere; `--target=bun-linux-x64-baseline` (or another Bun target) cross-compiles.
  */
-import { $ } from 'bun'
+
 import { dirname } from 'node:path'
+import { $ } from 'bun'
 
 const option = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
 const target = option('target')

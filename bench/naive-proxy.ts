@@ -19,4 +19,5 @@ const server = Bun.serve({
   },
 })
 console.log(`listening on ${server.url}`)
+
 export {}

@@ -13,10 +13,10 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { seedChain } from './lib/chain.ts'
 import { createChildren } from './lib/children.ts'
-import { SERVER_CORE, type BenchContext } from './lib/context.ts'
+import { type BenchContext, SERVER_CORE } from './lib/context.ts'
 import { describeMachine, describeVersions, inspectEnvironment } from './lib/environment.ts'
 import { nginxBinary, startNginx } from './lib/nginx.ts'
-import { renderMarkdown, renderText, type Report, type Section } from './lib/report.ts'
+import { type Report, renderMarkdown, renderText, type Section } from './lib/report.ts'
 import { startAnvil, startProxy } from './lib/servers.ts'
 import { measureCoalescing } from './sections/coalescing.ts'
 import { measureHits } from './sections/hit.ts'
@@ -86,8 +86,19 @@ async function runSections(context: BenchContext): Promise<Section[]> {
       const b = await startNginx(children, nginx!, join(workDir, 'nginx'), anvil.url, SERVER_CORE)
       const proxy = await startProxy(children, anvil.url, join(workDir, 'cache'), SERVER_CORE)
       context.warnings.push(...proxy.notes)
-      if (wanted.has('hits')) sections.push(await measureHits(context, { anvilUrl: anvil.url, chain, nginxCacheUrl: b.cacheUrl, nginxPid: b.child.pid, proxyUrl: proxy.url, proxyPid: proxy.child.pid }))
-      if (wanted.has('pass-through')) sections.push(
+      if (wanted.has('hits'))
+        sections.push(
+          await measureHits(context, {
+            anvilUrl: anvil.url,
+            chain,
+            nginxCacheUrl: b.cacheUrl,
+            nginxPid: b.child.pid,
+            proxyUrl: proxy.url,
+            proxyPid: proxy.child.pid,
+          }),
+        )
+      if (wanted.has('pass-through'))
+        sections.push(
           await measurePassThrough(context, {
             anvilUrl: anvil.url,
             anvilPid: anvil.child.pid,

@@ -21,16 +21,24 @@ const check = (what: string, ok: boolean, detail: unknown = '') => {
 }
 try {
   const startedAt = performance.now()
-  const ping = await waitFor(async () => {
-    const reply: any = await rpc(url, 'edb_ping', [], 1)
-    return !('error' in reply) && reply
-  }, 'edb_ping', 15_000)
+  const ping = await waitFor(
+    async () => {
+      const reply: any = await rpc(url, 'edb_ping', [], 1)
+      return !('error' in reply) && reply
+    },
+    'edb_ping',
+    15_000,
+  )
   check(`edb_ping answered ${Math.round(performance.now() - startedAt)} ms after spawn`, ping.result?.status === 'ok', ping)
   const register = await rpc(url, 'edb_register', [process.pid, Math.floor(Date.now() / 1000)])
   check('edb_register', register.result?.status === 'registered' && register.result?.pid === process.pid, register)
   const heartbeat = await rpc(url, 'edb_heartbeat', [process.pid])
   check('edb_heartbeat', heartbeat.result?.status === 'ok', heartbeat)
-  for (const [method, params] of [['eth_chainId', []], ['eth_getBlockByNumber', ['0x0', true]], ['eth_getBalance', ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', '0x0']]] as const) {
+  for (const [method, params] of [
+    ['eth_chainId', []],
+    ['eth_getBlockByNumber', ['0x0', true]],
+    ['eth_getBalance', ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', '0x0']],
+  ] as const) {
     const [viaProxy, direct] = [await rpc(url, method, [...params], 7), await rpc(anvil.url, method, [...params], 7)]
     check(`${method} equals anvil's answer`, JSON.stringify(viaProxy) === JSON.stringify(direct), viaProxy)
   }

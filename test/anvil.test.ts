@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { createPublicClient, http } from 'viem'
-import { rpc, startAnvil, type Anvil } from './helpers/anvil.ts'
+import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
 
 const DEV = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
@@ -87,7 +87,13 @@ describe('through the proxy against anvil', () => {
       expect(code).toBe(0)
       return out.trim()
     }
-    for (const args of [['chain-id'], ['balance', OTHER, '--block', '1'], ['code', CONTRACT, '--block', '2'], ['storage', CONTRACT, '0', '--block', '2'], ['receipt', txHash, 'status']]) {
+    for (const args of [
+      ['chain-id'],
+      ['balance', OTHER, '--block', '1'],
+      ['code', CONTRACT, '--block', '2'],
+      ['storage', CONTRACT, '0', '--block', '2'],
+      ['receipt', txHash, 'status'],
+    ]) {
       expect(await cast(proxy.url, args)).toBe(await cast(anvil.url, args))
     }
   })

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { rpc, startAnvil, type Anvil } from './helpers/anvil.ts'
+import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
 import { freePort } from './helpers/ports.ts'
-import { spawnProxy, type ProxyProcess } from './helpers/proxy.ts'
+import { type ProxyProcess, spawnProxy } from './helpers/proxy.ts'
 import { startScriptedUpstream } from './helpers/upstream.ts'
 import { waitFor } from './helpers/wait.ts'
 
@@ -77,11 +77,21 @@ describe('the compiled binary', () => {
       expect(Math.abs(reply.result.registered_at - now)).toBeLessThanOrEqual(2)
     }
     expect((await call(url, 'edb_active_instances')).result).toEqual({ active_instances: [edb.pid], count: 1 })
-    for (const [method, params] of [['eth_chainId', []], ['eth_getBlockByNumber', ['0x0', false]], ['eth_getBalance', ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', '0x0']]] as const) {
+    for (const [method, params] of [
+      ['eth_chainId', []],
+      ['eth_getBlockByNumber', ['0x0', false]],
+      ['eth_getBalance', ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', '0x0']],
+    ] as const) {
       expect(await call(url, method, [...params], 'x')).toEqual(await rpc(anvil.url, method, [...params], 'x'))
     }
     const info = (await call(url, 'edb_info')).result
-    expect(info).toEqual({ service: 'edb-rpc-proxy', version: expect.any(String), uptime: expect.any(Number), started_at: expect.any(Number), pid: proxy.process.pid })
+    expect(info).toEqual({
+      service: 'edb-rpc-proxy',
+      version: expect.any(String),
+      uptime: expect.any(Number),
+      started_at: expect.any(Number),
+      pid: proxy.process.pid,
+    })
     proxy.process.kill('SIGTERM')
     expect(await proxy.exited).toBe(0)
   })
@@ -158,7 +168,7 @@ describe('the compiled binary', () => {
     }
   })
 
-  test("behavior: monitor loads its dashboard code, split into its own chunk, and names an unreachable proxy", async () => {
+  test('behavior: monitor loads its dashboard code, split into its own chunk, and names an unreachable proxy', async () => {
     const url = `http://127.0.0.1:${freePort()}`
     const child = Bun.spawn([...BINARY, 'monitor', url], { stdout: 'pipe', stderr: 'pipe' })
     expect(await child.exited).toBe(1)

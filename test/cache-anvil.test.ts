@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { rpc, startAnvil, type Anvil } from './helpers/anvil.ts'
-import { startCountingForwarder, type CountingForwarder } from './helpers/counting.ts'
+import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
+import { type CountingForwarder, startCountingForwarder } from './helpers/counting.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
-import { startScriptedUpstream } from './helpers/upstream.ts'
 
 const DEV = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const OTHER = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
@@ -168,7 +167,9 @@ describe('caching against anvil', () => {
     }
     expect(await raw(call('9007199254741005', 'eth_blockNumber', '[]'))).toStartWith('{"jsonrpc":"2.0","id":9007199254741005,"result":')
     expect(await raw(call('18446744073709551617', 'eth_call', '[{"to":"0x1"},"latest"]'))).toStartWith('{"jsonrpc":"2.0","id":18446744073709551617,"error":')
-    const batch = JSON.parse((await raw(`[${call('1', 'eth_chainId', '[]')},${call('12345678901234567890', 'eth_chainId', '[]')}]`)).replace(/"id":(\d+)/g, '"id":"$1"'))
+    const batch = JSON.parse(
+      (await raw(`[${call('1', 'eth_chainId', '[]')},${call('12345678901234567890', 'eth_chainId', '[]')}]`)).replace(/"id":(\d+)/g, '"id":"$1"'),
+    )
     expect(batch.map((reply: any) => reply.id)).toEqual(['1', '12345678901234567890'])
   })
 
@@ -198,7 +199,12 @@ describe('caching against anvil', () => {
     ]
     for (const [method, params] of sequential) {
       const result = await twice(method, params)
-      expect({ method, params, upstreamCalls: result.upstreamCalls, cache: result.headers }).toEqual({ method, params, upstreamCalls: 2, cache: ['MISS', 'MISS'] })
+      expect({ method, params, upstreamCalls: result.upstreamCalls, cache: result.headers }).toEqual({
+        method,
+        params,
+        upstreamCalls: 2,
+        cache: ['MISS', 'MISS'],
+      })
     }
     // A transaction by hash in a block that is not final yet.
     const recent = await direct('eth_sendTransaction', [{ from: DEV, to: THIRD, value: '0x5' }])

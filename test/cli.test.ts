@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { SOURCE_COMMAND } from './helpers/proxy.ts'
 import pkg from '../package.json'
+import { SOURCE_COMMAND } from './helpers/proxy.ts'
 
 async function run(args: string[]) {
   const child = Bun.spawn([...SOURCE_COMMAND, ...args], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } })
@@ -9,8 +9,17 @@ async function run(args: string[]) {
 }
 
 const FLAGS = [
-  '--host', '--port', '--rpc-urls', '--max-cache-items', '--cache-dir', '--cache-save-interval', '--max-failures',
-  '--health-check-interval', '--grace-period', '--heartbeat-interval', '--tui',
+  '--host',
+  '--port',
+  '--rpc-urls',
+  '--max-cache-items',
+  '--cache-dir',
+  '--cache-save-interval',
+  '--max-failures',
+  '--health-check-interval',
+  '--grace-period',
+  '--heartbeat-interval',
+  '--tui',
 ]
 
 describe('edb-rpc-proxy CLI', () => {
@@ -41,7 +50,10 @@ describe('edb-rpc-proxy CLI', () => {
     [['server', '--port=-5'], 'error: invalid value for --port: "-5" (expected an integer from 0 to 65535)'],
     [['server', '--grace-period', '-1'], 'error: invalid value for --grace-period: "-1" (expected an integer from 0 to 31536000)'],
     [['server', '--heartbeat-interval', 'soon'], 'error: invalid value for --heartbeat-interval: "soon" (expected an integer from 1 to 86400)'],
-    [['server', '--rpc-urls', 'localhost:8545'], 'error: invalid value for --rpc-urls: "localhost:8545" (expected a comma-separated list of http(s) URLs, or "" for none)'],
+    [
+      ['server', '--rpc-urls', 'localhost:8545'],
+      'error: invalid value for --rpc-urls: "localhost:8545" (expected a comma-separated list of http(s) URLs, or "" for none)',
+    ],
     [['server', '--max-cache-items', '1e3'], 'error: invalid value for --max-cache-items: "1e3" (expected an integer from 0 to 1000000000)'],
     [['server', '--port'], 'error: invalid value for --port: "" (expected an integer from 0 to 65535)'],
     [['server', '--bogus', '1'], 'error: unknown flag --bogus (see --help)'],

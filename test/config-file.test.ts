@@ -66,7 +66,9 @@ describe('config file', () => {
   }
 
   test('behavior: a missing file is one clear error', () => {
-    expect(() => loadServerOptions({ flags: { config: join(dir, 'absent.yaml') }, env: {} })).toThrow(`cannot read config file ${join(dir, 'absent.yaml')}: ENOENT`)
+    expect(() => loadServerOptions({ flags: { config: join(dir, 'absent.yaml') }, env: {} })).toThrow(
+      `cannot read config file ${join(dir, 'absent.yaml')}: ENOENT`,
+    )
   })
 
   test('behavior: an invalid URL list in an error is shown redacted', () => {

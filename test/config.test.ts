@@ -39,10 +39,7 @@ describe('loadServerOptions', () => {
   })
 
   test('behavior: rpc-urls is a comma list; "" means cache-only', () => {
-    expect(loadServerOptions({ flags: { rpcUrls: 'http://a:1, https://b/x' }, env: {} }).rpcUrls).toEqual([
-      'http://a:1',
-      'https://b/x',
-    ])
+    expect(loadServerOptions({ flags: { rpcUrls: 'http://a:1, https://b/x' }, env: {} }).rpcUrls).toEqual(['http://a:1', 'https://b/x'])
     expect(loadServerOptions({ flags: { rpcUrls: '' }, env: {} }).rpcUrls).toEqual([])
   })
 

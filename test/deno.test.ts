@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { rpc, startAnvil, type Anvil } from './helpers/anvil.ts'
-import { spawnProxy, type ProxyProcess } from './helpers/proxy.ts'
+import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
+import { type ProxyProcess, spawnProxy } from './helpers/proxy.ts'
 
 /** SPEC §11: the same source starts under Deno (`deno run -A src/main.ts server ...`), from the npm `deno` package. */
 const ROOT = join(import.meta.dir, '..')

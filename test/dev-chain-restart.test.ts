@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { rpc, startAnvil, type Anvil } from './helpers/anvil.ts'
+import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
 import { freePort } from './helpers/ports.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
 import { waitFor } from './helpers/wait.ts'

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { freePort } from './helpers/ports.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
-import { rpcErrorResponse, startScriptedUpstream, type ScriptedUpstream } from './helpers/upstream.ts'
+import { rpcErrorResponse, type ScriptedUpstream, startScriptedUpstream } from './helpers/upstream.ts'
 
 const SECRET = '0123456789abcdef0123456789abcdef'
 const cleanup: (() => Promise<void>)[] = []
@@ -44,10 +44,13 @@ describe('forwarding', () => {
     ['a compact answer with a stray brace after it', (call) => new Response(`{"jsonrpc":"2.0","id":${call.id},"result":"0x1"} }`)],
     ['a rate-limit JSON-RPC error', (call) => rpcErrorResponse(call, -32005, 'limit exceeded')],
     ['an internal JSON-RPC error', (call) => rpcErrorResponse(call, -32603, 'internal error')],
-    ['a hang past the timeout', async () => {
-      await Bun.sleep(3_000)
-      return Response.json({ jsonrpc: '2.0', id: 1, result: 'too late' })
-    }],
+    [
+      'a hang past the timeout',
+      async () => {
+        await Bun.sleep(3_000)
+        return Response.json({ jsonrpc: '2.0', id: 1, result: 'too late' })
+      },
+    ],
   ]
   for (const [name, fault] of faults) {
     test(`behavior: ${name} moves on to the next provider`, async () => {
@@ -65,7 +68,7 @@ describe('forwarding', () => {
     })
   }
 
-  test("behavior: a result is relayed as the node wrote it (numbers past 2^53, escapes); odd forms still give valid JSON", async () => {
+  test('behavior: a result is relayed as the node wrote it (numbers past 2^53, escapes); odd forms still give valid JSON', async () => {
     const answers = [
       '{"result":{"big":123456789012345678901234567890,"s":"\\u00e9\\n"}}',
       '{"result":1,"result":2}',

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { rpc, startAnvil, type Anvil } from './helpers/anvil.ts'
-import { startCountingForwarder, type CountingForwarder } from './helpers/counting.ts'
+import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
+import { type CountingForwarder, startCountingForwarder } from './helpers/counting.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
 import { waitFor } from './helpers/wait.ts'
 

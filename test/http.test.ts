@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
-import { startScriptedUpstream, type ScriptedUpstream } from './helpers/upstream.ts'
+import { type ScriptedUpstream, startScriptedUpstream } from './helpers/upstream.ts'
 
 let upstream: ScriptedUpstream
 let proxy: TestProxy
@@ -33,12 +33,7 @@ describe('POST /', () => {
   })
 
   test('behavior: a batch answers in request order, notifications get no entry', async () => {
-    const reply = await proxy.post([
-      call('eth_chainId', 'a'),
-      { jsonrpc: '2.0', method: 'eth_blockNumber' },
-      call('edb_ping', 'b'),
-      call('net_version', 'c'),
-    ])
+    const reply = await proxy.post([call('eth_chainId', 'a'), { jsonrpc: '2.0', method: 'eth_blockNumber' }, call('edb_ping', 'b'), call('net_version', 'c')])
     expect(reply.json.map((entry: any) => entry.id)).toEqual(['a', 'b', 'c'])
     expect(reply.json[0]).toEqual({ jsonrpc: '2.0', id: 'a', result: '0x1' })
     expect(reply.json[1].result.status).toBe('ok')
@@ -47,7 +42,10 @@ describe('POST /', () => {
   test('behavior: only notifications → HTTP 204, and they still reach the upstream', async () => {
     const before = upstream.hits.length
     const single = await proxy.post({ jsonrpc: '2.0', method: 'eth_sendRawTransaction', params: ['0x01'] })
-    const batch = await proxy.post([{ jsonrpc: '2.0', method: 'eth_blockNumber' }, { jsonrpc: '2.0', method: 'net_version' }])
+    const batch = await proxy.post([
+      { jsonrpc: '2.0', method: 'eth_blockNumber' },
+      { jsonrpc: '2.0', method: 'net_version' },
+    ])
     expect([single.status, single.json, batch.status, batch.json]).toEqual([204, null, 204, null])
     const forwarded = upstream.hits.slice(before).map((hit) => hit.body)
     expect(forwarded).toContainEqual({ jsonrpc: '2.0', method: 'eth_sendRawTransaction', params: ['0x01'] })
@@ -135,7 +133,11 @@ describe('the runtime never answers first', () => {
       const body = JSON.stringify(call('eth_call', 1, ['x'.repeat(160 * 1024 * 1024)]))
       const response = await fetch(roomy.url, { method: 'POST', body })
       expect(response.status).toBe(413)
-      expect(await response.json()).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Request body too large: the limit is 33554432 bytes' } })
+      expect(await response.json()).toEqual({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32600, message: 'Request body too large: the limit is 33554432 bytes' },
+      })
       expect(await roomy.call('eth_chainId', [], 'alive')).toEqual({ jsonrpc: '2.0', id: 'alive', result: '0x1' })
     } finally {
       await roomy.stop()

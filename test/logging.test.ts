@@ -25,8 +25,10 @@ describe('logging', () => {
     proxy.process.kill('SIGTERM')
     expect(await proxy.exited).toBe(0)
     const text = proxy.output.join('')
-    expect(text).toMatch(/^\d\d:\d\d:\d\d info  \[edb-rpc-proxy\] listening on http:\/\/127\.0\.0\.1:\d+ \(1 upstream providers\)$/m)
-    expect(text).toMatch(/^\d\d:\d\d:\d\d warn  \[edb-rpc-proxy\] http:\/\/127\.0\.0\.1:\d+ did not answer eth_chainId; it stays unhealthy until it answers$/m)
+    expect(text).toMatch(/^\d\d:\d\d:\d\d info {2}\[edb-rpc-proxy\] listening on http:\/\/127\.0\.0\.1:\d+ \(1 upstream providers\)$/m)
+    expect(text).toMatch(
+      /^\d\d:\d\d:\d\d warn {2}\[edb-rpc-proxy\] http:\/\/127\.0\.0\.1:\d+ did not answer eth_chainId; it stays unhealthy until it answers$/m,
+    )
     expect(text).not.toContain('\u001b[')
   })
 
@@ -44,7 +46,10 @@ describe('logging', () => {
     await waitFor(() => readFileSync(file, 'utf8').includes('failing over'), 'the failover warning in the log file')
     proxy.process.kill('SIGTERM')
     expect(await proxy.exited).toBe(0)
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line))
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
     expect(lines[0]).toMatchObject({ level: 'info', tag: 'edb-rpc-proxy', message: expect.stringContaining('listening on') })
     expect(lines.some((line) => line.level === 'warn' && line.message.includes('/v3/*** did not answer eth_chainId'))).toBe(true)
     expect(lines.some((line) => line.level === 'warn' && /\/v3\/\*\*\*: network; failing over/.test(line.message))).toBe(true)

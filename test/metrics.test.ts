@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import parsePrometheus from 'parse-prometheus-text-format'
 import { createMetricsHistory } from '../src/metrics/history.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
-import { rpcErrorResponse, startScriptedUpstream, type ScriptedUpstream } from './helpers/upstream.ts'
+import { rpcErrorResponse, type ScriptedUpstream, startScriptedUpstream } from './helpers/upstream.ts'
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -38,12 +38,10 @@ async function proxyFor(urls: string[]): Promise<TestProxy> {
   return proxy
 }
 
-const metric = async (proxy: TestProxy) => parsePrometheus(await (await fetch(`${proxy.url}/metrics`)).text())
 const sample = (families: any[], name: string, labels: Record<string, string> = {}) =>
   Number(
-    families
-      .find((family) => family.name === name)
-      ?.metrics.find((entry: any) => Object.entries(labels).every(([key, value]) => entry.labels?.[key] === value))?.value ?? Number.NaN,
+    families.find((family) => family.name === name)?.metrics.find((entry: any) => Object.entries(labels).every(([key, value]) => entry.labels?.[key] === value))
+      ?.value ?? Number.NaN,
   )
 
 describe('metrics', () => {
@@ -51,7 +49,9 @@ describe('metrics', () => {
     const proxy = await proxyFor([node().url])
     const history = (await proxy.call('edb_metrics_history')).result
     expect(history.cache_history).toEqual([{ timestamp: expect.any(Number), cache_size: 0, hit_rate: 0, requests_per_minute: 0 }])
-    expect(history.provider_history).toEqual([{ timestamp: expect.any(Number), healthy_providers: expect.any(Number), total_providers: 1, avg_response_time_ms: expect.any(Number) }])
+    expect(history.provider_history).toEqual([
+      { timestamp: expect.any(Number), healthy_providers: expect.any(Number), total_providers: 1, avg_response_time_ms: expect.any(Number) },
+    ])
     expect(Math.abs(history.cache_history[0].timestamp - Date.now() / 1000)).toBeLessThan(5)
   })
 

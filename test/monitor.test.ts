@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
-import { startProxy, SOURCE_COMMAND, type TestProxy } from './helpers/proxy.ts'
-import { startScriptedUpstream, type ScriptedUpstream } from './helpers/upstream.ts'
+import { SOURCE_COMMAND, startProxy, type TestProxy } from './helpers/proxy.ts'
+import { type ScriptedUpstream, startScriptedUpstream } from './helpers/upstream.ts'
 import { waitFor } from './helpers/wait.ts'
 
 /** Each dashboard runs in its own tmux server (its own socket), at a fixed size. */
@@ -110,7 +110,11 @@ describe('monitor', () => {
     expect((await proxy.call('edb_cache_stats')).result.total_entries).toBe(0)
   })
 
-  for (const [label, key] of [['q', 'q'], ['Esc', 'Escape'], ['Ctrl-C', 'C-c']] as const) {
+  for (const [label, key] of [
+    ['q', 'q'],
+    ['Esc', 'Escape'],
+    ['Ctrl-C', 'C-c'],
+  ] as const) {
     test(`behavior: ${label} quits with exit code 0`, async () => {
       const name = openMonitor(proxy.url)
       await ready(name)

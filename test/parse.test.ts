@@ -76,7 +76,9 @@ describe('parseBody', () => {
   test('behavior: ids JSON numbers cannot hold exactly keep their source text, in single calls, batches and errors', () => {
     const single = parse('{"jsonrpc":"2.0","id":9007199254741003,"method":"eth_chainId"}')
     expect(single.kind === 'single' && single.entry.idJson).toBe('9007199254741003')
-    const batch = parse('[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","id":18446744073709551617,"method":"b"},{"jsonrpc":"1","id":1.50,"method":"c"}]')
+    const batch = parse(
+      '[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","id":18446744073709551617,"method":"b"},{"jsonrpc":"1","id":1.50,"method":"c"}]',
+    )
     expect(batch.kind === 'batch' && batch.entries.map((entry) => entry.idJson)).toEqual(['1', '18446744073709551617', '1.50'])
   })
 })

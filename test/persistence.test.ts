@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { referenceKey } from '../src/cache/reference-key.ts'
-import { rpc, startAnvil, type Anvil } from './helpers/anvil.ts'
-import { startCountingForwarder, type CountingForwarder } from './helpers/counting.ts'
-import { SOURCE_COMMAND, spawnProxy, type ProxyProcess } from './helpers/proxy.ts'
+import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
+import { type CountingForwarder, startCountingForwarder } from './helpers/counting.ts'
+import { type ProxyProcess, SOURCE_COMMAND, spawnProxy } from './helpers/proxy.ts'
 import { waitFor } from './helpers/wait.ts'
 
 const CHAIN_ID = 424_242
@@ -39,7 +39,10 @@ const storePath = (dir: string) => join(dir, 'rpc', String(CHAIN_ID), 'cache.sql
 async function start(dir: string, extra: string[] = []) {
   const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', counter.url, '--dev-chain', 'no', '--cache-dir', dir, ...extra])
   running.push(proxy)
-  await waitFor(async () => (await rpc(proxy.url!, 'edb_cache_stats')).result.cache_file_path !== '(in memory: caching disabled (--max-cache-items 0))', 'the cache to open')
+  await waitFor(
+    async () => (await rpc(proxy.url!, 'edb_cache_stats')).result.cache_file_path !== '(in memory: caching disabled (--max-cache-items 0))',
+    'the cache to open',
+  )
   return proxy
 }
 
@@ -166,7 +169,7 @@ describe('persistence', () => {
     expect(counter.count('eth_getBalance')).toBe(0)
   })
 
-  const stops: [string, (proxy: ProxyProcess) => Promise<unknown> | void, string[]][] = [
+  const stops: [string, (proxy: ProxyProcess) => unknown, string[]][] = [
     ['SIGINT', (proxy) => proxy.process.kill('SIGINT'), []],
     ['SIGTERM', (proxy) => proxy.process.kill('SIGTERM'), []],
     ['SIGHUP', (proxy) => proxy.process.kill('SIGHUP'), []],
@@ -187,7 +190,19 @@ describe('persistence', () => {
 
   test('behavior: --max-cache-items 0 stores nothing, in memory or on disk', async () => {
     const dir = cacheDir()
-    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', counter.url, '--dev-chain', 'no', '--cache-dir', dir, '--max-cache-items', '0'])
+    const proxy = await spawnProxy(SOURCE_COMMAND, [
+      'server',
+      '--port',
+      '0',
+      '--rpc-urls',
+      counter.url,
+      '--dev-chain',
+      'no',
+      '--cache-dir',
+      dir,
+      '--max-cache-items',
+      '0',
+    ])
     running.push(proxy)
     for (let round = 0; round < 2; round++) expect((await post(proxy, 'eth_getBlockByNumber', ['0x1', false])).cache).toBe('BYPASS')
     expect((await rpc(proxy.url!, 'edb_cache_stats')).result).toMatchObject({ total_entries: 0, max_entries: 0, utilization: '0.0%' })

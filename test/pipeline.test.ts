@@ -75,7 +75,16 @@ function setup(options: { finalized?: number; devChain?: boolean; trusted?: bool
   const cache = createCache({ maxItems: 1000, maxMemoryBytes: 1 << 20 })
   const { chain, state } = fakeChain(options.finalized ?? 100, options)
   const cacheOpened = options.cacheOpened ?? Promise.resolve().then(() => cache.attach(undefined, 'test'))
-  const pipeline = createPipeline({ management: {}, forward: upstream.forward, cache, chain, cacheOpened, waitMs: 1_000, maxBatchSize: 10, onUnexpected: () => {} })
+  const pipeline = createPipeline({
+    management: {},
+    forward: upstream.forward,
+    cache,
+    chain,
+    cacheOpened,
+    waitMs: 1_000,
+    maxBatchSize: 10,
+    onUnexpected: () => {},
+  })
   return { upstream, cache, state, pipeline }
 }
 
@@ -91,7 +100,11 @@ const ask = async (pipeline: Pipeline, method: string, params: unknown[], id: un
 describe('pipeline', () => {
   test('default', async () => {
     const { pipeline, upstream } = setup()
-    expect(await ask(pipeline, 'eth_getBlockByNumber', ['0x5', false])).toEqual({ text: '{"jsonrpc":"2.0","id":1,"result":{"number":"0x5"}}', cache: 'MISS', provider: 'scripted' })
+    expect(await ask(pipeline, 'eth_getBlockByNumber', ['0x5', false])).toEqual({
+      text: '{"jsonrpc":"2.0","id":1,"result":{"number":"0x5"}}',
+      cache: 'MISS',
+      provider: 'scripted',
+    })
     expect(await ask(pipeline, 'eth_getBlockByNumber', ['0x5', false], 2)).toEqual({ text: '{"jsonrpc":"2.0","id":2,"result":{"number":"0x5"}}', cache: 'HIT' })
     expect(upstream.calls).toEqual(['eth_getBlockByNumber ["0x5",false]'])
   })

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
-import { rpc, startAnvil, type Anvil } from './helpers/anvil.ts'
+import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
 import { startCountingForwarder } from './helpers/counting.ts'
 import { freePort } from './helpers/ports.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
-import { startScriptedUpstream, type ScriptedUpstream } from './helpers/upstream.ts'
+import { type ScriptedUpstream, startScriptedUpstream } from './helpers/upstream.ts'
 import { waitFor } from './helpers/wait.ts'
 
 const cleanup: (() => Promise<void>)[] = []
@@ -32,8 +32,7 @@ async function proxyFor(urls: string[], overrides = {}): Promise<TestProxy> {
 }
 
 const providersOf = async (proxy: TestProxy) => (await proxy.call('edb_providers')).result
-const stateOf = async (proxy: TestProxy, url: string) =>
-  (await providersOf(proxy)).providers.find((entry: any) => url.startsWith(entry.url))
+const stateOf = async (proxy: TestProxy, url: string) => (await providersOf(proxy)).providers.find((entry: any) => url.startsWith(entry.url))
 
 describe('providers tell the truth', () => {
   test('behavior: a provider refusing connections from the start is reported unhealthy, even after successful calls', async () => {
@@ -92,7 +91,10 @@ describe('providers tell the truth', () => {
 
   test('behavior: "unknown block" on two providers is tried on both, relayed verbatim, and opens neither circuit', async () => {
     const [one, two] = [startCountingForwarder(anvil.url), startCountingForwarder(anvil.url)]
-    cleanup.push(() => one.stop(), () => two.stop())
+    cleanup.push(
+      () => one.stop(),
+      () => two.stop(),
+    )
     const proxy = await proxyFor([one.url, two.url])
     const params = [{ blockHash: `0x${'22'.repeat(32)}` }]
     const direct = await rpc(anvil.url, 'eth_getLogs', params, 6)
@@ -101,6 +103,6 @@ describe('providers tell the truth', () => {
     const view = await providersOf(proxy)
     expect(view.healthy_count).toBe(2)
     expect(view.providers.map((entry: any) => entry.consecutive_failures)).toEqual([0, 0])
-    expect(((await (await fetch(`${proxy.url}/health`)).json()) as any).status).toBe("ok")
+    expect(((await (await fetch(`${proxy.url}/health`)).json()) as any).status).toBe('ok')
   })
 })

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { keccak256 } from 'viem'
 import { rpc, startAnvil } from './helpers/anvil.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
-import { rpcErrorResponse, startScriptedUpstream, type ScriptedUpstream } from './helpers/upstream.ts'
+import { rpcErrorResponse, type ScriptedUpstream, startScriptedUpstream } from './helpers/upstream.ts'
 import { waitFor } from './helpers/wait.ts'
 
 const cleanup: (() => Promise<void>)[] = []
@@ -104,7 +104,10 @@ describe('provider intelligence', () => {
 
   test('behavior: all providers down: a JSON-RPC error listing the attempts, within the bound', async () => {
     const down = [0, 1].map(() => upstream(() => new Response('down', { status: 502 })))
-    const proxy = await proxyFor(down.map((server) => server.url), { upstreamTimeoutMs: 1_000 })
+    const proxy = await proxyFor(
+      down.map((server) => server.url),
+      { upstreamTimeoutMs: 1_000 },
+    )
     const startedAt = performance.now()
     const reply = await proxy.call('eth_gasPrice', [], 1)
     expect(performance.now() - startedAt).toBeLessThan(3 * 1_000)
@@ -129,7 +132,10 @@ describe('provider intelligence', () => {
 
   test('behavior: a provider that starts answering another chain id is quarantined and no longer used', async () => {
     let chain = '0x1'
-    const switching = upstream(() => '0xaaaa', () => chain)
+    const switching = upstream(
+      () => '0xaaaa',
+      () => chain,
+    )
     const steady = upstream(() => '0xbbbb')
     const proxy = await proxyFor([switching.url, steady.url])
     chain = '0x89'

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openDiskStore, type DiskStore } from '../src/cache/store.ts'
+import { type DiskStore, openDiskStore } from '../src/cache/store.ts'
 import { waitFor } from './helpers/wait.ts'
 
 const opened: DiskStore[] = []

@@ -1,4 +1,4 @@
-import { watchOutput, type Output } from './output.ts'
+import { type Output, watchOutput } from './output.ts'
 
 /** A process started by the benchmark, its stdout and stderr read continuously. */
 export type Child = {

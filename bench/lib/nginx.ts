@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freePort } from '../../test/helpers/ports.ts'
-import type { Children, Child } from './children.ts'
+import type { Child, Children } from './children.ts'
 
 /** Baseline B of SPEC §10: nginx in front of anvil, one port caching on the request body, one only forwarding. */
 export type Nginx = { cacheUrl: string; forwardUrl: string; child: Child }
@@ -81,7 +81,9 @@ async function waitUntilServing(child: Child, urls: string[], dir: string): Prom
         .catch(() => false)
       if (ok) break
       if (Date.now() > deadline) {
-        const log = await Bun.file(join(dir, 'error.log')).text().catch(() => '')
+        const log = await Bun.file(join(dir, 'error.log'))
+          .text()
+          .catch(() => '')
         throw new Error(`nginx did not answer at ${url} within 10 s:\n${child.stderr.text()}${log}`)
       }
       await Bun.sleep(50)

@@ -45,8 +45,14 @@ export function watchOutput(stream: ReadableStream<Uint8Array>, maxChars = 64 * 
         }, timeoutMs)
         const waiter: Waiter = {
           pattern,
-          resolve: (match) => (clearTimeout(timer), resolve(match)),
-          reject: (error) => (clearTimeout(timer), reject(error)),
+          resolve: (match) => {
+            clearTimeout(timer)
+            resolve(match)
+          },
+          reject: (error) => {
+            clearTimeout(timer)
+            reject(error)
+          },
         }
         waiters.add(waiter)
         settle()

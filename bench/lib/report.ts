@@ -23,7 +23,9 @@ export function renderText(report: Report): string {
   const sections = report.sections.flatMap((section) => [
     '',
     `== ${section.title}`,
-    ...tables(section).map(alignTable).flatMap((table) => ['', table]),
+    ...tables(section)
+      .map(alignTable)
+      .flatMap((table) => ['', table]),
     ...section.notes.map((note) => `note: ${note}`),
   ])
   const summary = alignTable(summaryTable(report))
@@ -37,7 +39,9 @@ export function renderMarkdown(report: Report): string {
   const sections = report.sections.flatMap((section) => [
     '',
     `## ${section.title}`,
-    ...tables(section).map(markdownTable).flatMap((table) => ['', table]),
+    ...tables(section)
+      .map(markdownTable)
+      .flatMap((table) => ['', table]),
     ...(section.notes.length ? ['', ...section.notes.map((note) => `- ${note}`)] : []),
   ])
   const warnings = report.warnings.map((warning) => `> **WARNING:** ${warning}`)
@@ -103,7 +107,11 @@ const FORMATS: Record<Unit, (n: number) => string> = {
 
 function alignTable({ header, body }: Table): string {
   const widths = header.map((cell, column) => Math.max(cell.length, ...body.map((row) => row[column]!.length)))
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd()
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join('\n')
 }
 

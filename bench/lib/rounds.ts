@@ -1,7 +1,7 @@
-import { LOAD_CORE, type BenchContext } from './context.ts'
+import { type BenchContext, LOAD_CORE } from './context.ts'
 import { treeCpuMs } from './cpu.ts'
 import type { MeasurementRow } from './report.ts'
-import { ratioSpread, spread, type Spread } from './stats.ts'
+import { ratioSpread, type Spread, spread } from './stats.ts'
 import { runWrk, type WrkResult } from './wrk.ts'
 
 /** A server under load, by the name it has in the report; with `pid`, its CPU per request is measured too. */
@@ -14,7 +14,13 @@ export type Rounds = Map<string, WrkResult[]>
  * Load each target in turn, round after round (A, B, C, A, B, C, ...), so slow drifts of the
  * machine fall on every target alike. One short unrecorded run per target first warms its JIT.
  */
-export async function interleave(context: BenchContext, targets: Target[], bodiesFile: string, connections = 32, durationS = context.durationS): Promise<Rounds> {
+export async function interleave(
+  context: BenchContext,
+  targets: Target[],
+  bodiesFile: string,
+  connections = 32,
+  durationS = context.durationS,
+): Promise<Rounds> {
   const { children, runs, log } = context
   for (const { url } of targets) await runWrk(children, { url, bodiesFile, durationS: 1, connections, core: LOAD_CORE })
   const rounds: Rounds = new Map(targets.map(({ name }) => [name, []]))

@@ -3,7 +3,7 @@
  * forwarder in front of anvil (its own process: Bun caps one process's concurrent fetches).
  */
 import { join } from 'node:path'
-import { SERVER_CORE, type BenchContext } from '../lib/context.ts'
+import { type BenchContext, SERVER_CORE } from '../lib/context.ts'
 import type { Section } from '../lib/report.ts'
 import { startCountingForwarder, startProxy } from '../lib/servers.ts'
 import { spread } from '../lib/stats.ts'
@@ -24,7 +24,10 @@ export async function measureCoalescing(context: BenchContext, anvilUrl: string)
     const body = `{"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["${block}",true]}`
     const replies = await Promise.all(
       Array.from({ length: REQUESTS }, () =>
-        fetch(proxy.url, { method: 'POST', body }).then((response) => response.json() as Promise<any>, () => undefined),
+        fetch(proxy.url, { method: 'POST', body }).then(
+          (response) => response.json() as Promise<any>,
+          () => undefined,
+        ),
       ),
     )
     correct.push(replies.filter((reply) => reply?.result?.number === block).length)

@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import { checkAnswers } from '../lib/answers.ts'
 import { post, type SeededChain } from '../lib/chain.ts'
-import { SERVER_CORE, type BenchContext } from '../lib/context.ts'
+import { type BenchContext, SERVER_CORE } from '../lib/context.ts'
 import type { Check, MeasurementRow, Section } from '../lib/report.ts'
 import { cpuPerRequest, failingTargets, interleave, measurementRows, ratio, type Target } from '../lib/rounds.ts'
 import { startBaseline, startNaiveProxy } from '../lib/servers.ts'
@@ -38,9 +38,13 @@ export async function measureHits(context: BenchContext, servers: HitServers): P
   const { sizes, mismatches } = await checkAnswers(servers.proxyUrl, servers.anvilUrl, bodies)
   if (mismatches.length > 0) warnings.push(`${mismatches.length} answers through the proxy differ from anvil's: ${mismatches.join(' ')}`)
   for (const body of bodies) await post(naive.url, body)
-  for (const [name, url] of [['B nginx', servers.nginxCacheUrl], ['proxy', servers.proxyUrl]] as const) {
+  for (const [name, url] of [
+    ['B nginx', servers.nginxCacheUrl],
+    ['proxy', servers.proxyUrl],
+  ] as const) {
     const warm = await warmCache(url, bodies, WARM_TIMEOUT_MS)
-    if (warm.hits < warm.total) warnings.push(`${name}: x-cache: HIT not seen for ${warm.total - warm.hits} of ${warm.total} bodies; its rows may measure pass-through`)
+    if (warm.hits < warm.total)
+      warnings.push(`${name}: x-cache: HIT not seen for ${warm.total - warm.hits} of ${warm.total} bodies; its rows may measure pass-through`)
   }
   const rows: MeasurementRow[] = []
   const checks: Check[] = []

@@ -5,11 +5,11 @@
  * with the million entries on disk.
  */
 import { join } from 'node:path'
-import { freePort } from '../../test/helpers/ports.ts'
 import { planCall } from '../../src/cache/policy.ts'
 import { openDiskStore } from '../../src/cache/store.ts'
+import { freePort } from '../../test/helpers/ports.ts'
 import type { Child } from '../lib/children.ts'
-import { SERVER_CORE, type BenchContext } from '../lib/context.ts'
+import { type BenchContext, SERVER_CORE } from '../lib/context.ts'
 import type { Section } from '../lib/report.ts'
 import { spread } from '../lib/stats.ts'
 
@@ -69,7 +69,12 @@ export async function measureMillion(context: BenchContext, entries: number): Pr
     checks: [
       { label: 'entries on disk after a restart', value: one(onDisk), unit: 'count', target: { op: '=', limit: entries } },
       { label: 'entries read back as correct hits', value: one(correct), unit: 'count', target: { op: '=', limit: entries } },
-      { label: `RSS after reading every entry (1.5 x ${rawMiB.toFixed(0)} MiB raw + 100)`, value: one(afterRead.rssMiB), unit: 'MiB', target: { op: '<=', limit: 1.5 * rawMiB + 100 } },
+      {
+        label: `RSS after reading every entry (1.5 x ${rawMiB.toFixed(0)} MiB raw + 100)`,
+        value: one(afterRead.rssMiB),
+        unit: 'MiB',
+        target: { op: '<=', limit: 1.5 * rawMiB + 100 },
+      },
       { label: 'peak RSS', value: one(afterRead.peakMiB), unit: 'MiB', target: { op: '<', limit: 1024 } },
       { label: 'RSS after a restart, minus RSS of the first start', value: one(restart.rssMiB - atStart.rssMiB), unit: 'MiB', target: { op: '<=', limit: 32 } },
       { label: 'binary spawn to first edb_ping answer', value: spread(pings), unit: 'ms', target: { op: '<=', limit: 150 } },
@@ -100,7 +105,10 @@ async function spawnUntilPing(context: BenchContext, binary: string, cacheDir: s
   const args = [binary, 'server', '--port', String(port), '--rpc-urls', '', '--cache-dir', cacheDir]
   const child = context.children.start('binary', args, { core: SERVER_CORE })
   for (;;) {
-    const reply = await fetch(url, { method: 'POST', body: PING }).then((r) => r.json() as any, () => undefined)
+    const reply = await fetch(url, { method: 'POST', body: PING }).then(
+      (r) => r.json() as any,
+      () => undefined,
+    )
     if (reply?.result?.status === 'ok') return { child, url, pingMs: performance.now() - startedAt }
     if (performance.now() - startedAt > 20_000) throw new Error(`the binary did not answer edb_ping within 20 s:\n${child.stderr.text()}`)
     await Bun.sleep(1)

@@ -4,7 +4,7 @@
  * median latency the proxy adds over anvil at one connection.
  */
 import { join } from 'node:path'
-import { SERVER_CORE, type BenchContext } from '../lib/context.ts'
+import { type BenchContext, SERVER_CORE } from '../lib/context.ts'
 import type { Section } from '../lib/report.ts'
 import { cpuPerRequest, failingTargets, interleave, measurementRows, ratio, type Target } from '../lib/rounds.ts'
 import { startNaiveProxy } from '../lib/servers.ts'
@@ -33,7 +33,10 @@ export async function measurePassThrough(context: BenchContext, servers: PassThr
   log('pass-through, one connection')
   const one = await interleave(context, [targets[0]!, targets[2]!, targets[3]!], file, 1, SINGLE_CONNECTION_S)
   await naive.child.stop()
-  for (const [rounds, what] of [[many, '32 connections'], [one, 'one connection']] as const) {
+  for (const [rounds, what] of [
+    [many, '32 connections'],
+    [one, 'one connection'],
+  ] as const) {
     const failing = failingTargets(rounds)
     if (failing.length) warnings.push(`pass-through (${what}): wrk saw errors for ${failing.join(', ')}; those rows are suspect`)
   }

@@ -1,4 +1,4 @@
-import { planCall, type CachePlan } from './policy.ts'
+import { type CachePlan, planCall } from './policy.ts'
 
 /**
  * `eth_getAccountInfo(address, block)` is `eth_getBalance`, `eth_getTransactionCount` and

@@ -1,6 +1,6 @@
 import { percent } from '../util/percent.ts'
 import { MemoryCache } from './memory.ts'
-import { planCall, type CachePlan } from './policy.ts'
+import { type CachePlan, planCall } from './policy.ts'
 import { referenceKey } from './reference-key.ts'
 import type { DiskStore } from './store.ts'
 

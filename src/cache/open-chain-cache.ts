@@ -3,7 +3,7 @@ import { pinOf } from '../rpc/methods.ts'
 import type { Cache } from './cache.ts'
 import { chainDirName } from './chain-names.ts'
 import { readReferenceCache } from './reference-import.ts'
-import { openDiskStore, type DiskStore } from './store.ts'
+import { type DiskStore, openDiskStore } from './store.ts'
 
 export type ChainCacheOptions = {
   cache: Cache

@@ -1,22 +1,15 @@
-import { blockRefKey, toBlockRef, toNumberRef, type BlockRef } from './block-ref.ts'
-import { canonicalJson } from './canonical-json.ts'
 import { pinOf } from '../rpc/methods.ts'
+import { type BlockRef, blockRefKey, toBlockRef, toNumberRef } from './block-ref.ts'
+import { canonicalJson } from './canonical-json.ts'
 
 /** What a stored answer depends on, decided from the call alone. */
-export type Anchor =
-  | { kind: 'immutable' }
-  | { kind: 'block'; number: number }
-  | { kind: 'tx'; hash: string; blockInResult: boolean }
+export type Anchor = { kind: 'immutable' } | { kind: 'block'; number: number } | { kind: 'tx'; hash: string; blockInResult: boolean }
 
 /** A call that may be cached: its canonical key and what its answer is anchored to. */
 export type CachePlan = { key: string; method: string; anchor: Anchor }
 
 /** What to do with an answer once it arrived: store it, drop it, or store it once a block is final. */
-export type StoreVerdict =
-  | { kind: 'store' }
-  | { kind: 'skip' }
-  | { kind: 'when-final'; block: number }
-  | { kind: 'when-tx-final'; hash: string }
+export type StoreVerdict = { kind: 'store' } | { kind: 'skip' } | { kind: 'when-final'; block: number } | { kind: 'when-tx-final'; hash: string }
 
 const TX_HASH = /^0x[0-9a-fA-F]{64}$/
 

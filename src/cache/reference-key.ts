@@ -57,31 +57,33 @@ function rotl(x: bigint, b: bigint): bigint {
 }
 
 function writeValue(out: number[], value: unknown): void {
-  if (value === null || value === undefined) return writeString(out, 'null')
-  if (typeof value === 'boolean') return void out.push(value ? 1 : 0)
-  if (typeof value === 'number') return writeString(out, JSON.stringify(value))
-  if (typeof value === 'string') return writeString(out, value)
-  if (Array.isArray(value)) {
-    writeString(out, 'array')
-    writeLength(out, value.length)
-    for (const item of value) writeValue(out, item)
-    return
+  if (value === null || value === undefined) writeString(out, 'null')
+  else if (typeof value === 'boolean') out.push(value ? 1 : 0)
+  else if (typeof value === 'number') writeString(out, JSON.stringify(value))
+  else if (typeof value === 'string') writeString(out, value)
+  else if (Array.isArray(value)) writeArray(out, value)
+  else if (typeof value === 'object') writeObject(out, value as Record<string, unknown>)
+  else throw new TypeError(`referenceKey: cannot hash a ${typeof value}`)
+}
+
+function writeArray(out: number[], value: unknown[]): void {
+  writeString(out, 'array')
+  writeLength(out, value.length)
+  for (const item of value) writeValue(out, item)
+}
+
+function writeObject(out: number[], value: Record<string, unknown>): void {
+  const entries = Object.entries(value)
+    .filter(([, item]) => item !== undefined)
+    .map(([key, item]) => ({ key: utf8.encode(key), item }))
+    .sort((a, b) => compareBytes(a.key, b.key))
+  writeString(out, 'object')
+  writeLength(out, entries.length)
+  for (const { key, item } of entries) {
+    for (const byte of key) out.push(byte)
+    out.push(SEPARATOR)
+    writeValue(out, item)
   }
-  if (typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, item]) => item !== undefined)
-      .map(([key, item]) => ({ key: utf8.encode(key), item }))
-      .sort((a, b) => compareBytes(a.key, b.key))
-    writeString(out, 'object')
-    writeLength(out, entries.length)
-    for (const { key, item } of entries) {
-      for (const byte of key) out.push(byte)
-      out.push(SEPARATOR)
-      writeValue(out, item)
-    }
-    return
-  }
-  throw new TypeError(`referenceKey: cannot hash a ${typeof value}`)
 }
 
 function writeString(out: number[], text: string): void {

@@ -50,4 +50,3 @@ export function createReplyMemo({ maxEntries, maxBytes }: ReplyMemoOptions) {
     },
   }
 }
-

@@ -1,6 +1,6 @@
 import { mkdir, rename, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { platform, type SqliteDatabase, type SqliteStatement } from '../platform/index.ts'
+import { platform, type SqliteDatabase } from '../platform/index.ts'
 
 export type DiskStoreOptions = {
   /** The chain's cache directory, `<cache-dir>/rpc/<chain>`. */

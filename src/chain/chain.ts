@@ -2,7 +2,7 @@ import type { Provider } from '../providers/provider.ts'
 import type { Outcome, RpcCall } from '../rpc/types.ts'
 import { detectChain } from './detect.ts'
 import { isDevChain } from './dev-chain.ts'
-import { createHeadTracker, type ChainView, type HeadTracker } from './head-tracker.ts'
+import { type ChainView, createHeadTracker, type HeadTracker } from './head-tracker.ts'
 
 export type ChainOptions = {
   providers: readonly Provider[]

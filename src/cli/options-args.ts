@@ -1,5 +1,5 @@
 import type { ArgsDef } from 'citty'
-import { OPTION_ENTRIES, toFlagName, toEnvName, ConfigError, type RawOptions } from '../config/load.ts'
+import { ConfigError, OPTION_ENTRIES, type RawOptions, toEnvName, toFlagName } from '../config/load.ts'
 import { DEFAULT_RPC_URLS, optionKind } from '../config/schema.ts'
 
 /** citty argument definitions derived from the option schema (defaults shown, not injected, so precedence stays ours). */

@@ -1,4 +1,4 @@
-import { renderUsage, runCommand, type CommandDef } from 'citty'
+import { type CommandDef, renderUsage, runCommand } from 'citty'
 import { ConfigError } from '../config/load.ts'
 import { ListenError } from '../platform/index.ts'
 import { VERSION } from '../version.ts'

@@ -1,16 +1,9 @@
-import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
-import {
-  ServerOptionsSchema,
-  describeAccepted,
-  optionKind,
-  type ServerOptionName,
-  type ServerOptions,
-} from './schema.ts'
-
+import { Value } from '@sinclair/typebox/value'
 import { redactUrl } from '../util/redact.ts'
 import { readConfigFile } from './config-file.ts'
 import { ConfigError } from './errors.ts'
+import { describeAccepted, optionKind, type ServerOptionName, type ServerOptions, ServerOptionsSchema } from './schema.ts'
 
 export { ConfigError }
 
@@ -46,7 +39,8 @@ export function loadServerOptions({ flags, env }: LoadOptions): ServerOptions {
   const fromFile = configPath === undefined || configPath === '' ? {} : readConfigFile(configPath, env)
   const known = new Set(OPTION_ENTRIES.map(([key]) => toFlagName(key)))
   for (const key of Object.keys(fromFile)) {
-    if (!known.has(key) || key === 'config') throw new ConfigError(`config file ${configPath}: unknown key "${key}" (keys are the long flag names, like "rpc-urls")`)
+    if (!known.has(key) || key === 'config')
+      throw new ConfigError(`config file ${configPath}: unknown key "${key}" (keys are the long flag names, like "rpc-urls")`)
   }
   const options: Record<string, unknown> = {}
   for (const [key, schema] of OPTION_ENTRIES) {
@@ -67,7 +61,13 @@ function convertFileValue(schema: TSchema, value: unknown, source: string): unkn
   if (typeof value === 'string' || (typeof value === 'boolean' && optionKind(schema) === 'boolean')) return convert(schema, value, source)
   if (typeof value === 'number' && optionKind(schema) !== 'list') return convert(schema, String(value), source)
   if (Array.isArray(value) && optionKind(schema) === 'list' && value.every((item) => typeof item === 'string')) {
-    if (Value.Check(schema, value.map((item) => item.trim()))) return value.map((item) => item.trim())
+    if (
+      Value.Check(
+        schema,
+        value.map((item) => item.trim()),
+      )
+    )
+      return value.map((item) => item.trim())
   }
   throw new ConfigError(`invalid value for ${source}: ${JSON.stringify(value)} (expected ${describeAccepted(schema)})`)
 }
@@ -76,7 +76,13 @@ function convert(schema: TSchema, raw: string | boolean, source: string): unknow
   const value = toTyped(schema, raw)
   if (value === undefined || !Value.Check(schema, value)) {
     // A URL list may carry API keys: an error shows it redacted.
-    const shown = optionKind(schema) === 'list' && typeof raw === 'string' ? raw.split(',').map((url) => (/^https?:\/\//i.test(url.trim()) ? redactUrl(url.trim()) : url.trim())).join(',') : raw
+    const shown =
+      optionKind(schema) === 'list' && typeof raw === 'string'
+        ? raw
+            .split(',')
+            .map((url) => (/^https?:\/\//i.test(url.trim()) ? redactUrl(url.trim()) : url.trim()))
+            .join(',')
+        : raw
     throw new ConfigError(`invalid value for ${source}: ${JSON.stringify(shown)} (expected ${describeAccepted(schema)})`)
   }
   return value

@@ -1,4 +1,4 @@
-import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox'
+import { FormatRegistry, type Static, type TSchema, Type } from '@sinclair/typebox'
 
 /** The reference's active public mainnet list (SPEC §2), used when `--rpc-urls` is not given. */
 export const DEFAULT_RPC_URLS = [
@@ -26,8 +26,7 @@ FormatRegistry.Set('http-url', (value) => {
 const integer = (minimum: number, maximum: number, defaultValue: number, description: string) =>
   Type.Integer({ minimum, maximum, default: defaultValue, description })
 
-const optionalInteger = (minimum: number, maximum: number, description: string) =>
-  Type.Optional(Type.Integer({ minimum, maximum, description }))
+const optionalInteger = (minimum: number, maximum: number, description: string) => Type.Optional(Type.Integer({ minimum, maximum, description }))
 
 const MAX_SECONDS = 31_536_000
 
@@ -37,9 +36,7 @@ const MAX_SECONDS = 31_536_000
  * (`rpcUrls` → `--rpc-urls`), the environment variable `EDB_PROXY_` + SNAKE_CASE.
  */
 export const ServerOptionsSchema = Type.Object({
-  config: Type.Optional(
-    Type.String({ minLength: 1, description: 'YAML or JSON file with these options under their long names; ${ENV_VAR} is substituted' }),
-  ),
+  config: Type.Optional(Type.String({ minLength: 1, description: 'YAML or JSON file with these options under their long names; ${ENV_VAR} is substituted' })),
   host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address to bind' }),
   port: integer(0, 65535, 8546, 'Port to listen on (0 picks a free one)'),
   rpcUrls: Type.Array(Type.String({ format: 'http-url' }), {
@@ -55,9 +52,7 @@ export const ServerOptionsSchema = Type.Object({
   heartbeatInterval: integer(1, 86_400, 10, 'Seconds between expected debugger heartbeats'),
   tui: Type.Boolean({ default: false, description: 'Accepted for compatibility; the dashboard is `monitor`' }),
   chainId: optionalInteger(1, Number.MAX_SAFE_INTEGER, 'Chain id for cache-only mode (default 1, mainnet)'),
-  adminToken: Type.Optional(
-    Type.String({ minLength: 1, description: 'Bearer token required for edb_shutdown, edb_deleteCache, edb_register' }),
-  ),
+  adminToken: Type.Optional(Type.String({ minLength: 1, description: 'Bearer token required for edb_shutdown, edb_deleteCache, edb_register' })),
   authToken: Type.Optional(Type.String({ minLength: 1, description: 'Bearer token required for every call' })),
   maxBodyBytes: integer(1024, 1 << 30, 32 << 20, 'Largest accepted request body in bytes (larger: HTTP 413)'),
   maxBatchSize: integer(1, 100_000, 1000, 'Most calls accepted in one batch'),
@@ -103,9 +98,7 @@ export function optionKind(schema: TSchema): OptionKind {
 export function describeAccepted(schema: TSchema): string {
   switch (optionKind(schema)) {
     case 'integer':
-      return schema.maximum >= Number.MAX_SAFE_INTEGER
-        ? `an integer >= ${schema.minimum}`
-        : `an integer from ${schema.minimum} to ${schema.maximum}`
+      return schema.maximum >= Number.MAX_SAFE_INTEGER ? `an integer >= ${schema.minimum}` : `an integer from ${schema.minimum} to ${schema.maximum}`
     case 'boolean':
       return 'true or false'
     case 'list':

@@ -1,8 +1,8 @@
 import { Elysia } from 'elysia'
 import type { HealthReport } from '../health.ts'
 import type { Pipeline } from '../pipeline.ts'
-import { checkAccess, type AccessOptions } from './access.ts'
 import { ForbiddenError, InternalError, RpcError } from '../rpc/errors.ts'
+import { type AccessOptions, checkAccess } from './access.ts'
 import { CORS_HEADERS, errorResponse, jsonResponse } from './responses.ts'
 import { createRpcRoute } from './rpc-route.ts'
 

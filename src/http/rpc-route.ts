@@ -1,6 +1,6 @@
 import type { Pipeline } from '../pipeline.ts'
-import { callContext, refusalOf, type AccessOptions } from './access.ts'
 import { BodyTooLargeError, ForbiddenError } from '../rpc/errors.ts'
+import { type AccessOptions, callContext, refusalOf } from './access.ts'
 import { readBodyText } from './read-body.ts'
 import { errorResponse, rpcResponse } from './responses.ts'
 

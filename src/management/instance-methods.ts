@@ -1,15 +1,12 @@
 import { Type } from '@sinclair/typebox'
-import { LimitExceededError, ServerError } from '../rpc/errors.ts'
 import type { Registry } from '../registry/registry.ts'
-import { paramsChecker, type ManagementMethod } from './method.ts'
+import { LimitExceededError, ServerError } from '../rpc/errors.ts'
+import { type ManagementMethod, paramsChecker } from './method.ts'
 
 const Pid = Type.Integer({ minimum: 1, maximum: 4_294_967_295 })
 const UnixSeconds = Type.Integer({ minimum: 0 })
 
-const checkRegister = paramsChecker(
-  Type.Union([Type.Tuple([Pid]), Type.Tuple([Pid, UnixSeconds])]),
-  '[pid, unixSeconds] with pid a positive integer',
-)
+const checkRegister = paramsChecker(Type.Union([Type.Tuple([Pid]), Type.Tuple([Pid, UnixSeconds])]), '[pid, unixSeconds] with pid a positive integer')
 const checkHeartbeat = paramsChecker(Type.Tuple([Pid]), '[pid] with pid a positive integer')
 
 /** `edb_register`, `edb_heartbeat` and `edb_active_instances` over the instance registry. */

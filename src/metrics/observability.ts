@@ -57,4 +57,3 @@ export function createObservability({ providers, cache, registry, maxMethods = 2
     },
   }
 }
-

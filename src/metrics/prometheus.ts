@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client'
-import { createBucketHistogram } from './bucket-histogram.ts'
 import type { CacheStatus } from '../rpc/types.ts'
+import { createBucketHistogram } from './bucket-histogram.ts'
 import type { CallMetrics } from './call-metrics.ts'
 
 /** What the exporter reads at scrape time (nothing on the request path but two histogram observations). */
@@ -25,14 +25,27 @@ const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
  */
 export function createPrometheus(sources: PrometheusSources) {
   const attempts = new Map<string, number>()
-  const callSeconds = createBucketHistogram('edb_proxy_call_duration_seconds', 'Time to answer one client data call, by cache outcome', 'cache', LATENCY_BUCKETS)
-  const attemptSeconds = createBucketHistogram('edb_proxy_upstream_attempt_duration_seconds', 'Time of one upstream attempt, by provider (redacted)', 'provider', LATENCY_BUCKETS)
+  const callSeconds = createBucketHistogram(
+    'edb_proxy_call_duration_seconds',
+    'Time to answer one client data call, by cache outcome',
+    'cache',
+    LATENCY_BUCKETS,
+  )
+  const attemptSeconds = createBucketHistogram(
+    'edb_proxy_upstream_attempt_duration_seconds',
+    'Time of one upstream attempt, by provider (redacted)',
+    'provider',
+    LATENCY_BUCKETS,
+  )
   const histograms = [callSeconds.metric, attemptSeconds.metric]
   let registry: Promise<Registry> | undefined
 
   return {
     contentType: CONTENT_TYPE,
-    text: async () => (await (registry ??= buildRegistry(sources, attempts, histograms))).metrics(),
+    text: async () => {
+      registry ??= buildRegistry(sources, attempts, histograms)
+      return (await registry).metrics()
+    },
     observeCall(cache: CacheStatus, seconds: number) {
       callSeconds.observe(CACHE_LABEL[cache], seconds)
     },
@@ -51,7 +64,14 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
   const registers = [registry]
 
   const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({ name, help, registers, collect() { this.set(read()) } })
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read())
+      },
+    })
   const counterFrom = <L extends string>(name: string, help: string, labelNames: L[], read: () => [Record<L, string>, number][]) =>
     new Counter({
       name,

@@ -1,5 +1,5 @@
-import React, { useEffect, useRef, useState } from 'react'
 import { Box, Text, useApp, useInput } from 'ink'
+import { useEffect, useRef, useState } from 'react'
 import { cacheableMethods } from '../rpc/methods.ts'
 import { callProxy, fetchSnapshot, type Snapshot } from './client.ts'
 import { sparkline } from './sparkline.ts'
@@ -40,6 +40,7 @@ export function Dashboard({ url, refreshMs, timeoutMs, initial }: DashboardProps
       })
   }
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: one timer for the dashboard's life; refresh reads refs, not state
   useEffect(() => {
     const timer = setInterval(refresh, refreshMs)
     return () => clearInterval(timer)
@@ -77,7 +78,9 @@ export function Dashboard({ url, refreshMs, timeoutMs, initial }: DashboardProps
     <Box flexDirection="column">
       <Box>
         <Text bold>edb-rpc-proxy monitor </Text>
-        <Text dimColor wrap="truncate-end">{url}</Text>
+        <Text dimColor wrap="truncate-end">
+          {url}
+        </Text>
       </Box>
       <Box>
         {TABS.map((name, index) => (
@@ -110,8 +113,14 @@ function Overview({ snapshot, series }: { snapshot: Snapshot; series: { hitRate:
     <Box flexDirection="column">
       <Line label="version" value={`${info?.version ?? '?'} · up ${formatDuration(info?.uptime)} · pid ${info?.pid ?? '?'}`} />
       <Line label="cache" value={`${cacheStats?.total_entries ?? '?'} entries (${cacheStats?.utilization ?? '?'} of ${cacheStats?.max_entries ?? '?'})`} />
-      <Line label="hit rate" value={`${cacheMetrics?.hit_rate ?? '?'} of ${cacheMetrics?.total_requests ?? '?'} calls · errors ${cacheMetrics?.error_rate ?? '?'}`} />
-      <Line label="requests" value={`${requests?.requests_per_minute ?? '?'}/min (peak ${requests?.peak_requests_per_minute ?? '?'}) · ${requests?.active_requests ?? '?'} active`} />
+      <Line
+        label="hit rate"
+        value={`${cacheMetrics?.hit_rate ?? '?'} of ${cacheMetrics?.total_requests ?? '?'} calls · errors ${cacheMetrics?.error_rate ?? '?'}`}
+      />
+      <Line
+        label="requests"
+        value={`${requests?.requests_per_minute ?? '?'}/min (peak ${requests?.peak_requests_per_minute ?? '?'}) · ${requests?.active_requests ?? '?'} active`}
+      />
       <Line label="providers" value={`${providers?.healthy_count ?? '?'} healthy of ${providers?.total_count ?? '?'}`} />
       <Line label="hit rate %" value={sparkline([...remoteHits, ...series.hitRate], 60) || '(collecting)'} />
       <Line label="latency ms" value={sparkline([...remoteLatency, ...series.latency], 60) || '(collecting)'} />
@@ -125,7 +134,13 @@ function Providers({ snapshot, row }: { snapshot: Snapshot; row: number }) {
   if (list.length === 0) return <Text dimColor>no providers (cache-only mode, or not reported)</Text>
   return (
     <Box flexDirection="column">
-      <Text bold>{pad('state', 12)}{pad('latency', 10)}{pad('fails', 7)}{pad('requests', 10)}{pad('success', 9)}url</Text>
+      <Text bold>
+        {pad('state', 12)}
+        {pad('latency', 10)}
+        {pad('fails', 7)}
+        {pad('requests', 10)}
+        {pad('success', 9)}url
+      </Text>
       {list.map((provider, index) => {
         const metric = metrics.find((entry) => entry.url === provider.url)
         return (
@@ -164,7 +179,12 @@ function Methods({ snapshot, row }: { snapshot: Snapshot; row: number }) {
   if (entries.length === 0) return <Text dimColor>no calls yet</Text>
   return (
     <Box flexDirection="column">
-      <Text bold>{pad('calls', 9)}{pad('hits', 9)}{pad('errors', 8)}{pad('avg ms', 9)}method</Text>
+      <Text bold>
+        {pad('calls', 9)}
+        {pad('hits', 9)}
+        {pad('errors', 8)}
+        {pad('avg ms', 9)}method
+      </Text>
       {entries.map(([name, stats], index) => (
         <Text key={name} inverse={index === Math.min(row, entries.length - 1)} wrap="truncate-end">
           {pad(String(stats.total_requests), 9)}

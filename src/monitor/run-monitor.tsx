@@ -1,4 +1,3 @@
-import React from 'react'
 import { render } from 'ink'
 import { callProxy, fetchSnapshot } from './client.ts'
 import { Dashboard } from './dashboard.tsx'

@@ -1,6 +1,6 @@
 import process from 'node:process'
 import { homeDir, isProcessAlive } from './process.ts'
-import { withTransaction, type SqliteValue } from './sqlite.ts'
+import { type SqliteValue, withTransaction } from './sqlite.ts'
 import { ListenError, type Platform } from './types.ts'
 
 /** Bun: `Bun.serve` and Node-style signal handlers. */

@@ -1,5 +1,5 @@
 import { homeDir, isProcessAlive } from './process.ts'
-import { withTransaction, type SqliteValue } from './sqlite.ts'
+import { type SqliteValue, withTransaction } from './sqlite.ts'
 import { ListenError, type Platform } from './types.ts'
 
 declare const Deno: {

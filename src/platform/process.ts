@@ -1,5 +1,5 @@
-import process from 'node:process'
 import os from 'node:os'
+import process from 'node:process'
 
 /** Liveness by signal 0, which both Bun and Deno implement through their Node compatibility. */
 export function isProcessAlive(pid: number): boolean {

@@ -1,11 +1,11 @@
-import { ProvidersUnavailableError, toErrorObject, type AttemptReport } from '../rpc/errors.ts'
+import { type AttemptReport, ProvidersUnavailableError, toErrorObject } from '../rpc/errors.ts'
 import { methodInfo } from '../rpc/methods.ts'
 import { parseQuantityJson } from '../rpc/quantity.ts'
 import type { Outcome, RpcCall, RpcErrorObject } from '../rpc/types.ts'
 import type { BreakerOptions } from './breaker.ts'
 import { classifyRpcError } from './classify.ts'
 import { p90 } from './latency.ts'
-import { recordFailure, recordSuccess, type Provider } from './provider.ts'
+import { type Provider, recordFailure, recordSuccess } from './provider.ts'
 import { meansAlreadySent, rawTransactionHash } from './raw-transaction.ts'
 import type { Candidate, ProviderSelector } from './select.ts'
 import { postToProvider, type UpstreamAnswer } from './upstream.ts'
@@ -143,7 +143,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       const launch = () => {
         const index = next++
         const candidate = candidates[index] as Candidate
-        running.set(index, attempt(candidate).then((settled) => ({ ...settled, index })))
+        running.set(
+          index,
+          attempt(candidate).then((settled) => ({ ...settled, index })),
+        )
         return candidate
       }
       let hedgeFor = launch()

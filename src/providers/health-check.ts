@@ -1,6 +1,6 @@
-import type { BreakerOptions } from './breaker.ts'
-import { isHealthy, recordFailure, recordSuccess, type Provider } from './provider.ts'
 import { parseQuantityJson } from '../rpc/quantity.ts'
+import type { BreakerOptions } from './breaker.ts'
+import { isHealthy, type Provider, recordFailure, recordSuccess } from './provider.ts'
 import { postToProvider } from './upstream.ts'
 
 export type HealthCheckOptions = {

@@ -65,7 +65,9 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
   let chainId: number | undefined
   const expected = () => chainId
   const onCircuitOpen = (provider: Provider) =>
-    options.warn(`${provider.label}: circuit open after ${provider.breaker.consecutiveFailures} consecutive failures; resting ${provider.breaker.cooldownMs / 1000} s`)
+    options.warn(
+      `${provider.label}: circuit open after ${provider.breaker.consecutiveFailures} consecutive failures; resting ${provider.breaker.cooldownMs / 1000} s`,
+    )
   const failoverWarnings = createThrottle(FAILOVER_WARNING_EVERY_MS)
   const onAttempt = (provider: Provider, outcome: string, durationMs: number) => {
     for (const listener of listeners) listener.attempt?.(provider, outcome, durationMs)
@@ -74,8 +76,7 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
       options.warn(`${provider.label}: ${outcome}; failing over to another provider`)
     }
   }
-  const onQuarantine = (provider: Provider, chain: string) =>
-    options.warn(`${provider.label} answered chain ${chain}, not ${chainId}: quarantined`)
+  const onQuarantine = (provider: Provider, chain: string) => options.warn(`${provider.label} answered chain ${chain}, not ${chainId}: quarantined`)
   const forward = createForwarder({
     providers,
     select: createWeightedSelector(),

@@ -1,5 +1,5 @@
 import { redactUrl } from '../util/redact.ts'
-import { breakerFailure, breakerSuccess, createBreaker, type Breaker, type BreakerOptions } from './breaker.ts'
+import { type Breaker, type BreakerOptions, breakerFailure, breakerSuccess, createBreaker } from './breaker.ts'
 import { addLatency, createLatencyStats, type LatencyStats } from './latency.ts'
 
 /** One upstream endpoint and what the proxy has learned about it. */

@@ -10,10 +10,7 @@ import {
 } from './upstream-errors.ts'
 
 /** What one provider answered: a result as raw JSON text, a JSON-RPC error, or nothing (a notification). */
-export type UpstreamAnswer =
-  | { kind: 'result'; resultJson: string }
-  | { kind: 'error'; error: RpcErrorObject }
-  | { kind: 'empty' }
+export type UpstreamAnswer = { kind: 'result'; resultJson: string } | { kind: 'error'; error: RpcErrorObject } | { kind: 'empty' }
 
 export type AttemptOptions = {
   timeoutMs: number
@@ -27,11 +24,7 @@ export type AttemptOptions = {
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json' }
 
 /** One POST of a JSON-RPC body to one provider, bounded in time and size. Throws `UpstreamError`s. */
-export async function postToProvider(
-  provider: Provider,
-  bodyText: string,
-  options: AttemptOptions,
-): Promise<UpstreamAnswer> {
+export async function postToProvider(provider: Provider, bodyText: string, options: AttemptOptions): Promise<UpstreamAnswer> {
   // One controller and one timer per attempt (AbortSignal.timeout plus AbortSignal.any cost more on the hot path).
   const controller = options.controller ?? new AbortController()
   let timedOut = false

@@ -112,7 +112,8 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
 ])
 
 const DEV_NAMESPACE = /^(evm|anvil|hardhat|ganache)_/
-const READ = /^(eth_(get|estimateGas$|createAccessList$|blockNumber$|gasPrice$|feeHistory$|maxPriorityFeePerGas$|blobBaseFee$|syncing$|protocolVersion$)|net_|web3_clientVersion$|debug_trace|trace_)/
+const READ =
+  /^(eth_(get|estimateGas$|createAccessList$|blockNumber$|gasPrice$|feeHistory$|maxPriorityFeePerGas$|blobBaseFee$|syncing$|protocolVersion$)|net_|web3_clientVersion$|debug_trace|trace_)/
 const TRACE = /^(debug_trace|trace_)/
 
 const MANAGEMENT_UNKNOWN: MethodInfo = { kind: 'management' }

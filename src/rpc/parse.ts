@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { InvalidRequestError, ParseError, RpcError } from './errors.ts'
+import { InvalidRequestError, ParseError, type RpcError } from './errors.ts'
 import type { JsonRpcId, RpcCall } from './types.ts'
 
 const IdSchema = Type.Union([Type.String(), Type.Number(), Type.Null()])
@@ -26,10 +26,7 @@ const checkId = TypeCompiler.Compile(IdSchema)
 export type ParsedCall = { call: RpcCall; idJson: string; error?: undefined } | { error: RpcError; idJson: string; call?: undefined }
 
 /** A whole body: one call, a batch, or an error answered alone with `id: null`. */
-export type ParsedBody =
-  | { kind: 'single'; entry: ParsedCall }
-  | { kind: 'batch'; entries: ParsedCall[] }
-  | { kind: 'invalid'; error: RpcError }
+export type ParsedBody = { kind: 'single'; entry: ParsedCall } | { kind: 'batch'; entries: ParsedCall[] } | { kind: 'invalid'; error: RpcError }
 
 export type ParseOptions = { maxBatchSize: number }
 

@@ -16,10 +16,7 @@ export type RpcErrorObject = { code: number; message: string; data?: unknown }
  * The answer to one call, without its id: a result kept as raw JSON text (so cached and upstream
  * results are spliced, not re-serialized), or an error object.
  */
-export type Outcome = (
-  | { resultJson: string; error?: undefined }
-  | { error: RpcErrorObject; resultJson?: undefined }
-) & {
+export type Outcome = ({ resultJson: string; error?: undefined } | { error: RpcErrorObject; resultJson?: undefined }) & {
   cache?: CacheStatus
   /** The cache key a HIT was answered from (lets the reply be remembered for identical bodies). */
   cacheKey?: string

@@ -34,9 +34,15 @@ export function createInflight<T>(): Inflight<T> {
       let timer: ReturnType<typeof setTimeout> | undefined
       const bounded = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, maxMs)
-        until.then(() => resolve(), () => resolve())
+        until.then(
+          () => resolve(),
+          () => resolve(),
+        )
       })
-      lingering.set(key, bounded.then(() => clearTimeout(timer)))
+      lingering.set(
+        key,
+        bounded.then(() => clearTimeout(timer)),
+      )
     },
     get size() {
       return pending.size

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs'
 import process from 'node:process'
-import { createConsola, LogLevels, type ConsolaReporter, type LogObject } from 'consola'
+import { type ConsolaReporter, createConsola, LogLevels, type LogObject } from 'consola'
 
 /** The program's logger: startup, warnings and errors at the default level; per-call detail at debug. */
 export const log = createConsola({ level: LogLevels.info }).withTag('edb-rpc-proxy')

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadServerOptions } from '../../src/config/load.ts'
 import type { ServerOptions } from '../../src/config/schema.ts'
-import { startServer, type ServerHandle } from '../../src/server.ts'
+import { type ServerHandle, startServer } from '../../src/server.ts'
 import { log } from '../../src/util/log.ts'
 import { readLine } from './lines.ts'
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startProxy, type TestProxy } from '../helpers/proxy.ts'
-import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/upstream.ts'
+import { type ScriptedUpstream, startScriptedUpstream } from '../helpers/upstream.ts'
 
 let node: ScriptedUpstream
 let proxy: TestProxy
@@ -27,19 +27,43 @@ function generator(seed: number) {
     const kind = pick(['null', 'bool', 'int', 'float', 'huge', 'string', 'unicode', 'array', 'object', 'hex'] as const)
     if (depth > 3 && (kind === 'array' || kind === 'object')) return null
     switch (kind) {
-      case 'null': return null
-      case 'bool': return next() < 0.5
-      case 'int': return Math.floor(next() * 2 ** 31) - 2 ** 30
-      case 'float': return next() * 1e6
-      case 'huge': return 1e308 * (next() < 0.5 ? -1 : 1)
-      case 'string': return 'x'.repeat(Math.floor(next() * 300))
-      case 'unicode': return '\u0000\ud83d\ude00\u202e\uffff'.repeat(Math.floor(next() * 20))
-      case 'hex': return `0x${Math.floor(next() * 2 ** 40).toString(16)}`
-      case 'array': return Array.from({ length: Math.floor(next() * 5) }, () => value(depth + 1))
-      case 'object': return Object.fromEntries(Array.from({ length: Math.floor(next() * 5) }, (_, i) => [pick(['a', 'blockHash', 'fromBlock', `k${i}`]), value(depth + 1)]))
+      case 'null':
+        return null
+      case 'bool':
+        return next() < 0.5
+      case 'int':
+        return Math.floor(next() * 2 ** 31) - 2 ** 30
+      case 'float':
+        return next() * 1e6
+      case 'huge':
+        return 1e308 * (next() < 0.5 ? -1 : 1)
+      case 'string':
+        return 'x'.repeat(Math.floor(next() * 300))
+      case 'unicode':
+        return '\u0000\ud83d\ude00\u202e\uffff'.repeat(Math.floor(next() * 20))
+      case 'hex':
+        return `0x${Math.floor(next() * 2 ** 40).toString(16)}`
+      case 'array':
+        return Array.from({ length: Math.floor(next() * 5) }, () => value(depth + 1))
+      case 'object':
+        return Object.fromEntries(Array.from({ length: Math.floor(next() * 5) }, (_, i) => [pick(['a', 'blockHash', 'fromBlock', `k${i}`]), value(depth + 1)]))
     }
   }
-  const methods = ['eth_getBalance', 'eth_call', 'eth_getLogs', 'eth_getBlockByNumber', 'edb_register', 'edb_heartbeat', 'edb_deleteCache', 'edb_ping', 'edb_cache_stats', 'eth_chainId', '', 'edb_nope', 'x'.repeat(300)]
+  const methods = [
+    'eth_getBalance',
+    'eth_call',
+    'eth_getLogs',
+    'eth_getBlockByNumber',
+    'edb_register',
+    'edb_heartbeat',
+    'edb_deleteCache',
+    'edb_ping',
+    'edb_cache_stats',
+    'eth_chainId',
+    '',
+    'edb_nope',
+    'x'.repeat(300),
+  ]
   const call = (): unknown => {
     const shape = pick(['valid', 'valid', 'wrong-jsonrpc', 'no-method', 'wrong-id', 'wrong-params', 'scalar', 'extra'] as const)
     const base: Record<string, unknown> = { jsonrpc: '2.0', id: pick([1, 'a', null, 2 ** 53, -0.5]), method: pick(methods), params: value(0) }

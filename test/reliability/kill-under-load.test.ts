@@ -1,10 +1,10 @@
-import { afterAll, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
+import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { rpc, startAnvil, type Anvil } from '../helpers/anvil.ts'
-import { SOURCE_COMMAND, spawnProxy, type ProxyProcess } from '../helpers/proxy.ts'
+import { type Anvil, rpc, startAnvil } from '../helpers/anvil.ts'
+import { type ProxyProcess, SOURCE_COMMAND, spawnProxy } from '../helpers/proxy.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const CHAIN_ID = 424_243
@@ -44,7 +44,9 @@ describe('SIGKILL under write load', () => {
     const writer = async () => {
       while (writing) {
         const account = `0x${(next++).toString(16).padStart(40, '0')}`
-        await fetch(first.url!, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [account, '0x1'] }) }).catch(() => {})
+        await fetch(first.url!, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [account, '0x1'] }) }).catch(
+          () => {},
+        )
       }
     }
     const writers = Array.from({ length: 8 }, writer)

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { startAnvil, type Anvil } from '../helpers/anvil.ts'
+import { type Anvil, startAnvil } from '../helpers/anvil.ts'
 import { startProxy, type TestProxy } from '../helpers/proxy.ts'
 import { waitFor } from '../helpers/wait.ts'
 

@@ -2,8 +2,8 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { rpc, startAnvil, type Anvil } from '../helpers/anvil.ts'
-import { SOURCE_COMMAND, spawnProxy, type ProxyProcess } from '../helpers/proxy.ts'
+import { type Anvil, rpc, startAnvil } from '../helpers/anvil.ts'
+import { type ProxyProcess, SOURCE_COMMAND, spawnProxy } from '../helpers/proxy.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 /** Seconds of mixed traffic; SOAK_SECONDS=600 for a longer soak by hand. */
@@ -73,69 +73,82 @@ async function rssMiB(pid: number): Promise<number> {
 }
 
 describe('soak', () => {
-  test(`behavior: ${SOAK_S} s of mixed traffic (new keys, hot keys, pass-through, batches, garbage) from ${WORKERS} clients: every answer correct, memory flat after warm-up`, async () => {
-    anvil = await startAnvil(['--chain-id', '424245'])
-    await rpc(anvil.url, 'anvil_mine', ['0x80'])
-    proxy = await spawnProxy(SOURCE_COMMAND, [
-      'server', '--port', '0', '--rpc-urls', anvil.url, '--dev-chain', 'no', '--cache-dir', dir,
-      '--max-cache-bytes', String(MAX_CACHE_BYTES),
-    ])
-    const url = proxy.url!
-    const pid = proxy.process.pid
-    await waitFor(async () => String((await rpc(url, 'edb_cache_stats')).result.cache_file_path).endsWith('.sqlite'), 'the cache to open')
+  test(
+    `behavior: ${SOAK_S} s of mixed traffic (new keys, hot keys, pass-through, batches, garbage) from ${WORKERS} clients: every answer correct, memory flat after warm-up`,
+    async () => {
+      anvil = await startAnvil(['--chain-id', '424245'])
+      await rpc(anvil.url, 'anvil_mine', ['0x80'])
+      proxy = await spawnProxy(SOURCE_COMMAND, [
+        'server',
+        '--port',
+        '0',
+        '--rpc-urls',
+        anvil.url,
+        '--dev-chain',
+        'no',
+        '--cache-dir',
+        dir,
+        '--max-cache-bytes',
+        String(MAX_CACHE_BYTES),
+      ])
+      const url = proxy.url!
+      const pid = proxy.process.pid
+      await waitFor(async () => String((await rpc(url, 'edb_cache_stats')).result.cache_file_path).endsWith('.sqlite'), 'the cache to open')
 
-    const tally: Tally = Object.fromEntries(KINDS.map((kind) => [kind.name, { result: 0, 'rpc-error': 0, failure: 0 }]))
-    const wrong: string[] = []
-    let next = 0
-    const deadline = Date.now() + SOAK_S * 1000
-    const worker = async () => {
-      while (Date.now() < deadline) {
-        const n = next++
-        const kind = pickKind(n)
-        const body = kind.body(n)
-        const outcome = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-          .then((response) => response.json())
-          .then(outcomeOf, () => 'failure' as const)
-        tally[kind.name]![outcome]++
-        if (outcome !== kind.expect && wrong.length < 5) wrong.push(`${kind.name}: ${outcome} for ${body.slice(0, 120)}`)
+      const tally: Tally = Object.fromEntries(KINDS.map((kind) => [kind.name, { result: 0, 'rpc-error': 0, failure: 0 }]))
+      const wrong: string[] = []
+      let next = 0
+      const deadline = Date.now() + SOAK_S * 1000
+      const worker = async () => {
+        while (Date.now() < deadline) {
+          const n = next++
+          const kind = pickKind(n)
+          const body = kind.body(n)
+          const outcome = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+            .then((response) => response.json())
+            .then(outcomeOf, () => 'failure' as const)
+          tally[kind.name]![outcome]++
+          if (outcome !== kind.expect && wrong.length < 5) wrong.push(`${kind.name}: ${outcome} for ${body.slice(0, 120)}`)
+        }
       }
-    }
-    const samples: { atS: number; rss: number }[] = []
-    const startedAt = Date.now()
-    const sampler = (async () => {
-      while (Date.now() < deadline) {
-        samples.push({ atS: (Date.now() - startedAt) / 1000, rss: await rssMiB(pid) })
-        await Bun.sleep(1_000)
-      }
-    })()
-    await Promise.all([...Array.from({ length: WORKERS }, worker), sampler])
+      const samples: { atS: number; rss: number }[] = []
+      const startedAt = Date.now()
+      const sampler = (async () => {
+        while (Date.now() < deadline) {
+          samples.push({ atS: (Date.now() - startedAt) / 1000, rss: await rssMiB(pid) })
+          await Bun.sleep(1_000)
+        }
+      })()
+      await Promise.all([...Array.from({ length: WORKERS }, worker), sampler])
 
-    const stats = (await rpc(url, 'edb_cache_stats')).result
-    const metrics = await (await fetch(`${url.replace(/\/$/, '')}/metrics`)).text()
-    const memoryBytes = Number(metrics.match(/^edb_proxy_cache_memory_bytes (\d+)$/m)?.[1])
-    const afterWarmUp = samples.filter((sample) => sample.atS >= WARM_UP_S)
-    const baseline = afterWarmUp[0]!.rss
-    const peak = Math.max(...afterWarmUp.map((sample) => sample.rss))
-    console.log(
-      `soak: ${next.toLocaleString('en-US')} requests in ${SOAK_S} s; RSS ${samples[0]!.rss.toFixed(0)} MiB at start, ` +
-        `${baseline.toFixed(0)} MiB after ${WARM_UP_S} s warm-up, peak after ${peak.toFixed(0)} MiB, end ${samples.at(-1)!.rss.toFixed(0)} MiB; ` +
-        `cache ${stats.total_entries} entries on disk, ${(memoryBytes / 2 ** 20).toFixed(1)} MiB of them in memory`,
-    )
-    expect(wrong).toEqual([])
-    for (const kind of KINDS) {
-      const counts = tally[kind.name]!
-      expect({ kind: kind.name, failures: counts.failure, unexpected: kind.expect === 'result' ? counts['rpc-error'] : counts.result }).toEqual({
-        kind: kind.name,
-        failures: 0,
-        unexpected: 0,
-      })
-      expect(counts[kind.expect]).toBeGreaterThan(0)
-    }
-    expect(next).toBeGreaterThan(SOAK_S * 100)
-    expect(memoryBytes).toBeGreaterThan(MAX_CACHE_BYTES / 2)
-    expect(memoryBytes).toBeLessThanOrEqual(MAX_CACHE_BYTES)
-    expect(peak - baseline).toBeLessThanOrEqual(MAX_GROWTH_MIB)
-    expect(proxy.process.exitCode).toBeNull()
-    expect((await rpc(url, 'edb_ping')).result.status).toBe('ok')
-  }, (SOAK_S + 60) * 1000)
+      const stats = (await rpc(url, 'edb_cache_stats')).result
+      const metrics = await (await fetch(`${url.replace(/\/$/, '')}/metrics`)).text()
+      const memoryBytes = Number(metrics.match(/^edb_proxy_cache_memory_bytes (\d+)$/m)?.[1])
+      const afterWarmUp = samples.filter((sample) => sample.atS >= WARM_UP_S)
+      const baseline = afterWarmUp[0]!.rss
+      const peak = Math.max(...afterWarmUp.map((sample) => sample.rss))
+      console.log(
+        `soak: ${next.toLocaleString('en-US')} requests in ${SOAK_S} s; RSS ${samples[0]!.rss.toFixed(0)} MiB at start, ` +
+          `${baseline.toFixed(0)} MiB after ${WARM_UP_S} s warm-up, peak after ${peak.toFixed(0)} MiB, end ${samples.at(-1)!.rss.toFixed(0)} MiB; ` +
+          `cache ${stats.total_entries} entries on disk, ${(memoryBytes / 2 ** 20).toFixed(1)} MiB of them in memory`,
+      )
+      expect(wrong).toEqual([])
+      for (const kind of KINDS) {
+        const counts = tally[kind.name]!
+        expect({ kind: kind.name, failures: counts.failure, unexpected: kind.expect === 'result' ? counts['rpc-error'] : counts.result }).toEqual({
+          kind: kind.name,
+          failures: 0,
+          unexpected: 0,
+        })
+        expect(counts[kind.expect]).toBeGreaterThan(0)
+      }
+      expect(next).toBeGreaterThan(SOAK_S * 100)
+      expect(memoryBytes).toBeGreaterThan(MAX_CACHE_BYTES / 2)
+      expect(memoryBytes).toBeLessThanOrEqual(MAX_CACHE_BYTES)
+      expect(peak - baseline).toBeLessThanOrEqual(MAX_GROWTH_MIB)
+      expect(proxy.process.exitCode).toBeNull()
+      expect((await rpc(url, 'edb_ping')).result.status).toBe('ok')
+    },
+    (SOAK_S + 60) * 1000,
+  )
 })
