@@ -1,5 +1,8 @@
 import { describe, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import pkg from '../package.json'
+import { ServerOptionsSchema } from '../src/config/schema.ts'
 import { SOURCE_COMMAND } from './helpers/proxy.ts'
 
 async function run(args: string[]) {
@@ -28,6 +31,21 @@ describe('edb-rpc-proxy CLI', () => {
     expect(code).toBe(0)
     expect(stdout).toContain('USAGE')
     expect(stdout).toContain('server')
+  })
+
+  test("behavior: the README's flag table says what --help says, for every flag it lists", async () => {
+    const readme = readFileSync(join(import.meta.dir, '../README.md'), 'utf8')
+    const plain = (text: string) => text.replaceAll('`', '').toLowerCase()
+    const { stdout } = await run(['server', '--help'])
+    for (const [name, schema] of Object.entries(ServerOptionsSchema.properties)) {
+      const flag = `--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${flag}\` |`))
+      expect({ flag, listed: row !== undefined }).toEqual({ flag, listed: true })
+      if (flag !== '--tui') continue
+      const meaning = row!.split('|')[3]!.trim()
+      expect(plain(meaning)).toBe(plain(schema.description!))
+      expect(stdout).toContain(schema.description!)
+    }
   })
 
   test('behavior: server --help lists every reference flag with its default', async () => {

@@ -50,7 +50,10 @@ export const ServerOptionsSchema = Type.Object({
   healthCheckInterval: integer(1, 86_400, 60, 'Seconds between provider health checks'),
   gracePeriod: integer(0, MAX_SECONDS, 0, 'Seconds to wait after the last debugger is gone before exiting; 0 = never'),
   heartbeatInterval: integer(1, 86_400, 10, 'Seconds between expected debugger heartbeats'),
-  tui: Type.Boolean({ default: false, description: 'Accepted for compatibility; the dashboard is `monitor`' }),
+  tui: Type.Boolean({
+    default: false,
+    description: 'Run the monitor dashboard in this terminal (logs then go only to --log-file); quitting it stops the proxy',
+  }),
   chainId: optionalInteger(1, Number.MAX_SAFE_INTEGER, 'Chain id for cache-only mode (default 1, mainnet)'),
   adminToken: Type.Optional(Type.String({ minLength: 1, description: 'Bearer token required for edb_shutdown, edb_deleteCache, edb_register' })),
   authToken: Type.Optional(Type.String({ minLength: 1, description: 'Bearer token required for every call' })),

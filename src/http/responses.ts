@@ -24,12 +24,23 @@ export function jsonResponse(status: number, text: string): Response {
   return new Response(text, { status, headers: JSON_HEADERS })
 }
 
-/** A JSON-RPC answer with its `x-cache` header, and `x-provider` naming the (redacted) provider that answered. */
-export function rpcResponse(text: string, cache: CacheStatus, provider?: string): Response {
-  if (provider === undefined) return new Response(text, { status: 200, headers: RPC_HEADERS[cache] })
+/** Headers per cache status and answering provider, built once each (providers are few; batches may name several). */
+const PROVIDER_HEADERS = new Map<string, Headers>()
+const MAX_PROVIDER_HEADERS = 256
+
+function headersFor(cache: CacheStatus, provider: string): Headers {
+  const key = `${cache} ${provider}`
+  const known = PROVIDER_HEADERS.get(key)
+  if (known !== undefined) return known
   const headers = new Headers(RPC_HEADERS[cache])
   headers.set('x-provider', provider)
-  return new Response(text, { status: 200, headers })
+  if (PROVIDER_HEADERS.size < MAX_PROVIDER_HEADERS) PROVIDER_HEADERS.set(key, headers)
+  return headers
+}
+
+/** A JSON-RPC answer with its `x-cache` header, and `x-provider` naming the (redacted) provider that answered. */
+export function rpcResponse(text: string, cache: CacheStatus, provider?: string): Response {
+  return new Response(text, { status: 200, headers: provider === undefined ? RPC_HEADERS[cache] : headersFor(cache, provider) })
 }
 
 /** A JSON-RPC error response with `id: null`, for failures before any call could be read. */

@@ -122,14 +122,24 @@ const TRACE_INFO: MethodInfo = { kind: 'trace' }
 const READ_INFO: MethodInfo = { kind: 'read' }
 const OTHER: MethodInfo = { kind: 'other' }
 
+/** Rows worked out from a namespace, remembered per name (bounded: method names are client input). */
+const derived = new Map<string, MethodInfo>()
+const MAX_DERIVED = 1_024
+
 /**
  * The row of `method`: its own, or the one its namespace gives (`edb_` is ours and never
  * forwarded; `evm_`/`anvil_`/`hardhat_`/`ganache_` rewrite a dev chain's history, but for the
  * known reads; `eth_get*` and the like are reads).
  */
 export function methodInfo(method: string): MethodInfo {
-  const row = TABLE.get(method)
+  const row = TABLE.get(method) ?? derived.get(method)
   if (row !== undefined) return row
+  const info = namespaceInfo(method)
+  if (derived.size < MAX_DERIVED) derived.set(method, info)
+  return info
+}
+
+function namespaceInfo(method: string): MethodInfo {
   if (method.startsWith('edb_')) return MANAGEMENT_UNKNOWN
   if (DEV_NAMESPACE.test(method)) return DEV_REWRITE
   if (TRACE.test(method)) return TRACE_INFO
