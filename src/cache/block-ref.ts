@@ -1,3 +1,5 @@
+import { parseQuantity } from '../rpc/quantity.ts'
+
 /**
  * Where a call's answer is pinned in the chain: a block hash (immutable), a block number (immutable
  * once final), or "now" (`latest`, `pending`, `safe`, `finalized`, omitted), which is never cached.
@@ -5,7 +7,6 @@
 export type BlockRef = { kind: 'hash'; hash: string } | { kind: 'number'; number: number } | { kind: 'now' }
 
 const HASH = /^0x[0-9a-fA-F]{64}$/
-const LOOSE_QUANTITY = /^0x[0-9a-fA-F]{1,16}$/
 
 /**
  * Read a block parameter: a quantity, a tag, a 32-byte hash, or an EIP-1898 object. `earliest` is
@@ -31,8 +32,9 @@ export function toBlockRef(value: unknown): BlockRef {
 
 /** A block quantity (`0x1`, leading zeros tolerated) as a number, or "now" when it is anything else. */
 export function toNumberRef(value: unknown): BlockRef {
-  if (typeof value !== 'string' || !LOOSE_QUANTITY.test(value)) return value === 'earliest' ? { kind: 'number', number: 0 } : NOW
-  return { kind: 'number', number: Number.parseInt(value, 16) }
+  if (value === 'earliest') return { kind: 'number', number: 0 }
+  const number = parseQuantity(value)
+  return number === undefined ? NOW : { kind: 'number', number }
 }
 
 /** The canonical text of a block reference inside a cache key (`"0x01"` and `"0x1"` are one block). */

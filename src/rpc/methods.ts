@@ -26,6 +26,8 @@ export type MethodKind =
   | 'trace'
   /** Changes a development chain's state or history (`evm_revert`, `anvil_reset`, ...). */
   | 'dev-rewrite'
+  /** Sends a transaction or uses a node's keys: one provider at a time, never duplicated blindly. */
+  | 'write'
   /** Anything else (sends, signing, filters, unknown methods): one provider at a time. */
   | 'other'
 
@@ -95,6 +97,15 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
   ['edb_deleteCache', management(true)],
   ['edb_shutdown', management(true)],
   ['debug_setHead', { kind: 'dev-rewrite' }],
+  ...[
+    'eth_sendRawTransaction',
+    'eth_sendTransaction',
+    'eth_sign',
+    'eth_signTransaction',
+    'eth_signTypedData',
+    'eth_signTypedData_v3',
+    'eth_signTypedData_v4',
+  ].map((name): [string, MethodInfo] => [name, { kind: 'write' }]),
   // Reads in the development namespaces: they change nothing.
   ...[
     'evm_snapshot',
@@ -112,6 +123,7 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
 ])
 
 const DEV_NAMESPACE = /^(evm|anvil|hardhat|ganache)_/
+const KEYS_NAMESPACE = /^personal_/
 const READ =
   /^(eth_(get|estimateGas$|createAccessList$|blockNumber$|gasPrice$|feeHistory$|maxPriorityFeePerGas$|blobBaseFee$|syncing$|protocolVersion$)|net_|web3_clientVersion$|debug_trace|trace_)/
 const TRACE = /^(debug_trace|trace_)/
@@ -119,6 +131,7 @@ const TRACE = /^(debug_trace|trace_)/
 const MANAGEMENT_UNKNOWN: MethodInfo = { kind: 'management' }
 const DEV_REWRITE: MethodInfo = { kind: 'dev-rewrite' }
 const TRACE_INFO: MethodInfo = { kind: 'trace' }
+const WRITE_INFO: MethodInfo = { kind: 'write' }
 const READ_INFO: MethodInfo = { kind: 'read' }
 const OTHER: MethodInfo = { kind: 'other' }
 
@@ -142,6 +155,7 @@ export function methodInfo(method: string): MethodInfo {
 function namespaceInfo(method: string): MethodInfo {
   if (method.startsWith('edb_')) return MANAGEMENT_UNKNOWN
   if (DEV_NAMESPACE.test(method)) return DEV_REWRITE
+  if (KEYS_NAMESPACE.test(method)) return WRITE_INFO
   if (TRACE.test(method)) return TRACE_INFO
   return READ.test(method) ? READ_INFO : OTHER
 }
