@@ -85,7 +85,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const fetchAndStore = async (call: RpcCall, plan: CachePlan): Promise<Outcome> => {
     const epoch = cache.epoch
     // A trace by transaction hash is final once its transaction's block is: learn that block alongside.
-    const txBlock = plan.anchor.kind === 'tx' && !plan.anchor.blockInResult ? blockOfTransaction(plan.anchor.hash) : undefined
+    const txBlock = plan.anchor.kind === 'tx' && !plan.anchor.blockInResult ? blockOfTransaction(plan.anchor.hash).catch(() => undefined) : undefined
     const answer = await forward(call, false)
     if (answer.resultJson !== undefined && (await isFinalAnswer(plan, answer.resultJson, txBlock))) {
       cache.store(plan, answer.resultJson, epoch)
@@ -110,10 +110,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return (txBlock ?? blockOfTransaction(verdict.hash)).then((block) => block !== undefined && chain.view.isFinal(block))
   }
 
-  /** An entry imported from the reference cache, served (and kept) only when §5 allows it. */
-  const importedHit = async (plan: CachePlan, params: unknown): Promise<string | undefined> => {
+  /** An entry imported from the reference cache, served (and kept) only when §5 allows it; no promise when there is none. */
+  const importedHit = (plan: CachePlan, params: unknown): Promise<string | undefined> | undefined => {
     const resultJson = cache.imported(plan, params)
-    if (resultJson === undefined) return undefined
+    return resultJson === undefined ? undefined : judgeImported(plan, resultJson)
+  }
+
+  const judgeImported = async (plan: CachePlan, resultJson: string): Promise<string | undefined> => {
     const epoch = cache.epoch
     if (!(await isFinalAnswer(plan, resultJson))) return undefined
     cache.store(plan, resultJson, epoch)
