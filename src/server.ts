@@ -6,6 +6,7 @@ import type { ServerOptions } from './config/schema.ts'
 import { createHealthReporter } from './health.ts'
 import { createApp } from './http/app.ts'
 import { createGracePeriod } from './lifecycle/grace-period.ts'
+import { createIdleCollector } from './lifecycle/idle-collector.ts'
 import { createShutdown, type ShutdownReason } from './lifecycle/shutdown.ts'
 import { createCacheMethods } from './management/cache-methods.ts'
 import { createInstanceMethods } from './management/instance-methods.ts'
@@ -125,6 +126,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     onHangUp: () => log.debug('a client hung up before its answer'),
   })
   const grace = createGracePeriod({ gracePeriodS: options.gracePeriod, registry, onExpire: () => shutdown.begin('grace-period') })
+  const idleCollector = createIdleCollector({ served: () => observability.calls.served, collect: platform.collectGarbage })
 
   const server = await platform.serve({ hostname: options.host, port: options.port, fetch: app.fetch, rootPost: app.rootPost })
   const url = `http://${server.hostname.includes(':') ? `[${server.hostname}]` : server.hostname}:${server.port}`
@@ -132,6 +134,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   shutdown.onStop('background', () => {
     clearInterval(sweeper)
     grace.stop()
+    idleCollector.stop()
     chain.stop()
     pool.health.stop()
     observability.history.stop()
@@ -140,6 +143,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   shutdown.onStop('flush', () => cache.close())
   observability.history.start()
   grace.start()
+  idleCollector.start()
   chain.start()
   chain.known.then(
     () => pool.health.start(),

@@ -29,6 +29,7 @@ export function createCallMetrics({ maxMethods, now = Date.now }: CallMetricsOpt
   let bucketSecond = Math.floor(now() / 1000)
   const totals = { requests: 0, hits: 0, misses: 0, errors: 0, userErrors: 0, rateLimitErrors: 0 }
   let active = 0
+  let served = 0
   let peakActive = 0
   let peakPerMinute = 0
 
@@ -93,6 +94,7 @@ export function createCallMetrics({ maxMethods, now = Date.now }: CallMetricsOpt
     },
     /** An HTTP request began. */
     begin(): void {
+      served += 1
       active += 1
       if (active > peakActive) peakActive = active
     },
@@ -137,6 +139,10 @@ export function createCallMetrics({ maxMethods, now = Date.now }: CallMetricsOpt
     /** Hit rate as a number from 0 to 100 (for the history). */
     hitRatePercent(): number {
       return totals.requests === 0 ? 0 : (totals.hits / totals.requests) * 100
+    },
+    /** HTTP requests begun so far. */
+    get served() {
+      return served
     },
     get totals() {
       return { ...totals, active, peakActive }

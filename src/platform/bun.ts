@@ -35,6 +35,7 @@ export const bunPlatform: Platform = {
   },
   isProcessAlive,
   homeDir,
+  collectGarbage: () => Bun.gc(true),
   async openSqlite(path) {
     // Imported lazily so the Deno build never sees `bun:sqlite`.
     const { Database } = await import('bun:sqlite')

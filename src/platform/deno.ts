@@ -36,6 +36,8 @@ export const denoPlatform: Platform = {
   },
   isProcessAlive,
   homeDir,
+  // Deno exposes a collector only with --v8-flags=--expose-gc.
+  collectGarbage: () => (globalThis as { gc?: () => void }).gc?.(),
   async openSqlite(path) {
     const { DatabaseSync } = await import('node:sqlite')
     const db = new DatabaseSync(path)

@@ -27,6 +27,8 @@ export type Platform = {
   /** `process.kill(pid, 0)`: true while the process exists (EPERM means it exists, but not ours). */
   isProcessAlive(pid: number): boolean
   homeDir(): string
+  /** Run a full garbage collection now, where the runtime allows it. */
+  collectGarbage(): void
   /** Open (creating) a SQLite database file. */
   openSqlite(path: string): Promise<SqliteDatabase>
 }
