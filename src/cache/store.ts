@@ -75,7 +75,8 @@ async function openChecked(path: string): Promise<SqliteDatabase> {
     db.exec('PRAGMA journal_mode = WAL')
     db.exec('PRAGMA synchronous = NORMAL')
     db.exec(SCHEMA)
-    db.prepare('SELECT COUNT(*) AS n FROM entries').get()
+    // One row read proves the table is readable; COUNT(*) would walk a million rows while edb_ping waits.
+    db.prepare('SELECT key FROM entries LIMIT 1').get()
     return db
   } catch (error) {
     db.close()
@@ -107,7 +108,9 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
   let broken = false
   const pendingPuts = new Map<string, { method: string; resultJson: string; at: number }>()
   const pendingTouches = new Map<string, number>()
-  let approximateCount = Number(statements.count.get()?.n ?? 0)
+  // Counted at the first flush, not at open: COUNT(*) over a million rows blocks for ~70 ms, and
+  // opening happens while the proxy must already answer edb_ping (SPEC §10: 150 ms from spawn).
+  let approximateCount: number | undefined
   let hasImported = statements.anyImported.get() !== undefined
   let timer: ReturnType<typeof setTimeout> | undefined
 
@@ -172,6 +175,7 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
       pendingTouches.clear()
       guard(undefined, () =>
         db.transaction(() => {
+          approximateCount ??= countRows()
           for (const [key, entry] of puts) statements.put.run(key, entry.method, entry.resultJson, entry.at)
           for (const [key, at] of touches) statements.touch.run(at, key)
           approximateCount += puts.length
