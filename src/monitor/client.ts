@@ -1,3 +1,5 @@
+import { sanitizeDeep, sanitizeText } from './sanitize.ts'
+
 /** Everything the dashboard shows, as the proxy's `edb_*` methods answer it (this proxy or the Rust one). */
 export type Snapshot = {
   info?: any
@@ -22,7 +24,10 @@ const METHODS = {
   requests: 'edb_request_metrics',
 } as const
 
-/** One management call as the reference's monitor sends it (`id: 1`, no params); rejects on errors. */
+/**
+ * One management call as the reference's monitor sends it (`id: 1`, no params); rejects on errors.
+ * Whatever comes back, results and error messages alike, is made safe to draw first.
+ */
 export async function callProxy(url: string, method: string, timeoutMs: number, params?: unknown[]): Promise<any> {
   const response = await fetch(url, {
     method: 'POST',
@@ -31,9 +36,9 @@ export async function callProxy(url: string, method: string, timeoutMs: number, 
     signal: AbortSignal.timeout(timeoutMs),
   })
   if (!response.ok) throw new Error(`HTTP ${response.status}`)
-  const body = (await response.json()) as { result?: unknown; error?: { message?: string } }
-  if (body.error !== undefined) throw new Error(body.error.message ?? 'JSON-RPC error')
-  return body.result
+  const body = (await response.json()) as { result?: unknown; error?: { message?: unknown } }
+  if (body.error !== undefined) throw new Error(typeof body.error.message === 'string' ? sanitizeText(body.error.message) : 'JSON-RPC error')
+  return sanitizeDeep(body.result)
 }
 
 /** Fetch every panel's data in parallel; a method the proxy lacks leaves its panel empty; rejects when none answers. */

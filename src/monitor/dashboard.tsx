@@ -2,6 +2,7 @@ import { Box, Text, useApp, useInput } from 'ink'
 import { useEffect, useRef, useState } from 'react'
 import { cacheableMethods } from '../rpc/methods.ts'
 import { callProxy, fetchSnapshot, type Snapshot } from './client.ts'
+import { sanitizeText } from './sanitize.ts'
 import { sparkline } from './sparkline.ts'
 
 export const TABS = ['Overview', 'Providers', 'Cache', 'Methods', 'Instances'] as const
@@ -34,7 +35,7 @@ export function Dashboard({ url, refreshMs, timeoutMs, initial }: DashboardProps
         }))
         setUnreachable('')
       })
-      .catch((error: Error) => setUnreachable(`unreachable: ${error.message}`))
+      .catch((error: Error) => setUnreachable(`unreachable: ${sanitizeText(error.message)}`))
       .finally(() => {
         inFlight.current = false
       })
@@ -53,7 +54,7 @@ export function Dashboard({ url, refreshMs, timeoutMs, initial }: DashboardProps
         setStatus('clearing the cache…')
         void clearCache(url, timeoutMs).then(
           (count) => setStatus(`cleared ${count} entries`),
-          (error: Error) => setStatus(`clearing failed: ${error.message}`),
+          (error: Error) => setStatus(`clearing failed: ${sanitizeText(error.message)}`),
         )
       } else setStatus('clear cancelled')
       return

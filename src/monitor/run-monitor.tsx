@@ -1,6 +1,7 @@
 import { render } from 'ink'
 import { callProxy, fetchSnapshot } from './client.ts'
 import { Dashboard } from './dashboard.tsx'
+import { sanitizeText } from './sanitize.ts'
 
 export type MonitorOptions = { url: string; refreshMs: number; timeoutMs: number; err: (text: string) => void }
 
@@ -9,7 +10,7 @@ export async function runMonitor({ url, refreshMs, timeoutMs, err }: MonitorOpti
   try {
     await callProxy(url, 'edb_ping', timeoutMs)
   } catch (error) {
-    err(`error: cannot reach the proxy at ${url}: ${(error as Error).message}`)
+    err(`error: cannot reach the proxy at ${sanitizeText(url)}: ${sanitizeText((error as Error).message)}`)
     return 1
   }
   const initial = await fetchSnapshot(url, timeoutMs)
