@@ -3,7 +3,7 @@ import type { Cache } from './cache/cache.ts'
 import { blockNumberOf, type CachePlan, planCall, verdictFor } from './cache/policy.ts'
 import { createReplyMemo } from './cache/reply-memo.ts'
 import type { Chain } from './chain/chain.ts'
-import type { CallContext, ManagementMethod } from './management/method.ts'
+import type { ContextSource, ManagementMethod } from './management/method.ts'
 import type { Forwarder } from './providers/forward.ts'
 import { errorOutcome, ForbiddenError, MethodNotFoundError, RpcError } from './rpc/errors.ts'
 import { methodInfo } from './rpc/methods.ts'
@@ -33,9 +33,6 @@ export type PipelineOptions = {
 
 /** The response to one body: its text (null: nothing to answer), how the cache took part, who answered. */
 export type BodyReply = { text: string | null; cache: CacheStatus; provider?: string }
-
-/** Who is calling, asked only when a call needs it (a remembered reply never does). */
-export type ContextSource = () => CallContext
 
 /** The transport-independent pipeline: every transport hands it a body and sends back what it answers. */
 export type Pipeline = {
@@ -231,7 +228,7 @@ async function runManagement(call: RpcCall, method: ManagementMethod, context: C
       const denied = context().adminDenied
       if (denied !== undefined) throw new ForbiddenError(`${call.method} refused: ${denied}`)
     }
-    return resultOf(await method.run(call.params))
+    return resultOf(await method.run(call.params, context))
   } catch (error) {
     if (error instanceof RpcError) return errorOutcome(error)
     throw error

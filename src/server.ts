@@ -18,7 +18,7 @@ import { createPipeline } from './pipeline.ts'
 import { platform } from './platform/index.ts'
 import { createProviderPool } from './providers/pool.ts'
 import { markUnreachable } from './providers/provider.ts'
-import { isInstanceAlive } from './registry/liveness.ts'
+import { isInstanceAlive, isThreadOfAnother } from './registry/liveness.ts'
 import { createRegistry } from './registry/registry.ts'
 import { expandHome } from './util/expand-home.ts'
 import { log } from './util/log.ts'
@@ -81,7 +81,12 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     warn: (message) => log.warn(message),
   })
   pool.watch({ unanswered: () => chain.suspect(), head: (block) => chain.observeHead(block) })
-  const registry = createRegistry({ heartbeatIntervalS: options.heartbeatInterval, maxInstances: MAX_INSTANCES, isAlive: isInstanceAlive })
+  const registry = createRegistry({
+    heartbeatIntervalS: options.heartbeatInterval,
+    maxInstances: MAX_INSTANCES,
+    isAlive: isInstanceAlive,
+    isThread: isThreadOfAnother,
+  })
   const observability = createObservability({ providers: pool.providers, cache, registry })
   pool.watch({ attempt: observability.onAttempt })
   const cacheOpened = chain.known.then((info) => {

@@ -201,6 +201,25 @@ describe('browser safety', () => {
     await stillServing()
   })
 
+  test('behavior: a page cannot register a live pid through edb_heartbeat; a local client still can', async () => {
+    const sleeper = Bun.spawn(['sleep', '30'])
+    try {
+      const refused = await proxy.post(call('edb_heartbeat', 9, [sleeper.pid]), { origin: 'http://evil.test' })
+      expect(refused.json).toEqual({
+        jsonrpc: '2.0',
+        id: 9,
+        error: { code: -32010, message: 'edb_heartbeat may not register an unknown pid: not allowed from a browser (the request carries an Origin header)' },
+      })
+      expect((await proxy.call('edb_active_instances')).result.active_instances).not.toContain(sleeper.pid)
+      expect((await proxy.post(call('edb_heartbeat', 10, [sleeper.pid]))).json.result).toMatchObject({ status: 'ok', pid: sleeper.pid })
+      // Known now: a page's heartbeat keeps it alive (it registers nothing new).
+      expect((await proxy.post(call('edb_heartbeat', 11, [sleeper.pid]), { origin: 'http://evil.test' })).json.result.status).toBe('ok')
+    } finally {
+      sleeper.kill()
+      await sleeper.exited
+    }
+  })
+
   test('behavior: a non-loopback Host is refused while bound to loopback (DNS rebinding)', async () => {
     for (const host of ['evil.example', 'evil.example:8546', '192.168.1.5']) {
       const reply = await proxy.post(call('edb_ping'), { host })

@@ -13,9 +13,12 @@ export type CallContext = {
  * is privileged (refused to browsers, and off loopback without the admin token) is in `rpc/methods.ts`.
  */
 export type ManagementMethod = {
-  /** Returns the result value; throws an `RpcError` to answer an error. */
-  run(params: unknown): unknown
+  /** Returns the result value; throws an `RpcError` to answer an error. `context` says who calls, asked only when needed. */
+  run(params: unknown, context: ContextSource): unknown
 }
+
+/** Who is calling, asked only when a call needs it (a remembered reply never does). */
+export type ContextSource = () => CallContext
 
 /** Compile a params schema once and return a checker that throws `-32602` with `expected` on mismatch. */
 export function paramsChecker<T extends TSchema>(schema: T, expected: string) {

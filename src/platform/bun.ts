@@ -1,5 +1,5 @@
 import process from 'node:process'
-import { homeDir, isProcessAlive } from './process.ts'
+import { homeDir, isProcessAlive, isThreadId } from './process.ts'
 import { type SqliteValue, withTransaction } from './sqlite.ts'
 import { ListenError, type Platform } from './types.ts'
 
@@ -34,6 +34,7 @@ export const bunPlatform: Platform = {
     for (const signal of signals) process.on(signal, () => handler(signal))
   },
   isProcessAlive,
+  isThreadId,
   homeDir,
   collectGarbage: () => Bun.gc(true),
   async openSqlite(path) {

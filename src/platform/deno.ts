@@ -1,4 +1,4 @@
-import { homeDir, isProcessAlive } from './process.ts'
+import { homeDir, isProcessAlive, isThreadId } from './process.ts'
 import { type SqliteValue, withTransaction } from './sqlite.ts'
 import { ListenError, type Platform } from './types.ts'
 
@@ -35,6 +35,7 @@ export const denoPlatform: Platform = {
     for (const signal of signals) Deno.addSignalListener(signal, () => handler(signal))
   },
   isProcessAlive,
+  isThreadId,
   homeDir,
   // Deno exposes a collector only with --v8-flags=--expose-gc.
   collectGarbage: () => (globalThis as { gc?: () => void }).gc?.(),

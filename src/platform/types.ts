@@ -26,6 +26,8 @@ export type Platform = {
   onSignal(signals: readonly ShutdownSignal[], handler: (signal: ShutdownSignal) => void): void
   /** `process.kill(pid, 0)`: true while the process exists (EPERM means it exists, but not ours). */
   isProcessAlive(pid: number): boolean
+  /** Whether a live id is a thread of another process rather than a process (Linux `/proc`; else false). */
+  isThreadId(pid: number): boolean
   homeDir(): string
   /** Run a full garbage collection now, where the runtime allows it. */
   collectGarbage(): void

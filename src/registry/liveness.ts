@@ -4,3 +4,8 @@ import { platform } from '../platform/index.ts'
 export function isInstanceAlive(pid: number): boolean {
   return pid > 0 && platform.isProcessAlive(pid)
 }
+
+/** Whether a live id is a thread rather than a debugger's process (evicted first when the registry is full). */
+export function isThreadOfAnother(pid: number): boolean {
+  return platform.isThreadId(pid)
+}

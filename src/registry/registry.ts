@@ -14,17 +14,25 @@ export type RegistryOptions = {
   /** Most instances held at once (client input never grows memory without bound). */
   maxInstances: number
   isAlive: (pid: number) => boolean
+  /** Whether a live id names a thread rather than a process (it answers signal 0 too). @default never */
+  isThread?: (pid: number) => boolean
   now?: () => number
 }
 
 /** Outcome of a registration attempt. */
 export type RegisterResult = { ok: true; instance: Instance } | { ok: false; reason: 'full' }
 
+/** Outcome of a heartbeat: known (or registered again), unknown and dead, or alive but not to be registered. */
+export type HeartbeatResult = { kind: 'ok'; instance: Instance } | { kind: 'unknown' } | { kind: 'not-allowed' } | { kind: 'full' }
+
 /** The debugger instances the proxy lives for. */
 export type Registry = {
   register(pid: number): RegisterResult
-  /** Refresh a known pid; an unknown pid whose process is alive is registered again. */
-  heartbeat(pid: number): Instance | undefined
+  /**
+   * Refresh a known pid; an unknown pid whose process is alive is registered again, when
+   * `mayRegister` (SPEC §8: only where `edb_register` itself would be allowed).
+   */
+  heartbeat(pid: number, mayRegister: boolean): HeartbeatResult
   /** Drop instances whose process is gone or whose heartbeats stopped; returns the live pids. */
   sweep(): number[]
   readonly size: number
@@ -43,11 +51,23 @@ export function createRegistry(options: RegistryOptions): Registry {
     for (const listener of listeners) listener(instances.size)
   }
 
-  const add = (pid: number): RegisterResult => {
-    if (!instances.has(pid) && instances.size >= options.maxInstances) {
-      sweepQuietly()
-      if (instances.size >= options.maxInstances) return { ok: false, reason: 'full' }
+  const isThread = options.isThread ?? (() => false)
+
+  /** Room for one more: dead or silent entries go first, then ids that are threads; a live debugger is never evicted. */
+  const makeRoom = (): boolean => {
+    sweepQuietly()
+    if (instances.size < options.maxInstances) return true
+    for (const pid of instances.keys()) {
+      if (isThread(pid)) {
+        instances.delete(pid)
+        return true
+      }
     }
+    return false
+  }
+
+  const add = (pid: number): RegisterResult => {
+    if (!instances.has(pid) && instances.size >= options.maxInstances && !makeRoom()) return { ok: false, reason: 'full' }
     const at = now()
     const instance = { pid, registeredAt: Math.floor(at / 1000), lastHeartbeatMs: at, observedPeriodMs: null }
     instances.set(pid, instance)
@@ -71,17 +91,18 @@ export function createRegistry(options: RegistryOptions): Registry {
 
   return {
     register: add,
-    heartbeat(pid) {
+    heartbeat(pid, mayRegister) {
       const instance = instances.get(pid)
       if (instance === undefined) {
-        if (!options.isAlive(pid)) return undefined
+        if (!options.isAlive(pid)) return { kind: 'unknown' }
+        if (!mayRegister) return { kind: 'not-allowed' }
         const result = add(pid)
-        return result.ok ? result.instance : undefined
+        return result.ok ? { kind: 'ok', instance: result.instance } : { kind: 'full' }
       }
       const at = now()
       instance.observedPeriodMs = at - instance.lastHeartbeatMs
       instance.lastHeartbeatMs = at
-      return instance
+      return { kind: 'ok', instance }
     },
     sweep() {
       if (sweepQuietly()) changed()
