@@ -141,8 +141,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const handleCall = async (call: RpcCall, context: ContextSource): Promise<Outcome> => {
     const method = management.get(call.method)
     if (method !== undefined) return runManagement(call, method, context)
+    const info = methodInfo(call.method)
     // The edb_ namespace is ours: never forward it to a provider.
-    if (methodInfo(call.method).kind === 'management') return errorOutcome(new MethodNotFoundError(call.method))
+    if (info.kind === 'management') return errorOutcome(new MethodNotFoundError(call.method))
+    // SPEC §8: a web page may not spend a dev node's unlocked accounts or rewrite its chain.
+    if (info.guarded) {
+      const denied = context().originDenied
+      if (denied !== undefined) return errorOutcome(new ForbiddenError(`${call.method} refused: ${denied}`))
+    }
     if (options.observeCall === undefined) return forwardCall(call)
     const startedAt = performance.now()
     const outcome = await forwardCall(call)

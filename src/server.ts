@@ -23,6 +23,7 @@ import { createRegistry } from './registry/registry.ts'
 import { expandHome } from './util/expand-home.ts'
 import { log } from './util/log.ts'
 import { isLoopbackHost } from './util/loopback.ts'
+import { createOriginPolicy } from './util/origin-policy.ts'
 import { VERSION } from './version.ts'
 
 /** A running proxy. */
@@ -122,7 +123,12 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   })
   const app = createApp({
     pipeline,
-    access: { loopbackBound: isLoopbackHost(options.host), adminToken: options.adminToken, authToken: options.authToken },
+    access: {
+      loopbackBound: isLoopbackHost(options.host),
+      adminToken: options.adminToken,
+      authToken: options.authToken,
+      originAllowed: createOriginPolicy(options.allowedOrigins),
+    },
     maxBodyBytes: options.maxBodyBytes,
     health: createHealthReporter({ providers: pool.providers, chainId: () => chain.info?.chainId, startedAtMs }),
     metrics: observability.prometheus,

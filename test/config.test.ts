@@ -17,6 +17,7 @@ describe('loadServerOptions', () => {
       gracePeriod: 0,
       heartbeatInterval: 10,
       tui: false,
+      allowedOrigins: ['loopback'],
       maxBodyBytes: 32 * 1024 * 1024,
       maxBatchSize: 1000,
       upstreamTimeoutMs: 10_000,

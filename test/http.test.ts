@@ -201,6 +201,19 @@ describe('browser safety', () => {
     await stillServing()
   })
 
+  test("behavior: a page may not change a dev node's state or use its keys unless its origin is allowed", async () => {
+    for (const method of ['eth_sendTransaction', 'eth_sign', 'personal_unlockAccount', 'evm_mine', 'evm_snapshot', 'anvil_setBalance', 'hardhat_reset']) {
+      const reply = await proxy.post(call(method, 12, []), { origin: 'https://evil.example' })
+      expect({ method, error: reply.json.error?.code }).toEqual({ method, error: -32010 })
+      expect(reply.json.error.message).toContain('may not change the node')
+    }
+    expect(upstream.hits.some((hit) => ['eth_sendTransaction', 'evm_mine', 'anvil_setBalance'].includes(hit.body?.method))).toBe(false)
+    // Loopback pages (a local dapp's dev server) are allowed by default; data calls from any page are too.
+    expect((await proxy.post(call('eth_sendTransaction', 13, []), { origin: 'http://localhost:5173' })).json.result).toEqual({ echo: 'eth_sendTransaction' })
+    expect((await proxy.post(call('eth_getBalance', 14, []), { origin: 'https://evil.example' })).json.result).toEqual({ echo: 'eth_getBalance' })
+    expect((await proxy.post(call('eth_sendTransaction', 15, []))).json.result).toEqual({ echo: 'eth_sendTransaction' })
+  })
+
   test('behavior: a page cannot register a live pid through edb_heartbeat; a local client still can', async () => {
     const sleeper = Bun.spawn(['sleep', '30'])
     try {

@@ -1,4 +1,5 @@
 import { FormatRegistry, type Static, type TSchema, Type } from '@sinclair/typebox'
+import { parseOriginRule } from '../util/origin-policy.ts'
 
 /** The reference's active public mainnet list (SPEC §2), used when `--rpc-urls` is not given. */
 export const DEFAULT_RPC_URLS = [
@@ -13,6 +14,8 @@ export const DEFAULT_RPC_URLS = [
   'https://eth.drpc.org',
   'https://ethereum.rpc.subquery.network/public',
 ]
+
+FormatRegistry.Set('origin-rule', (value) => parseOriginRule(value) !== undefined)
 
 FormatRegistry.Set('http-url', (value) => {
   try {
@@ -57,6 +60,11 @@ export const ServerOptionsSchema = Type.Object({
   chainId: optionalInteger(1, Number.MAX_SAFE_INTEGER, 'Chain id for cache-only mode (default 1, mainnet)'),
   adminToken: Type.Optional(Type.String({ minLength: 1, description: 'Bearer token required for edb_shutdown, edb_deleteCache, edb_register' })),
   authToken: Type.Optional(Type.String({ minLength: 1, description: 'Bearer token required for every call' })),
+  allowedOrigins: Type.Array(Type.String({ format: 'origin-rule' }), {
+    default: ['loopback'],
+    description:
+      "Browser origins that may call methods changing a node's state or using its keys (eth_send*, eth_sign*, personal_*, evm_*, anvil_*, hardhat_*): loopback, *, or scheme://host[:port|:*]",
+  }),
   maxBodyBytes: integer(1024, 1 << 30, 32 << 20, 'Largest accepted request body in bytes (larger: HTTP 413)'),
   maxBatchSize: integer(1, 100_000, 1000, 'Most calls accepted in one batch'),
   upstreamTimeoutMs: integer(100, 600_000, 10_000, 'Milliseconds one upstream attempt may take'),
@@ -105,7 +113,9 @@ export function describeAccepted(schema: TSchema): string {
     case 'boolean':
       return 'true or false'
     case 'list':
-      return 'a comma-separated list of http(s) URLs, or "" for none'
+      return schema.items?.format === 'origin-rule'
+        ? 'a comma-separated list of loopback, * or scheme://host[:port|:*]'
+        : 'a comma-separated list of http(s) URLs, or "" for none'
     case 'choice':
       return `one of ${choices(schema).join(', ')}`
     case 'string':

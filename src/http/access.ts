@@ -7,6 +7,8 @@ export type AccessOptions = {
   loopbackBound: boolean
   adminToken?: string
   authToken?: string
+  /** Whether a browser origin may call the methods that change a node's state or use its keys (`--allowed-origins`). */
+  originAllowed?: (origin: string) => boolean
 }
 
 /** A request refused before any call is read. */
@@ -36,7 +38,12 @@ export function refusalOf(headers: Headers, options: AccessOptions): Refusal | u
 /** The context calls of an admitted request run in: whether it may call the state-changing methods. */
 export function callContext(headers: Headers, options: AccessOptions): CallContext {
   const bearer = options.adminToken === undefined ? undefined : bearerToken(headers.get('authorization'))
-  return { adminDenied: adminDenial(headers, options, bearer !== undefined && isAdminToken(bearer, options)) }
+  const origin = headers.get('origin')
+  const originDenied =
+    origin !== null && !(options.originAllowed?.(origin) ?? false)
+      ? `the origin ${JSON.stringify(origin)} may not change the node's state or use its keys (allow it with --allowed-origins)`
+      : undefined
+  return { adminDenied: adminDenial(headers, options, bearer !== undefined && isAdminToken(bearer, options)), originDenied }
 }
 
 function isAdminToken(bearer: string, options: AccessOptions): boolean {

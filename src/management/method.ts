@@ -6,6 +6,8 @@ import { InvalidParamsError } from '../rpc/errors.ts'
 export type CallContext = {
   /** Why state-changing management methods are refused to this caller, or undefined when allowed. */
   adminDenied?: string
+  /** Why methods that change a node's state or use its keys are refused (a browser origin not allowed), or undefined. */
+  originDenied?: string
 }
 
 /**

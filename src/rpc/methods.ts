@@ -38,6 +38,8 @@ export type MethodInfo = {
   pin?: Pin
   /** Management methods that change state: refused to browsers and, off loopback, without the admin token (SPEC §8). */
   privileged?: boolean
+  /** Changes a node's state or uses its keys: refused to a browser whose origin is not allowed (SPEC §8). */
+  guarded?: boolean
 }
 
 const block = (index: number): MethodInfo => ({ kind: 'read', pin: { kind: 'block', index } })
@@ -96,7 +98,7 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
   ['edb_request_metrics', management()],
   ['edb_deleteCache', management(true)],
   ['edb_shutdown', management(true)],
-  ['debug_setHead', { kind: 'dev-rewrite' }],
+  ['debug_setHead', { kind: 'dev-rewrite', guarded: true }],
   ...[
     'eth_sendRawTransaction',
     'eth_sendTransaction',
@@ -105,8 +107,8 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
     'eth_signTypedData',
     'eth_signTypedData_v3',
     'eth_signTypedData_v4',
-  ].map((name): [string, MethodInfo] => [name, { kind: 'write' }]),
-  // Reads in the development namespaces: they change nothing.
+  ].map((name): [string, MethodInfo] => [name, { kind: 'write', guarded: true }]),
+  // Reads in the development namespaces: they change nothing, but are a dev node's controls all the same.
   ...[
     'evm_snapshot',
     'anvil_nodeInfo',
@@ -119,7 +121,7 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
     'hardhat_dumpState',
     'anvil_getBlobByHash',
     'anvil_getBlobsByTransactionHash',
-  ].map((name): [string, MethodInfo] => [name, { kind: 'other' }]),
+  ].map((name): [string, MethodInfo] => [name, { kind: 'other', guarded: true }]),
 ])
 
 const DEV_NAMESPACE = /^(evm|anvil|hardhat|ganache)_/
@@ -129,9 +131,9 @@ const READ =
 const TRACE = /^(debug_trace|trace_)/
 
 const MANAGEMENT_UNKNOWN: MethodInfo = { kind: 'management' }
-const DEV_REWRITE: MethodInfo = { kind: 'dev-rewrite' }
+const DEV_REWRITE: MethodInfo = { kind: 'dev-rewrite', guarded: true }
 const TRACE_INFO: MethodInfo = { kind: 'trace' }
-const WRITE_INFO: MethodInfo = { kind: 'write' }
+const WRITE_INFO: MethodInfo = { kind: 'write', guarded: true }
 const READ_INFO: MethodInfo = { kind: 'read' }
 const OTHER: MethodInfo = { kind: 'other' }
 
