@@ -69,13 +69,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (plan === undefined) return { ...(await forward(call, notification)), cache: 'BYPASS' }
     chain.touch()
     // SPEC §5.1: a cacheable call that arrives before the chain is known waits for it, then uses the cache.
-    if (!opened) await settleWithin(options.cacheOpened, options.waitMs)
+    if (!opened && !cache.ready) await settleWithin(options.cacheOpened, options.waitMs)
     if (cache.ready && !chain.view.trusted) await settleWithin(chain.refresh(), options.waitMs)
     // Caching off, not started in time, or a dev chain not verified since an outage: identical reads still share one request.
-    if (!cache.ready || !chain.view.trusted) return { ...(await inflight.run(plan.key, () => forward(call, false))), cache: 'BYPASS' }
+    // Coalescing is per epoch: a call sent after a history rewrite never joins one sent before it.
+    const flight = `${cache.epoch}:${plan.key}`
+    if (!cache.ready || !chain.view.trusted) return { ...(await inflight.run(flight, () => forward(call, false))), cache: 'BYPASS' }
     const hit = cache.lookup(plan) ?? composedHit(plan, call.params) ?? (await importedHit(plan, call.params))
     if (hit !== undefined) return { resultJson: hit, cache: 'HIT', cacheKey: plan.key }
-    return { ...(await inflight.run(plan.key, () => fetchAndStore(call, plan))), cache: 'MISS' }
+    return { ...(await inflight.run(flight, () => fetchAndStore(call, plan))), cache: 'MISS' }
   }
 
   /** Forward, then store the answer if it can never change: decided before anyone else may see it. */

@@ -93,7 +93,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   const cacheOpened = chain.known.then((info) => {
     log.info(`upstream chain id ${info.chainId}${info.devChain ? ' (a development chain: cached in memory only)' : ''}`)
     pool.expectChain(info.chainId)
-    return openChainCache({
+    const opening = openChainCache({
       cache,
       chainId: info.chainId,
       devChain: info.devChain,
@@ -101,6 +101,10 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       maxItems: options.maxCacheItems,
       info: (message) => log.info(message),
       warn: (message) => log.warn(message),
+    })
+    // Opened after the proxy began stopping (its flush already ran): close it now.
+    return opening.finally(() => {
+      if (shutdown.stopping) cache.close()
     })
   })
   const onUnexpected = (error: unknown) => log.error('unexpected error while serving a request:', error)
@@ -157,7 +161,9 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   idleCollector.start()
   chain.start()
   chain.known.then(
-    () => pool.health.start(),
+    () => {
+      if (!shutdown.stopping) pool.health.start()
+    },
     (error: Error) => {
       if (shutdown.stopping) return
       log.error(`startup failed: ${error.message}`)

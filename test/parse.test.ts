@@ -81,6 +81,16 @@ describe('parseBody', () => {
     )
     expect(batch.kind === 'batch' && batch.entries.map((entry) => entry.idJson)).toEqual(['1', '18446744073709551617', '1.50'])
   })
+
+  test('behavior: every id comes back as written: 1.0, 1e2, escaped strings, a space after the colon', () => {
+    const ids = ['1.0', '1e2', '"\\u0041"', '-0', '"a\\/b"']
+    for (const id of ids) {
+      const parsed = parse(`{"jsonrpc":"2.0","id":${id},"method":"eth_chainId"}`)
+      expect({ id, echoed: parsed.kind === 'single' && parsed.entry.idJson }).toEqual({ id, echoed: id })
+    }
+    const spaced = parse('{"jsonrpc":"2.0","id": 7,"method":"eth_chainId"}')
+    expect(spaced.kind === 'single' && spaced.entry.idJson).toBe('7')
+  })
 })
 
 describe('params depth', () => {

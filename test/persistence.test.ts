@@ -169,6 +169,18 @@ describe('persistence', () => {
     expect(counter.count('eth_getBalance')).toBe(0)
   })
 
+  test('behavior: cache-only mode serves an imported entry pinned by block number', async () => {
+    const dir = cacheDir()
+    const chainDir = join(dir, 'rpc', String(CHAIN_ID))
+    mkdirSync(chainDir, { recursive: true })
+    const key = referenceKey('eth_getBalance', [DEV, '0x3'])
+    writeFileSync(join(chainDir, 'rpc.json'), JSON.stringify({ [key]: { data: { jsonrpc: '2.0', id: 1, result: '0x77' }, accessed_at: 1_700_000_000 } }))
+    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', '', '--chain-id', String(CHAIN_ID), '--cache-dir', dir])
+    running.push(proxy)
+    expect(await post(proxy, 'eth_getBalance', [DEV, '0x3'])).toEqual({ cache: 'HIT', json: { jsonrpc: '2.0', id: 9, result: '0x77' } })
+    expect((await post(proxy, 'eth_getBalance', [DEV, '0x4'])).json.error.code).toBe(-32002)
+  })
+
   const stops: [string, (proxy: ProxyProcess) => unknown, string[]][] = [
     ['SIGINT', (proxy) => proxy.process.kill('SIGINT'), []],
     ['SIGTERM', (proxy) => proxy.process.kill('SIGTERM'), []],

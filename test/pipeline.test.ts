@@ -9,16 +9,21 @@ import type { Outcome, RpcCall } from '../src/rpc/types.ts'
 function scriptedForwarder(answer: (call: RpcCall) => Outcome) {
   const calls: string[] = []
   let gate: Promise<void> | undefined
+  let gated: string | undefined
   let open = () => {}
   const forward: Forwarder = async (call) => {
     calls.push(`${call.method} ${JSON.stringify(call.params ?? [])}`)
-    if (gate !== undefined) await gate
-    return { ...answer(call), provider: 'scripted' }
+    // The node answers as it is when asked; the answer only travels later.
+    const outcome = { ...answer(call), provider: 'scripted' }
+    if (gate !== undefined && (gated === undefined || gated === call.method)) await gate
+    return outcome
   }
   return {
     forward,
     calls,
-    hold() {
+    /** Hold answers back (only those of `method`, when given) until `release`. */
+    hold(method?: string) {
+      gated = method
       gate = new Promise((resolve) => (open = resolve))
     },
     release() {
@@ -189,6 +194,35 @@ describe('pipeline', () => {
     await Promise.all([read, rewrite])
     expect(cache.stats().total_entries).toBe(0)
     expect(upstream.calls.slice(1)).toEqual(['eth_getBalance ["0x1","0x5"]', 'anvil_setBalance ["0x1","0x0"]'])
+  })
+
+  test('behavior: a read sent after a rewrite never joins one sent before it', async () => {
+    let balance = '"0x10"'
+    const upstream = scriptedForwarder((call) => (call.method === 'eth_getBalance' ? { resultJson: balance } : { resultJson: 'true' }))
+    const cache = createCache({ maxItems: 1000, maxMemoryBytes: 1 << 20 })
+    cache.attach(undefined, 'test')
+    const { chain } = fakeChain(100, { devChain: true })
+    const pipeline = createPipeline({
+      management: {},
+      forward: upstream.forward,
+      cache,
+      chain,
+      cacheOpened: Promise.resolve(),
+      waitMs: 1_000,
+      maxBatchSize: 10,
+      onUnexpected: () => {},
+    })
+    upstream.hold('eth_getBalance')
+    const before = ask(pipeline, 'eth_getBalance', ['0x1', '0x50'])
+    await settled(() => upstream.calls.length === 1)
+    await ask(pipeline, 'evm_revert', ['0x1'])
+    balance = '"0x20"'
+    const after = ask(pipeline, 'eth_getBalance', ['0x1', '0x50'], 2)
+    await settled(() => upstream.calls.length === 3)
+    upstream.release()
+    expect((await after).text).toBe('{"jsonrpc":"2.0","id":2,"result":"0x20"}')
+    expect((await before).text).toBe('{"jsonrpc":"2.0","id":1,"result":"0x10"}')
+    expect(upstream.calls.filter((line) => line.startsWith('eth_getBalance')).length).toBe(2)
   })
 
   test('behavior: a byte-identical body is answered synchronously from the remembered reply', async () => {

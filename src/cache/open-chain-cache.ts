@@ -29,8 +29,9 @@ export async function openChainCache(options: ChainCacheOptions): Promise<DiskSt
   }
   const dir = join(options.cacheDir, 'rpc', chainDirName(options.chainId))
   const store = await openDiskStore({ dir, maxItems: options.maxItems, warn: options.warn })
-  options.cache.attach(store)
+  // Imported before the cache is attached: an imported entry is served from the first call (SPEC §5.1).
   await importReference(store, dir, options).catch((error: Error) => options.warn(`reference cache not imported: ${error.message}`))
+  options.cache.attach(store)
   return store
 }
 

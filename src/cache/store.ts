@@ -113,6 +113,7 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
   let approximateCount: number | undefined
   let hasImported = statements.anyImported.get() !== undefined
   let timer: ReturnType<typeof setTimeout> | undefined
+  let closed = false
 
   /** Run a store operation; corruption found at run time moves the file aside and reopens a fresh one. */
   const guard = <T>(fallback: T, operation: () => T): T => {
@@ -168,7 +169,7 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
       schedule()
     },
     flush() {
-      if (pendingPuts.size === 0 && pendingTouches.size === 0) return
+      if (closed || (pendingPuts.size === 0 && pendingTouches.size === 0)) return
       const puts = [...pendingPuts]
       const touches = [...pendingTouches]
       pendingPuts.clear()
@@ -237,9 +238,11 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
       })
     },
     close() {
+      if (closed) return
       clearTimeout(timer)
       store.flush()
       db.close()
+      closed = true
     },
   }
   return store

@@ -53,8 +53,8 @@ export type Chain = {
 
 /** Before detection: nothing is final, nothing is trusted. */
 const UNKNOWN_VIEW: ChainView = { head: -1, finalized: -1, isFinal: () => false, trusted: false }
-/** Cache-only mode: nothing new is ever stored, what is stored is served. */
-const CACHE_ONLY_VIEW: ChainView = { head: -1, finalized: -1, isFinal: () => false, trusted: true }
+/** Cache-only mode: nothing is ever fetched, so nothing new is stored; what is stored (or imported) is served. */
+const CACHE_ONLY_VIEW: ChainView = { head: -1, finalized: -1, isFinal: () => true, trusted: true }
 
 /**
  * Chain detection, then one head tracker (SPEC §5.1, §6). Runs alongside binding: every provider is
@@ -66,6 +66,9 @@ export function createChain(options: ChainOptions): Chain {
   let info: ChainInfo | undefined
   let tracker: HeadTracker | undefined
   let stopped = false
+  /** A history rewrite passed through before the tracker existed: its first view may predate it. */
+  let rebasedEarly = false
+  let pause: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | undefined
 
   const detect = async (): Promise<ChainInfo> => {
     if (options.providers.length === 0) {
@@ -91,13 +94,20 @@ export function createChain(options: ChainOptions): Chain {
           onReset: options.onReset,
         })
         await tracker.refresh()
+        if (rebasedEarly) {
+          tracker.rebase()
+          await tracker.refresh()
+        }
         if (!stopped) tracker.start()
         info = { chainId: detection.chainId, devChain }
         return info
       }
       if (stopped) throw new Error('stopped before any upstream answered eth_chainId')
       options.warn(`no upstream answered eth_chainId; caching waits, trying again in ${pauseMs / 1000} s`)
-      await new Promise((resolve) => setTimeout(resolve, pauseMs))
+      await new Promise<void>((resolve) => {
+        pause = { timer: setTimeout(resolve, pauseMs), resolve }
+      })
+      if (stopped) throw new Error('stopped before any upstream answered eth_chainId')
     }
   }
   let begin!: () => void
@@ -112,7 +122,8 @@ export function createChain(options: ChainOptions): Chain {
       return info
     },
     get devChain() {
-      return info?.devChain ?? options.devChain === 'yes'
+      // Until detection says, a rewrite is treated as one (emptying a cache not yet open costs nothing).
+      return info?.devChain ?? options.devChain !== 'no'
     },
     get view() {
       return tracker ?? (info === undefined ? UNKNOWN_VIEW : CACHE_ONLY_VIEW)
@@ -121,12 +132,19 @@ export function createChain(options: ChainOptions): Chain {
     start: () => begin(),
     touch: () => tracker?.touch(),
     refresh: () => tracker?.refresh() ?? Promise.resolve(),
-    rebase: () => tracker?.rebase(),
+    rebase() {
+      if (tracker === undefined) rebasedEarly = true
+      else tracker.rebase()
+    },
     suspect: () => tracker?.suspect(),
     observeHead: (block) => tracker?.observeHead(block),
     stop() {
       stopped = true
       tracker?.stop()
+      if (pause !== undefined) {
+        clearTimeout(pause.timer)
+        pause.resolve()
+      }
     },
   }
 }

@@ -1,3 +1,4 @@
+import { classifyRpcError } from '../providers/classify.ts'
 import { parseQuantity, parseQuantityJson, toQuantity } from '../rpc/quantity.ts'
 import type { Outcome, RpcCall } from '../rpc/types.ts'
 
@@ -70,6 +71,8 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
   let fingerprint: Fingerprint = { number: 0, hash: undefined }
   let verifiedAtMs = Number.NEGATIVE_INFINITY
   let suspected = false
+  /** Suspicions so far: a refresh that began before the latest one cannot clear it. */
+  let suspicions = 0
   let generation = 0
   let active = false
   let refreshedAtMs = Number.NEGATIVE_INFINITY
@@ -95,12 +98,15 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
 
   const ask = async () => {
     const started = generation
+    const suspicionsAtStart = suspicions
     const [headOutcome, finalizedOutcome, fingerprintOutcome] = await Promise.all([
       options.send(call('eth_blockNumber', [])),
       tagSupported ? options.send(call('eth_getBlockByNumber', ['finalized', false])) : undefined,
       options.devChain ? options.send(call('eth_getBlockByNumber', [toQuantity(fingerprint.number), false])) : undefined,
     ])
     if (started !== generation) return
+    // No provider answered one of them: nothing is learned, and nothing is verified.
+    if ([headOutcome, finalizedOutcome, fingerprintOutcome].some((outcome) => outcome?.error?.code === -32002)) return
     let reset = false
     if (options.devChain) {
       const verdict = checkFingerprint(fingerprintOutcome)
@@ -117,13 +123,15 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
     const reportedHead = headOutcome.resultJson === undefined ? undefined : parseQuantityJson(headOutcome.resultJson)
     if (reportedHead !== undefined) head = reset ? reportedHead : Math.max(head, reportedHead)
     const finalizedBlock = finalizedOutcome?.resultJson === undefined ? undefined : toHeader(finalizedOutcome.resultJson)
-    if (finalizedOutcome?.error !== undefined && finalizedOutcome.error.code !== -32002) tagSupported = false
+    // Only an answer every node would give (unknown method, invalid params) says the tag is unsupported;
+    // "finalized block not found" from a node still syncing does not.
+    if (finalizedOutcome?.error !== undefined && classifyRpcError(finalizedOutcome.error) === 'answer') tagSupported = false
     if (finalizedBlock !== undefined) adoptFinalized(finalizedBlock.number, reset)
     else if (!tagSupported && reportedHead !== undefined) adoptFinalized(reportedHead - options.finalityDepth, reset)
     if (options.devChain && !reset) {
       if (finalizedBlock?.hash !== undefined && finalizedBlock.number > fingerprint.number) fingerprint = finalizedBlock
       verifiedAtMs = now()
-      suspected = false
+      if (suspicions === suspicionsAtStart) suspected = false
     }
   }
 
@@ -176,7 +184,9 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
       verifiedAtMs = Number.NEGATIVE_INFINITY
     },
     suspect() {
-      if (options.devChain) suspected = true
+      if (!options.devChain) return
+      suspected = true
+      suspicions++
     },
     start() {
       timer ??= setInterval(tick, activeRefreshMs)

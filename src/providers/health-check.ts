@@ -51,8 +51,10 @@ export function createHealthChecker(options: HealthCheckOptions): HealthChecker 
       if (block === undefined) throw new Error('no block number')
       const latencyMs = now() - startedAt
       const chain = await postToProvider(provider, CHAIN_ID, { timeoutMs: options.timeoutMs, maxResponseBytes: 4096 })
+      // Verified only by an answer: an error or a rate limit here proves nothing about the chain.
+      if (chain.kind !== 'result') throw new Error('no chain id')
       const expected = options.chainId()
-      if (chain.kind === 'result' && expected !== undefined && parseQuantityJson(chain.resultJson) !== expected) {
+      if (expected !== undefined && parseQuantityJson(chain.resultJson) !== expected) {
         if (!provider.quarantined) options.onQuarantine(provider, chain.resultJson)
         provider.quarantined = true
         return

@@ -39,7 +39,7 @@ export function parseBody(text: string, { maxBatchSize }: ParseOptions): ParsedB
     return { kind: 'invalid', error: new ParseError() }
   }
   let idSources: WeakMap<object, string> | undefined
-  if (hasInexactId(json)) {
+  if (needsIdSource(json, text)) {
     idSources = new WeakMap()
     json = parseKeepingIds(text, idSources)
   }
@@ -56,12 +56,28 @@ export function parseBody(text: string, { maxBatchSize }: ParseOptions): ParsedB
 }
 
 /** An id JSON.parse could not keep exactly: a number that is not a safe integer (`9007199254741003`, `1.50`). */
-function hasInexactId(json: unknown): boolean {
+/**
+ * Whether an id's text cannot be rebuilt from its parsed value: a number JSON cannot hold exactly
+ * (`9007199254741003`), or an id whose plain `"id":<value>` form is not in the body (`1.0`, `1e2`,
+ * `"\u0041"`, a space after the colon). One substring search per call; the rare miss parses again.
+ */
+function needsIdSource(json: unknown, text: string): boolean {
   const inexact = (value: unknown) => {
-    const id = (value as { id?: unknown } | null)?.id
-    return typeof id === 'number' && !Number.isSafeInteger(id)
+    if (value === null || typeof value !== 'object' || !('id' in value)) return false
+    const id = (value as { id: unknown }).id
+    if (typeof id === 'number' && !Number.isSafeInteger(id)) return true
+    return (typeof id === 'number' || typeof id === 'string') && !containsMember(text, `"id":${JSON.stringify(id)}`)
   }
   return Array.isArray(json) ? json.some(inexact) : inexact(json)
+}
+
+/** Whether `member` stands in `text` as a whole member: followed by `,`, `}` or white space (`"id":1` is not in `"id":1.0`). */
+function containsMember(text: string, member: string): boolean {
+  for (let at = text.indexOf(member); at !== -1; at = text.indexOf(member, at + 1)) {
+    const next = text.charCodeAt(at + member.length)
+    if (next === 0x2c || next === 0x7d || next === 0x20 || next === 0x0a || next === 0x0d || next === 0x09) return true
+  }
+  return false
 }
 
 /**
@@ -70,7 +86,7 @@ function hasInexactId(json: unknown): boolean {
  */
 function parseKeepingIds(text: string, sources: WeakMap<object, string>): unknown {
   return JSON.parse(text, function (this: object, key: string, value: unknown, context?: { source?: string }) {
-    if (key === 'id' && typeof value === 'number' && context?.source !== undefined) sources.set(this, context.source)
+    if (key === 'id' && (typeof value === 'number' || typeof value === 'string') && context?.source !== undefined) sources.set(this, context.source)
     return value
   } as (key: string, value: unknown) => unknown)
 }

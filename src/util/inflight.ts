@@ -1,7 +1,6 @@
 /** Coalesces identical concurrent work: callers with the same key share one promise until it settles. */
 export type Inflight<T> = {
   run(key: string, work: () => Promise<T>): Promise<T>
-  readonly size: number
 }
 
 /**
@@ -20,9 +19,6 @@ export function createInflight<T>(): Inflight<T> {
       })
       pending.set(key, promise)
       return promise
-    },
-    get size() {
-      return pending.size
     },
   }
 }
