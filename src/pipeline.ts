@@ -74,10 +74,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     // Caching off, not started in time, or a dev chain not verified since an outage: identical reads still share one request.
     // Coalescing is per epoch: a call sent after a history rewrite never joins one sent before it.
     const flight = `${cache.epoch}:${plan.key}`
-    if (!cache.ready || !chain.view.trusted) return { ...(await inflight.run(flight, () => forward(call, false))), cache: 'BYPASS' }
+    // What is forwarded is what the key means (SPEC §5.2: calls that share a key ask one question).
+    const asked: RpcCall = { ...call, params: plan.params }
+    if (!cache.ready || !chain.view.trusted) return { ...(await inflight.run(flight, () => forward(asked, false))), cache: 'BYPASS' }
     const hit = cache.lookup(plan) ?? composedHit(plan, call.params) ?? (await importedHit(plan, call.params))
     if (hit !== undefined) return { resultJson: hit, cache: 'HIT', cacheKey: plan.key }
-    return { ...(await inflight.run(flight, () => fetchAndStore(call, plan))), cache: 'MISS' }
+    return { ...(await inflight.run(flight, () => fetchAndStore(asked, plan))), cache: 'MISS' }
   }
 
   /** Forward, then store the answer if it can never change: decided before anyone else may see it. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { planCall } from '../src/cache/policy.ts'
 import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
 import { type CountingForwarder, startCountingForwarder } from './helpers/counting.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
@@ -55,7 +56,8 @@ async function twice(method: string, params: unknown[]) {
   const first = await proxy.post({ jsonrpc: '2.0', id: 1, method, params })
   const second = await proxy.post({ jsonrpc: '2.0', id: 2, method, params })
   return {
-    upstreamCalls: counter.count(method, params),
+    // Counted as forwarded: in the canonical form the key means ('earliest' goes as '0x0').
+    upstreamCalls: counter.count(method, planCall(method, params)?.params ?? params),
     headers: [first.headers.get('x-cache'), second.headers.get('x-cache')],
     first: first.json,
     second: second.json,
@@ -178,6 +180,23 @@ describe('caching against anvil', () => {
     expect(viaProxy.json.error).toBeUndefined()
     expect(viaProxy.json.result.environment.chainId).toBe(31337)
     expect((await proxy.post('{"jsonrpc":"2.0","id":5,"method":"eth_chainId","params":null}')).json).toEqual({ jsonrpc: '2.0', id: 5, result: '0x7a69' })
+  })
+
+  test("behavior: one question, one key: an EIP-1898 object anvil rejects never shares the plain number's answer", async () => {
+    const odd = await rpc(anvil.url, 'eth_getBlockByNumber', [{ blockNumber: '0x2' }, false])
+    expect(odd.error).toBeDefined()
+    const [bad, good] = await Promise.all([
+      proxy.call('eth_getBlockByNumber', [{ blockNumber: '0x2' }, false], 1),
+      proxy.call('eth_getBlockByNumber', ['0x02', false], 2),
+    ])
+    expect(bad.error).toEqual(odd.error)
+    expect(good).toEqual(await rpc(anvil.url, 'eth_getBlockByNumber', ['0x2', false], 2))
+  })
+
+  test('behavior: what is forwarded is what the key means ("0x0003" goes upstream as "0x3")', async () => {
+    counter.reset()
+    await proxy.call('eth_getBlockTransactionCountByNumber', ['0x0003'])
+    expect(counter.log().filter((line) => line.startsWith('eth_getBlockTransactionCountByNumber'))).toEqual(['eth_getBlockTransactionCountByNumber ["0x3"]'])
   })
 
   test('behavior: 50 concurrent identical misses make one upstream call', async () => {

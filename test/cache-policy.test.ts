@@ -10,6 +10,7 @@ describe('planCall', () => {
       key: `eth_getBalance:["${ADDRESS}","0x10"]`,
       method: 'eth_getBalance',
       anchor: { kind: 'block', number: 16 },
+      params: [ADDRESS, '0x10'],
     })
   })
 
@@ -31,6 +32,8 @@ describe('planCall', () => {
     ['logs with no range', 'eth_getLogs', [{ address: ADDRESS }]],
     ['logs with a reversed range', 'eth_getLogs', [{ fromBlock: '0x5', toBlock: '0x1' }]],
     ['logs mixing blockHash and a range', 'eth_getLogs', [{ blockHash: HASH, fromBlock: '0x1' }]],
+    ['logs bounded by an EIP-1898 object', 'eth_getLogs', [{ fromBlock: { blockNumber: '0x1' }, toBlock: '0x2' }]],
+    ['logs by a blockHash object', 'eth_getLogs', [{ blockHash: { blockHash: HASH } }]],
   ]
   for (const [name, method, params] of never) {
     test(`behavior: ${name} is never cached`, () => {
@@ -42,8 +45,14 @@ describe('planCall', () => {
     const a = planCall('eth_call', [{ to: ADDRESS, data: '0x01' }, '0x01'])
     const b = planCall('eth_call', [{ data: '0x01', to: ADDRESS }, '0x1'])
     const c = planCall('eth_call', [{ data: '0x01', to: ADDRESS }, { blockNumber: '0x001' }])
+    const d = planCall('eth_call', [{ to: ADDRESS, data: '0x01' }, { blockNumber: '0x1' }])
     expect(a?.key).toBe(b?.key as string)
-    expect(c?.key).toBe(a?.key as string)
+    // The key's form is what is forwarded: "0x01" goes upstream as "0x1".
+    expect(a?.params).toEqual([{ to: ADDRESS, data: '0x01' }, '0x1'])
+    // An EIP-1898 object is another question than the plain number (a node may reject it): its own key, normalized inside.
+    expect(c?.key).not.toBe(a?.key as string)
+    expect(c?.key).toBe(d?.key as string)
+    expect(c?.params[1]).toEqual({ blockNumber: '0x1' })
     // calldata is never normalized: 0x01 and 0x0001 are different calls
     expect(planCall('eth_call', [{ to: ADDRESS, data: '0x0001' }, '0x1'])?.key).not.toBe(a?.key as string)
   })
@@ -66,6 +75,7 @@ describe('planCall', () => {
       key: `eth_getLogs:[{"address":"${ADDRESS}","fromBlock":"0x0","toBlock":"0xa"}]`,
       method: 'eth_getLogs',
       anchor: { kind: 'block', number: 10 },
+      params: [{ address: ADDRESS, fromBlock: '0x0', toBlock: '0xa' }],
     })
     expect(planCall('eth_getLogs', [{ blockHash: HASH }])?.anchor).toEqual({ kind: 'immutable' })
   })

@@ -6,7 +6,12 @@ import { canonicalJson } from './canonical-json.ts'
 export type Anchor = { kind: 'immutable' } | { kind: 'block'; number: number } | { kind: 'tx'; hash: string; blockInResult: boolean }
 
 /** A call that may be cached: its canonical key and what its answer is anchored to. */
-export type CachePlan = { key: string; method: string; anchor: Anchor }
+/**
+ * A call that may be cached: its canonical key, what its answer is anchored to, and its params as
+ * the key means them (block numbers canonical, hashes lowercase): what is forwarded, so that calls
+ * sharing a key ask the upstream the same question.
+ */
+export type CachePlan = { key: string; method: string; anchor: Anchor; params: unknown[] }
 
 /** What to do with an answer once it arrived: store it, drop it, or store it once a block is final. */
 export type StoreVerdict = { kind: 'store' } | { kind: 'skip' } | { kind: 'when-final'; block: number } | { kind: 'when-tx-final'; hash: string }
@@ -25,18 +30,22 @@ export function planCall(method: string, params: unknown): CachePlan | undefined
   if (!Array.isArray(list)) return undefined
   switch (pin.kind) {
     case 'static':
-      return { key: `${method}:[]`, method, anchor: { kind: 'immutable' } }
+      return { key: `${method}:[]`, method, anchor: { kind: 'immutable' }, params: [] }
     case 'block':
     case 'block-hash': {
-      const ref = toBlockRef(list[pin.index])
+      const original = list[pin.index]
+      const ref = toBlockRef(original)
       if (ref.kind === 'now' || (pin.kind === 'block-hash' && ref.kind !== 'hash')) return undefined
-      return { key: keyWith(method, list, pin.index, blockRefKey(ref)), method, anchor: anchorOf(ref) }
+      // An EIP-1898 object stays an object (a node that rejects it for this method must not share the plain form's answer).
+      const pinned =
+        typeof original === 'string' ? blockRefKey(ref) : { ...(original as object), [ref.kind === 'hash' ? 'blockHash' : 'blockNumber']: blockRefKey(ref) }
+      return { ...keyWith(method, list, pin.index, pinned), method, anchor: anchorOf(ref) }
     }
     case 'tx': {
       const hash = list[pin.index]
       if (typeof hash !== 'string' || !TX_HASH.test(hash)) return undefined
       const normalized = hash.toLowerCase()
-      return { key: keyWith(method, list, pin.index, normalized), method, anchor: { kind: 'tx', hash: normalized, blockInResult: pin.blockInResult } }
+      return { ...keyWith(method, list, pin.index, normalized), method, anchor: { kind: 'tx', hash: normalized, blockInResult: pin.blockInResult } }
     }
     case 'logs':
       return planLogs(method, list)
@@ -69,21 +78,24 @@ function planLogs(method: string, list: unknown[]): CachePlan | undefined {
   const { blockHash, fromBlock, toBlock, ...rest } = filter as Record<string, unknown>
   if (blockHash !== undefined) {
     const ref = toBlockRef(blockHash)
-    if (ref.kind !== 'hash' || fromBlock !== undefined || toBlock !== undefined) return undefined
-    return { key: `${method}:${canonicalJson([{ ...rest, blockHash: ref.hash }])}`, method, anchor: { kind: 'immutable' } }
+    if (typeof blockHash !== 'string' || ref.kind !== 'hash' || fromBlock !== undefined || toBlock !== undefined) return undefined
+    const params = [{ ...rest, blockHash: ref.hash }]
+    return { key: `${method}:${canonicalJson(params)}`, method, anchor: { kind: 'immutable' }, params }
   }
+  // Filter bounds are quantities or tags, never EIP-1898 objects.
+  if (typeof fromBlock !== 'string' || typeof toBlock !== 'string') return undefined
   const from = toBlockRef(fromBlock)
   const to = toBlockRef(toBlock)
   // SPEC §5.1: only an explicit, closed range of numbers can be final.
   if (from.kind !== 'number' || to.kind !== 'number' || from.number > to.number) return undefined
-  const normalized = { ...rest, fromBlock: blockRefKey(from), toBlock: blockRefKey(to) }
-  return { key: `${method}:${canonicalJson([normalized])}`, method, anchor: { kind: 'block', number: to.number } }
+  const params = [{ ...rest, fromBlock: blockRefKey(from), toBlock: blockRefKey(to) }]
+  return { key: `${method}:${canonicalJson(params)}`, method, anchor: { kind: 'block', number: to.number }, params }
 }
 
-function keyWith(method: string, list: unknown[], index: number, pinned: string): string {
-  const normalized = list.slice()
-  normalized[index] = pinned
-  return `${method}:${canonicalJson(normalized)}`
+function keyWith(method: string, list: unknown[], index: number, pinned: unknown): { key: string; params: unknown[] } {
+  const params = list.slice()
+  params[index] = pinned
+  return { key: `${method}:${canonicalJson(params)}`, params }
 }
 
 function anchorOf(ref: BlockRef): Anchor {
