@@ -1,5 +1,6 @@
 import { accountInfoParts, composeAccountInfo } from './cache/account-info.ts'
 import type { Cache } from './cache/cache.ts'
+import { answerCheck } from './cache/integrity.ts'
 import { blockNumberOf, type CachePlan, planCall, verdictFor } from './cache/policy.ts'
 import { createReplyMemo } from './cache/reply-memo.ts'
 import type { Chain } from './chain/chain.ts'
@@ -76,7 +77,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const flight = `${cache.epoch}:${plan.key}`
     // What is forwarded is what the key means (SPEC §5.2: calls that share a key ask one question).
     const asked: RpcCall = { ...call, params: plan.params }
-    if (!cache.ready || !chain.view.trusted) return { ...(await inflight.run(flight, () => forward(asked, false))), cache: 'BYPASS' }
+    if (!cache.ready || !chain.view.trusted) return { ...(await inflight.run(flight, () => forward(asked, false, answerCheck(plan)))), cache: 'BYPASS' }
     const hit = cache.lookup(plan) ?? composedHit(plan, call.params) ?? (await importedHit(plan, call.params))
     if (hit !== undefined) return { resultJson: hit, cache: 'HIT', cacheKey: plan.key }
     return { ...(await inflight.run(flight, () => fetchAndStore(asked, plan))), cache: 'MISS' }
@@ -87,7 +88,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const epoch = cache.epoch
     // A trace by transaction hash is final once its transaction's block is: learn that block alongside.
     const txBlock = plan.anchor.kind === 'tx' && !plan.anchor.blockInResult ? blockOfTransaction(plan.anchor.hash).catch(() => undefined) : undefined
-    const answer = await forward(call, false)
+    // SPEC §8: an answer that does not match the question is a provider fault, tried elsewhere, never stored.
+    const answer = await forward(call, false, answerCheck(plan))
     if (answer.resultJson !== undefined && (await isFinalAnswer(plan, answer.resultJson, txBlock))) {
       cache.store(plan, answer.resultJson, epoch)
       for (const [part, resultJson] of accountInfoParts(plan, call.params, answer.resultJson)) cache.store(part, resultJson, epoch)

@@ -33,8 +33,14 @@ export type ForwarderOptions = {
   now?: () => number
 }
 
+/**
+ * Whether a result answers the question asked: undefined when it does, else what is wrong. A result
+ * that does not is a provider fault (a strike, failover), never an answer (SPEC §8).
+ */
+export type AnswerCheck = (value: unknown) => string | undefined
+
 /** Sends one call upstream with failover and returns its outcome; never throws. */
-export type Forwarder = (call: RpcCall, notification: boolean) => Promise<Outcome>
+export type Forwarder = (call: RpcCall, notification: boolean, check?: AnswerCheck) => Promise<Outcome>
 
 /** How many distinct providers must give the same unknown error before it is the answer. */
 const CONSENSUS = 3
@@ -56,7 +62,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const now = options.now ?? Date.now
   let nextUpstreamId = 1
 
-  return async (call, notification) => {
+  return async (call, notification, check) => {
     if (options.providers.length === 0) {
       return { error: unavailable('No upstream providers configured (cache-only mode) and the answer is not cached', []) }
     }
@@ -118,6 +124,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           provider.quarantined = true
           options.onQuarantine(provider, answer.resultJson)
           throw new UpstreamRpcFaultError(provider.label, 'provider-fault', { code: 0, message: `answered chain ${answer.resultJson}` })
+        }
+        const mismatch = check?.(answer.value)
+        if (mismatch !== undefined) {
+          throw new UpstreamRpcFaultError(provider.label, 'provider-fault', { code: 0, message: `the answer does not match the question: ${mismatch}` })
         }
         return { kind: 'answer', outcome: { resultJson: answer.resultJson, provider: provider.label } }
       }

@@ -10,7 +10,9 @@ import {
 } from './upstream-errors.ts'
 
 /** What one provider answered: a result as raw JSON text, a JSON-RPC error, or nothing (a notification). */
-export type UpstreamAnswer = { kind: 'result'; resultJson: string } | { kind: 'error'; error: RpcErrorObject } | { kind: 'empty' }
+export type UpstreamAnswer =
+  /** `value` is the parsed result, for the checks that compare it with the question (parsed once, here). */
+  { kind: 'result'; resultJson: string; value: unknown } | { kind: 'error'; error: RpcErrorObject } | { kind: 'empty' }
 
 export type AttemptOptions = {
   timeoutMs: number
@@ -75,8 +77,8 @@ function toAnswer(provider: Provider, status: number, text: string, notification
   if (notification && status >= 200 && status < 300 && (status === 204 || text.trim() === '')) return { kind: 'empty' }
   // 429 and 5xx are the provider's trouble whatever the body says.
   if (status === 429 || status >= 500) throw new UpstreamStatusError(provider.label, status)
-  const raw = status >= 200 && status < 300 ? rawResultJson(text) : undefined
-  if (raw !== undefined) return { kind: 'result', resultJson: raw }
+  const raw = status >= 200 && status < 300 ? cutResult(text) : undefined
+  if (raw !== undefined) return { kind: 'result', ...raw }
   let body: unknown
   try {
     body = JSON.parse(text)
@@ -90,7 +92,7 @@ function toAnswer(provider: Provider, status: number, text: string, notification
   if (isErrorObject(response.error)) return { kind: 'error', error: response.error }
   if (status < 200 || status >= 300) throw new UpstreamStatusError(provider.label, status)
   if (!('result' in response)) throw new UpstreamInvalidBodyError(provider.label, 'neither result nor error')
-  return { kind: 'result', resultJson: JSON.stringify(response.result) }
+  return { kind: 'result', resultJson: JSON.stringify(response.result), value: response.result }
 }
 
 const RESULT_HEAD = '{"jsonrpc":"2.0","id":'
@@ -102,7 +104,7 @@ const RESULT_KEY = ',"result":'
  * for any other form (the caller then parses the whole answer). Serializing the parsed result again
  * cost three quarters of the time spent on a 1 MB block; a trace can be far larger.
  */
-export function rawResultJson(text: string): string | undefined {
+export function cutResult(text: string): { resultJson: string; value: unknown } | undefined {
   if (!text.startsWith(RESULT_HEAD)) return undefined
   let at = RESULT_HEAD.length
   while (at < text.length && isDigit(text.charCodeAt(at))) at++
@@ -113,8 +115,7 @@ export function rawResultJson(text: string): string | undefined {
   const raw = text.slice(at + RESULT_KEY.length, end - 1)
   try {
     // One value, nothing after it: no second key, no duplicate `result`, nothing the reply would break on.
-    JSON.parse(raw)
-    return raw
+    return { resultJson: raw, value: JSON.parse(raw) }
   } catch {
     return undefined
   }
