@@ -11,10 +11,10 @@ afterEach(async () => {
   while (cleanup.length > 0) await cleanup.pop()!.stop()
 })
 
-function chainFor(url: string, send: () => Promise<Outcome> = async () => ({ resultJson: '"0x10"' })) {
+function chainFor(url: string | string[], send: () => Promise<Outcome> = async () => ({ resultJson: '"0x10"' })) {
   const silent: string[] = []
   const chain = createChain({
-    providers: [createProvider(url, breaker)],
+    providers: (Array.isArray(url) ? url : [url]).map((each) => createProvider(each, breaker)),
     send,
     chainId: undefined,
     devChain: 'auto',
@@ -46,6 +46,19 @@ describe('chain', () => {
     chain.start()
     expect(await chain.known).toEqual({ chainId: 1, devChain: true })
     chain.stop()
+  })
+
+  test('behavior: a real node and an anvil on one chain id: every provider is asked, and the chain is a dev chain', async () => {
+    for (let start = 0; start < 6; start++) {
+      const real = startScriptedUpstream((call) => (call.method === 'eth_chainId' ? '0x1' : 'Geth/v1.14.0'))
+      const anvil = startScriptedUpstream((call) => (call.method === 'eth_chainId' ? '0x1' : 'anvil/v1.7.1'))
+      cleanup.push(real, anvil)
+      const { chain } = chainFor([real.url, anvil.url])
+      chain.start()
+      expect(await chain.known).toEqual({ chainId: 1, devChain: true })
+      chain.stop()
+      for (const node of [real, anvil]) expect(node.hits.some((hit) => hit.body?.method === 'web3_clientVersion')).toBe(true)
+    }
   })
 
   test('behavior: stopped while no provider answers, detection ends at once instead of after its pause', async () => {
