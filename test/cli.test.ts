@@ -70,7 +70,7 @@ describe('edb-rpc-proxy CLI', () => {
     [['server', '--heartbeat-interval', 'soon'], 'error: invalid value for --heartbeat-interval: "soon" (expected an integer from 1 to 86400)'],
     [
       ['server', '--rpc-urls', 'localhost:8545'],
-      'error: invalid value for --rpc-urls: "localhost:8545" (expected a comma-separated list of http(s) URLs, or "" for none)',
+      'error: invalid value for --rpc-urls: "<localhost: URL #bf603f78>" (expected a comma-separated list of http(s) URLs, or "" for none)',
     ],
     [['server', '--max-cache-items', '1e3'], 'error: invalid value for --max-cache-items: "1e3" (expected an integer from 0 to 1000000000)'],
     [['server', '--port'], 'error: invalid value for --port: "" (expected an integer from 0 to 65535)'],

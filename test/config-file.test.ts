@@ -72,8 +72,24 @@ describe('config file', () => {
   })
 
   test('behavior: an invalid URL list in an error is shown redacted', () => {
-    expect(() => loadServerOptions({ flags: { rpcUrls: 'https://node.example/v3/0123456789abcdef0123456789abcdef,ftp://x' }, env: {} })).toThrow(
-      'invalid value for --rpc-urls: "https://node.example/v3/***,ftp://x"',
-    )
+    const entries = 'https://node.example/v3/0123456789abcdef0123456789abcdef,wss://user:secret@node.example/ws,htps://node.example/KEY123'
+    let message = ''
+    try {
+      loadServerOptions({ flags: { rpcUrls: entries }, env: {} })
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toStartWith('invalid value for --rpc-urls: "https://node.example/<#')
+    for (const secret of ['0123456789abcdef', 'secret', 'KEY123', 'user']) expect(message).not.toContain(secret)
+  })
+
+  test('behavior: secret options given the wrong type are refused without showing them', () => {
+    let message = ''
+    try {
+      loadServerOptions({ flags: { adminToken: '' }, env: {} })
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toBe('invalid value for --admin-token: (the value is hidden: it is a secret) (expected a non-empty string)')
   })
 })

@@ -55,7 +55,7 @@ describe('loadServerOptions', () => {
     ['fraction', { heartbeatInterval: '1.5' }, {}, 'invalid value for --heartbeat-interval: "1.5" (expected an integer from 1 to 86400)'],
     ['words for a number', { maxFailures: 'three' }, {}, 'invalid value for --max-failures: "three" (expected an integer from 1 to 1000)'],
     ['empty number', { port: '' }, {}, 'invalid value for --port: "" (expected an integer from 0 to 65535)'],
-    ['unparsable URL', { rpcUrls: 'not a url' }, {}, '--rpc-urls: "not a url"'],
+    ['unparsable URL', { rpcUrls: 'not a url' }, {}, '--rpc-urls: "<not a URL #d8b5bf9b>"'],
     ['non-http URL', { rpcUrls: 'ftp://x' }, {}, '--rpc-urls: "ftp://x"'],
     ['bad environment value', {}, { EDB_PROXY_PORT: 'abc' }, 'invalid value for EDB_PROXY_PORT: "abc"'],
     ['unknown choice', { devChain: 'maybe' }, {}, 'invalid value for --dev-chain: "maybe" (expected one of auto, yes, no)'],

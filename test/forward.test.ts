@@ -129,11 +129,14 @@ describe('forwarding', () => {
     expect(reply.id).toBe('x')
     expect(reply.error.code).toBe(-32002)
     expect(reply.error.message).toBe('All 3 upstream attempts failed')
-    const attempts = reply.error.data.attempts.map((attempt: any) => [attempt.provider.replace(/:\d+/, ':PORT'), attempt.failure])
+    const attempts = reply.error.data.attempts.map((attempt: any) => [
+      attempt.provider.replace(/:\d+/, ':PORT').replace(/<#[0-9a-f]{8}>/, '<#fp>'),
+      attempt.failure,
+    ])
     expect(attempts.sort()).toEqual([
-      ['http://***@127.0.0.1:PORT/rpc?apikey=***', 'network'],
       ['http://127.0.0.1:PORT', 'invalid-body'],
-      ['http://127.0.0.1:PORT/v3/***', 'http-status'],
+      ['http://127.0.0.1:PORT/<#fp>', 'http-status'],
+      ['http://127.0.0.1:PORT/<#fp>', 'network'],
     ])
   })
 
@@ -154,5 +157,19 @@ describe('forwarding', () => {
     const response = await fetch(`${proxy.url}/health`)
     expect(response.status).toBe(503)
     expect(await response.json()).toMatchObject({ status: 'unavailable', healthy_providers: 0, total_providers: 1 })
+  })
+})
+
+describe('upstream errors quoting secrets', () => {
+  test('behavior: an upstream error message quoting its own URL reaches the client redacted', async () => {
+    const node = upstream(
+      (call) => rpcErrorResponse(call, -32602, `invalid argument for http://127.0.0.1:${new URL(node.url).port}/v3/${SECRET}`),
+      `/v3/${SECRET}`,
+    )
+    const proxy = await proxyFor([node.url])
+    const reply = await proxy.call('eth_getBalance', ['0x01', '0x1'], 3)
+    expect(reply.error.code).toBe(-32602)
+    expect(reply.error.message).toStartWith('invalid argument for http://127.0.0.1:')
+    expect(reply.error.message).not.toContain(SECRET)
   })
 })

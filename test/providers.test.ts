@@ -180,7 +180,7 @@ describe('provider intelligence', () => {
     expect(providers).toEqual({
       providers: [
         {
-          url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v3\/\*\*\*$/),
+          url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/<#[0-9a-f]{8}>$/),
           is_healthy: true,
           last_health_check_seconds_ago: providers.providers[0]?.last_health_check_seconds_ago ?? null,
           response_time_ms: expect.any(Number),

@@ -69,21 +69,25 @@ function convertFileValue(schema: TSchema, value: unknown, source: string): unkn
     )
       return value.map((item) => item.trim())
   }
-  throw new ConfigError(`invalid value for ${source}: ${JSON.stringify(value)} (expected ${describeAccepted(schema)})`)
+  throw new ConfigError(`invalid value for ${source}: ${shownValue(schema, value)} (expected ${describeAccepted(schema)})`)
+}
+
+/**
+ * How a rejected value is shown in its error (SPEC §8): a secret option's never; a URL list's
+ * entries redacted, whatever their scheme or shape; anything else as given.
+ */
+function shownValue(schema: TSchema, value: unknown): string {
+  if (schema.secret === true) return '(the value is hidden: it is a secret)'
+  if (schema.items?.format !== 'http-url') return JSON.stringify(value)
+  const entries = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value]
+  const redacted = entries.map((entry) => (typeof entry === 'string' && entry.trim() !== '' ? redactUrl(entry.trim()) : entry))
+  return JSON.stringify(Array.isArray(value) ? redacted : redacted.join(','))
 }
 
 function convert(schema: TSchema, raw: string | boolean, source: string): unknown {
   const value = toTyped(schema, raw)
   if (value === undefined || !Value.Check(schema, value)) {
-    // A URL list may carry API keys: an error shows it redacted.
-    const shown =
-      optionKind(schema) === 'list' && typeof raw === 'string'
-        ? raw
-            .split(',')
-            .map((url) => (/^https?:\/\//i.test(url.trim()) ? redactUrl(url.trim()) : url.trim()))
-            .join(',')
-        : raw
-    throw new ConfigError(`invalid value for ${source}: ${JSON.stringify(shown)} (expected ${describeAccepted(schema)})`)
+    throw new ConfigError(`invalid value for ${source}: ${shownValue(schema, raw)} (expected ${describeAccepted(schema)})`)
   }
   return value
 }

@@ -2,6 +2,7 @@ import { type AttemptReport, ProvidersUnavailableError, toErrorObject } from '..
 import { methodInfo } from '../rpc/methods.ts'
 import { parseQuantityJson } from '../rpc/quantity.ts'
 import type { Outcome, RpcCall, RpcErrorObject } from '../rpc/types.ts'
+import { redactText } from '../util/redact.ts'
 import type { BreakerOptions } from './breaker.ts'
 import { classifyRpcError } from './classify.ts'
 import { p90 } from './latency.ts'
@@ -61,6 +62,10 @@ type Settled =
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const now = options.now ?? Date.now
   let nextUpstreamId = 1
+  const urls = options.providers.map((provider) => provider.url)
+  /** SPEC §8: an upstream error that quotes a provider's URL reaches the client redacted. */
+  const redacted = (error: RpcErrorObject): RpcErrorObject =>
+    urls.some((url) => error.message.includes(url.replace(/\/+$/, ''))) ? { ...error, message: redactText(error.message, urls) } : error
 
   return async (call, notification, check) => {
     if (options.providers.length === 0) {
@@ -135,11 +140,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       if (rawHash !== undefined && transportFailed && meansAlreadySent(answer.error)) {
         return { kind: 'answer', outcome: { resultJson: JSON.stringify(rawHash), provider: provider.label } }
       }
-      const verdict = classifyRpcError(answer.error)
-      if (verdict === 'answer') return { kind: 'answer', outcome: { error: answer.error, provider: provider.label } }
+      const error = redacted(answer.error)
+      const verdict = classifyRpcError(error)
+      if (verdict === 'answer') return { kind: 'answer', outcome: { error, provider: provider.label } }
       // "Behind or pruned" is tried elsewhere like an unknown error, and like it is never a strike (SPEC §6).
-      if (verdict === 'unknown' || verdict === 'behind') return { kind: 'unknown-error', error: answer.error, provider }
-      throw new UpstreamRpcFaultError(provider.label, verdict, answer.error)
+      if (verdict === 'unknown' || verdict === 'behind') return { kind: 'unknown-error', error, provider }
+      throw new UpstreamRpcFaultError(provider.label, verdict, error)
     }
 
     const hedgeDelayMs = (provider: Provider) => {

@@ -1,40 +1,39 @@
+import { createHash } from 'node:crypto'
+
 /**
- * A provider URL safe to show anywhere (SPEC §8): user-info, query values and path segments that
- * look like API keys become `***`; the scheme, host, port and ordinary path words stay readable.
+ * A provider URL safe to show anywhere (SPEC §8): the scheme, host and port stay readable; user-info,
+ * path, query and fragment become one short stable fingerprint, so two keys on one host stay
+ * distinguishable and no key, however short or oddly shaped, is ever printed. Anything that is not a
+ * URL is shown only as a fingerprint.
  */
 export function redactUrl(raw: string): string {
   let url: URL
   try {
     url = new URL(raw)
   } catch {
-    return '***'
+    return `<not a URL ${fingerprint(raw)}>`
   }
-  const auth = url.username !== '' || url.password !== '' ? '***@' : ''
-  const path = url.pathname
-    .split('/')
-    .map((segment) => (looksSecret(decodeSafe(segment)) ? '***' : segment))
-    .join('/')
-  const query = [...url.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=***`).join('&')
-  return `${url.protocol}//${auth}${url.host}${path === '/' ? '' : path}${query ? `?${query}` : ''}`
+  if (url.host === '') return `<${url.protocol} URL ${fingerprint(raw)}>`
+  const rest = `${url.pathname === '/' ? '' : url.pathname}${url.search}${url.hash}`
+  const hasSecretParts = url.username !== '' || url.password !== '' || rest !== ''
+  return `${url.protocol}//${url.host}${hasSecretParts ? `/<${fingerprint(`${url.username}:${url.password}@${rest}`)}>` : ''}`
 }
 
 /** Replace every configured URL inside free text (an error message, a log line) by its redacted form. */
 export function redactText(text: string, urls: readonly string[]): string {
   let out = text
-  for (const url of urls) if (url !== '') out = out.split(url).join(redactUrl(url))
+  for (const url of urls) {
+    if (url === '') continue
+    const shown = redactUrl(url)
+    out = out.split(url).join(shown)
+    // Servers often quote themselves without a trailing slash, or by the part after the host alone.
+    const trimmed = url.replace(/\/+$/, '')
+    if (trimmed !== url && trimmed !== '') out = out.split(trimmed).join(shown)
+  }
   return out
 }
 
-/** Long tokens, or mid-length ones mixing letters and digits, are treated as keys. */
-function looksSecret(segment: string): boolean {
-  if (segment.length >= 20) return true
-  return segment.length >= 10 && /\d/.test(segment) && /[a-z]/i.test(segment)
-}
-
-function decodeSafe(segment: string): string {
-  try {
-    return decodeURIComponent(segment)
-  } catch {
-    return segment
-  }
+/** Eight hex digits of SHA-256: stable across runs, short, and no way back to the secret. */
+function fingerprint(text: string): string {
+  return `#${createHash('sha256').update(text).digest('hex').slice(0, 8)}`
 }
