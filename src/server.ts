@@ -68,6 +68,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   const chain = createChain({
     providers: pool.providers,
     send: (call) => pool.forward(call, false),
+    askSeveral: (call) => pool.askSeveral(call),
     chainId: options.chainId,
     devChain: options.devChain,
     finalityDepth: options.finalityDepth,

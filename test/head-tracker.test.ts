@@ -109,3 +109,44 @@ describe('head tracker', () => {
     expect(tracker.trusted).toBe(false)
   })
 })
+
+describe('finality across providers', () => {
+  /** Two providers: each answers the head and the finalized block as its own node says. */
+  function two(a: Node, b: Node) {
+    const one = scripted(a)
+    const other = scripted(b)
+    return {
+      send: one.send,
+      askSeveral: async (question: RpcCall) => [await one.send(question), await other.send(question)],
+    }
+  }
+
+  test("behavior: one provider reporting finalized past the others' head cannot make near-head blocks final", async () => {
+    const honest = chainOf(100, 'a')
+    honest.finalized = 0x24
+    const liar = chainOf(100, 'a')
+    liar.finalized = 0x64
+    const { send, askSeveral } = two(liar, honest)
+    const tracker = createHeadTracker({ send, askSeveral, finalityDepth: 64, devChain: false, idleRefreshMs: 60_000, onReset: () => {} })
+    await tracker.refresh()
+    expect([tracker.finalized, tracker.isFinal(0x24), tracker.isFinal(0x25), tracker.isFinal(0x61)]).toEqual([0x24, true, false, false])
+  })
+
+  test("behavior: finality never passes the slowest healthy provider's head", async () => {
+    const ahead = chainOf(200, 'a')
+    ahead.finalized = 150
+    const behind = chainOf(120, 'a')
+    behind.finalized = 150
+    const tracker = createHeadTracker({ ...two(ahead, behind), finalityDepth: 64, devChain: false, idleRefreshMs: 60_000, onReset: () => {} })
+    await tracker.refresh()
+    expect([tracker.head, tracker.finalized]).toEqual([200, 120])
+  })
+
+  test('behavior: one of the two not answering confirms nothing', async () => {
+    const up = chainOf(100, 'a')
+    const down = { ...chainOf(100, 'a'), down: true }
+    const tracker = createHeadTracker({ ...two(up, down), finalityDepth: 64, devChain: false, idleRefreshMs: 60_000, onReset: () => {} })
+    await tracker.refresh()
+    expect([tracker.head, tracker.finalized]).toEqual([100, -1])
+  })
+})

@@ -106,3 +106,28 @@ describe('providers tell the truth', () => {
     expect(((await (await fetch(`${proxy.url}/health`)).json()) as any).status).toBe('ok')
   })
 })
+
+describe('finality across providers', () => {
+  test("behavior: one provider's finalized block past the others' head does not make near-head blocks cacheable", async () => {
+    const nodeWith = (finalized: string) =>
+      startScriptedUpstream((call) => {
+        if (call.method === 'eth_chainId') return '0x1'
+        if (call.method === 'eth_blockNumber') return '0x64'
+        const [tag] = call.params
+        if (tag === 'finalized') return { number: finalized, hash: `0x${'ab'.repeat(32)}` }
+        return { number: tag, hash: `0x${'cd'.repeat(32)}` }
+      })
+    const liar = nodeWith('0x64')
+    const honest = nodeWith('0x24')
+    cleanup.push(
+      () => liar.stop(),
+      () => honest.stop(),
+    )
+    const proxy = await proxyFor([liar.url, honest.url], { devChain: 'no' })
+    const asked = () => [liar, honest].reduce((sum, server) => sum + server.hits.filter((hit) => hit.body?.params?.[0] === '0x61').length, 0)
+    for (let id = 0; id < 3; id++) await proxy.call('eth_getBlockByNumber', ['0x61', false], id)
+    expect(asked()).toBe(3)
+    for (let id = 0; id < 3; id++) await proxy.call('eth_getBlockByNumber', ['0x20', false], id)
+    expect([liar, honest].reduce((sum, server) => sum + server.hits.filter((hit) => hit.body?.params?.[0] === '0x20').length, 0)).toBe(1)
+  })
+})

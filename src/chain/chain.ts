@@ -8,6 +8,8 @@ export type ChainOptions = {
   providers: readonly Provider[]
   /** One call upstream through failover, not counted as a client call. */
   send: (call: RpcCall) => Promise<Outcome>
+  /** The same call to up to two distinct healthy providers (for the head and the finalized block). */
+  askSeveral?: (call: RpcCall) => Promise<Outcome[]>
   /** `--chain-id`: the chain of cache-only mode, and a check on the upstreams otherwise. */
   chainId: number | undefined
   devChain: 'auto' | 'yes' | 'no'
@@ -88,6 +90,7 @@ export function createChain(options: ChainOptions): Chain {
         const devChain = options.devChain === 'yes' || (options.devChain === 'auto' && isDevChain(detection.chainId, detection.clientVersions))
         tracker = createHeadTracker({
           send: options.send,
+          askSeveral: options.askSeveral,
           finalityDepth: options.finalityDepth,
           devChain,
           idleRefreshMs: options.idleRefreshMs,

@@ -20,6 +20,12 @@ export type ChainView = {
 export type HeadTrackerOptions = {
   /** One call upstream through failover, not counted as a client call. */
   send: (call: RpcCall) => Promise<Outcome>
+  /**
+   * The same call to up to two distinct healthy providers, one outcome each (SPEC §8: the finalized
+   * block is never above what a second provider confirms, nor above a healthy provider's head).
+   * @default send, once
+   */
+  askSeveral?: (call: RpcCall) => Promise<Outcome[]>
   /** Blocks below the head taken as final where the chain has no `finalized` tag. */
   finalityDepth: number
   /** A development chain: its fingerprint is checked, and its finality may move back. */
@@ -96,17 +102,20 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
     return block?.hash === fingerprint.hash ? 'same' : 'changed'
   }
 
+  const askSeveral = options.askSeveral ?? (async (question: RpcCall) => [await options.send(question)])
+
   const ask = async () => {
     const started = generation
     const suspicionsAtStart = suspicions
-    const [headOutcome, finalizedOutcome, fingerprintOutcome] = await Promise.all([
-      options.send(call('eth_blockNumber', [])),
-      tagSupported ? options.send(call('eth_getBlockByNumber', ['finalized', false])) : undefined,
+    const [headOutcomes, finalizedOutcomes, fingerprintOutcome] = await Promise.all([
+      askSeveral(call('eth_blockNumber', [])),
+      tagSupported ? askSeveral(call('eth_getBlockByNumber', ['finalized', false])) : undefined,
       options.devChain ? options.send(call('eth_getBlockByNumber', [toQuantity(fingerprint.number), false])) : undefined,
     ])
     if (started !== generation) return
     // No provider answered one of them: nothing is learned, and nothing is verified.
-    if ([headOutcome, finalizedOutcome, fingerprintOutcome].some((outcome) => outcome?.error?.code === -32002)) return
+    const unanswered = (outcome: Outcome | undefined) => outcome?.error?.code === -32002
+    if (headOutcomes.every(unanswered) || (finalizedOutcomes?.every(unanswered) ?? false) || unanswered(fingerprintOutcome)) return
     let reset = false
     if (options.devChain) {
       const verdict = checkFingerprint(fingerprintOutcome)
@@ -120,14 +129,23 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
         finalized = -1
       }
     }
-    const reportedHead = headOutcome.resultJson === undefined ? undefined : parseQuantityJson(headOutcome.resultJson)
+    const heads = headOutcomes.flatMap((outcome) => {
+      const number = outcome.resultJson === undefined ? undefined : parseQuantityJson(outcome.resultJson)
+      return number === undefined ? [] : [number]
+    })
+    // The view's head is the newest any provider reported; finality never passes the slowest one's.
+    const reportedHead = heads.length === 0 ? undefined : Math.max(...heads)
+    const lowestHead = heads.length === headOutcomes.length && heads.length > 0 ? Math.min(...heads) : undefined
     if (reportedHead !== undefined) head = reset ? reportedHead : Math.max(head, reportedHead)
-    const finalizedBlock = finalizedOutcome?.resultJson === undefined ? undefined : toHeader(finalizedOutcome.resultJson)
+    const finalizedBlocks = (finalizedOutcomes ?? []).map((outcome) => (outcome.resultJson === undefined ? undefined : toHeader(outcome.resultJson)))
     // Only an answer every node would give (unknown method, invalid params) says the tag is unsupported;
     // "finalized block not found" from a node still syncing does not.
-    if (finalizedOutcome?.error !== undefined && classifyRpcError(finalizedOutcome.error) === 'answer') tagSupported = false
-    if (finalizedBlock !== undefined) adoptFinalized(finalizedBlock.number, reset)
-    else if (!tagSupported && reportedHead !== undefined) adoptFinalized(reportedHead - options.finalityDepth, reset)
+    if (finalizedOutcomes?.some((outcome) => outcome.error !== undefined && classifyRpcError(outcome.error) === 'answer')) tagSupported = false
+    // Confirmed only when every provider asked named a finalized block: then the lowest of them, below every head seen.
+    const confirmed = finalizedBlocks.length > 0 && finalizedBlocks.every((block) => block !== undefined) ? (finalizedBlocks as BlockHeader[]) : undefined
+    const finalizedBlock = confirmed?.reduce((low, block) => (block.number < low.number ? block : low))
+    if (finalizedBlock !== undefined && lowestHead !== undefined) adoptFinalized(Math.min(finalizedBlock.number, lowestHead), reset)
+    else if (!tagSupported && lowestHead !== undefined) adoptFinalized(lowestHead - options.finalityDepth, reset)
     if (options.devChain && !reset) {
       if (finalizedBlock?.hash !== undefined && finalizedBlock.number > fingerprint.number) fingerprint = finalizedBlock
       verifiedAtMs = now()

@@ -1,8 +1,10 @@
+import type { Outcome, RpcCall } from '../rpc/types.ts'
 import type { BreakerOptions } from './breaker.ts'
 import { createForwarder, type Forwarder } from './forward.ts'
 import { createHealthChecker, type HealthChecker } from './health-check.ts'
-import { createProvider, type Provider } from './provider.ts'
+import { createProvider, isHealthy, type Provider } from './provider.ts'
 import { createWeightedSelector } from './select.ts'
+import { postToProvider } from './upstream.ts'
 
 export type ProviderPoolOptions = {
   urls: readonly string[]
@@ -30,6 +32,11 @@ export type ProviderPool = {
   health: HealthChecker
   /** The chain the proxy serves, once detected: a provider answering another is quarantined. */
   expectChain(chainId: number): void
+  /**
+   * The same call to up to `count` distinct healthy providers (through failover when none is
+   * healthy), one outcome per provider that answered; `-32002` when none did.
+   */
+  askSeveral(call: RpcCall, count?: number): Promise<Outcome[]>
   watch(listener: PoolListener): void
 }
 
@@ -114,6 +121,26 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     health,
     expectChain(id) {
       chainId = id
+    },
+    async askSeveral(call, count = 2) {
+      const chosen = providers.filter(isHealthy).slice(0, count)
+      if (chosen.length === 0) return [await forward(call, false)]
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: call.method, params: call.params })
+      const outcomes = await Promise.all(
+        chosen.map((provider) =>
+          postToProvider(provider, body, { timeoutMs: options.upstreamTimeoutMs, maxResponseBytes: options.maxResponseBytes }).then(
+            (answer): Outcome | undefined =>
+              answer.kind === 'result'
+                ? { resultJson: answer.resultJson, provider: provider.label }
+                : answer.kind === 'error'
+                  ? { error: answer.error }
+                  : undefined,
+            () => undefined,
+          ),
+        ),
+      )
+      const answered = outcomes.filter((outcome): outcome is Outcome => outcome !== undefined)
+      return answered.length === chosen.length ? answered : [...answered, { error: { code: -32002, message: 'a provider asked did not answer' } }]
     },
     watch(listener) {
       listeners.push(listener)
