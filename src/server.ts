@@ -177,6 +177,13 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     shutdown.begin('startup-error', 1)
   })
   if (handleSignals) platform.onSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], (signal) => shutdown.begin(signal))
+  if (!isLoopbackHost(options.host)) {
+    const tokens = [
+      options.authToken === undefined ? 'any host that reaches it may make data calls (set --auth-token)' : undefined,
+      options.adminToken === undefined ? 'edb_shutdown, edb_deleteCache and edb_register are refused until --admin-token is set' : undefined,
+    ].filter((part) => part !== undefined)
+    if (tokens.length > 0) log.warn(`bound to ${options.host}, beyond this machine: ${tokens.join('; ')}`)
+  }
   // Announced once signals are handled, so whoever waits for this line may stop the proxy at once.
   log.info(`listening on ${url} (${pool.providers.length === 0 ? 'cache-only mode' : `${pool.providers.length} upstream providers`})`)
 

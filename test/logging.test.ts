@@ -66,3 +66,22 @@ describe('logging', () => {
     expect(proxy.output.join('')).toBe('')
   })
 })
+
+describe('careless operators', () => {
+  test('behavior: an unwritable --log-file is one line naming it, exit 2, before anything starts', async () => {
+    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', '', '--log-file', join(dir, 'no-such-dir', 'x.log')], {
+      waitForListening: false,
+    })
+    expect(await proxy.exited).toBe(2)
+    expect(proxy.output.join('').trim()).toBe(`error: cannot open --log-file ${join(dir, 'no-such-dir', 'x.log')} for appending: ENOENT`)
+  })
+
+  test('behavior: bound beyond loopback without tokens, the proxy says what that means', async () => {
+    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--host', '0.0.0.0', '--port', '0', '--rpc-urls', ''])
+    proxy.process.kill('SIGTERM')
+    expect(await proxy.exited).toBe(0)
+    const output = proxy.output.join('')
+    expect(output).toContain('bound to 0.0.0.0, beyond this machine: any host that reaches it may make data calls (set --auth-token)')
+    expect(output).toContain('edb_register are refused until --admin-token is set')
+  })
+})

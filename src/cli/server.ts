@@ -1,8 +1,8 @@
 import process from 'node:process'
 import { defineCommand } from 'citty'
-import { loadServerOptions } from '../config/load.ts'
+import { ConfigError, loadServerOptions } from '../config/load.ts'
 import { startServer } from '../server.ts'
-import { configureLog } from '../util/log.ts'
+import { configureLog, LogFileError } from '../util/log.ts'
 import { givenFlags, serverArgs } from './options-args.ts'
 
 /** `edb-rpc-proxy server`: run the caching proxy until shut down; resolves with the exit code. */
@@ -12,7 +12,12 @@ export const serverCommand = defineCommand({
   async run({ rawArgs, args }) {
     const options = loadServerOptions({ flags: givenFlags(rawArgs, args), env: process.env })
     // --tui: the dashboard owns this terminal; logs would tear it, so they go only to --log-file.
-    configureLog({ ...options, toConsole: !options.tui })
+    try {
+      configureLog({ ...options, toConsole: !options.tui })
+    } catch (error) {
+      if (error instanceof LogFileError) throw new ConfigError(error.message)
+      throw error
+    }
     const server = await startServer(options, { handleSignals: true })
     if (!options.tui) return server.exitCode
     const { runMonitor } = await import('../monitor/run-monitor.tsx')

@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { createWriteStream, openSync, type WriteStream } from 'node:fs'
 import process from 'node:process'
 import { type ConsolaReporter, createConsola, LogLevels, type LogObject } from 'consola'
 
@@ -13,15 +13,35 @@ export type LogOptions = {
   toConsole?: boolean
 }
 
-/** Apply `--log-level`, `--log-format` and `--log-file` (called once, by the `server` command). */
+/** The log file cannot be opened for appending. */
+export class LogFileError extends Error {
+  override name = 'LogFileError'
+}
+
+/**
+ * Apply `--log-level`, `--log-format` and `--log-file` (called once, by the `server` command). The
+ * file is opened here, before anything starts: one that cannot be written is an error, not a proxy
+ * running without its log.
+ */
 export function configureLog({ logLevel, logFormat, logFile, toConsole = true }: LogOptions): void {
+  const file = logFile === undefined ? undefined : openLogFile(logFile)
   log.level = toConsole || logFile !== undefined ? LogLevels[logLevel] : LogLevels.silent
-  const file = logFile === undefined ? undefined : createWriteStream(logFile, { flags: 'a' })
   const fileReporters = file === undefined ? [] : [jsonReporter(file, false)]
   if (!toConsole) log.setReporters(fileReporters)
   else if (logFormat === 'json') log.setReporters([jsonReporter(file)])
   else if (!process.stdout.isTTY) log.setReporters([plainReporter(), ...fileReporters])
   else log.setReporters([...log.options.reporters, ...fileReporters])
+}
+
+function openLogFile(path: string): WriteStream {
+  let fd: number
+  try {
+    fd = openSync(path, 'a')
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string }
+    throw new LogFileError(`cannot open --log-file ${path} for appending: ${code ?? message}`)
+  }
+  return createWriteStream(path, { fd })
 }
 
 /**
