@@ -1,6 +1,7 @@
 import type { Pipeline } from '../pipeline.ts'
 import { BodyTooLargeError, ForbiddenError } from '../rpc/errors.ts'
 import { type AccessOptions, callContext, refusalOf } from './access.ts'
+import { createParseBudget, type ParseBudget } from './parse-budget.ts'
 import { readBodyText } from './read-body.ts'
 import { errorResponse, rpcResponse } from './responses.ts'
 
@@ -14,15 +15,26 @@ export type RpcRouteOptions = {
   internalError: (error: unknown) => Response
   /** A client hung up before its answer: not an error of the proxy's (SPEC §3). */
   onHangUp?: () => void
+  /** Memory bounds on parsing, per body and in flight. */
+  budget?: ParseBudget
 }
 
 /**
  * `POST /`: any content type; 413 above the body limit; 204 when only notifications were sent.
  * The caller's context (admin rights) is worked out only when a call needs it.
  */
-export function createRpcRoute({ pipeline, access, maxBodyBytes, activity = NO_ACTIVITY, internalError, onHangUp }: RpcRouteOptions) {
+export function createRpcRoute({
+  pipeline,
+  access,
+  maxBodyBytes,
+  activity = NO_ACTIVITY,
+  internalError,
+  onHangUp,
+  budget = createParseBudget(),
+}: RpcRouteOptions) {
   return async (request: Request): Promise<Response> => {
     activity.begin()
+    let cost = 0
     try {
       const refusal = refusalOf(request.headers, access)
       if (refusal !== undefined) return errorResponse(refusal.status, new ForbiddenError(refusal.message))
@@ -33,6 +45,9 @@ export function createRpcRoute({ pipeline, access, maxBodyBytes, activity = NO_A
         if (error instanceof BodyTooLargeError) return errorResponse(413, error)
         throw error
       }
+      const admitted = budget.admit(text)
+      if (admitted.error !== undefined) return errorResponse(admitted.status, admitted.error)
+      cost = admitted.cost
       const pending = pipeline.handle(text, () => callContext(request.headers, access))
       const reply = pending instanceof Promise ? await pending : pending
       return reply.text === null ? new Response(null, { status: 204 }) : rpcResponse(reply.text, reply.cache, reply.provider)
@@ -43,6 +58,7 @@ export function createRpcRoute({ pipeline, access, maxBodyBytes, activity = NO_A
       }
       return internalError(error)
     } finally {
+      budget.release(cost)
       activity.end()
     }
   }

@@ -46,6 +46,26 @@ export class BodyTooLargeError extends RpcError {
   }
 }
 
+/** A body whose shape would cost far more memory to parse than its size (HTTP 413, SPEC §8). */
+export class BodyTooCostlyError extends RpcError {
+  static override readonly code = -32600
+  override name = 'BodyTooCostlyError'
+  constructor(costBytes: number, sizeBytes: number) {
+    super(
+      `Request too costly to parse: about ${Math.round(costBytes / 2 ** 20)} MiB of memory for a ${Math.round(sizeBytes / 1024)} KiB body (nested empty objects and arrays)`,
+    )
+  }
+}
+
+/** The requests being answered already use the memory set aside for them: try again shortly (HTTP 503). */
+export class OverloadedError extends RpcError {
+  static override readonly code = -32005
+  override name = 'OverloadedError'
+  constructor() {
+    super('Server busy: the requests in flight use all the memory set aside for them; retry shortly')
+  }
+}
+
 /** JSON-RPC 2.0 §5.1: the method does not exist here. */
 export class MethodNotFoundError extends RpcError {
   static override readonly code = -32601
