@@ -173,3 +173,26 @@ describe('upstream errors quoting secrets', () => {
     expect(reply.error.message).not.toContain(SECRET)
   })
 })
+
+describe('params as written', () => {
+  test('behavior: an integer past 2^53 inside params reaches the upstream with every digit', async () => {
+    const bodies: string[] = []
+    const server = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      async fetch(request) {
+        const text = await request.text()
+        bodies.push(text)
+        const call = JSON.parse(text)
+        return Response.json({ jsonrpc: '2.0', id: call.id, result: call.method === 'eth_chainId' ? '0x1' : '0x0' })
+      },
+    })
+    cleanup.push(async () => {
+      await server.stop(true)
+    })
+    const proxy = await proxyFor([`http://127.0.0.1:${server.port}`])
+    const reply = await proxy.post('{"jsonrpc":"2.0","id":5,"method":"eth_estimateGas","params":[{"to":"0x1","value":123456789012345678901234567}]}')
+    expect(reply.json).toEqual({ jsonrpc: '2.0', id: 5, result: '0x0' })
+    expect(bodies.some((text) => text.includes('"value":123456789012345678901234567'))).toBe(true)
+  })
+})

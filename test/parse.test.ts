@@ -103,3 +103,16 @@ describe('params depth', () => {
     expect(fine.kind === 'single' && fine.entry.error).toBeUndefined()
   })
 })
+
+describe('integers past 2^53 inside params', () => {
+  test('behavior: they are kept as written, for the upstream and for the cache key', async () => {
+    const { canonicalJson } = await import('../src/cache/canonical-json.ts')
+    const parsed = parse('{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x1","value":123456789012345678901234567},"0x1"]}')
+    const call = parsed.kind === 'single' ? parsed.entry.call : undefined
+    expect(JSON.stringify(call?.params)).toBe('[{"to":"0x1","value":123456789012345678901234567},"0x1"]')
+    expect(canonicalJson(call?.params)).toBe('[{"to":"0x1","value":123456789012345678901234567},"0x1"]')
+    // An object that merely looks like the kept form is another key.
+    const lookalike = parse('{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x1","value":{"rawJSON":"123456789012345678901234567"}},"0x1"]}')
+    expect(canonicalJson(lookalike.kind === 'single' ? lookalike.entry.call?.params : undefined)).not.toBe(canonicalJson(call?.params))
+  })
+})

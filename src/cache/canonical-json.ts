@@ -3,7 +3,8 @@
  * produce the same text. Arrays keep their order; strings are escaped exactly as JSON.stringify does.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  // A number kept as written (JSON.rawJSON, see rpc/parse.ts) is its own text, never an object.
+  if (value === null || typeof value !== 'object' || isRawJson(value)) return JSON.stringify(value) ?? 'null'
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
   const record = value as Record<string, unknown>
   const keys = Object.keys(record).sort()
@@ -14,3 +15,5 @@ export function canonicalJson(value: unknown): string {
   }
   return `{${parts.join(',')}}`
 }
+
+const isRawJson = (JSON as unknown as { isRawJSON: (value: unknown) => boolean }).isRawJSON

@@ -39,7 +39,7 @@ export function parseBody(text: string, { maxBatchSize }: ParseOptions): ParsedB
     return { kind: 'invalid', error: new ParseError() }
   }
   let idSources: WeakMap<object, string> | undefined
-  if (needsIdSource(json, text)) {
+  if (needsIdSource(json, text) || MAYBE_HUGE_INTEGER.test(text)) {
     idSources = new WeakMap()
     json = parseKeepingIds(text, idSources)
   }
@@ -86,10 +86,19 @@ function containsMember(text: string, member: string): boolean {
  */
 function parseKeepingIds(text: string, sources: WeakMap<object, string>): unknown {
   return JSON.parse(text, function (this: object, key: string, value: unknown, context?: { source?: string }) {
-    if (key === 'id' && (typeof value === 'number' || typeof value === 'string') && context?.source !== undefined) sources.set(this, context.source)
+    const source = context?.source
+    if (source === undefined) return value
+    if (key === 'id' && (typeof value === 'number' || typeof value === 'string')) sources.set(this, source)
+    // SPEC §3: an integer past 2^53 inside params reaches the upstream with every digit (JSON.rawJSON serializes as written).
+    else if (typeof value === 'number' && !Number.isSafeInteger(value) && INTEGER.test(source)) return rawJson(source)
     return value
   } as (key: string, value: unknown) => unknown)
 }
+
+/** Sixteen digits in a row: the body may hold an integer JSON numbers cannot keep (2^53 has 16). */
+const MAYBE_HUGE_INTEGER = /\d{16}/
+const INTEGER = /^-?\d+$/
+const rawJson = (JSON as unknown as { rawJSON: (text: string) => unknown }).rawJSON
 
 /** Validate one call; a cheap boolean check first, details only on failure. */
 export function toParsedCall(value: unknown, idSources?: WeakMap<object, string>): ParsedCall {
