@@ -63,9 +63,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
   options.cacheOpened.then(markOpened, markOpened)
 
-  const forwardCall = async (call: RpcCall): Promise<Outcome> => {
+  const forwardCall = async (call: RpcCall, info = methodInfo(call.method)): Promise<Outcome> => {
     const notification = isNotification(call)
-    if (chain.devChain && methodInfo(call.method).kind === 'dev-rewrite') return forwardRewrite(call, notification)
+    if (chain.devChain && info.kind === 'dev-rewrite') return forwardRewrite(call, notification)
     const plan = notification ? undefined : planCall(call.method, call.params)
     if (plan === undefined) return { ...(await forward(call, notification)), cache: 'BYPASS' }
     chain.touch()
@@ -155,9 +155,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const denied = context().originDenied
       if (denied !== undefined) return errorOutcome(new ForbiddenError(`${call.method} refused: ${denied}`))
     }
-    if (options.observeCall === undefined) return forwardCall(call)
+    if (options.observeCall === undefined) return forwardCall(call, info)
     const startedAt = performance.now()
-    const outcome = await forwardCall(call)
+    const outcome = await forwardCall(call, info)
     options.observeCall(call.method, outcome, performance.now() - startedAt)
     return outcome
   }

@@ -64,8 +64,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   let nextUpstreamId = 1
   const urls = options.providers.map((provider) => provider.url)
   /** SPEC §8: an upstream error that quotes a provider's URL reaches the client redacted. */
+  const quoted = urls.map((url) => url.replace(/\/+$/, '')).filter((url) => url !== '')
   const redacted = (error: RpcErrorObject): RpcErrorObject =>
-    urls.some((url) => error.message.includes(url.replace(/\/+$/, ''))) ? { ...error, message: redactText(error.message, urls) } : error
+    quoted.some((url) => error.message.includes(url)) ? { ...error, message: redactText(error.message, urls) } : error
 
   return async (call, notification, check) => {
     if (options.providers.length === 0) {

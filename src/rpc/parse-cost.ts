@@ -8,7 +8,7 @@ const CONTAINER_BYTES = 64
 const STRING_BYTES = 32
 
 /** Bodies up to this size are not scanned: at worst they cost a few MiB. */
-export const SCAN_ABOVE_BYTES = 64 * 1024
+const SCAN_ABOVE_BYTES = 64 * 1024
 
 /** Estimated bytes of memory that parsing `text` takes. */
 export function estimateParseCost(text: string): number {
