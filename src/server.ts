@@ -62,6 +62,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     healthCheckIntervalMs: options.healthCheckInterval * 1000,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     maxResponseBytes: options.maxResponseBytes,
+    slots: { concurrency: options.upstreamConcurrency, queue: options.upstreamQueue },
     warn: (message) => log.warn(message),
   })
   const cache = createCache({ maxItems: options.maxCacheItems, maxMemoryBytes: options.maxCacheBytes })

@@ -26,8 +26,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-async function spawn(args: string[], waitForListening = true) {
-  const proxy = await spawnProxy(BINARY, args, { waitForListening })
+async function spawn(args: string[], waitForListening = true, env: Record<string, string> = {}) {
+  const proxy = await spawnProxy(BINARY, args, { waitForListening, env })
   running.push(proxy)
   return proxy
 }
@@ -164,6 +164,32 @@ describe('the compiled binary', () => {
       expect(await stuck).toBe('cut')
     } finally {
       release()
+      await slow.stop()
+    }
+  })
+
+  test('behavior: 1,000 concurrent calls to a healthy provider answering in 0.8 s all succeed (the runtime fetch cap is raised, same pid)', async () => {
+    const slow = startScriptedUpstream(async (request) => {
+      if (request.method === 'eth_chainId') return '0x1'
+      if (request.method === 'eth_getBalance') await Bun.sleep(800)
+      return '0x1'
+    })
+    try {
+      // Bun's own cap (256) made three quarters of these wait on the attempt's clock and time out.
+      const proxy = await spawn(['server', '--port', '0', '--rpc-urls', slow.url, '--upstream-timeout-ms', '1500'], true, {
+        BUN_CONFIG_MAX_HTTP_REQUESTS: '256',
+      })
+      const environ = await Bun.file(`/proc/${proxy.process.pid}/environ`).text()
+      expect(environ.split('\0')).toContain('BUN_CONFIG_MAX_HTTP_REQUESTS=272')
+      const burst = Bun.spawn([process.execPath, join(import.meta.dir, 'helpers/burst.ts'), proxy.url!, '1000'], {
+        stdout: 'pipe',
+        env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: '2000' },
+      })
+      expect(await burst.exited).toBe(0)
+      expect(JSON.parse(await new Response(burst.stdout).text())).toEqual({ answered: 1000, errors: [] })
+      const providers = (await call(proxy.url!, 'edb_providers')).result.providers
+      expect(providers[0]).toMatchObject({ is_healthy: true, state: 'closed' })
+    } finally {
       await slow.stop()
     }
   })

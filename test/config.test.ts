@@ -21,6 +21,8 @@ describe('loadServerOptions', () => {
       maxBodyBytes: 32 * 1024 * 1024,
       maxBatchSize: 1000,
       upstreamTimeoutMs: 10_000,
+      upstreamConcurrency: 256,
+      upstreamQueue: 4_096,
       maxCacheBytes: 256 * 1024 * 1024,
       finalityDepth: 64,
       devChain: 'auto',

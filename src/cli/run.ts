@@ -4,8 +4,13 @@ import { ListenError } from '../platform/index.ts'
 import { VERSION } from '../version.ts'
 import { rootCommand } from './root.ts'
 
-/** Where the CLI writes; injected so tests and `main.ts` decide. */
-export type CliIo = { out: (text: string) => void; err: (text: string) => void }
+/** Where the CLI writes, and what it may do to the process; injected so tests and `main.ts` decide. */
+export type CliIo = {
+  out: (text: string) => void
+  err: (text: string) => void
+  /** Raise the runtime's cap on concurrent fetches (may re-execute the process); only the real entry passes it. */
+  allowFetches?: (count: number) => number
+}
 
 /** Exit code for usage errors and bad flag values (SPEC §2). */
 export const USAGE_EXIT_CODE = 2
@@ -34,7 +39,7 @@ export async function runCli(rawArgs: string[], io: CliIo): Promise<number> {
     return usageError(io, flags.length > 0 ? `unexpected ${flags[0]} before the command` : 'a command is required')
   }
   try {
-    const { result } = await runCommand(sub, { rawArgs: rawArgs.slice(subIndex + 1) })
+    const { result } = await runCommand(sub, { rawArgs: rawArgs.slice(subIndex + 1), data: { allowFetches: io.allowFetches } satisfies CommandData })
     return typeof result === 'number' ? result : 0
   } catch (error) {
     if (error instanceof ConfigError || (error instanceof Error && error.name === 'CLIError')) {
@@ -47,6 +52,9 @@ export async function runCli(rawArgs: string[], io: CliIo): Promise<number> {
     throw error
   }
 }
+
+/** What a command gets from its caller besides its arguments (citty's `data`). */
+export type CommandData = { allowFetches?: (count: number) => number }
 
 function usageError(io: CliIo, message: string): number {
   io.err(`error: ${message}`)

@@ -19,7 +19,13 @@ export function createObservability({ providers, cache, registry, maxMethods = 2
   const calls = createCallMetrics({ maxMethods })
   const prometheus = createPrometheus({
     calls,
-    providers: () => providers.map((provider) => ({ label: provider.label, state: provider.quarantined ? 'quarantined' : provider.breaker.state })),
+    providers: () =>
+      providers.map((provider) => ({
+        label: provider.label,
+        state: provider.quarantined ? 'quarantined' : provider.breaker.state,
+        inFlight: provider.slots.inFlight,
+        waiting: provider.slots.waiting,
+      })),
     cache: () => ({ entries: cache.ready ? cache.stats().total_entries : 0, ...cache.counters() }),
     instances: () => registry.size,
   })

@@ -6,7 +6,7 @@ import type { CallMetrics } from './call-metrics.ts'
 /** What the exporter reads at scrape time (nothing on the request path but two histogram observations). */
 export type PrometheusSources = {
   calls: CallMetrics
-  providers: () => { label: string; state: 'closed' | 'open' | 'half-open' | 'quarantined' }[]
+  providers: () => { label: string; state: 'closed' | 'open' | 'half-open' | 'quarantined'; inFlight: number; waiting: number }[]
   cache: () => { entries: number; memoryBytes: number; stores: number; evictions: number }
   instances: () => number
 }
@@ -110,16 +110,24 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
   gauge('edb_proxy_active_requests', 'HTTP requests being answered now', () => sources.calls.totals.active)
   gauge('edb_proxy_requests_per_minute', 'Client data calls in the last 60 seconds', () => sources.calls.requestsPerMinute())
   gauge('edb_proxy_registered_instances', 'Registered debugger instances', () => sources.instances())
-  new Gauge({
-    name: 'edb_proxy_provider_circuit_state',
-    help: 'Circuit of each provider: 0 closed, 1 half-open, 2 open, 3 quarantined',
-    labelNames: ['provider'],
-    registers,
-    collect() {
-      this.reset()
-      for (const provider of sources.providers()) this.set({ provider: provider.label }, CIRCUIT[provider.state])
-    },
-  })
+  const providerGauge = (name: string, help: string, value: (provider: ReturnType<PrometheusSources['providers']>[number]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['provider'],
+      registers,
+      collect() {
+        this.reset()
+        for (const provider of sources.providers()) this.set({ provider: provider.label }, value(provider))
+      },
+    })
+  providerGauge(
+    'edb_proxy_provider_circuit_state',
+    'Circuit of each provider: 0 closed, 1 half-open, 2 open, 3 quarantined',
+    (provider) => CIRCUIT[provider.state],
+  )
+  providerGauge('edb_proxy_upstream_in_flight', 'Client attempts in flight to each provider (at most --upstream-concurrency)', (provider) => provider.inFlight)
+  providerGauge('edb_proxy_upstream_waiting', 'Calls waiting for a slot of each provider (at most --upstream-queue)', (provider) => provider.waiting)
   for (const metric of histograms) registry.registerMetric(metric as never)
   return registry
 }

@@ -3,6 +3,11 @@ import { homeDir, isProcessAlive, isThreadId } from './process.ts'
 import { type SqliteValue, withTransaction } from './sqlite.ts'
 import { ListenError, type Platform } from './types.ts'
 
+/** Bun runs at most this many fetches at once, read from the environment at process start only. */
+const FETCH_CAP_VARIABLE = 'BUN_CONFIG_MAX_HTTP_REQUESTS'
+const DEFAULT_FETCH_CAP = 256
+const MAX_FETCH_CAP = 65_535
+
 /** Bun: `Bun.serve` and Node-style signal handlers. */
 export const bunPlatform: Platform = {
   name: 'bun',
@@ -36,6 +41,23 @@ export const bunPlatform: Platform = {
   isProcessAlive,
   isThreadId,
   homeDir,
+  allowFetches(count) {
+    const wanted = Math.min(MAX_FETCH_CAP, Math.max(1, Math.ceil(count)))
+    const current = Number(process.env[FETCH_CAP_VARIABLE] ?? DEFAULT_FETCH_CAP)
+    // An invalid value leaves Bun at its default, which NaN stands for here too.
+    const inEffect = Number.isInteger(current) && current >= 1 && current <= MAX_FETCH_CAP ? current : DEFAULT_FETCH_CAP
+    const execve = (process as { execve?: (file: string, args: string[], env: Record<string, string | undefined>) => never }).execve
+    if (inEffect >= wanted || execve === undefined) return inEffect
+    // A compiled binary's argv[1] is its own embedded entry (its exec arguments are embedded too).
+    const compiled = Bun.main.startsWith('/$bunfs/')
+    const args = compiled ? process.argv.slice(2) : [...process.execArgv, ...process.argv.slice(1)]
+    try {
+      execve(process.execPath, [process.execPath, ...args], { ...process.env, [FETCH_CAP_VARIABLE]: String(wanted) })
+    } catch {
+      // Not executable again (a deleted binary, a sandbox): the caller warns and serves with the cap there is.
+    }
+    return inEffect
+  },
   collectGarbage: () => Bun.gc(true),
   async openSqlite(path) {
     // Imported lazily so the Deno build never sees `bun:sqlite`.

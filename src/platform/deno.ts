@@ -38,6 +38,8 @@ export const denoPlatform: Platform = {
   isThreadId,
   homeDir,
   // Deno exposes a collector only with --v8-flags=--expose-gc.
+  // Deno's fetch has no process-wide cap on concurrent requests.
+  allowFetches: () => Number.POSITIVE_INFINITY,
   collectGarbage: () => (globalThis as { gc?: () => void }).gc?.(),
   async openSqlite(path) {
     const { DatabaseSync } = await import('node:sqlite')

@@ -29,6 +29,13 @@ export type Platform = {
   /** Whether a live id is a thread of another process rather than a process (Linux `/proc`; else false). */
   isThreadId(pid: number): boolean
   homeDir(): string
+  /**
+   * Let at least `count` fetches run at once. Where the runtime caps them by a setting read only
+   * at process start (Bun), the process is executed again in place (same pid, same arguments) with
+   * the cap raised, and this never returns; call it before anything was opened or written.
+   * Returns the cap in effect when it does return (Infinity where there is none).
+   */
+  allowFetches(count: number): number
   /** Run a full garbage collection now, where the runtime allows it. */
   collectGarbage(): void
   /** Open (creating) a SQLite database file. */

@@ -1,8 +1,9 @@
-import { type AttemptReport, ProvidersUnavailableError, toErrorObject } from '../rpc/errors.ts'
+import { type AttemptReport, LimitExceededError, ProvidersUnavailableError, toErrorObject } from '../rpc/errors.ts'
 import { methodInfo } from '../rpc/methods.ts'
 import { parseQuantityJson } from '../rpc/quantity.ts'
 import type { Outcome, RpcCall, RpcErrorObject } from '../rpc/types.ts'
 import { redactText } from '../util/redact.ts'
+import { QueueFullError } from './attempt-slots.ts'
 import type { BreakerOptions } from './breaker.ts'
 import { classifyRpcError } from './classify.ts'
 import { p90 } from './latency.ts'
@@ -72,11 +73,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (options.providers.length === 0) {
       return { error: unavailable('No upstream providers configured (cache-only mode) and the answer is not cached', []) }
     }
-    const candidates = options.select(options.providers, now())
+    const candidates = withRoomFirst(options.select(options.providers, now()))
     const { kind } = methodInfo(call.method)
     const trace = kind === 'trace'
     const attemptTimeoutMs = options.timeoutMs * (trace ? options.traceTimeoutFactor : 1)
-    const deadline = now() + attemptTimeoutMs * options.deadlineFactor
+    const callStartedAt = now()
+    let queuedMs = 0
+    const deadline = () => callStartedAt + queuedMs + attemptTimeoutMs * options.deadlineFactor
     const hedging = !notification && kind === 'read'
     const rawHash = call.method === 'eth_sendRawTransaction' && Array.isArray(call.params) ? rawTransactionHash(call.params[0]) : undefined
     const body = JSON.stringify(
@@ -93,13 +96,39 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const attempt = async ({ provider, trial }: Candidate): Promise<Settled> => {
       const controller = new AbortController()
       controllers.add(controller)
+      try {
+        const slot = provider.slots.acquire(controller.signal)
+        if (slot !== true) {
+          const queuedAt = now()
+          try {
+            await slot
+          } catch (error) {
+            if (!(error instanceof QueueFullError)) return cancelled(provider)
+            options.onAttempt?.(provider, 'busy', 0)
+            return { kind: 'failed', report: { provider: provider.label, failure: 'busy', message: error.message } }
+          }
+          // Time spent waiting for a slot is the proxy's, not the provider's (SPEC §6): it moves the deadline.
+          queuedMs = Math.max(queuedMs, now() - queuedAt)
+        }
+        try {
+          return await send(provider, trial, controller)
+        } finally {
+          provider.slots.release()
+        }
+      } finally {
+        controllers.delete(controller)
+      }
+    }
+
+    /** One attempt, holding a slot: its timer starts now. */
+    const send = async (provider: Provider, trial: boolean, controller: AbortController): Promise<Settled> => {
       if (trial) provider.breaker.trialInFlight = true
       provider.requests += 1
       provider.lastUsedMs = now()
       const startedAt = now()
       try {
         const answer = await postToProvider(provider, body, {
-          timeoutMs: Math.max(1, Math.min(attemptTimeoutMs, deadline - now())),
+          timeoutMs: Math.max(1, Math.min(attemptTimeoutMs, deadline() - now())),
           maxResponseBytes: options.maxResponseBytes,
           controller,
           notification,
@@ -111,15 +140,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       } catch (error) {
         if (controller.signal.aborted && !(error instanceof UpstreamError && error.kind === 'timeout')) {
           provider.breaker.trialInFlight = false
-          return { kind: 'failed', report: { provider: provider.label, failure: 'cancelled', message: 'another provider answered first' } }
+          return cancelled(provider)
         }
         if (!(error instanceof UpstreamError)) throw error
         if (recordFailure(provider, options.breaker, now())) options.onCircuitOpen?.(provider)
         options.onAttempt?.(provider, error.kind, now() - startedAt)
         transportFailed ||= error.kind !== 'rate-limited' && error.kind !== 'provider-fault'
         return { kind: 'failed', report: { provider: error.provider, failure: error.kind, message: error.message } }
-      } finally {
-        controllers.delete(controller)
       }
     }
 
@@ -173,7 +200,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         const settled = await Promise.race([...running.values(), ...(hedgeTimer ? [hedgeTimer.promise] : [])])
         hedgeTimer?.cancel()
         if (settled === HEDGE) {
-          if (now() < deadline) hedgeFor = launch()
+          if (now() < deadline()) hedgeFor = launch()
           continue
         }
         running.delete(settled.index)
@@ -188,15 +215,31 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         } else {
           attempts.push(settled.report)
         }
-        if (running.size === 0 && next < candidates.length && now() < deadline) hedgeFor = launch()
+        if (running.size === 0 && next < candidates.length && now() < deadline()) hedgeFor = launch()
       }
     } finally {
       for (const controller of controllers) controller.abort()
     }
     const common = [...unknownErrors.values()].sort((a, b) => b.count - a.count)[0]
     if (common !== undefined) return { error: common.error }
+    if (attempts.length > 0 && attempts.every((report) => report.failure === 'busy')) {
+      return {
+        error: toErrorObject(new LimitExceededError('Upstream busy: every provider has all its slots in use and its queue full; retry shortly', { attempts })),
+      }
+    }
     return { error: unavailable(`All ${attempts.length} upstream attempts failed`, attempts) }
   }
+}
+
+const cancelled = (provider: Provider): Settled => ({
+  kind: 'failed',
+  report: { provider: provider.label, failure: 'cancelled', message: 'another provider answered first' },
+})
+
+/** A provider whose slots are all taken is tried after those with room, in the selector's order otherwise. */
+function withRoomFirst(candidates: Candidate[]): Candidate[] {
+  if (candidates.every((candidate) => candidate.provider.slots.hasRoom)) return candidates
+  return [...candidates.filter((candidate) => candidate.provider.slots.hasRoom), ...candidates.filter((candidate) => !candidate.provider.slots.hasRoom)]
 }
 
 const HEDGE = Symbol('hedge')

@@ -1,4 +1,5 @@
 import type { Outcome, RpcCall } from '../rpc/types.ts'
+import type { SlotLimits } from './attempt-slots.ts'
 import type { BreakerOptions } from './breaker.ts'
 import { createForwarder, type Forwarder } from './forward.ts'
 import { createHealthChecker, type HealthChecker } from './health-check.ts'
@@ -12,6 +13,8 @@ export type ProviderPoolOptions = {
   healthCheckIntervalMs: number
   upstreamTimeoutMs: number
   maxResponseBytes: number
+  /** Per provider: attempts in flight at once, and calls that may wait beyond them. */
+  slots: SlotLimits
   warn: (message: string) => void
 }
 
@@ -40,8 +43,8 @@ export type ProviderPool = {
   watch(listener: PoolListener): void
 }
 
-/** Attempt outcomes that are answers (or our own cancellation), not a failure to answer. */
-const ANSWERED = new Set(['ok', 'rpc-error', 'cancelled', 'rate-limited', 'provider-fault'])
+/** Attempt outcomes that are answers (or the proxy's own cancellation or queue), not a failure to answer. */
+const ANSWERED = new Set(['ok', 'rpc-error', 'cancelled', 'busy', 'rate-limited', 'provider-fault'])
 
 const HEDGE_FLOOR_MS = 25
 const HEDGE_CEILING_MS = 2_000
@@ -60,6 +63,17 @@ function createThrottle(everyMs: number): (key: string) => boolean {
   }
 }
 
+/** Fetches beyond the client slots, per provider: health probes and finality questions take none. */
+const UNSLOTTED_FETCHES_PER_PROVIDER = 8
+
+/**
+ * How many fetches the runtime must allow at once so that its own cap never makes an attempt
+ * wait on the clock (SPEC §6): every provider's slots, plus its probes.
+ */
+export function fetchesNeeded(providerCount: number, concurrency: number): number {
+  return providerCount * (concurrency + UNSLOTTED_FETCHES_PER_PROVIDER) + UNSLOTTED_FETCHES_PER_PROVIDER
+}
+
 /** Build providers with their circuit breakers, the forwarder and the health checker from one set of options. */
 export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
   const breaker: BreakerOptions = {
@@ -67,7 +81,7 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     baseCooldownMs: Math.min(options.healthCheckIntervalMs, 30_000),
     maxCooldownMs: Math.max(options.healthCheckIntervalMs, 30_000) * 4,
   }
-  const providers = options.urls.map((url) => createProvider(url, breaker))
+  const providers = options.urls.map((url) => createProvider(url, breaker, options.slots))
   const listeners: PoolListener[] = []
   let chainId: number | undefined
   const expected = () => chainId

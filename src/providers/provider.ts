@@ -1,4 +1,5 @@
 import { redactUrl } from '../util/redact.ts'
+import { type AttemptSlots, createAttemptSlots, type SlotLimits } from './attempt-slots.ts'
 import { type Breaker, type BreakerOptions, breakerFailure, breakerSuccess, createBreaker } from './breaker.ts'
 import { addLatency, createLatencyStats, type LatencyStats } from './latency.ts'
 
@@ -9,6 +10,8 @@ export type Provider = {
   readonly label: string
   readonly breaker: Breaker
   readonly latency: LatencyStats
+  /** Client attempts in flight and waiting (health probes do not take a slot). */
+  readonly slots: AttemptSlots
   /** Answered another chain id than the proxy serves: never used again until it answers the right one. */
   quarantined: boolean
   /** When a health check last probed it (ms), or null if never. */
@@ -20,13 +23,17 @@ export type Provider = {
   errors: number
 }
 
+/** SPEC §6 defaults: `--upstream-concurrency` and `--upstream-queue`. */
+export const DEFAULT_SLOT_LIMITS: SlotLimits = { concurrency: 256, queue: 4096 }
+
 /** A provider for `url`, closed (in use) until it fails. */
-export function createProvider(url: string, breakerOptions: BreakerOptions): Provider {
+export function createProvider(url: string, breakerOptions: BreakerOptions, limits: SlotLimits = DEFAULT_SLOT_LIMITS): Provider {
   return {
     url,
     label: redactUrl(url),
     breaker: createBreaker(breakerOptions),
     latency: createLatencyStats(),
+    slots: createAttemptSlots(limits),
     quarantined: false,
     lastHealthCheckMs: null,
     lastUsedMs: null,
