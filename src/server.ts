@@ -16,10 +16,14 @@ import { createProviderMethods } from './management/provider-methods.ts'
 import { createObservability } from './metrics/observability.ts'
 import { createPipeline } from './pipeline.ts'
 import { platform } from './platform/index.ts'
+import { NOT_HERE } from './providers/forward.ts'
 import { createProviderPool } from './providers/pool.ts'
 import { markUnreachable } from './providers/provider.ts'
 import { isInstanceAlive, isThreadOfAnother } from './registry/liveness.ts'
 import { createRegistry } from './registry/registry.ts'
+import { createStreamHub } from './streams/hub.ts'
+import { socketCandidates } from './streams/socket-candidates.ts'
+import { createSubscriptionMethods } from './streams/subscription-methods.ts'
 import { expandHome } from './util/expand-home.ts'
 import { log } from './util/log.ts'
 import { isLoopbackHost } from './util/loopback.ts'
@@ -109,6 +113,17 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       if (shutdown.stopping) cache.close()
     })
   })
+  const hub = createStreamHub({
+    candidates: socketCandidates(options.wsUrls, options.rpcUrls),
+    pollIntervalMs: options.pollIntervalMs,
+    call: (method, params, notHere) =>
+      pool.forward({ jsonrpc: '2.0', id: 0, method, params }, false, notHere && ((value) => (notHere(value) ? NOT_HERE : undefined))),
+    onHead: (block) => {
+      chain.observeHead(block)
+      chain.touch()
+    },
+    warn: (message) => log.warn(message),
+  })
   const onUnexpected = (error: unknown) => log.error('unexpected error while serving a request:', error)
   const pipeline = createPipeline({
     forward: pool.forward,
@@ -125,6 +140,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       ...createCacheMethods(cache),
       ...createProviderMethods(pool.providers),
       ...createMetricsMethods(observability.calls, observability.history),
+      ...createSubscriptionMethods(hub),
     },
   })
   const app = createApp({
@@ -141,17 +157,31 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     activity: observability.calls,
     onUnexpected,
     onHangUp: () => log.debug('a client hung up before its answer'),
+    streams: {
+      hub,
+      maxConnections: options.wsMaxConnections,
+      maxSubscriptions: options.wsMaxSubscriptions,
+      sendQueueBytes: options.wsSendQueueBytes,
+    },
   })
   const grace = createGracePeriod({ gracePeriodS: options.gracePeriod, registry, onExpire: () => shutdown.begin('grace-period') })
   const idleCollector = createIdleCollector({ served: () => observability.calls.served, collect: platform.collectGarbage })
 
-  const server = await platform.serve({ hostname: options.host, port: options.port, fetch: app.fetch, rootPost: app.rootPost })
+  const server = await platform.serve({
+    hostname: options.host,
+    port: options.port,
+    fetch: app.fetch,
+    rootPost: app.rootPost,
+    websocket: app.websocket,
+  })
   const url = `http://${server.hostname.includes(':') ? `[${server.hostname}]` : server.hostname}:${server.port}`
   const sweeper = setInterval(() => registry.sweep(), SWEEP_INTERVAL_MS)
   shutdown.onStop('background', () => {
     clearInterval(sweeper)
     grace.stop()
     idleCollector.stop()
+    app.websocket.closeAll()
+    hub.stop()
     chain.stop()
     pool.health.stop()
     observability.history.stop()

@@ -29,6 +29,11 @@ describe('loadServerOptions', () => {
       logLevel: 'info',
       logFormat: 'pretty',
       maxResponseBytes: 256 * 1024 * 1024,
+      wsUrls: [],
+      wsMaxConnections: 10_000,
+      wsMaxSubscriptions: 100,
+      wsSendQueueBytes: 16 * 1024 * 1024,
+      pollIntervalMs: 1_000,
     })
   })
 

@@ -78,7 +78,7 @@ function convertFileValue(schema: TSchema, value: unknown, source: string): unkn
  */
 function shownValue(schema: TSchema, value: unknown): string {
   if (schema.secret === true) return '(the value is hidden: it is a secret)'
-  if (schema.items?.format !== 'http-url') return JSON.stringify(value)
+  if (schema.items?.format !== 'http-url' && schema.items?.format !== 'ws-url') return JSON.stringify(value)
   const entries = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value]
   const redacted = entries.map((entry) => (typeof entry === 'string' && entry.trim() !== '' ? redactUrl(entry.trim()) : entry))
   return JSON.stringify(Array.isArray(value) ? redacted : redacted.join(','))

@@ -26,6 +26,15 @@ FormatRegistry.Set('http-url', (value) => {
   }
 })
 
+FormatRegistry.Set('ws-url', (value) => {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname !== ''
+  } catch {
+    return false
+  }
+})
+
 const integer = (minimum: number, maximum: number, defaultValue: number, description: string) =>
   Type.Integer({ minimum, maximum, default: defaultValue, description })
 
@@ -87,6 +96,15 @@ export const ServerOptionsSchema = Type.Object({
   }),
   logFile: Type.Optional(Type.String({ minLength: 1, description: 'Also append log lines to this file' })),
   maxResponseBytes: integer(1024, 4 * 1024 ** 3, 256 << 20, 'Largest accepted upstream response in bytes'),
+  wsUrls: Type.Array(Type.String({ format: 'ws-url' }), {
+    default: [],
+    description:
+      'Comma-separated upstream WebSocket URLs for subscription feeds (up to two used at once); none: each --rpc-urls entry is tried as ws(s)://, else heads are polled over HTTP',
+  }),
+  wsMaxConnections: integer(1, 1_000_000, 10_000, 'Most WebSocket connections at once (more: HTTP 503 at the upgrade)'),
+  wsMaxSubscriptions: integer(1, 100_000, 100, 'Most subscriptions per WebSocket connection'),
+  wsSendQueueBytes: integer(1024, 1 << 30, 16 << 20, 'Bytes queued for one WebSocket client before it is closed as too slow (1008)'),
+  pollIntervalMs: integer(50, 600_000, 1_000, 'Milliseconds between head polls over HTTP when no upstream WebSocket feed is up'),
 })
 
 /** Validated options of the `server` subcommand. */
@@ -115,9 +133,9 @@ export function describeAccepted(schema: TSchema): string {
     case 'boolean':
       return 'true or false'
     case 'list':
-      return schema.items?.format === 'origin-rule'
-        ? 'a comma-separated list of loopback, * or scheme://host[:port|:*]'
-        : 'a comma-separated list of http(s) URLs, or "" for none'
+      if (schema.items?.format === 'origin-rule') return 'a comma-separated list of loopback, * or scheme://host[:port|:*]'
+      if (schema.items?.format === 'ws-url') return 'a comma-separated list of ws(s) URLs, or "" for none'
+      return 'a comma-separated list of http(s) URLs, or "" for none'
     case 'choice':
       return `one of ${choices(schema).join(', ')}`
     case 'string':

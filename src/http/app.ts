@@ -2,9 +2,12 @@ import { Elysia } from 'elysia'
 import type { HealthReport } from '../health.ts'
 import type { Pipeline } from '../pipeline.ts'
 import { ForbiddenError, InternalError, RpcError } from '../rpc/errors.ts'
+import type { StreamHub } from '../streams/hub.ts'
 import { type AccessOptions, checkAccess } from './access.ts'
+import { createParseBudget } from './parse-budget.ts'
 import { CORS_HEADERS, errorResponse, jsonResponse } from './responses.ts'
 import { createRpcRoute } from './rpc-route.ts'
+import { createWebSocketAcceptor } from './websocket.ts'
 
 export type AppOptions = {
   pipeline: Pipeline
@@ -18,6 +21,8 @@ export type AppOptions = {
   onUnexpected: (error: unknown) => void
   /** A client hung up before its answer (logged at debug level at most). */
   onHangUp?: () => void
+  /** JSON-RPC and subscriptions over WebSocket on the same port (SPEC §12). */
+  streams: { hub: StreamHub; maxConnections: number; maxSubscriptions: number; sendQueueBytes: number }
 }
 
 /** The HTTP surface (SPEC §3): JSON-RPC on `POST /`, `GET /health`, CORS preflight. */
@@ -26,7 +31,20 @@ export function createApp(options: AppOptions) {
     options.onUnexpected(error)
     return errorResponse(500, new InternalError())
   }
-  const rpcRoute = createRpcRoute({ ...options, internalError })
+  // One parse budget for both transports: bodies and frames in flight share its bound.
+  const budget = createParseBudget()
+  const rpcRoute = createRpcRoute({ ...options, internalError, budget })
+  const websocket = createWebSocketAcceptor({
+    pipeline: options.pipeline,
+    access: options.access,
+    hub: options.streams.hub,
+    budget,
+    maxFrameBytes: options.maxBodyBytes,
+    maxConnections: options.streams.maxConnections,
+    maxSubscriptions: options.streams.maxSubscriptions,
+    sendQueueBytes: options.streams.sendQueueBytes,
+    onUnexpected: options.onUnexpected,
+  })
   const app = new Elysia()
     .post('/', ({ request }) => rpcRoute(request), { parse: 'none' })
     .get('/health', ({ request }) => {
@@ -57,6 +75,7 @@ export function createApp(options: AppOptions) {
     // per-request work cost 10-20 % of cache-hit throughput (bun run bench, same run); it
     // serves every other route.
     rootPost: rpcRoute,
+    websocket,
   }
 }
 

@@ -1,9 +1,12 @@
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { InvalidParamsError } from '../rpc/errors.ts'
+import type { StreamClient } from '../streams/hub.ts'
 
 /** What the transport knows about the caller of one call. */
 export type CallContext = {
+  /** The connection subscriptions are delivered to (WebSocket only), and how many it may hold. */
+  stream?: { client: StreamClient; maxSubscriptions: number }
   /** Why state-changing management methods are refused to this caller, or undefined when allowed. */
   adminDenied?: string
   /** Why methods that change a node's state or use its keys are refused (a browser origin not allowed), or undefined. */

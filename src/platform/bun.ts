@@ -1,7 +1,10 @@
 import process from 'node:process'
 import { homeDir, isProcessAlive, isThreadId } from './process.ts'
 import { type SqliteValue, withTransaction } from './sqlite.ts'
-import { ListenError, type Platform } from './types.ts'
+import { isUpgradeRequest, ListenError, type Platform, type SocketHandlers } from './types.ts'
+
+/** What Bun keeps with each upgraded socket. */
+type SocketData = { handlers: SocketHandlers }
 
 /** Bun runs at most this many fetches at once, read from the environment at process start only. */
 const FETCH_CAP_VARIABLE = 'BUN_CONFIG_MAX_HTTP_REQUESTS'
@@ -11,13 +14,37 @@ const MAX_FETCH_CAP = 65_535
 /** Bun: `Bun.serve` and Node-style signal handlers. */
 export const bunPlatform: Platform = {
   name: 'bun',
-  async serve({ hostname, port, fetch, rootPost }) {
-    let server: ReturnType<typeof Bun.serve>
+  async serve({ hostname, port, fetch, rootPost, websocket }) {
+    let server: ReturnType<typeof Bun.serve<SocketData>>
     try {
-      server = Bun.serve({
+      server = Bun.serve<SocketData>({
         hostname,
         port,
-        fetch,
+        fetch(request, self) {
+          if (websocket === undefined || !isUpgradeRequest(request)) return fetch(request)
+          const decision = websocket.accept(request)
+          if (decision instanceof Response) return decision
+          if (self.upgrade(request, { data: { handlers: decision } })) return undefined
+          return new Response('WebSocket upgrade failed', { status: 400 })
+        },
+        websocket: {
+          maxPayloadLength: websocket?.maxFrameBytes ?? 16 << 20,
+          // The app bounds each client's queue itself (and closes with 1008); the runtime must not drop first.
+          backpressureLimit: 2 ** 31 - 1,
+          open(ws) {
+            ws.data.handlers.open({
+              send: (text) => void ws.send(text),
+              close: (code, reason) => ws.close(code, reason),
+              bufferedAmount: () => ws.getBufferedAmount(),
+            })
+          },
+          message(ws, message) {
+            ws.data.handlers.message(typeof message === 'string' ? message : new TextDecoder().decode(message))
+          },
+          close(ws, code, reason) {
+            ws.data.handlers.close(code, reason)
+          },
+        },
         // Bun's native router matches `POST /` without building the URL in JavaScript.
         ...(rootPost ? { routes: { '/': { POST: rootPost } } } : {}),
         // The app enforces its own body limit with a JSON-RPC 413 (SPEC §3): the runtime's bare one must never answer first.

@@ -1,6 +1,6 @@
 import { homeDir, isProcessAlive, isThreadId } from './process.ts'
 import { type SqliteValue, withTransaction } from './sqlite.ts'
-import { ListenError, type Platform } from './types.ts'
+import { isUpgradeRequest, ListenError, type Platform } from './types.ts'
 
 declare const Deno: {
   serve(
@@ -8,17 +8,29 @@ declare const Deno: {
     handler: (request: Request) => Response | Promise<Response>,
   ): { addr: { hostname: string; port: number }; shutdown(): Promise<void>; finished: Promise<void> }
   addSignalListener(signal: string, handler: () => void): void
+  upgradeWebSocket(request: Request): { socket: WebSocket; response: Response }
 }
 
 /** Deno: `Deno.serve` and `Deno.addSignalListener`. */
 export const denoPlatform: Platform = {
   name: 'deno',
-  async serve({ hostname, port, fetch, rootPost }) {
+  async serve({ hostname, port, fetch, rootPost, websocket }) {
     let server: ReturnType<typeof Deno.serve>
     try {
-      const handler = rootPost
+      const http = rootPost
         ? (request: Request) => (request.method === 'POST' && new URL(request.url).pathname === '/' ? rootPost(request) : fetch(request))
         : fetch
+      const handler = (request: Request) => {
+        if (websocket === undefined || !isUpgradeRequest(request)) return http(request)
+        const decision = websocket.accept(request)
+        if (decision instanceof Response) return decision
+        const { socket, response } = Deno.upgradeWebSocket(request)
+        socket.onopen = () =>
+          decision.open({ send: (text) => socket.send(text), close: (code, reason) => socket.close(code, reason), bufferedAmount: () => socket.bufferedAmount })
+        socket.onmessage = (event) => decision.message(typeof event.data === 'string' ? event.data : new TextDecoder().decode(event.data as ArrayBuffer))
+        socket.onclose = (event) => decision.close(event.code, event.reason)
+        return response
+      }
       server = Deno.serve({ hostname, port, onListen: () => {} }, handler)
     } catch (error) {
       throw new ListenError(`cannot listen on ${hostname}:${port}: ${String(error)}`, { cause: error })
@@ -37,9 +49,9 @@ export const denoPlatform: Platform = {
   isProcessAlive,
   isThreadId,
   homeDir,
-  // Deno exposes a collector only with --v8-flags=--expose-gc.
   // Deno's fetch has no process-wide cap on concurrent requests.
   allowFetches: () => Number.POSITIVE_INFINITY,
+  // Deno exposes a collector only with --v8-flags=--expose-gc.
   collectGarbage: () => (globalThis as { gc?: () => void }).gc?.(),
   async openSqlite(path) {
     const { DatabaseSync } = await import('node:sqlite')

@@ -2,7 +2,16 @@ import { bunPlatform } from './bun.ts'
 import { denoPlatform } from './deno.ts'
 import type { Platform } from './types.ts'
 
-export { ListenError, type Platform, type RunningServer, type ServeOptions, type ShutdownSignal } from './types.ts'
+export {
+  ListenError,
+  type Platform,
+  type PlatformSocket,
+  type RunningServer,
+  type ServeOptions,
+  type ShutdownSignal,
+  type SocketAcceptor,
+  type SocketHandlers,
+} from './types.ts'
 
 /** The runtime this process runs on. */
 export const platform: Platform = 'Deno' in globalThis ? denoPlatform : bunPlatform

@@ -7,6 +7,35 @@ export type ServeOptions = {
   fetch: (request: Request) => Response | Promise<Response>
   /** The hot route, `POST /`, served by the runtime's own router where it has one. */
   rootPost?: (request: Request) => Response | Promise<Response>
+  /** WebSocket upgrades on any path (the app decides), on the same port. */
+  websocket?: SocketAcceptor
+}
+
+/** One accepted WebSocket connection, as the runtime gives it to the app. */
+export type PlatformSocket = {
+  send(text: string): void
+  close(code: number, reason: string): void
+  /** Bytes the runtime holds for this socket, not yet written to the network. */
+  bufferedAmount(): number
+}
+
+/** What the app does with one connection's events. */
+export type SocketHandlers = {
+  open(socket: PlatformSocket): void
+  message(text: string): void
+  close(code: number, reason: string): void
+}
+
+/** Decides on an upgrade request: a Response refuses it (sent as is), handlers accept it. */
+export type SocketAcceptor = {
+  accept(request: Request): Response | SocketHandlers
+  /** Largest frame the runtime should take (it closes with 1009 beyond, where it enforces one). */
+  maxFrameBytes: number
+}
+
+/** Whether a request asks to become a WebSocket. */
+export function isUpgradeRequest(request: Request): boolean {
+  return request.headers.get('upgrade')?.toLowerCase() === 'websocket'
 }
 
 /** A listening server. */

@@ -37,9 +37,13 @@ export type ForwarderOptions = {
 
 /**
  * Whether a result answers the question asked: undefined when it does, else what is wrong. A result
- * that does not is a provider fault (a strike, failover), never an answer (SPEC §8).
+ * that does not is a provider fault (a strike, failover), never an answer (SPEC §8). `NOT_HERE`
+ * says the provider lacks what was asked (it is behind): tried elsewhere, never a strike.
  */
-export type AnswerCheck = (value: unknown) => string | undefined
+export type AnswerCheck = (value: unknown) => string | typeof NOT_HERE | undefined
+
+/** An `AnswerCheck` verdict: this provider does not have it yet (SPEC §12: a provider behind never fills a gap). */
+export const NOT_HERE = Symbol('not here')
 
 /** Sends one call upstream with failover and returns its outcome; never throws. */
 export type Forwarder = (call: RpcCall, notification: boolean, check?: AnswerCheck) => Promise<Outcome>
@@ -159,6 +163,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           throw new UpstreamRpcFaultError(provider.label, 'provider-fault', { code: 0, message: `answered chain ${answer.resultJson}` })
         }
         const mismatch = check?.(answer.value)
+        if (mismatch === NOT_HERE) return { kind: 'unknown-error', error: NOT_FOUND_HERE, provider }
         if (mismatch !== undefined) {
           throw new UpstreamRpcFaultError(provider.label, 'provider-fault', { code: 0, message: `the answer does not match the question: ${mismatch}` })
         }
@@ -241,6 +246,8 @@ function withRoomFirst(candidates: Candidate[]): Candidate[] {
   if (candidates.every((candidate) => candidate.provider.slots.hasRoom)) return candidates
   return [...candidates.filter((candidate) => candidate.provider.slots.hasRoom), ...candidates.filter((candidate) => !candidate.provider.slots.hasRoom)]
 }
+
+const NOT_FOUND_HERE: RpcErrorObject = { code: -32001, message: 'not found on this provider (it may be behind)' }
 
 const HEDGE = Symbol('hedge')
 

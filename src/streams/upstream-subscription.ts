@@ -1,0 +1,116 @@
+/** One `eth_subscribe` held open on one upstream WebSocket, reconnecting and resubscribing after any loss. */
+export type UpstreamSubscription = {
+  readonly label: string
+  /** Subscribed and receiving now. */
+  readonly up: boolean
+  stop(): void
+}
+
+export type UpstreamSubscriptionOptions = {
+  url: string
+  /** The redacted URL: the only form that leaves the process. */
+  label: string
+  /** `eth_subscribe` params, e.g. `["newHeads"]`. */
+  params: unknown[]
+  onEvent(result: unknown): void
+  /** Subscribed (again): the caller may check for what it missed. */
+  onUp?(): void
+  onDown?(reason: string): void
+  /** First and longest pause before reconnecting (it doubles in between, with jitter). */
+  minBackoffMs?: number
+  maxBackoffMs?: number
+  /** A connection that does not open, or does not confirm the subscription, within this is dropped. */
+  connectTimeoutMs?: number
+}
+
+const SUBSCRIBE_ID = 1
+
+/**
+ * A feed from one provider (SPEC §12): the runtime's standard WebSocket client, one subscription
+ * per connection. Any close, error, refusal or silence at connect is a reconnect after a backoff;
+ * `stop` ends it for good.
+ */
+export function createUpstreamSubscription(options: UpstreamSubscriptionOptions): UpstreamSubscription {
+  const minBackoffMs = options.minBackoffMs ?? 100
+  const maxBackoffMs = options.maxBackoffMs ?? 5_000
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5_000
+  let backoffMs = minBackoffMs
+  let socket: WebSocket | undefined
+  let subscription: string | undefined
+  let stopped = false
+  let retry: ReturnType<typeof setTimeout> | undefined
+
+  const down = (reason: string) => {
+    const wasUp = subscription !== undefined
+    subscription = undefined
+    socket = undefined
+    options.onDown?.(wasUp ? reason : `${reason} before subscribing`)
+    if (stopped) return
+    const pause = backoffMs * (0.5 + Math.random() / 2)
+    backoffMs = Math.min(maxBackoffMs, backoffMs * 2)
+    retry = setTimeout(connect, pause)
+  }
+
+  const connect = () => {
+    retry = undefined
+    if (stopped) return
+    let ws: WebSocket
+    try {
+      ws = new WebSocket(options.url)
+    } catch (error) {
+      return down(`cannot connect: ${error instanceof Error ? error.message : String(error)}`)
+    }
+    socket = ws
+    let closed = false
+    const connectTimer = setTimeout(() => {
+      if (subscription === undefined) ws.close()
+    }, connectTimeoutMs)
+    ws.onopen = () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: SUBSCRIBE_ID, method: 'eth_subscribe', params: options.params }))
+    ws.onmessage = (event) => {
+      let message: { id?: unknown; result?: unknown; error?: { message?: unknown }; method?: unknown; params?: { subscription?: unknown; result?: unknown } }
+      try {
+        message = JSON.parse(typeof event.data === 'string' ? event.data : new TextDecoder().decode(event.data as ArrayBuffer))
+      } catch {
+        return
+      }
+      if (message.id === SUBSCRIBE_ID && subscription === undefined) {
+        if (typeof message.result !== 'string') {
+          ws.close()
+          return
+        }
+        clearTimeout(connectTimer)
+        subscription = message.result
+        backoffMs = minBackoffMs
+        options.onUp?.()
+        return
+      }
+      if (message.method === 'eth_subscription' && message.params?.subscription === subscription && subscription !== undefined) {
+        options.onEvent(message.params?.result)
+      }
+    }
+    const onGone = (reason: string) => {
+      if (closed) return
+      closed = true
+      clearTimeout(connectTimer)
+      if (socket === ws) down(reason)
+    }
+    ws.onerror = () => onGone('connection error')
+    ws.onclose = (event) => onGone(`closed (${event.code})`)
+  }
+
+  connect()
+  return {
+    label: options.label,
+    get up() {
+      return subscription !== undefined
+    },
+    stop() {
+      stopped = true
+      clearTimeout(retry)
+      const ws = socket
+      socket = undefined
+      subscription = undefined
+      ws?.close()
+    },
+  }
+}
