@@ -5,6 +5,7 @@ import { createChain } from './chain/chain.ts'
 import type { ServerOptions } from './config/schema.ts'
 import { createHealthReporter } from './health.ts'
 import { createApp } from './http/app.ts'
+import { createSocketCounters } from './http/websocket.ts'
 import { createGracePeriod } from './lifecycle/grace-period.ts'
 import { createIdleCollector } from './lifecycle/idle-collector.ts'
 import { createShutdown, type ShutdownReason } from './lifecycle/shutdown.ts'
@@ -124,6 +125,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     },
     warn: (message) => log.warn(message),
   })
+  const socketCounters = createSocketCounters()
   const onUnexpected = (error: unknown) => log.error('unexpected error while serving a request:', error)
   const pipeline = createPipeline({
     forward: pool.forward,
@@ -140,7 +142,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       ...createCacheMethods(cache),
       ...createProviderMethods(pool.providers),
       ...createMetricsMethods(observability.calls, observability.history),
-      ...createSubscriptionMethods(hub),
+      ...createSubscriptionMethods(hub, socketCounters),
     },
   })
   const app = createApp({
@@ -159,6 +161,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     onHangUp: () => log.debug('a client hung up before its answer'),
     streams: {
       hub,
+      counters: socketCounters,
       maxConnections: options.wsMaxConnections,
       maxSubscriptions: options.wsMaxSubscriptions,
       sendQueueBytes: options.wsSendQueueBytes,

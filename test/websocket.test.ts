@@ -3,6 +3,31 @@ import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
 import { waitFor } from './helpers/wait.ts'
 import { connectWs, type WsClient } from './helpers/ws-client.ts'
+import { startWsForwarder, type WsForwarder } from './helpers/ws-forwarder.ts'
+
+const SENDER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
+const EMITTER = '0x00000000000000000000000000000000000000e1'
+const TOPIC = `0x${'ab'.repeat(32)}`
+/** Runtime code: LOG1(memory 0..0, TOPIC), then stop. */
+const EMITTER_CODE = `0x7f${'ab'.repeat(32)}60006000a100`
+
+/** Install the emitting contract on anvil. */
+async function installEmitter(anvil: Anvil) {
+  await rpc(anvil.url, 'anvil_setCode', [EMITTER, EMITTER_CODE])
+}
+
+/** One transaction to the emitter, mined at once by anvil: one log. */
+async function emit(anvil: Anvil) {
+  const sent = await rpc(anvil.url, 'eth_sendTransaction', [{ from: SENDER, to: EMITTER, gas: '0x10000' }])
+  expect(sent.error).toBeUndefined()
+  return sent.result as string
+}
+
+function forwarder(anvil: Anvil): WsForwarder {
+  const relay = startWsForwarder(anvil.url)
+  cleanup.push(() => relay.stop())
+  return relay
+}
 
 const cleanup: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -44,5 +69,133 @@ describe('WebSocket', () => {
     await rpc(anvil.url, 'anvil_mine', ['0x5'])
     await waitFor(() => numbers(ws.notifications.get(id)!).includes(5), 'block 5')
     expect(numbers(ws.notifications.get(id)!)).toEqual([0, 1, 2, 3, 4, 5])
+  })
+
+  test('behavior: logs with a filter: only matching logs, each once, in block order', async () => {
+    const { anvil, proxy } = await anvilAndProxy()
+    await installEmitter(anvil)
+    const ws = await client(proxy)
+    // A feed that starts sends the head it starts from; a subscriber joining it later gets new heads only.
+    const { result: heads } = await ws.call('eth_subscribe', ['newHeads'])
+    await waitFor(() => (ws.notifications.get(heads)?.length ?? 0) >= 1, 'the current head')
+    const { result: matching } = await ws.call('eth_subscribe', ['logs', { address: EMITTER, topics: [TOPIC] }])
+    const { result: other } = await ws.call('eth_subscribe', ['logs', { address: '0x00000000000000000000000000000000000000e2' }])
+    const hashes = [await emit(anvil), await emit(anvil), await emit(anvil)]
+    await waitFor(() => (ws.notifications.get(matching)?.length ?? 0) >= 3, 'three logs')
+    await rpc(anvil.url, 'anvil_mine', ['0x1'])
+    await waitFor(() => (ws.notifications.get(heads)?.length ?? 0) >= 5, 'the block after')
+    const logs = ws.notifications.get(matching)!
+    expect(logs.map((log) => log.transactionHash)).toEqual(hashes)
+    expect(logs.every((log) => log.address === EMITTER && log.topics[0] === TOPIC && log.removed === false)).toBe(true)
+    expect(ws.notifications.get(other)).toBeUndefined()
+  })
+
+  test('behavior: a reorg is a new head at the replaced height, its logs sent again removed: true before the new ones', async () => {
+    const { anvil, proxy } = await anvilAndProxy()
+    await installEmitter(anvil)
+    const ws = await client(proxy)
+    const { result: heads } = await ws.call('eth_subscribe', ['newHeads'])
+    const { result: logs } = await ws.call('eth_subscribe', ['logs', { address: EMITTER }])
+    await waitFor(() => (ws.notifications.get(heads)?.length ?? 0) >= 1, 'the current head')
+    const replaced = await emit(anvil)
+    await waitFor(() => (ws.notifications.get(logs)?.length ?? 0) >= 1, 'the log')
+    const before = ws.notifications.get(heads)!.slice()
+    const replacedHead = before[before.length - 1]
+    // Replace the last block by one carrying nothing.
+    expect((await rpc(anvil.url, 'anvil_reorg', [1, []])).error).toBeUndefined()
+    await waitFor(() => ws.notifications.get(heads)!.length > before.length, 'the replacement head')
+    await waitFor(() => ws.notifications.get(logs)!.length >= 2, 'the removed log')
+    const after = ws.notifications.get(heads)!.slice(before.length)
+    expect(after[0].number).toBe(replacedHead.number)
+    expect(after[0].hash).not.toBe(replacedHead.hash)
+    const sent = ws.notifications.get(logs)!
+    expect(sent.map((log) => [log.transactionHash, log.removed])).toEqual([
+      [replaced, false],
+      [replaced, true],
+    ])
+    // The chain goes on from the replacement: the next log is new.
+    const next = await emit(anvil)
+    await waitFor(() => ws.notifications.get(logs)!.length >= 3, 'the next log')
+    expect(ws.notifications.get(logs)![2]).toMatchObject({ transactionHash: next, removed: false })
+  })
+
+  test('behavior: newPendingTransactions names a sent transaction once', async () => {
+    const { anvil, proxy } = await anvilAndProxy()
+    const ws = await client(proxy)
+    const { result: pending } = await ws.call('eth_subscribe', ['newPendingTransactions'])
+    // Subscribed before the transaction is sent (the feed's socket confirms its own subscription first).
+    await waitFor(
+      async () => (await proxy.call('edb_streams')).result.sources.find((s: any) => s.kind === 'pending').sockets.some((s: any) => s.up),
+      'the pending feed',
+    )
+    const hash = await rpc(anvil.url, 'eth_sendTransaction', [{ from: SENDER, to: EMITTER, value: '0x1' }])
+    await waitFor(() => (ws.notifications.get(pending)?.length ?? 0) >= 1, 'the pending transaction')
+    expect(ws.notifications.get(pending)).toEqual([hash.result])
+  })
+
+  test('behavior: unsubscribing or disconnecting releases the feed; ids are unique and unknown ones answer false', async () => {
+    const { proxy } = await anvilAndProxy()
+    const one = await client(proxy)
+    const two = await client(proxy)
+    const a = (await one.call('eth_subscribe', ['newHeads'])).result
+    const b = (await two.call('eth_subscribe', ['newHeads'])).result
+    expect(a).not.toBe(b)
+    const streams = async () => (await proxy.call('edb_streams')).result
+    expect((await streams()).feeds).toEqual([{ kind: 'newHeads', subscribers: 2 }])
+    // Another connection's id is not this one's to cancel.
+    expect((await one.call('eth_unsubscribe', [b])).result).toBe(false)
+    expect((await one.call('eth_unsubscribe', [a])).result).toBe(true)
+    expect((await one.call('eth_unsubscribe', [a])).result).toBe(false)
+    expect((await streams()).subscriptions.newHeads).toBe(1)
+    two.close()
+    await waitFor(async () => (await streams()).feeds.length === 0, 'the feed closed with its last client')
+    expect((await streams()).sources[0]).toMatchObject({ polling: false, sockets: [] })
+  })
+
+  test('behavior: exactly once and in order while both upstream feeds are dropped, skip heights and repeat events', async () => {
+    const anvil = await startAnvil()
+    cleanup.push(() => anvil.stop())
+    const feeds = [forwarder(anvil), forwarder(anvil)]
+    const proxy = await startProxy({ rpcUrls: [anvil.url], wsUrls: feeds.map((feed) => feed.url) })
+    cleanup.push(() => proxy.stop())
+    await proxy.cacheReady
+    const ws = await client(proxy)
+    const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
+    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 1, 'the current head')
+    const first = Number(ws.notifications.get(id)![0].number)
+    for (let round = 0; round < 12; round++) {
+      const feed = feeds[round % 2]!
+      const dropped = round % 4 === 3 ? feeds : round % 3 === 0 ? [feed] : []
+      const before = dropped.map((each) => each.accepted)
+      // Every fourth round both feeds go at once: the gap is filled over HTTP when one is back.
+      for (const each of dropped) each.dropAll()
+      if (round % 3 === 1) feed.skip(2)
+      feed.duplicating = round % 3 === 2
+      await rpc(anvil.url, 'anvil_mine', ['0x3'])
+      await waitFor(() => dropped.every((each, index) => each.accepted > before[index]!), 'the dropped feeds to reconnect')
+    }
+    const last = Number((await rpc(anvil.url, 'eth_blockNumber')).result)
+    await waitFor(() => numbers(ws.notifications.get(id)!).includes(last), `block ${last}`)
+    const seen = numbers(ws.notifications.get(id)!)
+    expect(seen).toEqual(Array.from({ length: last - first + 1 }, (_, index) => first + index))
+    // Both feeds were really dropped and came back.
+    expect(feeds.every((feed) => feed.accepted >= 4)).toBe(true)
+  })
+
+  test('behavior: with no upstream socket the feed polls over HTTP and still delivers every block', async () => {
+    const anvil = await startAnvil()
+    cleanup.push(() => anvil.stop())
+    const refusing = forwarder(anvil)
+    refusing.refusing = true
+    const proxy = await startProxy({ rpcUrls: [anvil.url], wsUrls: [refusing.url], pollIntervalMs: 100 })
+    cleanup.push(() => proxy.stop())
+    await proxy.cacheReady
+    const ws = await client(proxy)
+    const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
+    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 1, 'the current head')
+    await rpc(anvil.url, 'anvil_mine', ['0x4'])
+    await waitFor(() => numbers(ws.notifications.get(id)!).includes(4), 'block 4')
+    expect(numbers(ws.notifications.get(id)!)).toEqual([0, 1, 2, 3, 4])
+    expect((await proxy.call('edb_streams')).result.sources[0].polling).toBe(true)
   })
 })

@@ -7,7 +7,7 @@ import { type AccessOptions, checkAccess } from './access.ts'
 import { createParseBudget } from './parse-budget.ts'
 import { CORS_HEADERS, errorResponse, jsonResponse } from './responses.ts'
 import { createRpcRoute } from './rpc-route.ts'
-import { createWebSocketAcceptor } from './websocket.ts'
+import { createWebSocketAcceptor, type SocketCounters } from './websocket.ts'
 
 export type AppOptions = {
   pipeline: Pipeline
@@ -22,7 +22,7 @@ export type AppOptions = {
   /** A client hung up before its answer (logged at debug level at most). */
   onHangUp?: () => void
   /** JSON-RPC and subscriptions over WebSocket on the same port (SPEC §12). */
-  streams: { hub: StreamHub; maxConnections: number; maxSubscriptions: number; sendQueueBytes: number }
+  streams: { hub: StreamHub; counters: SocketCounters; maxConnections: number; maxSubscriptions: number; sendQueueBytes: number }
 }
 
 /** The HTTP surface (SPEC §3): JSON-RPC on `POST /`, `GET /health`, CORS preflight. */
@@ -43,6 +43,7 @@ export function createApp(options: AppOptions) {
     maxConnections: options.streams.maxConnections,
     maxSubscriptions: options.streams.maxSubscriptions,
     sendQueueBytes: options.streams.sendQueueBytes,
+    counters: options.streams.counters,
     onUnexpected: options.onUnexpected,
   })
   const app = new Elysia()

@@ -20,10 +20,17 @@ export type WebSocketOptions = {
   /** Bytes queued for one client past which it is closed (1008). */
   sendQueueBytes: number
   onUnexpected: (error: unknown) => void
+  /** Where the transport counts (shared with `/metrics` and `edb_streams`). */
+  counters?: SocketCounters
 }
 
 /** Counters of the WebSocket transport, for `/metrics` and the monitor. */
 export type SocketCounters = { connections: number; accepted: number; refused: number; slowClosed: number; framesRefused: number }
+
+/** Fresh counters, for the composition root to share between the transport and its readers. */
+export function createSocketCounters(): SocketCounters {
+  return { connections: 0, accepted: 0, refused: 0, slowClosed: 0, framesRefused: 0 }
+}
 
 /** SPEC §12 close codes: a frame over the limit (1009), a client too slow to read (1008). */
 const FRAME_TOO_LARGE = 1009
@@ -37,7 +44,7 @@ const GOING_AWAY = 1001
  * queue is bounded: past it the client is closed with 1008 and a reason, and nobody else waits.
  */
 export function createWebSocketAcceptor(options: WebSocketOptions): SocketAcceptor & { counters: SocketCounters; closeAll(): void } {
-  const counters: SocketCounters = { connections: 0, accepted: 0, refused: 0, slowClosed: 0, framesRefused: 0 }
+  const counters = options.counters ?? createSocketCounters()
   /** Open connections, to close them when the proxy stops. */
   const open = new Set<() => void>()
 

@@ -93,6 +93,7 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
   ['edb_cache_stats', management()],
   ['edb_cache_metrics', management()],
   ['edb_providers', management()],
+  ['edb_streams', management()],
   ['edb_provider_metrics', management()],
   ['edb_metrics_history', management()],
   ['edb_request_metrics', management()],

@@ -128,16 +128,21 @@ export function createChainFollower(options: FollowerOptions): ChainFollower {
   }
 
   /** Process one head; 'retry' when the blocks needed to join it could not be fetched yet. */
-  const process = async (head: Head, mine: number): Promise<void | 'retry'> => {
-    if (byHash.has(head.hash)) return options.onDuplicate?.()
+  const process = async (head: Head, mine: number): Promise<'retry' | undefined> => {
+    if (byHash.has(head.hash)) {
+      options.onDuplicate?.()
+      return
+    }
     const last = tip()
     if (last === undefined) {
       append([head])
-      return options.onChange({ removed: [], added: [head] })
+      options.onChange({ removed: [], added: [head] })
+      return
     }
     if (head.number === last.number + 1 && head.parentHash === last.hash) {
       append([head])
-      return options.onChange({ removed: [], added: [head] })
+      options.onChange({ removed: [], added: [head] })
+      return
     }
     // A lagging feed's block on a branch already left behind: a newer head will settle it.
     if (head.number < last.number) return
@@ -147,13 +152,17 @@ export function createChainFollower(options: FollowerOptions): ChainFollower {
       if (filled !== undefined) {
         append([...filled, head])
         options.onGapFilled?.(filled.length)
-        return options.onChange({ removed: [], added: [...filled, head] })
+        options.onChange({ removed: [], added: [...filled, head] })
+        return
       }
     }
     const joined = head.number - last.number <= options.windowSize ? await walkBack(head) : 'deep'
     if (mine !== generation) return
     if (joined === 'unavailable') return 'retry'
-    if (joined === 'deep') return restart(head, `block ${head.number} does not join the last ${window.length} blocks delivered`)
+    if (joined === 'deep') {
+      restart(head, `block ${head.number} does not join the last ${window.length} blocks delivered`)
+      return
+    }
     const removed = cutAbove(joined.ancestor)
     append(joined.branch)
     if (removed.length > 0) options.onReorg?.(removed.length)

@@ -250,8 +250,8 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       const id = newId()
       feed.subscribers.set(id, client)
       owners.set(id, { client, feed })
-      let mine = byClient.get(client)
-      if (mine === undefined) byClient.set(client, (mine = new Set()))
+      const mine = byClient.get(client) ?? new Set<string>()
+      byClient.set(client, mine)
       mine.add(id)
       adjustSources()
       return id

@@ -1,3 +1,4 @@
+import type { SocketCounters } from '../http/websocket.ts'
 import type { ManagementMethod } from '../management/method.ts'
 import { InvalidParamsError, RpcError } from '../rpc/errors.ts'
 import { type StreamHub, tooManySubscriptions } from './hub.ts'
@@ -11,9 +12,39 @@ class NotificationsUnsupportedError extends RpcError {
   }
 }
 
-/** `eth_subscribe` and `eth_unsubscribe` (SPEC §12), answered by the proxy from its shared feeds. */
-export function createSubscriptionMethods(hub: StreamHub): Record<string, ManagementMethod> {
+/**
+ * `eth_subscribe` and `eth_unsubscribe` (SPEC §12), answered by the proxy from its shared feeds;
+ * `edb_streams`, what the streams are doing, for the monitor.
+ */
+export function createSubscriptionMethods(hub: StreamHub, sockets: SocketCounters): Record<string, ManagementMethod> {
   return {
+    edb_streams: {
+      run() {
+        const stats = hub.stats()
+        const { counters } = stats
+        return {
+          connections: {
+            open: sockets.connections,
+            accepted: sockets.accepted,
+            refused: sockets.refused,
+            slow_closed: sockets.slowClosed,
+            frames_refused: sockets.framesRefused,
+          },
+          subscriptions: stats.subscriptions,
+          feeds: stats.feeds,
+          sources: stats.sources,
+          counters: {
+            events_delivered: counters.eventsDelivered,
+            duplicates_dropped: counters.duplicatesDropped,
+            gaps_filled: counters.gapsFilled,
+            blocks_filled: counters.blocksFilled,
+            reorgs: counters.reorgs,
+            restarts: counters.restarts,
+            log_fetch_failures: counters.logFetchFailures,
+          },
+        }
+      },
+    },
     eth_subscribe: {
       run(params, context) {
         const stream = context().stream
