@@ -22,6 +22,7 @@ import { createProviderPool } from './providers/pool.ts'
 import { markUnreachable } from './providers/provider.ts'
 import { isInstanceAlive, isThreadOfAnother } from './registry/liveness.ts'
 import { createRegistry } from './registry/registry.ts'
+import { createFilterMethods } from './streams/filters.ts'
 import { createStreamHub } from './streams/hub.ts'
 import { socketCandidates } from './streams/socket-candidates.ts'
 import { createSubscriptionMethods } from './streams/subscription-methods.ts'
@@ -125,6 +126,10 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     },
     warn: (message) => log.warn(message),
   })
+  const filters = createFilterMethods({
+    hub,
+    getLogs: (filter) => pool.forward({ jsonrpc: '2.0', id: 0, method: 'eth_getLogs', params: [filter] }, false),
+  })
   const socketCounters = createSocketCounters()
   const onUnexpected = (error: unknown) => log.error('unexpected error while serving a request:', error)
   const pipeline = createPipeline({
@@ -143,6 +148,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       ...createProviderMethods(pool.providers),
       ...createMetricsMethods(observability.calls, observability.history),
       ...createSubscriptionMethods(hub, socketCounters),
+      ...filters.methods,
     },
   })
   const app = createApp({
@@ -184,6 +190,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     grace.stop()
     idleCollector.stop()
     app.websocket.closeAll()
+    filters.stop()
     hub.stop()
     chain.stop()
     pool.health.stop()

@@ -37,7 +37,7 @@ describe('methodInfo', () => {
 
   test('behavior: exactly the state-changing management methods are privileged', () => {
     expect(managementMethods().filter((name) => methodInfo(name).privileged)).toEqual(['edb_register', 'edb_deleteCache', 'edb_shutdown'])
-    expect(managementMethods()).toHaveLength(13)
+    expect(managementMethods()).toHaveLength(14)
     expect(cacheableMethods()).toContain('eth_getAccountInfo')
   })
 })
