@@ -96,7 +96,28 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     isAlive: isInstanceAlive,
     isThread: isThreadOfAnother,
   })
-  const observability = createObservability({ providers: pool.providers, cache, registry })
+  const hub = createStreamHub({
+    candidates: socketCandidates(options.wsUrls, options.rpcUrls),
+    pollIntervalMs: options.pollIntervalMs,
+    call: (method, params, notHere) =>
+      pool.forward({ jsonrpc: '2.0', id: 0, method, params }, false, notHere && ((value) => (notHere(value) ? NOT_HERE : undefined))),
+    onHead: (block) => {
+      chain.observeHead(block)
+      chain.touch()
+    },
+    warn: (message) => log.warn(message),
+  })
+  const filters = createFilterMethods({
+    hub,
+    getLogs: (filter) => pool.forward({ jsonrpc: '2.0', id: 0, method: 'eth_getLogs', params: [filter] }, false),
+  })
+  const socketCounters = createSocketCounters()
+  const observability = createObservability({
+    providers: pool.providers,
+    cache,
+    registry,
+    streams: () => ({ stats: hub.stats(), sockets: socketCounters }),
+  })
   pool.watch({ attempt: observability.onAttempt })
   const cacheOpened = chain.known.then((info) => {
     log.info(`upstream chain id ${info.chainId}${info.devChain ? ' (a development chain: cached in memory only)' : ''}`)
@@ -115,22 +136,6 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       if (shutdown.stopping) cache.close()
     })
   })
-  const hub = createStreamHub({
-    candidates: socketCandidates(options.wsUrls, options.rpcUrls),
-    pollIntervalMs: options.pollIntervalMs,
-    call: (method, params, notHere) =>
-      pool.forward({ jsonrpc: '2.0', id: 0, method, params }, false, notHere && ((value) => (notHere(value) ? NOT_HERE : undefined))),
-    onHead: (block) => {
-      chain.observeHead(block)
-      chain.touch()
-    },
-    warn: (message) => log.warn(message),
-  })
-  const filters = createFilterMethods({
-    hub,
-    getLogs: (filter) => pool.forward({ jsonrpc: '2.0', id: 0, method: 'eth_getLogs', params: [filter] }, false),
-  })
-  const socketCounters = createSocketCounters()
   const onUnexpected = (error: unknown) => log.error('unexpected error while serving a request:', error)
   const pipeline = createPipeline({
     forward: pool.forward,

@@ -180,6 +180,14 @@ describe('WebSocket', () => {
     expect(seen).toEqual(Array.from({ length: last - first + 1 }, (_, index) => first + index))
     // Both feeds were really dropped and came back.
     expect(feeds.every((feed) => feed.accepted >= 4)).toBe(true)
+    // /metrics tells the story: repeats dropped, gaps filled, one client, one subscription.
+    const text = await (await fetch(`${proxy.url}/metrics`)).text()
+    const value = (name: string) => Number(text.match(new RegExp(`^${name} (\\d+)$`, 'm'))?.[1])
+    expect(value('edb_proxy_stream_duplicates_dropped_total')).toBeGreaterThan(0)
+    expect(value('edb_proxy_stream_gaps_filled_total')).toBeGreaterThan(0)
+    expect(value('edb_proxy_stream_events_total')).toBe(seen.length)
+    expect(value('edb_proxy_ws_connections')).toBe(1)
+    expect(text).toContain('edb_proxy_subscriptions{kind="newHeads"} 1')
   })
 
   test('behavior: with no upstream socket the feed polls over HTTP and still delivers every block', async () => {

@@ -4,18 +4,20 @@ import type { Registry } from '../registry/registry.ts'
 import type { Outcome } from '../rpc/types.ts'
 import { createCallMetrics } from './call-metrics.ts'
 import { createMetricsHistory } from './history.ts'
-import { createPrometheus } from './prometheus.ts'
+import { createPrometheus, type PrometheusSources } from './prometheus.ts'
 
 export type ObservabilityOptions = {
   providers: readonly Provider[]
   cache: Cache
   registry: Registry
+  /** The streams' figures (SPEC §12), read at scrape time. */
+  streams?: PrometheusSources['streams']
   /** Distinct method names tracked before folding into `other` (SPEC §8). @default 256 */
   maxMethods?: number
 }
 
 /** Everything that counts: call metrics, their history, and the Prometheus exporter, fed from one place. */
-export function createObservability({ providers, cache, registry, maxMethods = 256 }: ObservabilityOptions) {
+export function createObservability({ providers, cache, registry, streams, maxMethods = 256 }: ObservabilityOptions) {
   const calls = createCallMetrics({ maxMethods })
   const prometheus = createPrometheus({
     calls,
@@ -28,6 +30,7 @@ export function createObservability({ providers, cache, registry, maxMethods = 2
       })),
     cache: () => ({ entries: cache.ready ? cache.stats().total_entries : 0, ...cache.counters() }),
     instances: () => registry.size,
+    streams,
   })
   const history = createMetricsHistory({
     sample: () => {

@@ -1,5 +1,7 @@
 import type { Registry } from 'prom-client'
+import type { SocketCounters } from '../http/websocket.ts'
 import type { CacheStatus } from '../rpc/types.ts'
+import type { StreamStats } from '../streams/hub.ts'
 import { createBucketHistogram } from './bucket-histogram.ts'
 import type { CallMetrics } from './call-metrics.ts'
 
@@ -9,6 +11,8 @@ export type PrometheusSources = {
   providers: () => { label: string; state: 'closed' | 'open' | 'half-open' | 'quarantined'; inFlight: number; waiting: number }[]
   cache: () => { entries: number; memoryBytes: number; stores: number; evictions: number }
   instances: () => number
+  /** The streams (SPEC §12): hub figures and the WebSocket transport's counters. */
+  streams?: () => { stats: StreamStats; sockets: SocketCounters }
 }
 
 const CACHE_LABEL: Record<CacheStatus, string> = { HIT: 'hit', MISS: 'miss', BYPASS: 'bypass' }
@@ -128,6 +132,51 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
   )
   providerGauge('edb_proxy_upstream_in_flight', 'Client attempts in flight to each provider (at most --upstream-concurrency)', (provider) => provider.inFlight)
   providerGauge('edb_proxy_upstream_waiting', 'Calls waiting for a slot of each provider (at most --upstream-queue)', (provider) => provider.waiting)
+  const streams = sources.streams
+  if (streams !== undefined) {
+    gauge('edb_proxy_ws_connections', 'WebSocket connections open now', () => streams().sockets.connections)
+    counterFrom('edb_proxy_ws_upgrades_total', 'WebSocket upgrades by outcome', ['outcome'], () => [
+      [{ outcome: 'accepted' }, streams().sockets.accepted],
+      [{ outcome: 'refused' }, streams().sockets.refused],
+    ])
+    counterFrom('edb_proxy_ws_slow_disconnects_total', 'WebSocket clients closed (1008) for reading too slowly', [], () => [[{}, streams().sockets.slowClosed]])
+    counterFrom('edb_proxy_ws_frames_refused_total', 'WebSocket frames over the size limit (closed with 1009)', [], () => [
+      [{}, streams().sockets.framesRefused],
+    ])
+    new Gauge({
+      name: 'edb_proxy_subscriptions',
+      help: 'Subscriptions (and filters) by kind',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset()
+        for (const [kind, count] of Object.entries(streams().stats.subscriptions)) this.set({ kind }, count)
+      },
+    })
+    gauge('edb_proxy_stream_feeds', 'Distinct feeds (kind and filter) with at least one subscriber', () => streams().stats.feeds.length)
+    new Gauge({
+      name: 'edb_proxy_stream_sources_up',
+      help: 'Upstream sockets up per feed kind (0 while polling over HTTP)',
+      labelNames: ['kind', 'provider'],
+      registers,
+      collect() {
+        this.reset()
+        for (const source of streams().stats.sources)
+          for (const socket of source.sockets) this.set({ kind: source.kind, provider: socket.label }, socket.up ? 1 : 0)
+      },
+    })
+    const counter = (name: string, help: string, read: (stats: StreamStats) => number) => counterFrom(name, help, [], () => [[{}, read(streams().stats)]])
+    counter('edb_proxy_stream_events_total', 'Subscription events delivered to clients', (stats) => stats.counters.eventsDelivered)
+    counter(
+      'edb_proxy_stream_duplicates_dropped_total',
+      'Events dropped as already delivered (two feeds, repeats)',
+      (stats) => stats.counters.duplicatesDropped,
+    )
+    counter('edb_proxy_stream_gaps_filled_total', 'Gaps in the heads filled over HTTP', (stats) => stats.counters.gapsFilled)
+    counter('edb_proxy_stream_blocks_filled_total', 'Blocks fetched over HTTP to fill gaps', (stats) => stats.counters.blocksFilled)
+    counter('edb_proxy_stream_reorgs_total', 'Reorgs seen in the canonical chain', (stats) => stats.counters.reorgs)
+    counter('edb_proxy_stream_restarts_total', 'Gaps or reorgs too deep to repair (delivery restarted at the head)', (stats) => stats.counters.restarts)
+  }
   for (const metric of histograms) registry.registerMetric(metric as never)
   return registry
 }
