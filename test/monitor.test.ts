@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import { SOURCE_COMMAND, startProxy, type TestProxy } from './helpers/proxy.ts'
 import { type ScriptedUpstream, startScriptedUpstream } from './helpers/upstream.ts'
 import { waitFor } from './helpers/wait.ts'
+import { connectWs } from './helpers/ws-client.ts'
 
 /** Each dashboard runs in its own tmux server (its own socket), at a fixed size. */
 let node: ScriptedUpstream
@@ -49,7 +50,7 @@ afterAll(async () => {
 describe('monitor', () => {
   test('default', async () => {
     const name = openMonitor(proxy.url)
-    await shows(name, 'Overview  Providers  Cache  Methods  Instances')
+    await shows(name, 'Overview  Providers  Cache  Methods  Instances  Streams')
     await shows(name, 'providers   1 healthy of 1')
   })
 
@@ -66,7 +67,26 @@ describe('monitor', () => {
     keys(name, 'BTab')
     await shows(name, 'version')
     keys(name, 'BTab')
+    await shows(name, 'connections')
+    keys(name, 'BTab')
     await shows(name, 'no registered debugger instances')
+  })
+
+  test('behavior: the Streams tab shows connections, subscriptions by kind, where the heads come from and the feeds', async () => {
+    const socket = await connectWs(proxy.url)
+    try {
+      expect((await socket.call('eth_subscribe', ['newHeads'])).result).toMatch(/^0x/)
+      expect((await socket.call('eth_subscribe', ['logs', { address: '0x00000000000000000000000000000000000000e1' }])).result).toMatch(/^0x/)
+      const name = openMonitor(proxy.url, 140)
+      await ready(name)
+      keys(name, 'BTab')
+      await shows(name, 'connections 1 open')
+      await shows(name, 'subscribed  newHeads 1 · logs 1 · pending 0')
+      await shows(name, 'heads from  polling over HTTP')
+      await shows(name, '0x00000000000000000000000000000000000000e1')
+    } finally {
+      socket.close()
+    }
   })
 
   test('behavior: ↑/↓ move the selected row; r refreshes at once', async () => {
@@ -79,6 +99,8 @@ describe('monitor', () => {
       const styled = tmux(name, 'capture-pane', '-p', '-e', '-t', name).stdout.toString().split('\n')
       return styled.find((line) => /\u001b\[(?:\d+;)*7m/.test(line) && line.includes('x_'))?.replace(/\u001b\[[0-9;]*m/g, '')
     }
+    keys(name, 'BTab')
+    await shows(name, 'connections')
     keys(name, 'BTab')
     await shows(name, 'no registered debugger instances')
     keys(name, 'BTab')
@@ -128,6 +150,8 @@ describe('monitor', () => {
     await proxy.call(method, [])
     const name = openMonitor(proxy.url, 60)
     await ready(name)
+    keys(name, 'BTab')
+    await shows(name, 'connections')
     keys(name, 'BTab')
     await shows(name, 'no registered debugger instances')
     keys(name, 'BTab')

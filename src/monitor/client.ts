@@ -10,6 +10,7 @@ export type Snapshot = {
   instances?: any
   history?: any
   requests?: any
+  streams?: any
   fetchedAtMs: number
 }
 
@@ -22,6 +23,7 @@ const METHODS = {
   instances: 'edb_active_instances',
   history: 'edb_metrics_history',
   requests: 'edb_request_metrics',
+  streams: 'edb_streams',
 } as const
 
 /**

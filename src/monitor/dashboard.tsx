@@ -5,13 +5,13 @@ import { callProxy, fetchSnapshot, type Snapshot } from './client.ts'
 import { sanitizeText } from './sanitize.ts'
 import { sparkline } from './sparkline.ts'
 
-export const TABS = ['Overview', 'Providers', 'Cache', 'Methods', 'Instances'] as const
+export const TABS = ['Overview', 'Providers', 'Cache', 'Methods', 'Instances', 'Streams'] as const
 
 export type DashboardProps = { url: string; refreshMs: number; timeoutMs: number; initial: Snapshot }
 
 const HISTORY_POINTS = 120
 
-/** The monitor: five tabs over the proxy's `edb_*` methods, refreshed in the background. */
+/** The monitor: six tabs over the proxy's `edb_*` methods, refreshed in the background. */
 export function Dashboard({ url, refreshMs, timeoutMs, initial }: DashboardProps) {
   const { exit } = useApp()
   const [snapshot, setSnapshot] = useState(initial)
@@ -94,6 +94,7 @@ export function Dashboard({ url, refreshMs, timeoutMs, initial }: DashboardProps
         {tab === 2 && <Cache snapshot={snapshot} />}
         {tab === 3 && <Methods snapshot={snapshot} row={row} />}
         {tab === 4 && <Instances snapshot={snapshot} row={row} />}
+        {tab === 5 && <Streams snapshot={snapshot} row={row} />}
       </Box>
       {confirming ? (
         <Text color="yellow">Clear the whole cache? y to confirm, any other key to cancel</Text>
@@ -207,6 +208,50 @@ function Instances({ snapshot, row }: { snapshot: Snapshot; row: number }) {
       <Text bold>{pids.length} active</Text>
       {pids.map((pid, index) => (
         <Text key={pid} inverse={index === Math.min(row, pids.length - 1)}>{`pid ${pid}`}</Text>
+      ))}
+    </Box>
+  )
+}
+
+function Streams({ snapshot, row }: { snapshot: Snapshot; row: number }) {
+  const streams = snapshot.streams
+  if (streams === undefined) return <Text dimColor>no stream figures (this proxy does not report edb_streams)</Text>
+  const { connections, subscriptions, counters } = streams
+  const feeds: any[] = streams.feeds ?? []
+  const source = (kind: string) => {
+    const entry = (streams.sources ?? []).find((each: any) => each.kind === kind)
+    if (entry === undefined) return '-'
+    const sockets = (entry.sockets ?? []).map((socket: any) => `${socket.label} ${socket.up ? 'up' : 'down'}`)
+    if (sockets.length === 0) return 'idle (no subscriber)'
+    return `${entry.polling ? 'polling over HTTP · ' : ''}${sockets.join(' · ')}`
+  }
+  return (
+    <Box flexDirection="column">
+      <Line
+        label="connections"
+        value={`${connections?.open ?? '?'} open · ${connections?.accepted ?? '?'} accepted · ${connections?.refused ?? '?'} refused · ${connections?.slow_closed ?? '?'} closed as slow`}
+      />
+      <Line
+        label="subscribed"
+        value={`newHeads ${subscriptions?.newHeads ?? '?'} · logs ${subscriptions?.logs ?? '?'} · pending ${subscriptions?.newPendingTransactions ?? '?'}`}
+      />
+      <Line label="heads from" value={source('heads')} />
+      <Line label="pending from" value={source('pending')} />
+      <Line
+        label="delivered"
+        value={`${counters?.events_delivered ?? '?'} events · ${counters?.duplicates_dropped ?? '?'} duplicates dropped · ${counters?.gaps_filled ?? '?'} gaps filled (${counters?.blocks_filled ?? '?'} blocks) · ${counters?.reorgs ?? '?'} reorgs · ${counters?.restarts ?? '?'} restarts`}
+      />
+      <Text bold>
+        {pad('subscribers', 13)}
+        {pad('kind', 24)}filter
+      </Text>
+      {feeds.length === 0 && <Text dimColor>no feeds</Text>}
+      {feeds.map((feed, index) => (
+        <Text key={`${feed.kind}${feed.filter ?? ''}`} inverse={index === Math.min(row, feeds.length - 1)} wrap="truncate-end">
+          {pad(String(feed.subscribers), 13)}
+          {pad(String(feed.kind), 24)}
+          {feed.filter ?? ''}
+        </Text>
       ))}
     </Box>
   )
