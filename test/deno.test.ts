@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
 import { type ProxyProcess, spawnProxy } from './helpers/proxy.ts'
+import { waitFor } from './helpers/wait.ts'
+import { connectWs } from './helpers/ws-client.ts'
 
 /** SPEC §11: the same source starts under Deno (`deno run -A src/main.ts server ...`), from the npm `deno` package. */
 const ROOT = join(import.meta.dir, '..')
@@ -64,6 +66,17 @@ describe('under Deno', () => {
     const garbage = await post(url, '{"jsonrpc":"2.0","id":1,"method":')
     expect(garbage.json.error.code).toBe(-32700)
     expect((await rpc(url, 'edb_register', [process.pid])).result.status).toBe('registered')
+
+    // WebSocket through Deno's own upgrade: a call, then every new head once.
+    const ws = await connectWs(url)
+    expect((await ws.call('eth_chainId')).result).toBe(`0x${CHAIN_ID.toString(16)}`)
+    const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
+    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 1, 'the current head')
+    const from = Number(ws.notifications.get(id)![0].number)
+    await rpc(anvil.url, 'anvil_mine', ['0x3'])
+    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 4, 'three new heads')
+    expect(ws.notifications.get(id)!.map((head) => Number(head.number))).toEqual([from, from + 1, from + 2, from + 3])
+    ws.close()
 
     // SIGTERM writes what the write-behind still holds, then exits 0.
     first.process.kill('SIGTERM')

@@ -155,4 +155,17 @@ describe('WebSocket limits and bad input', () => {
     await rpc(anvil.url, 'anvil_mine', ['0x2'])
     await waitFor(() => (steady.notifications.get(id)?.length ?? 0) >= 3, "the steady client's heads")
   })
+
+  test('behavior: a graceful stop closes every client with 1001 and the proxy exits 0', async () => {
+    anvil = await startAnvil()
+    cleanup.push(() => anvil.stop())
+    const proxy = await startProxy({ rpcUrls: [anvil.url] })
+    await proxy.cacheReady
+    const ws = await connectWs(proxy.url)
+    await ws.call('eth_subscribe', ['newHeads'])
+    proxy.shutdown('SIGTERM')
+    const closed = await ws.closed
+    expect([closed.code, closed.reason]).toEqual([1001, 'the proxy is shutting down'])
+    expect(await proxy.exitCode).toBe(0)
+  })
 })

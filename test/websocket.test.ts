@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
+import { rpcErrorResponse, startScriptedUpstream } from './helpers/upstream.ts'
 import { waitFor } from './helpers/wait.ts'
 import { connectWs, type WsClient } from './helpers/ws-client.ts'
 import { startWsForwarder, type WsForwarder } from './helpers/ws-forwarder.ts'
@@ -205,5 +206,38 @@ describe('WebSocket', () => {
     await waitFor(() => numbers(ws.notifications.get(id)!).includes(4), 'block 4')
     expect(numbers(ws.notifications.get(id)!)).toEqual([0, 1, 2, 3, 4])
     expect((await proxy.call('edb_streams')).result.sources[0].polling).toBe(true)
+  })
+
+  test('behavior: a provider that is behind never fills a gap it cannot fill, and is not struck for it', async () => {
+    const anvil = await startAnvil()
+    cleanup.push(() => anvil.stop())
+    // A provider stuck at block 2: it answers null for blocks above it, and "unknown block" for their logs.
+    const behind = startScriptedUpstream(async (call) => {
+      const asked = call.method === 'eth_getBlockByNumber' ? call.params[0] : undefined
+      if (asked !== undefined && asked !== 'latest' && asked !== 'pending' && Number(asked) > 2) return null
+      if (call.method === 'eth_getBlockByHash') return null
+      if (call.method === 'eth_getLogs') return rpcErrorResponse(call, -32000, 'unknown block')
+      if (call.method === 'eth_blockNumber') return '0x2'
+      const answer = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(call) })
+      return new Response(await answer.text(), { headers: { 'content-type': 'application/json' } })
+    })
+    cleanup.push(() => behind.stop())
+    const feed = forwarder(anvil)
+    const proxy = await startProxy({ rpcUrls: [behind.url, anvil.url], wsUrls: [feed.url], maxFailures: 1, healthCheckInterval: 3_600 })
+    cleanup.push(() => proxy.stop())
+    await proxy.cacheReady
+    const ws = await client(proxy)
+    const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
+    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 1, 'the current head')
+    // Ten gaps of four blocks each: whichever provider is asked first, the blocks come from the one that has them.
+    for (let round = 0; round < 10; round++) {
+      feed.skip(3)
+      await rpc(anvil.url, 'anvil_mine', ['0x4'])
+    }
+    await waitFor(() => numbers(ws.notifications.get(id)!).includes(40), 'block 40')
+    expect(numbers(ws.notifications.get(id)!)).toEqual(Array.from({ length: 41 }, (_, index) => index))
+    expect(behind.hits.some((hit) => hit.body?.method === 'eth_getBlockByNumber' && Number(hit.body.params[0]) > 2)).toBe(true)
+    const providers = (await proxy.call('edb_providers')).result.providers
+    expect(providers.every((provider: any) => provider.state === 'closed')).toBe(true)
   })
 })
