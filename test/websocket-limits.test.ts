@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
 import { rawWebSocket } from './helpers/raw-ws.ts'
+import { startScriptedUpstream } from './helpers/upstream.ts'
 import { waitFor } from './helpers/wait.ts'
 import { connectWs, type WsClient } from './helpers/ws-client.ts'
 
@@ -107,6 +108,45 @@ describe('WebSocket limits and bad input', () => {
     await second.closed
     await waitFor(async () => (await proxy.call('edb_streams')).result.connections.open === 1, 'the closed connection counted out')
     await client(proxy)
+  })
+
+  test('behavior: upgrades that fail (no Sec-WebSocket-Key) are never counted as connections', async () => {
+    const proxy = await proxyWith({ wsMaxConnections: 2 })
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const response = await fetch(proxy.url, { headers: { connection: 'Upgrade', upgrade: 'websocket' } })
+      expect(response.status).toBe(400)
+    }
+    expect((await proxy.call('edb_streams')).result.connections.open).toBe(0)
+    await client(proxy)
+    await client(proxy)
+  })
+
+  test("behavior: in a batch, a new subscription's events wait until the reply naming its id is sent", async () => {
+    anvil = await startAnvil()
+    cleanup.push(() => anvil.stop())
+    // A provider whose eth_getBalance takes a while: the batch's reply waits for it.
+    const slow = startScriptedUpstream(async (call) => {
+      if (call.method === 'eth_getBalance') await Bun.sleep(300)
+      const answer = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(call) })
+      return new Response(await answer.text(), { headers: { 'content-type': 'application/json' } })
+    })
+    cleanup.push(() => slow.stop())
+    const proxy = await startProxy({ rpcUrls: [slow.url], pollIntervalMs: 50 })
+    cleanup.push(() => proxy.stop())
+    await proxy.cacheReady
+    const ws = await client(proxy)
+    ws.socket.send(
+      JSON.stringify([
+        { jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] },
+        { jsonrpc: '2.0', id: 2, method: 'eth_getBalance', params: ['0x0000000000000000000000000000000000000001', 'latest'] },
+      ]),
+    )
+    await waitFor(() => ws.messages.some((message) => message?.method === 'eth_subscription'), 'the first head')
+    const replyAt = ws.messages.findIndex((message) => Array.isArray(message))
+    const firstEventAt = ws.messages.findIndex((message) => message?.method === 'eth_subscription')
+    expect(replyAt).toBeGreaterThanOrEqual(0)
+    expect(replyAt).toBeLessThan(firstEventAt)
+    expect(ws.messages[firstEventAt].params.subscription).toBe(ws.messages[replyAt][0].result)
   })
 
   test('behavior: the access rules apply at the upgrade: Host, token (header or ?token=), browser Origin for state-changing methods', async () => {

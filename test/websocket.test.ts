@@ -172,6 +172,8 @@ describe('WebSocket', () => {
       for (const each of dropped) each.dropAll()
       if (round % 3 === 1) feed.skip(2)
       feed.duplicating = round % 3 === 2
+      // The other feed is slow now and then: its copies of the heads arrive after the first feed's.
+      feeds[(round + 1) % 2]!.delayMs = round % 2 === 0 ? 30 : 0
       await rpc(anvil.url, 'anvil_mine', ['0x3'])
       await waitFor(() => dropped.every((each, index) => each.accepted > before[index]!), 'the dropped feeds to reconnect')
     }
@@ -239,5 +241,25 @@ describe('WebSocket', () => {
     expect(behind.hits.some((hit) => hit.body?.method === 'eth_getBlockByNumber' && Number(hit.body.params[0]) > 2)).toBe(true)
     const providers = (await proxy.call('edb_providers')).result.providers
     expect(providers.every((provider: any) => provider.state === 'closed')).toBe(true)
+  })
+
+  test('behavior: feeds that stay connected but go silent are backed by polling: every block still arrives, in order', async () => {
+    const anvil = await startAnvil()
+    cleanup.push(() => anvil.stop())
+    const feeds = [forwarder(anvil), forwarder(anvil)]
+    const proxy = await startProxy({ rpcUrls: [anvil.url], wsUrls: feeds.map((feed) => feed.url), pollIntervalMs: 50 })
+    cleanup.push(() => proxy.stop())
+    await proxy.cacheReady
+    const ws = await client(proxy)
+    const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
+    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 1, 'the current head')
+    for (const feed of feeds) feed.stalled = true
+    await rpc(anvil.url, 'anvil_mine', ['0x3'])
+    await waitFor(() => numbers(ws.notifications.get(id)!).includes(3), 'block 3 while both feeds are silent')
+    for (const feed of feeds) feed.stalled = false
+    await rpc(anvil.url, 'anvil_mine', ['0x2'])
+    await waitFor(() => numbers(ws.notifications.get(id)!).includes(5), 'block 5')
+    expect(numbers(ws.notifications.get(id)!)).toEqual([0, 1, 2, 3, 4, 5])
+    expect((await proxy.call('edb_streams')).result.sources[0].sockets.every((socket: any) => socket.up)).toBe(true)
   })
 })

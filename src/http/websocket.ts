@@ -59,8 +59,6 @@ export function createWebSocketAcceptor(options: WebSocketOptions): SocketAccept
       counters.refused += 1
       return errorResponse(503, new LimitExceededError(`too many WebSocket connections: the limit is ${options.maxConnections}`))
     }
-    counters.connections += 1
-    counters.accepted += 1
     return connection(callContext(headers, options.access))
   }
 
@@ -70,10 +68,12 @@ export function createWebSocketAcceptor(options: WebSocketOptions): SocketAccept
     /** Frames that arrived before the runtime said the socket is open. */
     const early: string[] = []
 
+    /** Counted from the runtime's `open` (an upgrade that fails never opens, and is never counted). */
+    let counted = false
     const end = () => {
       if (closed) return
       closed = true
-      counters.connections -= 1
+      if (counted) counters.connections -= 1
       open.delete(goAway)
       options.hub.release(client)
     }
@@ -82,11 +82,14 @@ export function createWebSocketAcceptor(options: WebSocketOptions): SocketAccept
       end()
       current?.close(GOING_AWAY, 'the proxy is shutting down')
     }
-    open.add(goAway)
+
+    /** Subscriptions made by a frame whose reply is not sent yet: their events wait (a client must know the id first). */
+    const held = new Map<string, string[]>()
 
     const send = (text: string) => {
       if (closed || socket === undefined) return
       socket.send(text)
+      if (held.size > 0) release(text)
       if (socket.bufferedAmount() <= options.sendQueueBytes) return
       counters.slowClosed += 1
       const current = socket
@@ -94,8 +97,23 @@ export function createWebSocketAcceptor(options: WebSocketOptions): SocketAccept
       current.close(POLICY, `send queue over ${options.sendQueueBytes} bytes: the client reads too slowly`)
     }
 
+    /** Once a reply naming a held subscription is out, its waiting events follow, in order. */
+    const release = (reply: string) => {
+      for (const [id, waiting] of [...held]) {
+        if (!reply.includes(id)) continue
+        held.delete(id)
+        for (const text of waiting) send(text)
+      }
+    }
+
     const client: StreamClient = {
-      deliver: (id, resultJson) => send(`{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${id}","result":${resultJson}}}`),
+      deliver(id, resultJson) {
+        const text = `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${id}","result":${resultJson}}}`
+        const waiting = held.get(id)
+        if (waiting === undefined) send(text)
+        else waiting.push(text)
+      },
+      subscribed: (id) => void held.set(id, []),
     }
     const context: CallContext = { ...base, stream: { client, maxSubscriptions: options.maxSubscriptions } }
 
@@ -124,6 +142,12 @@ export function createWebSocketAcceptor(options: WebSocketOptions): SocketAccept
     return {
       open(opened) {
         socket = opened
+        // The proxy began stopping between the upgrade and the open.
+        if (closed) return opened.close(GOING_AWAY, 'the proxy is shutting down')
+        counted = true
+        counters.connections += 1
+        counters.accepted += 1
+        open.add(goAway)
         for (const text of early.splice(0)) void handleFrame(text)
       },
       message(text) {

@@ -67,6 +67,8 @@ export function createChainFollower(options: FollowerOptions): ChainFollower {
   let window: Head[] = []
   let byHash = new Map<string, Head>()
   let queue: Promise<void> = Promise.resolve()
+  /** Heads offered and not yet processed. */
+  let waiting = 0
   let generation = 0
 
   const tip = () => window[window.length - 1]
@@ -184,8 +186,21 @@ export function createChainFollower(options: FollowerOptions): ChainFollower {
     offer(header) {
       const head = toHead(header)
       if (head === undefined) return
+      // Cheap checks first: a head already delivered never waits in line; a long line (heads far
+      // faster than they can be joined) takes no more, since any later head fills what it skips.
+      if (byHash.has(head.hash)) {
+        options.onDuplicate?.()
+        return
+      }
+      if (waiting >= options.windowSize) return
       const mine = generation
-      queue = queue.then(() => processWithRetries(head, mine)).catch(() => {})
+      waiting += 1
+      queue = queue
+        .then(() => processWithRetries(head, mine))
+        .catch(() => {})
+        .finally(() => {
+          waiting -= 1
+        })
     },
     get tip() {
       return tip()

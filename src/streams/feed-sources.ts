@@ -29,12 +29,15 @@ export type FeedSources = {
 
 /** Failed connects in a row after which a socket moves on to the next candidate. */
 const FAILURES_BEFORE_MOVING_ON = 3
+/** Poll intervals without an event from any socket after which a poll runs anyway (sockets up but silent). */
+const SILENT_INTERVALS_BEFORE_POLLING = 5
 
 /**
  * The sources of one feed: up to `maxSockets` upstream subscriptions at once, a socket that keeps
  * failing handing its place to the next candidate; while none is up, a poll over HTTP every
  * interval. Each time a socket comes up, one poll runs at once, so what was missed while it was
- * down is seen (and filled by the follower) without waiting for the next event.
+ * down is seen (and filled by the follower) without waiting for the next event. Sockets that stay
+ * up but go silent (a stalled provider) are backed by a poll every few intervals.
  */
 export function createFeedSources(options: FeedSourcesOptions): FeedSources {
   type Slot = { subscription: UpstreamSubscription; candidate: number; failures: number }
@@ -43,6 +46,7 @@ export function createFeedSources(options: FeedSourcesOptions): FeedSources {
   let timer: ReturnType<typeof setInterval> | undefined
   let polling = false
   let running = false
+  let silentIntervals = 0
 
   const pollOnce = () => {
     if (polling || !running) return
@@ -64,7 +68,10 @@ export function createFeedSources(options: FeedSourcesOptions): FeedSources {
       url: target.url,
       label: target.label,
       params: options.params,
-      onEvent: (result) => options.onEvent(result),
+      onEvent: (result) => {
+        silentIntervals = 0
+        options.onEvent(result)
+      },
       onUp: () => {
         own.failures = 0
         pollOnce()
@@ -100,7 +107,11 @@ export function createFeedSources(options: FeedSourcesOptions): FeedSources {
       nextCandidate = count
       pollOnce()
       timer = setInterval(() => {
-        if (!slots.some((slot) => slot.subscription.up)) pollOnce()
+        silentIntervals += 1
+        if (!slots.some((slot) => slot.subscription.up) || silentIntervals >= SILENT_INTERVALS_BEFORE_POLLING) {
+          silentIntervals = 0
+          pollOnce()
+        }
       }, options.pollIntervalMs)
       ;(timer as { unref?: () => void }).unref?.()
     },

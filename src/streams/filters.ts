@@ -69,7 +69,8 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
         const change = pick(resultJson)
         if (change === undefined) return
         filter.changes.push(change)
-        if (filter.changes.length > maxChanges) filter.changes.shift()
+        // The oldest tenth goes at once, so a filter nobody polls costs no shift per event.
+        if (filter.changes.length > maxChanges) filter.changes.splice(0, Math.ceil(maxChanges / 10))
       },
     }
     filter.id = options.hub.subscribe(filter.client, kind, subscribeFilter)
@@ -119,6 +120,7 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
           'logs',
           { address: logFilter.addresses, topics: criteria.topics },
           (resultJson) => {
+            if (fromBlock === undefined && toBlock === undefined) return resultJson
             const block = parseQuantity((JSON.parse(resultJson) as { blockNumber?: unknown }).blockNumber)
             if (block !== undefined && ((fromBlock !== undefined && block < fromBlock) || (toBlock !== undefined && block > toBlock))) return undefined
             return resultJson

@@ -8,6 +8,8 @@ import { createRecentSet } from './recent-set.ts'
 /** Whoever receives a subscription's events: a WebSocket connection, or an HTTP filter. */
 export type StreamClient = {
   deliver(subscription: string, resultJson: string): void
+  /** A subscription was made for this client (before its id is answered). */
+  subscribed?(subscription: string): void
 }
 
 export type SubscriptionKind = 'newHeads' | 'logs' | 'newPendingTransactions'
@@ -88,11 +90,19 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const blockLogs = new Map<string, Log[]>()
   let logQueue: Promise<void> = Promise.resolve()
   const seenPending = createRecentSet(PENDING_WINDOW)
+  /** Moves on each time the head sources stop, so late answers of the old ones are dropped. */
+  let headEpoch = 0
 
   const publish = (feed: Feed, resultJson: string) => {
-    for (const [id, client] of feed.subscribers) {
-      client.deliver(id, resultJson)
-      counters.eventsDelivered += 1
+    for (const [id, client] of [...feed.subscribers]) {
+      try {
+        client.deliver(id, resultJson)
+        counters.eventsDelivered += 1
+      } catch (error) {
+        // One broken client must not cost the others their events.
+        options.warn(`subscriptions: a client could not be written to and is released (${error instanceof Error ? error.message : String(error)})`)
+        releaseClient(client)
+      }
     }
   }
 
@@ -130,7 +140,8 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   /** The logs of one block, asked until some provider has them (a provider behind says "unknown block"). */
   const logsOf = async (head: Head): Promise<Log[] | undefined> => {
     for (let attempt = 0; ; attempt++) {
-      const outcome = await options.call('eth_getLogs', [{ blockHash: head.hash }], (value) => !Array.isArray(value))
+      // An empty list for a block whose bloom is not empty is a provider that lacks the block.
+      const outcome = await options.call('eth_getLogs', [{ blockHash: head.hash }], (value) => !Array.isArray(value) || (value.length === 0 && hasLogs(head)))
       if (outcome.resultJson !== undefined) {
         const logs = JSON.parse(outcome.resultJson) as Log[]
         if (Array.isArray(logs) && logs.every((log) => typeof log?.blockHash === 'string' && log.blockHash.toLowerCase() === head.hash)) return logs
@@ -186,7 +197,12 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     candidates: options.candidates,
     params: ['newHeads'],
     onEvent: (header) => follower.offer(header),
-    poll: async () => follower.offer(await resultOf(options.call('eth_getBlockByNumber', ['latest', false], isNull))),
+    poll: async () => {
+      const epoch = headEpoch
+      const block = await resultOf(options.call('eth_getBlockByNumber', ['latest', false], isNull))
+      // A poll that was in flight when the last head feed closed must not seed the next one.
+      if (epoch === headEpoch) follower.offer(block)
+    },
     pollIntervalMs: options.pollIntervalMs,
     maxSockets: 2,
   })
@@ -207,6 +223,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     const wantHeads = feeds.has('newHeads') || feedsOf('logs').length > 0
     if (wantHeads) headSources.start()
     else {
+      if (headSources.sockets().length > 0 || headSources.polling) headEpoch += 1
       headSources.stop()
       follower.reset()
       blockLogs.clear()
@@ -231,6 +248,14 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     if (owner.feed.subscribers.size === 0) feeds.delete(owner.feed.key)
   }
 
+  const releaseClient = (client: StreamClient) => {
+    const mine = byClient.get(client)
+    if (mine === undefined) return
+    byClient.delete(client)
+    for (const id of mine) remove(id)
+    adjustSources()
+  }
+
   return {
     subscribe(client, kind, filter) {
       if (typeof kind !== 'string' || !KINDS.has(kind as SubscriptionKind)) {
@@ -248,6 +273,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
         feeds.set(key, feed)
       }
       const id = newId()
+      client.subscribed?.(id)
       feed.subscribers.set(id, client)
       owners.set(id, { client, feed })
       const mine = byClient.get(client) ?? new Set<string>()
@@ -263,13 +289,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       adjustSources()
       return true
     },
-    release(client) {
-      const mine = byClient.get(client)
-      if (mine === undefined) return
-      byClient.delete(client)
-      for (const id of mine) remove(id)
-      adjustSources()
-    },
+    release: (client) => releaseClient(client),
     countOf: (client) => byClient.get(client)?.size ?? 0,
     stats() {
       const subscriptions: Record<SubscriptionKind, number> = { newHeads: 0, logs: 0, newPendingTransactions: 0 }
@@ -314,6 +334,12 @@ function headerOf(head: Head): Record<string, unknown> {
 }
 
 const isNull = (value: unknown) => value === null
+
+/** Whether a header's logs bloom says the block has logs (no bloom: unknown, taken as none). */
+function hasLogs(head: Head): boolean {
+  const bloom = head.header.logsBloom
+  return typeof bloom === 'string' && /[1-9a-f]/i.test(bloom.slice(2))
+}
 
 /** The parsed result of an outcome, or undefined for an error. */
 async function resultOf(outcome: Promise<Outcome>): Promise<unknown> {

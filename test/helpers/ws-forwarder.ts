@@ -12,6 +12,10 @@ export type WsForwarder = {
   skip(count: number): void
   /** While true, every subscription event is sent twice. */
   duplicating: boolean
+  /** While true, subscription events are swallowed, the connection kept open (a stalled provider). */
+  stalled: boolean
+  /** Subscription events are held this long before they go out (a slow provider). */
+  delayMs: number
   /** Subscription events relayed so far. */
   readonly relayed: number
   /** Connections accepted so far. */
@@ -26,7 +30,7 @@ export function startWsForwarder(targetUrl: string): WsForwarder {
   let skipping = 0
   let relayed = 0
   let accepted = 0
-  const state = { refusing: false, duplicating: false }
+  const state = { refusing: false, duplicating: false, stalled: false, delayMs: 0 }
   const server = Bun.serve<Pair>({
     hostname: '127.0.0.1',
     port: 0,
@@ -47,15 +51,19 @@ export function startWsForwarder(targetUrl: string): WsForwarder {
         }
         upstream.onmessage = (event) => {
           const text = String(event.data)
-          if (text.includes('"eth_subscription"')) {
-            if (skipping > 0) {
-              skipping -= 1
-              return
-            }
-            relayed += 1
-            if (state.duplicating) ws.send(text)
+          if (!text.includes('"eth_subscription"')) return ws.send(text)
+          if (state.stalled) return
+          if (skipping > 0) {
+            skipping -= 1
+            return
           }
-          ws.send(text)
+          relayed += 1
+          const times = state.duplicating ? 2 : 1
+          const send = () => {
+            for (let copy = 0; copy < times; copy++) ws.send(text)
+          }
+          if (state.delayMs > 0) setTimeout(send, state.delayMs)
+          else send()
         }
         upstream.onclose = () => ws.close()
       },
@@ -89,6 +97,18 @@ export function startWsForwarder(targetUrl: string): WsForwarder {
     },
     set duplicating(value) {
       state.duplicating = value
+    },
+    get stalled() {
+      return state.stalled
+    },
+    set stalled(value) {
+      state.stalled = value
+    },
+    get delayMs() {
+      return state.delayMs
+    },
+    set delayMs(value) {
+      state.delayMs = value
     },
     get relayed() {
       return relayed
