@@ -83,6 +83,18 @@ describe('config file', () => {
     for (const secret of ['0123456789abcdef', 'secret', 'KEY123', 'user']) expect(message).not.toContain(secret)
   })
 
+  test('behavior: an invalid --ws-urls list is shown redacted too, and says what it expects', () => {
+    let message = ''
+    try {
+      loadServerOptions({ flags: { wsUrls: 'wss://node.example/ws/0123456789abcdef,https://user:secret@node.example/KEY123' }, env: {} })
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toStartWith('invalid value for --ws-urls: "wss://node.example/<#')
+    expect(message).toContain('expected a comma-separated list of ws(s) URLs')
+    for (const secret of ['0123456789abcdef', 'secret', 'KEY123', 'user']) expect(message).not.toContain(secret)
+  })
+
   test('behavior: secret options given the wrong type are refused without showing them', () => {
     let message = ''
     try {
