@@ -54,7 +54,10 @@ describe('chain follower', () => {
     const { follower: f, delivered, counts } = follower(world)
     let parent: any
     const made = []
-    for (let n = 1; n <= 5; n++) made.push((parent = world.make(n, 'a', parent)))
+    for (let n = 1; n <= 5; n++) {
+      parent = world.make(n, 'a', parent)
+      made.push(parent)
+    }
     for (const block of made) {
       f.offer(block)
       f.offer(block)
@@ -69,7 +72,10 @@ describe('chain follower', () => {
     const { follower: f, delivered, counts } = follower(world)
     let parent: any
     const made = []
-    for (let n = 1; n <= 6; n++) made.push((parent = world.make(n, 'a', parent)))
+    for (let n = 1; n <= 6; n++) {
+      parent = world.make(n, 'a', parent)
+      made.push(parent)
+    }
     f.offer(made[0])
     f.offer(made[5])
     await f.settled()
