@@ -2,6 +2,8 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { createFilterMethods } from '../src/streams/filters.ts'
 import { createStreamHub } from '../src/streams/hub.ts'
 import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
+import { EMITTER, emit, installEmitter } from './helpers/emitter.ts'
+import { freePort } from './helpers/ports.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
 import { startScriptedUpstream } from './helpers/upstream.ts'
 import { waitFor } from './helpers/wait.ts'
@@ -10,10 +12,6 @@ const cleanup: (() => Promise<unknown> | unknown)[] = []
 afterEach(async () => {
   while (cleanup.length > 0) await cleanup.pop()!()
 })
-
-const SENDER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
-const EMITTER = '0x00000000000000000000000000000000000000e1'
-const EMITTER_CODE = `0x7f${'ab'.repeat(32)}60006000a100`
 
 /** An HTTP relay to anvil that can be made to fail (503), as a provider going down would. */
 function relay(anvil: Anvil) {
@@ -30,9 +28,9 @@ function relay(anvil: Anvil) {
 async function setUp(providers?: (anvil: Anvil) => string[]): Promise<{ anvil: Anvil; proxy: TestProxy }> {
   const anvil = await startAnvil()
   cleanup.push(() => anvil.stop())
-  await rpc(anvil.url, 'anvil_setCode', [EMITTER, EMITTER_CODE])
+  await installEmitter(anvil.url)
   // No upstream socket: the feeds poll over HTTP (quickly, for the test).
-  const proxy = await startProxy({ rpcUrls: providers?.(anvil) ?? [anvil.url], wsUrls: ['ws://127.0.0.1:9'], pollIntervalMs: 100, maxFailures: 1 })
+  const proxy = await startProxy({ rpcUrls: providers?.(anvil) ?? [anvil.url], wsUrls: [`ws://127.0.0.1:${freePort()}`], pollIntervalMs: 100, maxFailures: 1 })
   cleanup.push(() => proxy.stop())
   await proxy.cacheReady
   return { anvil, proxy }
@@ -81,7 +79,7 @@ describe('filters over HTTP', () => {
     const { result: other } = await proxy.call('eth_newFilter', [{ address: '0x00000000000000000000000000000000000000e2' }])
     await waitFor(async () => (await proxy.call('edb_streams')).result.sources[0].polling, 'the feed')
     const sent = []
-    for (let index = 0; index < 2; index++) sent.push((await rpc(anvil.url, 'eth_sendTransaction', [{ from: SENDER, to: EMITTER, gas: '0x10000' }])).result)
+    for (let index = 0; index < 2; index++) sent.push(await emit(anvil.url))
     expect((await changes(proxy, id, 2)).map((log) => log.transactionHash)).toEqual(sent)
     expect((await proxy.call('eth_getFilterChanges', [other])).result).toEqual([])
     const logs = (await proxy.call('eth_getFilterLogs', [id])).result

@@ -1,28 +1,11 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
+import { EMITTER, emit, installEmitter, SENDER, TOPIC } from './helpers/emitter.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
 import { rpcErrorResponse, startScriptedUpstream } from './helpers/upstream.ts'
 import { waitFor } from './helpers/wait.ts'
 import { connectWs, type WsClient } from './helpers/ws-client.ts'
 import { startWsForwarder, type WsForwarder } from './helpers/ws-forwarder.ts'
-
-const SENDER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
-const EMITTER = '0x00000000000000000000000000000000000000e1'
-const TOPIC = `0x${'ab'.repeat(32)}`
-/** Runtime code: LOG1(memory 0..0, TOPIC), then stop. */
-const EMITTER_CODE = `0x7f${'ab'.repeat(32)}60006000a100`
-
-/** Install the emitting contract on anvil. */
-async function installEmitter(anvil: Anvil) {
-  await rpc(anvil.url, 'anvil_setCode', [EMITTER, EMITTER_CODE])
-}
-
-/** One transaction to the emitter, mined at once by anvil: one log. */
-async function emit(anvil: Anvil) {
-  const sent = await rpc(anvil.url, 'eth_sendTransaction', [{ from: SENDER, to: EMITTER, gas: '0x10000' }])
-  expect(sent.error).toBeUndefined()
-  return sent.result as string
-}
 
 function forwarder(anvil: Anvil): WsForwarder {
   const relay = startWsForwarder(anvil.url)
@@ -74,14 +57,14 @@ describe('WebSocket', () => {
 
   test('behavior: logs with a filter: only matching logs, each once, in block order', async () => {
     const { anvil, proxy } = await anvilAndProxy()
-    await installEmitter(anvil)
+    await installEmitter(anvil.url)
     const ws = await client(proxy)
     // A feed that starts sends the head it starts from; a subscriber joining it later gets new heads only.
     const { result: heads } = await ws.call('eth_subscribe', ['newHeads'])
     await waitFor(() => (ws.notifications.get(heads)?.length ?? 0) >= 1, 'the current head')
     const { result: matching } = await ws.call('eth_subscribe', ['logs', { address: EMITTER, topics: [TOPIC] }])
     const { result: other } = await ws.call('eth_subscribe', ['logs', { address: '0x00000000000000000000000000000000000000e2' }])
-    const hashes = [await emit(anvil), await emit(anvil), await emit(anvil)]
+    const hashes = [await emit(anvil.url), await emit(anvil.url), await emit(anvil.url)]
     await waitFor(() => (ws.notifications.get(matching)?.length ?? 0) >= 3, 'three logs')
     await rpc(anvil.url, 'anvil_mine', ['0x1'])
     await waitFor(() => (ws.notifications.get(heads)?.length ?? 0) >= 5, 'the block after')
@@ -93,12 +76,12 @@ describe('WebSocket', () => {
 
   test('behavior: a reorg is a new head at the replaced height, its logs sent again removed: true before the new ones', async () => {
     const { anvil, proxy } = await anvilAndProxy()
-    await installEmitter(anvil)
+    await installEmitter(anvil.url)
     const ws = await client(proxy)
     const { result: heads } = await ws.call('eth_subscribe', ['newHeads'])
     const { result: logs } = await ws.call('eth_subscribe', ['logs', { address: EMITTER }])
     await waitFor(() => (ws.notifications.get(heads)?.length ?? 0) >= 1, 'the current head')
-    const replaced = await emit(anvil)
+    const replaced = await emit(anvil.url)
     await waitFor(() => (ws.notifications.get(logs)?.length ?? 0) >= 1, 'the log')
     const before = ws.notifications.get(heads)!.slice()
     const replacedHead = before[before.length - 1]
@@ -115,7 +98,7 @@ describe('WebSocket', () => {
       [replaced, true],
     ])
     // The chain goes on from the replacement: the next log is new.
-    const next = await emit(anvil)
+    const next = await emit(anvil.url)
     await waitFor(() => ws.notifications.get(logs)!.length >= 3, 'the next log')
     expect(ws.notifications.get(logs)![2]).toMatchObject({ transactionHash: next, removed: false })
   })

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { WebSocketProvider } from 'ethers'
 import { createPublicClient, keccak256, parseAbi, toHex, webSocket } from 'viem'
 import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
+import { EMITTER, emit, installEmitter } from './helpers/emitter.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
 import { waitFor } from './helpers/wait.ts'
 import { connectWs } from './helpers/ws-client.ts'
@@ -12,17 +13,13 @@ afterEach(async () => {
   while (cleanup.length > 0) await cleanup.pop()!()
 })
 
-const SENDER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
-const EMITTER = '0x00000000000000000000000000000000000000e1'
 const abi = parseAbi(['event Ping()'])
 const PING = keccak256(toHex('Ping()'))
-/** Runtime code: LOG1(memory 0..0, keccak("Ping()")), then stop. */
-const EMITTER_CODE = `0x7f${PING.slice(2)}60006000a100`
 
 async function setUp(feeds = 0): Promise<{ anvil: Anvil; proxy: TestProxy; relays: WsForwarder[] }> {
   const anvil = await startAnvil()
   cleanup.push(() => anvil.stop())
-  await rpc(anvil.url, 'anvil_setCode', [EMITTER, EMITTER_CODE])
+  await installEmitter(anvil.url, PING)
   const relays = Array.from({ length: feeds }, () => {
     const relay = startWsForwarder(anvil.url)
     cleanup.push(() => relay.stop())
@@ -34,7 +31,7 @@ async function setUp(feeds = 0): Promise<{ anvil: Anvil; proxy: TestProxy; relay
   return { anvil, proxy, relays }
 }
 
-const ping = async (anvil: Anvil) => (await rpc(anvil.url, 'eth_sendTransaction', [{ from: SENDER, to: EMITTER, gas: '0x10000' }])).result as string
+const ping = (anvil: Anvil) => emit(anvil.url)
 
 function viemClient(proxy: TestProxy) {
   const client = createPublicClient({ transport: webSocket(proxy.url.replace('http', 'ws'), { retryCount: 0 }) })

@@ -17,23 +17,20 @@ export const DEFAULT_RPC_URLS = [
 
 FormatRegistry.Set('origin-rule', (value) => parseOriginRule(value) !== undefined)
 
-FormatRegistry.Set('http-url', (value) => {
-  try {
-    const url = new URL(value)
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
-  } catch {
-    return false
+/** A URL of one of `protocols` with a host name. */
+const urlWith =
+  (...protocols: string[]) =>
+  (value: string): boolean => {
+    try {
+      const url = new URL(value)
+      return protocols.includes(url.protocol) && url.hostname !== ''
+    } catch {
+      return false
+    }
   }
-})
 
-FormatRegistry.Set('ws-url', (value) => {
-  try {
-    const url = new URL(value)
-    return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname !== ''
-  } catch {
-    return false
-  }
-})
+FormatRegistry.Set('http-url', urlWith('http:', 'https:'))
+FormatRegistry.Set('ws-url', urlWith('ws:', 'wss:'))
 
 const integer = (minimum: number, maximum: number, defaultValue: number, description: string) =>
   Type.Integer({ minimum, maximum, default: defaultValue, description })
