@@ -96,6 +96,8 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     isAlive: isInstanceAlive,
     isThread: isThreadOfAnother,
   })
+  /** WebSocket feeds already reported for serving another chain (said once each). */
+  const wrongChainFeeds = new Set<string>()
   const hub = createStreamHub({
     candidates: socketCandidates(options.wsUrls, options.rpcUrls),
     pollIntervalMs: options.pollIntervalMs,
@@ -106,6 +108,12 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       chain.touch()
     },
     warn: (message) => log.warn(message),
+    chainId: () => chain.info?.chainId,
+    onSourceDown: (label, reason) => {
+      if (!reason.startsWith('answered chain')) return log.debug(`${label}: WebSocket feed down (${reason})`)
+      if (!wrongChainFeeds.has(label)) log.warn(`${label}: a WebSocket feed that ${reason}: not used`)
+      wrongChainFeeds.add(label)
+    },
   })
   const filters = createFilterMethods({
     hub,

@@ -245,4 +245,25 @@ describe('WebSocket', () => {
     expect(numbers(ws.notifications.get(id)!)).toEqual([0, 1, 2, 3, 4, 5])
     expect((await proxy.call('edb_streams')).result.sources[0].sockets.every((socket: any) => socket.up)).toBe(true)
   })
+
+  test('behavior: a WebSocket feed on another chain is never used: its heads never reach a client', async () => {
+    const anvil = await startAnvil()
+    cleanup.push(() => anvil.stop())
+    const other = await startAnvil(['--chain-id', '777'])
+    cleanup.push(() => other.stop())
+    const proxy = await startProxy({ rpcUrls: [anvil.url], wsUrls: [other.url.replace('http', 'ws')], pollIntervalMs: 50 })
+    cleanup.push(() => proxy.stop())
+    await proxy.cacheReady
+    const ws = await client(proxy)
+    const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
+    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 1, 'the current head')
+    await rpc(other.url, 'anvil_mine', ['0x5'])
+    await rpc(anvil.url, 'anvil_mine', ['0x2'])
+    await waitFor(() => numbers(ws.notifications.get(id)!).includes(2), 'block 2 of the right chain')
+    const hashes = await Promise.all(
+      [0, 1, 2].map(async (block) => (await rpc(anvil.url, 'eth_getBlockByNumber', [`0x${block.toString(16)}`, false])).result.hash),
+    )
+    expect(ws.notifications.get(id)!.map((head) => head.hash)).toEqual(hashes)
+    expect((await proxy.call('edb_streams')).result.sources[0].sockets.every((socket: any) => !socket.up)).toBe(true)
+  })
 })

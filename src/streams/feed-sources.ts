@@ -15,6 +15,8 @@ export type FeedSourcesOptions = {
   /** Sockets held at once (SPEC §12: up to two providers feed one subscription). */
   maxSockets: number
   onSourceDown?(label: string, reason: string): void
+  /** The chain the proxy serves, once known (sockets on another are never subscribed). */
+  chainId?: () => number | undefined
 }
 
 /** Where a feed's events come from now. */
@@ -68,6 +70,7 @@ export function createFeedSources(options: FeedSourcesOptions): FeedSources {
       url: target.url,
       label: target.label,
       params: options.params,
+      chainId: options.chainId,
       onEvent: (result) => {
         silentIntervals = 0
         options.onEvent(result)

@@ -27,6 +27,10 @@ export type StreamHubOptions = {
   warn(message: string): void
   /** Blocks kept to tell duplicates and repair gaps and reorgs (default 128). */
   windowSize?: number
+  /** The chain the proxy serves, once known: upstream sockets on another chain are never used. */
+  chainId?: () => number | undefined
+  /** An upstream socket went down (or was refused for its chain), for the log. */
+  onSourceDown?(label: string, reason: string): void
 }
 
 /** Counters of what the streams did, for `/metrics` and the monitor. */
@@ -205,6 +209,8 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     },
     pollIntervalMs: options.pollIntervalMs,
     maxSockets: 2,
+    chainId: options.chainId,
+    onSourceDown: options.onSourceDown,
   })
   const pendingSources: FeedSources = createFeedSources({
     candidates: options.candidates,
@@ -216,6 +222,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     },
     pollIntervalMs: options.pollIntervalMs,
     maxSockets: 2,
+    chainId: options.chainId,
   })
 
   /** Start or stop the sources as feeds come and go. */

@@ -1,3 +1,5 @@
+import { parseQuantity } from '../rpc/quantity.ts'
+
 /** One `eth_subscribe` held open on one upstream WebSocket, reconnecting and resubscribing after any loss. */
 export type UpstreamSubscription = {
   readonly label: string
@@ -21,9 +23,12 @@ export type UpstreamSubscriptionOptions = {
   maxBackoffMs?: number
   /** A connection that does not open, or does not confirm the subscription, within this is dropped. */
   connectTimeoutMs?: number
+  /** The chain the proxy serves, once known: a socket answering another `eth_chainId` is never subscribed. */
+  chainId?: () => number | undefined
 }
 
 const SUBSCRIBE_ID = 1
+const CHAIN_ID = 2
 
 /**
  * A feed from one provider (SPEC §12): the runtime's standard WebSocket client, one subscription
@@ -62,15 +67,25 @@ export function createUpstreamSubscription(options: UpstreamSubscriptionOptions)
     }
     socket = ws
     let closed = false
+    let wrongChain: string | undefined
     const connectTimer = setTimeout(() => {
       if (subscription === undefined) ws.close()
     }, connectTimeoutMs)
-    ws.onopen = () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: SUBSCRIBE_ID, method: 'eth_subscribe', params: options.params }))
+    const subscribe = () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: SUBSCRIBE_ID, method: 'eth_subscribe', params: options.params }))
+    // SPEC §6 for sockets too: a feed is taken only from the chain the proxy serves.
+    ws.onopen = () => (options.chainId?.() === undefined ? subscribe() : ws.send(`{"jsonrpc":"2.0","id":${CHAIN_ID},"method":"eth_chainId","params":[]}`))
     ws.onmessage = (event) => {
       let message: { id?: unknown; result?: unknown; error?: { message?: unknown }; method?: unknown; params?: { subscription?: unknown; result?: unknown } }
       try {
         message = JSON.parse(typeof event.data === 'string' ? event.data : new TextDecoder().decode(event.data as ArrayBuffer))
       } catch {
+        return
+      }
+      if (message.id === CHAIN_ID && subscription === undefined) {
+        const expected = options.chainId?.()
+        if (typeof message.result === 'string' && parseQuantity(message.result) === expected) return subscribe()
+        wrongChain = `answered chain ${JSON.stringify(message.result ?? message.error?.message ?? null)}, not ${expected}`
+        ws.close()
         return
       }
       if (message.id === SUBSCRIBE_ID && subscription === undefined) {
@@ -95,7 +110,7 @@ export function createUpstreamSubscription(options: UpstreamSubscriptionOptions)
       if (socket === ws) down(reason)
     }
     ws.onerror = () => onGone('connection error')
-    ws.onclose = (event) => onGone(`closed (${event.code})`)
+    ws.onclose = (event) => onGone(wrongChain ?? `closed (${event.code})`)
   }
 
   connect()
