@@ -3,6 +3,7 @@ import { createCache } from './cache/cache.ts'
 import { openChainCache } from './cache/open-chain-cache.ts'
 import { createChain } from './chain/chain.ts'
 import type { ServerOptions } from './config/schema.ts'
+import { readTlsFiles } from './config/tls.ts'
 import { createHealthReporter } from './health.ts'
 import { createApp } from './http/app.ts'
 import { createSocketCounters } from './http/websocket.ts'
@@ -61,6 +62,8 @@ const MAX_INSTANCES = 1_024
  */
 export async function startServer(options: ServerOptions, { handleSignals = false }: StartOptions = {}): Promise<ServerHandle> {
   const startedAtMs = Date.now()
+  // Checked before anything starts: a bad file is a one-line startup error naming it.
+  const tls = readTlsFiles(options.tlsCert, options.tlsKey)
   const shutdown = createShutdown({ drainTimeoutMs: DRAIN_TIMEOUT_MS, log: (message) => log.info(message) })
   const pool = createProviderPool({
     urls: options.rpcUrls,
@@ -195,8 +198,9 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     fetch: app.fetch,
     rootPost: app.rootPost,
     websocket: app.websocket,
+    tls,
   })
-  const url = `http://${server.hostname.includes(':') ? `[${server.hostname}]` : server.hostname}:${server.port}`
+  const url = `${tls === undefined ? 'http' : 'https'}://${server.hostname.includes(':') ? `[${server.hostname}]` : server.hostname}:${server.port}`
   const sweeper = setInterval(() => registry.sweep(), SWEEP_INTERVAL_MS)
   shutdown.onStop('background', () => {
     clearInterval(sweeper)

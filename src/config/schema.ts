@@ -101,6 +101,8 @@ export const ServerOptionsSchema = Type.Object({
   wsMaxConnections: integer(1, 1_000_000, 10_000, 'Most WebSocket connections at once (more: HTTP 503 at the upgrade)'),
   wsMaxSubscriptions: integer(1, 100_000, 100, 'Most subscriptions per WebSocket connection'),
   wsSendQueueBytes: integer(1024, 1 << 30, 16 << 20, 'Bytes queued for one WebSocket client before it is closed as too slow (1008)'),
+  tlsCert: Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate file: serve HTTPS and WSS on the port (with --tls-key)' })),
+  tlsKey: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key file of --tls-cert' })),
   pollIntervalMs: integer(50, 600_000, 1_000, 'Milliseconds between head polls over HTTP when no upstream WebSocket feed is up'),
 })
 

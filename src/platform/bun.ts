@@ -14,12 +14,13 @@ const MAX_FETCH_CAP = 65_535
 /** Bun: `Bun.serve` and Node-style signal handlers. */
 export const bunPlatform: Platform = {
   name: 'bun',
-  async serve({ hostname, port, fetch, rootPost, websocket }) {
+  async serve({ hostname, port, fetch, rootPost, websocket, tls }) {
     let server: ReturnType<typeof Bun.serve<SocketData>>
     try {
       server = Bun.serve<SocketData>({
         hostname,
         port,
+        ...(tls === undefined ? {} : { tls }),
         fetch(request, self) {
           if (websocket === undefined || !isUpgradeRequest(request)) return fetch(request)
           const decision = websocket.accept(request)

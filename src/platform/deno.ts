@@ -4,7 +4,7 @@ import { isUpgradeRequest, ListenError, type Platform } from './types.ts'
 
 declare const Deno: {
   serve(
-    options: { hostname: string; port: number; onListen?: (addr: { hostname: string; port: number }) => void },
+    options: { hostname: string; port: number; cert?: string; key?: string; onListen?: (addr: { hostname: string; port: number }) => void },
     handler: (request: Request) => Response | Promise<Response>,
   ): { addr: { hostname: string; port: number }; shutdown(): Promise<void>; finished: Promise<void> }
   addSignalListener(signal: string, handler: () => void): void
@@ -14,7 +14,7 @@ declare const Deno: {
 /** Deno: `Deno.serve` and `Deno.addSignalListener`. */
 export const denoPlatform: Platform = {
   name: 'deno',
-  async serve({ hostname, port, fetch, rootPost, websocket }) {
+  async serve({ hostname, port, fetch, rootPost, websocket, tls }) {
     let server: ReturnType<typeof Deno.serve>
     try {
       const http = rootPost
@@ -31,7 +31,7 @@ export const denoPlatform: Platform = {
         socket.onclose = (event) => decision.close(event.code, event.reason)
         return response
       }
-      server = Deno.serve({ hostname, port, onListen: () => {} }, handler)
+      server = Deno.serve({ hostname, port, ...(tls ?? {}), onListen: () => {} }, handler)
     } catch (error) {
       throw new ListenError(`cannot listen on ${hostname}:${port}: ${String(error)}`, { cause: error })
     }

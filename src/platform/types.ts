@@ -9,6 +9,8 @@ export type ServeOptions = {
   rootPost?: (request: Request) => Response | Promise<Response>
   /** WebSocket upgrades on any path (the app decides), on the same port. */
   websocket?: SocketAcceptor
+  /** Serve HTTPS (and WSS) with this certificate and key (PEM). */
+  tls?: { cert: string; key: string }
 }
 
 /** One accepted WebSocket connection, as the runtime gives it to the app. */
