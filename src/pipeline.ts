@@ -4,9 +4,11 @@ import { answerCheck } from './cache/integrity.ts'
 import { blockNumberOf, type CachePlan, planCall, verdictFor } from './cache/policy.ts'
 import { createReplyMemo } from './cache/reply-memo.ts'
 import type { Chain } from './chain/chain.ts'
+import { methodCost } from './limits/method-cost.ts'
+import type { Take } from './limits/token-buckets.ts'
 import type { ContextSource, ManagementMethod } from './management/method.ts'
 import type { Forwarder } from './providers/forward.ts'
-import { errorOutcome, ForbiddenError, MethodNotFoundError, RpcError } from './rpc/errors.ts'
+import { errorOutcome, ForbiddenError, MethodNotFoundError, RateLimitedError, RpcError } from './rpc/errors.ts'
 import { methodInfo } from './rpc/methods.ts'
 import { isNotification, type ParsedCall, parseBody } from './rpc/parse.ts'
 import { toReplyText } from './rpc/reply.ts'
@@ -30,10 +32,21 @@ export type PipelineOptions = {
   observeCall?: (method: string, outcome: Outcome, durationMs: number) => void
   /** Logs an unexpected exception; the caller only sees -32603 with fixed text. */
   onUnexpected: (error: unknown) => void
+  /** Per-client budgets (SPEC §13); none: nothing is limited. */
+  rateLimit?: RateLimit
 }
 
+/** What the pipeline needs of the rate limiter: a take per call, and whether cache hits are free. */
+export type RateLimit = { take(client: string, cost: number): Take; freeHits: boolean; onRefused?(client: string): void }
+
 /** The response to one body: its text (null: nothing to answer), how the cache took part, who answered. */
-export type BodyReply = { text: string | null; cache: CacheStatus; provider?: string }
+export type BodyReply = {
+  text: string | null
+  cache: CacheStatus
+  provider?: string
+  /** Every call of the body was refused by the rate limit: seconds until the budget allows one (HTTP 429). */
+  retryAfterS?: number
+}
 
 /** The transport-independent pipeline: every transport hands it a body and sends back what it answers. */
 export type Pipeline = {
@@ -63,11 +76,19 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
   options.cacheOpened.then(markOpened, markOpened)
 
-  const forwardCall = async (call: RpcCall, info = methodInfo(call.method)): Promise<Outcome> => {
+  /**
+   * `beforeUpstream`: asked once the call will go upstream (after a cache miss), and may refuse it
+   * (free cache hits, SPEC §13).
+   */
+  const forwardCall = async (call: RpcCall, info = methodInfo(call.method), beforeUpstream?: () => RpcError | undefined): Promise<Outcome> => {
     const notification = isNotification(call)
     if (chain.devChain && info.kind === 'dev-rewrite') return forwardRewrite(call, notification)
     const plan = notification ? undefined : planCall(call.method, call.params)
-    if (plan === undefined) return { ...(await forward(call, notification)), cache: 'BYPASS' }
+    if (plan === undefined) {
+      const refused = beforeUpstream?.()
+      if (refused !== undefined) return errorOutcome(refused)
+      return { ...(await forward(call, notification)), cache: 'BYPASS' }
+    }
     chain.touch()
     // SPEC §5.1: a cacheable call that arrives before the chain is known waits for it, then uses the cache.
     if (!opened && !cache.ready) await settleWithin(options.cacheOpened, options.waitMs)
@@ -77,9 +98,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const flight = `${cache.epoch}:${plan.key}`
     // What is forwarded is what the key means (SPEC §5.2: calls that share a key ask one question).
     const asked: RpcCall = { ...call, params: plan.params }
-    if (!cache.ready || !chain.view.trusted) return { ...(await inflight.run(flight, () => forward(asked, false, answerCheck(plan)))), cache: 'BYPASS' }
+    if (!cache.ready || !chain.view.trusted) {
+      const refused = beforeUpstream?.()
+      if (refused !== undefined) return errorOutcome(refused)
+      return { ...(await inflight.run(flight, () => forward(asked, false, answerCheck(plan)))), cache: 'BYPASS' }
+    }
     const hit = cache.lookup(plan) ?? composedHit(plan, call.params) ?? (await importedHit(plan, call.params))
     if (hit !== undefined) return { resultJson: hit, cache: 'HIT', cacheKey: plan.key }
+    const refused = beforeUpstream?.()
+    if (refused !== undefined) return errorOutcome(refused)
     return { ...(await inflight.run(flight, () => fetchAndStore(asked, plan))), cache: 'MISS' }
   }
 
@@ -144,9 +171,23 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return { ...outcome, cache: 'BYPASS' }
   }
 
+  /** Take a call's cost from its client's budget; the refusal, if the budget is spent. */
+  const charge = (rateLimit: RateLimit, method: string, context: ContextSource, cost = methodCost(method)): RpcError | undefined => {
+    const client = context().client ?? 'unknown'
+    const taken = rateLimit.take(client, cost)
+    if (taken.ok) return undefined
+    rateLimit.onRefused?.(client)
+    return new RateLimitedError(taken.retryAfterS)
+  }
+
   const handleCall = async (call: RpcCall, context: ContextSource): Promise<Outcome> => {
     const method = management.get(call.method)
-    if (method !== undefined) return runManagement(call, method, context)
+    const { rateLimit } = options
+    if (method !== undefined) {
+      // SPEC §13: management from this machine is never limited (EDB's heartbeats must always pass).
+      const refused = rateLimit === undefined || context().loopback === true ? undefined : charge(rateLimit, call.method, context, 1)
+      return refused === undefined ? runManagement(call, method, context) : errorOutcome(refused)
+    }
     const info = methodInfo(call.method)
     // The edb_ namespace is ours: never forward it to a provider.
     if (info.kind === 'management') return errorOutcome(new MethodNotFoundError(call.method))
@@ -155,9 +196,18 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const denied = context().originDenied
       if (denied !== undefined) return errorOutcome(new ForbiddenError(`${call.method} refused: ${denied}`))
     }
-    if (options.observeCall === undefined) return forwardCall(call, info)
+    let beforeUpstream: (() => RpcError | undefined) | undefined
+    if (rateLimit !== undefined) {
+      const whenUpstream = () => charge(rateLimit, call.method, context)
+      if (rateLimit.freeHits) beforeUpstream = whenUpstream
+      else {
+        const refused = whenUpstream()
+        if (refused !== undefined) return errorOutcome(refused)
+      }
+    }
+    if (options.observeCall === undefined) return forwardCall(call, info, beforeUpstream)
     const startedAt = performance.now()
-    const outcome = await forwardCall(call, info)
+    const outcome = await forwardCall(call, info, beforeUpstream)
     options.observeCall(call.method, outcome, performance.now() - startedAt)
     return outcome
   }
@@ -173,10 +223,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
 
   /** A byte-identical body whose cache entry still holds the same result gets the same reply. */
-  const rememberedReply = (text: string): string | undefined => {
+  const rememberedReply = (text: string, context: ContextSource): string | undefined => {
     const entry = memo.get(text)
     if (entry === undefined) return undefined
     if (cache.peek(entry.key) === entry.resultJson && chain.view.trusted) {
+      const { rateLimit } = options
+      // A refused call takes the full path, which answers the refusal.
+      if (rateLimit !== undefined && !rateLimit.freeHits && charge(rateLimit, entry.method, context) !== undefined) return undefined
       chain.touch()
       options.observeCall?.(entry.method, REMEMBERED_HIT, 0)
       return entry.reply
@@ -195,18 +248,23 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (call !== undefined && reply.text !== null && outcome?.cacheKey !== undefined && outcome.resultJson !== undefined) {
         memo.remember(text, { method: call.method, key: outcome.cacheKey, resultJson: outcome.resultJson, reply: reply.text })
       }
-      return { text: reply.text, cache: reply.cache ?? 'BYPASS', provider: outcome?.provider }
+      return { text: reply.text, cache: reply.cache ?? 'BYPASS', provider: outcome?.provider, retryAfterS: retryAfterOf([reply]) }
     }
     const replies = await Promise.all(parsed.entries.map((entry) => answer(entry, context)))
     const present = replies.flatMap((reply) => (reply.text === null ? [] : [reply.text]))
     // JSON-RPC 2.0 §6: a batch of notifications only gets no response at all.
-    return { text: present.length === 0 ? null : `[${present.join(',')}]`, cache: batchCacheStatus(replies), provider: batchProviders(replies) }
+    return {
+      text: present.length === 0 ? null : `[${present.join(',')}]`,
+      cache: batchCacheStatus(replies),
+      provider: batchProviders(replies),
+      retryAfterS: retryAfterOf(replies),
+    }
   }
 
   return {
     forwardInternal: forwardCall,
     handle(text, context) {
-      const remembered = rememberedReply(text)
+      const remembered = rememberedReply(text, context)
       return remembered === undefined ? handleBody(text, context) : { text: remembered, cache: 'HIT' }
     },
   }
@@ -220,6 +278,18 @@ const REMEMBERED_HIT: Outcome = { resultJson: '', cache: 'HIT' }
 
 const MEMO_ENTRIES = 4_096
 const MEMO_BYTES = 32 << 20
+
+/** When every answered call was refused by the rate limit: the longest wait any of them was told; else undefined. */
+function retryAfterOf(replies: CallReply[]): number | undefined {
+  let longest: number | undefined
+  for (const reply of replies) {
+    if (reply.text === null) continue
+    const data = reply.outcome?.error?.data as { retry_after_seconds?: unknown } | undefined
+    if (reply.outcome?.error?.message !== 'rate limit exceeded' || typeof data?.retry_after_seconds !== 'number') return undefined
+    longest = Math.max(longest ?? 0, data.retry_after_seconds)
+  }
+  return longest
+}
 
 /** A batch is a HIT when every cached call hit, a MISS when any went upstream for a cacheable call. */
 function batchCacheStatus(replies: { cache?: CacheStatus }[]): CacheStatus {

@@ -10,6 +10,7 @@ import { createSocketCounters } from './http/websocket.ts'
 import { createGracePeriod } from './lifecycle/grace-period.ts'
 import { createIdleCollector } from './lifecycle/idle-collector.ts'
 import { createShutdown, type ShutdownReason } from './lifecycle/shutdown.ts'
+import { createTokenBuckets } from './limits/token-buckets.ts'
 import { createCacheMethods } from './management/cache-methods.ts'
 import { createInstanceMethods } from './management/instance-methods.ts'
 import { createLifecycleMethods } from './management/lifecycle-methods.ts'
@@ -157,6 +158,14 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     maxBatchSize: options.maxBatchSize,
     observeCall: observability.observeCall,
     onUnexpected,
+    rateLimit:
+      options.rateLimit === 0
+        ? undefined
+        : {
+            ...createTokenBuckets({ ratePerS: options.rateLimit, burst: options.rateBurst || options.rateLimit * 2 }),
+            freeHits: options.rateFreeHits,
+            onRefused: observability.onRateLimited,
+          },
     management: {
       ...createLifecycleMethods({ version: VERSION, pid: process.pid, startedAtMs, requestShutdown: () => shutdown.begin('edb_shutdown') }),
       ...createInstanceMethods(registry),

@@ -33,6 +33,9 @@ describe('loadServerOptions', () => {
       wsMaxConnections: 10_000,
       wsMaxSubscriptions: 100,
       wsSendQueueBytes: 16 * 1024 * 1024,
+      rateLimit: 0,
+      rateBurst: 0,
+      rateFreeHits: false,
       pollIntervalMs: 1_000,
     })
   })

@@ -35,15 +35,30 @@ export function refusalOf(headers: Headers, options: AccessOptions): Refusal | u
   return { status: 401, message: 'Unauthorized: send Authorization: Bearer <auth token>' }
 }
 
-/** The context calls of an admitted request run in: whether it may call the state-changing methods. */
-export function callContext(headers: Headers, options: AccessOptions): CallContext {
+/** The context calls of an admitted request run in: who calls, and whether it may call the state-changing methods. */
+export function callContext(headers: Headers, options: AccessOptions, address?: string): CallContext {
   const bearer = options.adminToken === undefined ? undefined : bearerToken(headers.get('authorization'))
   const origin = headers.get('origin')
   const originDenied =
     origin !== null && !(options.originAllowed?.(origin) ?? false)
       ? `the origin ${JSON.stringify(origin)} may not change the node's state or use its keys (allow it with --allowed-origins)`
       : undefined
-  return { adminDenied: adminDenial(headers, options, bearer !== undefined && isAdminToken(bearer, options)), originDenied }
+  const isAdmin = bearer !== undefined && isAdminToken(bearer, options)
+  return { adminDenied: adminDenial(headers, options, isAdmin), originDenied, ...identify(headers, options, isAdmin, address) }
+}
+
+/**
+ * SPEC §13 identity: a client is named by its token (`admin-token`, `auth-token`), else by its IP
+ * address; and whether it calls from this machine.
+ */
+function identify(headers: Headers, options: AccessOptions, isAdmin: boolean, address: string | undefined): { client: string; loopback: boolean } {
+  const loopback = address !== undefined && isLoopbackHost(address.replace(/^::ffff:/, ''))
+  if (isAdmin) return { client: 'admin-token', loopback }
+  if (options.authToken !== undefined) {
+    const bearer = bearerToken(headers.get('authorization'))
+    if (bearer !== undefined && sameSecret(bearer, options.authToken)) return { client: 'auth-token', loopback }
+  }
+  return { client: address === undefined ? 'unknown' : `ip:${address}`, loopback }
 }
 
 function isAdminToken(bearer: string, options: AccessOptions): boolean {

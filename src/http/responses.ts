@@ -47,3 +47,8 @@ export function rpcResponse(text: string, cache: CacheStatus, provider?: string)
 export function errorResponse(status: number, error: RpcError): Response {
   return jsonResponse(status, toReplyText('null', errorOutcome(error)))
 }
+
+/** SPEC §13: a body whose every call the rate limit refused: HTTP 429, `Retry-After` in seconds. */
+export function rateLimitedResponse(text: string, retryAfterS: number): Response {
+  return new Response(text, { status: 429, headers: { ...JSON_HEADERS, 'retry-after': String(retryAfterS) } })
+}

@@ -1,9 +1,11 @@
+import type { CallContext } from '../management/method.ts'
 import type { Pipeline } from '../pipeline.ts'
+import type { ClientInfo } from '../platform/index.ts'
 import { BodyTooLargeError, ForbiddenError } from '../rpc/errors.ts'
 import { type AccessOptions, callContext, refusalOf } from './access.ts'
 import { createParseBudget, type ParseBudget } from './parse-budget.ts'
 import { readBodyText } from './read-body.ts'
-import { errorResponse, rpcResponse } from './responses.ts'
+import { errorResponse, rateLimitedResponse, rpcResponse } from './responses.ts'
 
 export type RpcRouteOptions = {
   pipeline: Pipeline
@@ -32,7 +34,7 @@ export function createRpcRoute({
   onHangUp,
   budget = createParseBudget(),
 }: RpcRouteOptions) {
-  return async (request: Request): Promise<Response> => {
+  return async (request: Request, client?: ClientInfo): Promise<Response> => {
     activity.begin()
     let cost = 0
     try {
@@ -48,9 +50,12 @@ export function createRpcRoute({
       const admitted = budget.admit(text)
       if (admitted.error !== undefined) return errorResponse(admitted.status, admitted.error)
       cost = admitted.cost
-      const pending = pipeline.handle(text, () => callContext(request.headers, access))
+      let context: CallContext | undefined
+      const pending = pipeline.handle(text, () => (context ??= callContext(request.headers, access, client?.())))
       const reply = pending instanceof Promise ? await pending : pending
-      return reply.text === null ? new Response(null, { status: 204 }) : rpcResponse(reply.text, reply.cache, reply.provider)
+      if (reply.text === null) return new Response(null, { status: 204 })
+      if (reply.retryAfterS !== undefined) return rateLimitedResponse(reply.text, reply.retryAfterS)
+      return rpcResponse(reply.text, reply.cache, reply.provider)
     } catch (error) {
       if (request.signal.aborted) {
         onHangUp?.()

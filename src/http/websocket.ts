@@ -1,6 +1,6 @@
 import type { CallContext } from '../management/method.ts'
 import type { Pipeline } from '../pipeline.ts'
-import type { PlatformSocket, SocketAcceptor, SocketHandlers } from '../platform/index.ts'
+import type { ClientInfo, PlatformSocket, SocketAcceptor, SocketHandlers } from '../platform/index.ts'
 import { errorOutcome, ForbiddenError, InternalError, LimitExceededError } from '../rpc/errors.ts'
 import { toReplyText } from '../rpc/reply.ts'
 import type { StreamClient, StreamHub } from '../streams/hub.ts'
@@ -48,7 +48,7 @@ export function createWebSocketAcceptor(options: WebSocketOptions): SocketAccept
   /** Open connections, to close them when the proxy stops. */
   const open = new Set<() => void>()
 
-  const accept = (request: Request): Response | SocketHandlers => {
+  const accept = (request: Request, client?: ClientInfo): Response | SocketHandlers => {
     const headers = withQueryToken(request)
     const refusal = refusalOf(headers, options.access)
     if (refusal !== undefined) {
@@ -59,7 +59,7 @@ export function createWebSocketAcceptor(options: WebSocketOptions): SocketAccept
       counters.refused += 1
       return errorResponse(503, new LimitExceededError(`too many WebSocket connections: the limit is ${options.maxConnections}`))
     }
-    return connection(callContext(headers, options.access))
+    return connection(callContext(headers, options.access, client?.()))
   }
 
   const connection = (base: CallContext): SocketHandlers => {

@@ -11,6 +11,10 @@ export type CallContext = {
   adminDenied?: string
   /** Why methods that change a node's state or use its keys are refused (a browser origin not allowed), or undefined. */
   originDenied?: string
+  /** Who calls, for rate limits and per-client metrics: a token's name, else the IP address. */
+  client?: string
+  /** The call came from this machine (management methods from loopback are never rate limited). */
+  loopback?: boolean
 }
 
 /**

@@ -19,6 +19,8 @@ export type ObservabilityOptions = {
 /** Everything that counts: call metrics, their history, and the Prometheus exporter, fed from one place. */
 export function createObservability({ providers, cache, registry, streams, maxMethods = 256 }: ObservabilityOptions) {
   const calls = createCallMetrics({ maxMethods })
+  /** Calls refused by the rate limit, per client name (bounded like methods: the rest are "other"). */
+  const rateLimited = new Map<string, number>()
   const prometheus = createPrometheus({
     calls,
     providers: () =>
@@ -31,6 +33,7 @@ export function createObservability({ providers, cache, registry, streams, maxMe
     cache: () => ({ entries: cache.ready ? cache.stats().total_entries : 0, ...cache.counters() }),
     instances: () => registry.size,
     streams,
+    rateLimited: () => rateLimited,
   })
   const history = createMetricsHistory({
     sample: () => {
@@ -59,6 +62,10 @@ export function createObservability({ providers, cache, registry, streams, maxMe
     observeCall(method: string, outcome: Outcome, durationMs: number) {
       calls.record(method, outcome.cache, outcome.error, durationMs)
       prometheus.observeCall(outcome.cache ?? 'BYPASS', durationMs / 1000)
+    },
+    onRateLimited(client: string) {
+      const key = rateLimited.has(client) || rateLimited.size < maxMethods ? client : 'other'
+      rateLimited.set(key, (rateLimited.get(key) ?? 0) + 1)
     },
     onAttempt(provider: Provider, outcome: string, durationMs: number) {
       if (outcome === 'rate-limited') calls.recordRateLimited()

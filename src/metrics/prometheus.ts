@@ -11,6 +11,8 @@ export type PrometheusSources = {
   providers: () => { label: string; state: 'closed' | 'open' | 'half-open' | 'quarantined'; inFlight: number; waiting: number }[]
   cache: () => { entries: number; memoryBytes: number; stores: number; evictions: number }
   instances: () => number
+  /** Calls refused by the rate limit, per client (SPEC §13). */
+  rateLimited?: () => ReadonlyMap<string, number>
   /** The streams (SPEC §12): hub figures and the WebSocket transport's counters. */
   streams?: () => { stats: StreamStats; sockets: SocketCounters }
 }
@@ -132,6 +134,12 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
   )
   providerGauge('edb_proxy_upstream_in_flight', 'Client attempts in flight to each provider (at most --upstream-concurrency)', (provider) => provider.inFlight)
   providerGauge('edb_proxy_upstream_waiting', 'Calls waiting for a slot of each provider (at most --upstream-queue)', (provider) => provider.waiting)
+  const rateLimited = sources.rateLimited
+  if (rateLimited !== undefined) {
+    counterFrom('edb_proxy_rate_limited_total', 'Calls refused by the rate limit, by client (token name or ip:address)', ['client'], () =>
+      [...rateLimited()].map(([client, count]) => [{ client }, count]),
+    )
+  }
   const streams = sources.streams
   if (streams !== undefined) {
     gauge('edb_proxy_ws_connections', 'WebSocket connections open now', () => streams().sockets.connections)

@@ -22,8 +22,9 @@ export const bunPlatform: Platform = {
         port,
         ...(tls === undefined ? {} : { tls }),
         fetch(request, self) {
-          if (websocket === undefined || !isUpgradeRequest(request)) return fetch(request)
-          const decision = websocket.accept(request)
+          const client = () => self.requestIP(request)?.address
+          if (websocket === undefined || !isUpgradeRequest(request)) return fetch(request, client)
+          const decision = websocket.accept(request, client)
           if (decision instanceof Response) return decision
           if (self.upgrade(request, { data: { handlers: decision } })) return undefined
           return new Response('WebSocket upgrade failed', { status: 400 })
@@ -47,7 +48,9 @@ export const bunPlatform: Platform = {
           },
         },
         // Bun's native router matches `POST /` without building the URL in JavaScript.
-        ...(rootPost ? { routes: { '/': { POST: rootPost } } } : {}),
+        ...(rootPost
+          ? { routes: { '/': { POST: (request: Request, self: Bun.Server<SocketData>) => rootPost(request, () => self.requestIP(request)?.address) } } }
+          : {}),
         // The app enforces its own body limit with a JSON-RPC 413 (SPEC §3): the runtime's bare one must never answer first.
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         // Upstream timeouts bound every request; Bun's default 10 s idle timeout would cut slow traces.

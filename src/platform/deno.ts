@@ -1,11 +1,11 @@
 import { homeDir, isProcessAlive, isThreadId } from './process.ts'
 import { type SqliteValue, withTransaction } from './sqlite.ts'
-import { isUpgradeRequest, ListenError, type Platform } from './types.ts'
+import { type ClientInfo, isUpgradeRequest, ListenError, type Platform } from './types.ts'
 
 declare const Deno: {
   serve(
     options: { hostname: string; port: number; cert?: string; key?: string; onListen?: (addr: { hostname: string; port: number }) => void },
-    handler: (request: Request) => Response | Promise<Response>,
+    handler: (request: Request, info: { remoteAddr?: { hostname?: string } }) => Response | Promise<Response>,
   ): { addr: { hostname: string; port: number }; shutdown(): Promise<void>; finished: Promise<void> }
   addSignalListener(signal: string, handler: () => void): void
   upgradeWebSocket(request: Request): { socket: WebSocket; response: Response }
@@ -17,12 +17,12 @@ export const denoPlatform: Platform = {
   async serve({ hostname, port, fetch, rootPost, websocket, tls }) {
     let server: ReturnType<typeof Deno.serve>
     try {
-      const http = rootPost
-        ? (request: Request) => (request.method === 'POST' && new URL(request.url).pathname === '/' ? rootPost(request) : fetch(request))
-        : fetch
-      const handler = (request: Request) => {
-        if (websocket === undefined || !isUpgradeRequest(request)) return http(request)
-        const decision = websocket.accept(request)
+      const http = (request: Request, client: ClientInfo) =>
+        rootPost !== undefined && request.method === 'POST' && new URL(request.url).pathname === '/' ? rootPost(request, client) : fetch(request, client)
+      const handler = (request: Request, info: { remoteAddr?: { hostname?: string } }) => {
+        const client = () => info.remoteAddr?.hostname
+        if (websocket === undefined || !isUpgradeRequest(request)) return http(request, client)
+        const decision = websocket.accept(request, client)
         if (decision instanceof Response) return decision
         const { socket, response } = Deno.upgradeWebSocket(request)
         socket.onopen = () =>

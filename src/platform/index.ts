@@ -3,6 +3,7 @@ import { denoPlatform } from './deno.ts'
 import type { Platform } from './types.ts'
 
 export {
+  type ClientInfo,
   ListenError,
   type Platform,
   type PlatformSocket,

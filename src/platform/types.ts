@@ -1,12 +1,15 @@
 import type { SqliteDatabase } from './sqlite.ts'
 
+/** Who is on the other end of a request, asked only when needed (the hit path never does). */
+export type ClientInfo = () => string | undefined
+
 /** What the HTTP layer needs from a runtime to serve. */
 export type ServeOptions = {
   hostname: string
   port: number
-  fetch: (request: Request) => Response | Promise<Response>
+  fetch: (request: Request, client: ClientInfo) => Response | Promise<Response>
   /** The hot route, `POST /`, served by the runtime's own router where it has one. */
-  rootPost?: (request: Request) => Response | Promise<Response>
+  rootPost?: (request: Request, client: ClientInfo) => Response | Promise<Response>
   /** WebSocket upgrades on any path (the app decides), on the same port. */
   websocket?: SocketAcceptor
   /** Serve HTTPS (and WSS) with this certificate and key (PEM). */
@@ -30,7 +33,7 @@ export type SocketHandlers = {
 
 /** Decides on an upgrade request: a Response refuses it (sent as is), handlers accept it. */
 export type SocketAcceptor = {
-  accept(request: Request): Response | SocketHandlers
+  accept(request: Request, client: ClientInfo): Response | SocketHandlers
   /** Largest frame the runtime should take (it closes with 1009 beyond, where it enforces one). */
   maxFrameBytes: number
 }

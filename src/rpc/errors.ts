@@ -105,6 +105,15 @@ export class LimitExceededError extends RpcError {
   override name = 'LimitExceededError'
 }
 
+/** SPEC §13: the client's budget is spent (`-32005`; over HTTP a body of only such calls is a 429 with `Retry-After`). */
+export class RateLimitedError extends RpcError {
+  static override readonly code = -32005
+  override name = 'RateLimitedError'
+  constructor(readonly retryAfterS: number) {
+    super('rate limit exceeded', { retry_after_seconds: retryAfterS })
+  }
+}
+
 /** The caller may not use this method (browser origin, missing or wrong token, a Host that is not loopback). */
 export class ForbiddenError extends RpcError {
   static override readonly code = -32010

@@ -1,0 +1,42 @@
+/** What a client's bucket said about one call. */
+export type Take = { ok: true } | { ok: false; retryAfterS: number }
+
+export type TokenBucketOptions = {
+  /** Tokens added per second (the sustained rate). */
+  ratePerS: number
+  /** Most tokens a bucket holds (the burst). */
+  burst: number
+  /** Clients tracked at once; beyond it the least recently seen is forgotten (it starts full again). */
+  maxClients?: number
+  now?: () => number
+}
+
+/** Per-client token buckets (SPEC §13): each call takes its cost, refused while the bucket has too few. */
+export type TokenBuckets = { take(client: string, cost: number): Take }
+
+export function createTokenBuckets({ ratePerS, burst, maxClients = 10_000, now = Date.now }: TokenBucketOptions): TokenBuckets {
+  const buckets = new Map<string, { tokens: number; atMs: number }>()
+  return {
+    take(client, cost) {
+      const at = now()
+      let bucket = buckets.get(client)
+      if (bucket === undefined) {
+        bucket = { tokens: burst, atMs: at }
+        if (buckets.size >= maxClients) buckets.delete(buckets.keys().next().value as string)
+      } else {
+        buckets.delete(client)
+        bucket.tokens = Math.min(burst, bucket.tokens + ((at - bucket.atMs) / 1000) * ratePerS)
+        bucket.atMs = at
+      }
+      // Re-inserted: the map's order is least recently seen first.
+      buckets.set(client, bucket)
+      // A call costing more than the burst could never pass: it passes on a full bucket, emptying it.
+      const needed = Math.min(cost, burst)
+      if (bucket.tokens >= needed) {
+        bucket.tokens -= needed
+        return { ok: true }
+      }
+      return { ok: false, retryAfterS: Math.max(1, Math.ceil((needed - bucket.tokens) / ratePerS)) }
+    },
+  }
+}

@@ -1,0 +1,46 @@
+import { describe, expect, test } from 'bun:test'
+import { methodCost } from '../src/limits/method-cost.ts'
+import { createTokenBuckets } from '../src/limits/token-buckets.ts'
+
+describe('token buckets', () => {
+  test('default', () => {
+    const buckets = createTokenBuckets({ ratePerS: 1, burst: 1, now: () => 0 })
+    expect(buckets.take('a', 1)).toEqual({ ok: true })
+  })
+
+  test('behavior: a full bucket gives its burst, then refills at the rate; Retry-After says when the next call fits', () => {
+    let clock = 0
+    const buckets = createTokenBuckets({ ratePerS: 2, burst: 4, now: () => clock })
+    const taken = Array.from({ length: 5 }, () => buckets.take('a', 1).ok)
+    expect(taken).toEqual([true, true, true, true, false])
+    expect(buckets.take('a', 3)).toEqual({ ok: false, retryAfterS: 2 })
+    clock = 500
+    expect(buckets.take('a', 1)).toEqual({ ok: true })
+    expect(buckets.take('a', 1)).toEqual({ ok: false, retryAfterS: 1 })
+    clock = 10_000
+    // Never more than the burst, however long it waited.
+    expect(Array.from({ length: 5 }, () => buckets.take('a', 1).ok)).toEqual([true, true, true, true, false])
+  })
+
+  test('behavior: clients have separate buckets; a call dearer than the burst passes on a full bucket only', () => {
+    const buckets = createTokenBuckets({ ratePerS: 1, burst: 10, now: () => 0 })
+    expect(buckets.take('a', 20)).toEqual({ ok: true })
+    expect(buckets.take('a', 1).ok).toBe(false)
+    expect(buckets.take('b', 10)).toEqual({ ok: true })
+  })
+
+  test('behavior: beyond the tracked clients the least recently seen is forgotten (and starts full again)', () => {
+    const buckets = createTokenBuckets({ ratePerS: 1, burst: 1, maxClients: 2, now: () => 0 })
+    buckets.take('a', 1)
+    buckets.take('b', 1)
+    buckets.take('a', 1)
+    buckets.take('c', 1)
+    // b was the least recently seen: forgotten, so it has its burst again; a was kept, and is empty.
+    expect(buckets.take('b', 1).ok).toBe(true)
+    expect(buckets.take('c', 1).ok).toBe(false)
+  })
+
+  test('behavior: costs: traces 20, eth_getLogs 10, anything else 1', () => {
+    expect(['debug_traceTransaction', 'trace_block', 'eth_getLogs', 'eth_call', 'x'].map(methodCost)).toEqual([20, 20, 10, 1, 1])
+  })
+})
