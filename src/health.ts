@@ -8,12 +8,15 @@ export type HealthReport = {
   healthy_providers: number
   total_providers: number
   uptime_seconds: number
+  /** With `--cache-url` on a real chain: whether the shared tier is in use (an outage never makes the proxy unavailable). */
+  shared_cache?: 'up' | 'down'
 }
 
 export type HealthOptions = {
   providers: readonly Provider[]
   chainId: () => number | undefined
   startedAtMs: number
+  sharedCache?: () => 'up' | 'down' | undefined
   now?: () => number
 }
 
@@ -23,7 +26,9 @@ export function createHealthReporter(options: HealthOptions): () => HealthReport
   return () => {
     const healthy = options.providers.filter(isHealthy).length
     const cacheOnly = options.providers.length === 0
+    const shared = options.sharedCache?.()
     return {
+      ...(shared === undefined ? {} : { shared_cache: shared }),
       status: cacheOnly || healthy > 0 ? 'ok' : 'unavailable',
       mode: cacheOnly ? 'cache-only' : 'upstream',
       chain_id: options.chainId() ?? null,

@@ -3,6 +3,7 @@ import type { Cache } from './cache/cache.ts'
 import { answerCheck } from './cache/integrity.ts'
 import { blockNumberOf, type CachePlan, planCall, verdictFor } from './cache/policy.ts'
 import { createReplyMemo } from './cache/reply-memo.ts'
+import type { SharedTier } from './cache/shared-tier.ts'
 import type { Chain } from './chain/chain.ts'
 import { methodCost } from './limits/method-cost.ts'
 import type { Take } from './limits/token-buckets.ts'
@@ -34,6 +35,8 @@ export type PipelineOptions = {
   onUnexpected: (error: unknown) => void
   /** Per-client budgets (SPEC §13); none: nothing is limited. */
   rateLimit?: RateLimit
+  /** The shared tier (SPEC §7), once the chain is known to be a real one; asked after the local cache misses. */
+  sharedTier?: () => SharedTier | undefined
 }
 
 /** What the pipeline needs of the rate limiter: a take per call, and whether cache hits are free. */
@@ -103,7 +106,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (refused !== undefined) return errorOutcome(refused)
       return { ...(await inflight.run(flight, () => forward(asked, false, answerCheck(plan)))), cache: 'BYPASS' }
     }
-    const hit = cache.lookup(plan) ?? composedHit(plan, call.params) ?? (await importedHit(plan, call.params))
+    const hit = cache.lookup(plan) ?? composedHit(plan, call.params) ?? (await importedHit(plan, call.params)) ?? (await sharedHit(plan))
     if (hit !== undefined) return { resultJson: hit, cache: 'HIT', cacheKey: plan.key }
     const refused = beforeUpstream?.()
     if (refused !== undefined) return errorOutcome(refused)
@@ -119,6 +122,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const answer = await forward(call, false, answerCheck(plan))
     if (answer.resultJson !== undefined && (await isFinalAnswer(plan, answer.resultJson, txBlock))) {
       cache.store(plan, answer.resultJson, epoch)
+      if (epoch === cache.epoch) options.sharedTier?.()?.put(plan, answer.resultJson)
       for (const [part, resultJson] of accountInfoParts(plan, call.params, answer.resultJson)) cache.store(part, resultJson, epoch)
     }
     return answer
@@ -138,6 +142,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (verdict.kind === 'when-final') return chain.view.isFinal(verdict.block)
     if (verdict.kind === 'skip') return false
     return (txBlock ?? blockOfTransaction(verdict.hash)).then((block) => block !== undefined && chain.view.isFinal(block))
+  }
+
+  /** A final answer another proxy stored in the shared tier: copied down into memory and the local store. */
+  const sharedHit = async (plan: CachePlan): Promise<string | undefined> => {
+    const tier = options.sharedTier?.()
+    if (tier === undefined) return undefined
+    const epoch = cache.epoch
+    const resultJson = await tier.lookup(plan)
+    if (resultJson !== undefined) cache.store(plan, resultJson, epoch)
+    return resultJson
   }
 
   /** An entry imported from the reference cache, served (and kept) only when §5 allows it; no promise when there is none. */

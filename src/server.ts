@@ -1,6 +1,7 @@
 import process from 'node:process'
 import { createCache } from './cache/cache.ts'
 import { openChainCache } from './cache/open-chain-cache.ts'
+import { createSharedTier, type SharedTier } from './cache/shared-tier.ts'
 import { createChain } from './chain/chain.ts'
 import type { ServerOptions } from './config/schema.ts'
 import { readTlsFiles } from './config/tls.ts'
@@ -32,6 +33,7 @@ import { expandHome } from './util/expand-home.ts'
 import { log } from './util/log.ts'
 import { isLoopbackHost } from './util/loopback.ts'
 import { createOriginPolicy } from './util/origin-policy.ts'
+import { redactUrl } from './util/redact.ts'
 import { VERSION } from './version.ts'
 
 /** A running proxy. */
@@ -124,7 +126,10 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     getLogs: (filter) => pool.forward({ jsonrpc: '2.0', id: 0, method: 'eth_getLogs', params: [filter] }, false),
   })
   const socketCounters = createSocketCounters()
+  /** The shared tier (SPEC §7), made once the chain is known to be a real one. */
+  let sharedTier: SharedTier | undefined
   const observability = createObservability({
+    sharedCache: options.cacheUrl === undefined ? undefined : () => sharedTier?.status(),
     providers: pool.providers,
     cache,
     registry,
@@ -133,6 +138,8 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   pool.watch({ attempt: observability.onAttempt })
   const cacheOpened = chain.known.then((info) => {
     log.info(`upstream chain id ${info.chainId}${info.devChain ? ' (a development chain: cached in memory only)' : ''}`)
+    if (options.cacheUrl !== undefined && info.devChain) log.info(`shared cache ${redactUrl(options.cacheUrl)} not used: a development chain is never shared`)
+    else if (options.cacheUrl !== undefined && !shutdown.stopping) sharedTier = openSharedTier(options.cacheUrl, options.cachePrefix, info.chainId)
     pool.expectChain(info.chainId)
     const opening = openChainCache({
       cache,
@@ -149,6 +156,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     })
   })
   const onUnexpected = (error: unknown) => log.error('unexpected error while serving a request:', error)
+  shutdown.onStop('background', () => sharedTier?.stop())
   const pipeline = createPipeline({
     forward: pool.forward,
     cache,
@@ -158,6 +166,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     maxBatchSize: options.maxBatchSize,
     observeCall: observability.observeCall,
     onUnexpected,
+    sharedTier: () => sharedTier,
     rateLimit:
       options.rateLimit === 0
         ? undefined
@@ -169,7 +178,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     management: {
       ...createLifecycleMethods({ version: VERSION, pid: process.pid, startedAtMs, requestShutdown: () => shutdown.begin('edb_shutdown') }),
       ...createInstanceMethods(registry),
-      ...createCacheMethods(cache),
+      ...createCacheMethods(cache, () => sharedTier),
       ...createProviderMethods(pool.providers),
       ...createMetricsMethods(observability.calls, observability.history),
       ...createSubscriptionMethods(hub, socketCounters),
@@ -185,7 +194,12 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       originAllowed: createOriginPolicy(options.allowedOrigins),
     },
     maxBodyBytes: options.maxBodyBytes,
-    health: createHealthReporter({ providers: pool.providers, chainId: () => chain.info?.chainId, startedAtMs }),
+    health: createHealthReporter({
+      providers: pool.providers,
+      chainId: () => chain.info?.chainId,
+      startedAtMs,
+      sharedCache: () => sharedTier?.status().state,
+    }),
     metrics: observability.prometheus,
     activity: observability.calls,
     onUnexpected,
@@ -265,4 +279,23 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       () => {},
     ),
   }
+}
+
+/** Redis lookups on the request path wait at most this long (SPEC §7: a few milliseconds). */
+const SHARED_TIER_TIMEOUT_MS = 5
+const SHARED_TIER_CONNECT_TIMEOUT_MS = 500
+
+/** The shared tier over the platform's Redis client; the URL's password never leaves it. */
+function openSharedTier(url: string, prefix: string, chainId: number): SharedTier {
+  const password = URL.canParse(url) ? decodeURIComponent(new URL(url).password) : ''
+  return createSharedTier({
+    open: () => platform.openRedis(url, { connectTimeoutMs: SHARED_TIER_CONNECT_TIMEOUT_MS }),
+    label: redactUrl(url),
+    secrets: [url, password],
+    prefix,
+    chainId,
+    timeoutMs: SHARED_TIER_TIMEOUT_MS,
+    warn: (message) => log.warn(message),
+    info: (message) => log.info(message),
+  })
 }

@@ -33,6 +33,7 @@ describe('loadServerOptions', () => {
       wsMaxConnections: 10_000,
       wsMaxSubscriptions: 100,
       wsSendQueueBytes: 16 * 1024 * 1024,
+      cachePrefix: 'edb:',
       rateLimit: 0,
       rateBurst: 0,
       rateFreeHits: false,

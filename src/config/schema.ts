@@ -31,6 +31,7 @@ const urlWith =
 
 FormatRegistry.Set('http-url', urlWith('http:', 'https:'))
 FormatRegistry.Set('ws-url', urlWith('ws:', 'wss:'))
+FormatRegistry.Set('redis-url', urlWith('redis:', 'rediss:'))
 
 const integer = (minimum: number, maximum: number, defaultValue: number, description: string) =>
   Type.Integer({ minimum, maximum, default: defaultValue, description })
@@ -101,6 +102,14 @@ export const ServerOptionsSchema = Type.Object({
   wsMaxConnections: integer(1, 1_000_000, 10_000, 'Most WebSocket connections at once (more: HTTP 503 at the upgrade)'),
   wsMaxSubscriptions: integer(1, 100_000, 100, 'Most subscriptions per WebSocket connection'),
   wsSendQueueBytes: integer(1024, 1 << 30, 16 << 20, 'Bytes queued for one WebSocket client before it is closed as too slow (1008)'),
+  cacheUrl: Type.Optional(
+    Type.String({
+      format: 'redis-url',
+      secret: true,
+      description: 'Shared cache tier: redis://[user:pass@]host:port[/db] or rediss:// (TLS); final answers of real chains, shared by every proxy using it',
+    }),
+  ),
+  cachePrefix: Type.String({ minLength: 1, maxLength: 64, default: 'edb:', description: 'Key prefix in the shared cache (then the chain id)' }),
   rateLimit: integer(0, 1_000_000, 0, 'Calls per second each client may make (token bucket; debug_/trace_ cost 20, eth_getLogs 10); 0: no limit'),
   rateBurst: integer(0, 10_000_000, 0, 'Most calls a client may make at once before the rate applies; 0: twice --rate-limit'),
   rateFreeHits: Type.Boolean({ default: false, description: 'Cache hits cost nothing against --rate-limit (only calls that go upstream count)' }),

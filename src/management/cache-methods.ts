@@ -1,24 +1,36 @@
 import type { Cache } from '../cache/cache.ts'
+import { planCall } from '../cache/policy.ts'
+import type { SharedTier } from '../cache/shared-tier.ts'
 import type { ManagementMethod } from './method.ts'
 
 /** The reference's exact words for bad params: a result, not a JSON-RPC error (SPEC §4). */
 const BAD_FORMAT = 'Expected [method] or [method, params]'
 
-/** `edb_cache_stats` and `edb_deleteCache`, with the reference's result shapes (SPEC §4). */
-export function createCacheMethods(cache: Cache): Record<string, ManagementMethod> {
+/**
+ * `edb_cache_stats` and `edb_deleteCache`, with the reference's result shapes (SPEC §4); with a
+ * shared tier, the stats carry `shared_cache` and deleting reaches it too (SPEC §7).
+ */
+export function createCacheMethods(cache: Cache, sharedTier: () => SharedTier | undefined = () => undefined): Record<string, ManagementMethod> {
   return {
-    edb_cache_stats: { run: () => cache.stats() },
+    edb_cache_stats: {
+      run: () => {
+        const tier = sharedTier()
+        return tier === undefined ? cache.stats() : { ...cache.stats(), shared_cache: tier.status() }
+      },
+    },
     edb_deleteCache: {
-      run: (params) => {
+      run: async (params) => {
         if (!Array.isArray(params) || params.length < 1 || params.length > 2 || typeof params[0] !== 'string') {
           return { success: false, error: BAD_FORMAT }
         }
         const method = params[0]
+        const tier = sharedTier()
         if (params.length === 1) {
-          const deleted = cache.deleteMethod(method)
+          const deleted = cache.deleteMethod(method) + (tier === undefined ? 0 : await tier.deleteMethod(method).catch(() => 0))
           return { success: true, deleted_count: deleted, message: `Deleted ${deleted} entries for method '${method}'` }
         }
-        const deleted = cache.deleteCall(method, params[1])
+        const plan = tier === undefined ? undefined : planCall(method, params[1])
+        const deleted = cache.deleteCall(method, params[1]) + (plan === undefined || tier === undefined ? 0 : await tier.deleteCall(plan).catch(() => 0))
         return {
           success: true,
           deleted_count: deleted,

@@ -12,12 +12,14 @@ export type ObservabilityOptions = {
   registry: Registry
   /** The streams' figures (SPEC §12), read at scrape time. */
   streams?: PrometheusSources['streams']
+  /** The shared tier's figures (SPEC §7), read at scrape time. */
+  sharedCache?: PrometheusSources['sharedCache']
   /** Distinct method names tracked before folding into `other` (SPEC §8). @default 256 */
   maxMethods?: number
 }
 
 /** Everything that counts: call metrics, their history, and the Prometheus exporter, fed from one place. */
-export function createObservability({ providers, cache, registry, streams, maxMethods = 256 }: ObservabilityOptions) {
+export function createObservability({ providers, cache, registry, streams, sharedCache, maxMethods = 256 }: ObservabilityOptions) {
   const calls = createCallMetrics({ maxMethods })
   /** Calls refused by the rate limit, per client name (bounded like methods: the rest are "other"). */
   const rateLimited = new Map<string, number>()
@@ -33,6 +35,7 @@ export function createObservability({ providers, cache, registry, streams, maxMe
     cache: () => ({ entries: cache.ready ? cache.stats().total_entries : 0, ...cache.counters() }),
     instances: () => registry.size,
     streams,
+    sharedCache,
     rateLimited: () => rateLimited,
   })
   const history = createMetricsHistory({

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client'
+import type { SharedTierStatus } from '../cache/shared-tier.ts'
 import type { SocketCounters } from '../http/websocket.ts'
 import type { CacheStatus } from '../rpc/types.ts'
 import type { StreamStats } from '../streams/hub.ts'
@@ -11,6 +12,8 @@ export type PrometheusSources = {
   providers: () => { label: string; state: 'closed' | 'open' | 'half-open' | 'quarantined'; inFlight: number; waiting: number }[]
   cache: () => { entries: number; memoryBytes: number; stores: number; evictions: number }
   instances: () => number
+  /** The shared tier's figures, while there is one (SPEC §7). */
+  sharedCache?: () => SharedTierStatus | undefined
   /** Calls refused by the rate limit, per client (SPEC §13). */
   rateLimited?: () => ReadonlyMap<string, number>
   /** The streams (SPEC §12): hub figures and the WebSocket transport's counters. */
@@ -134,6 +137,19 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
   )
   providerGauge('edb_proxy_upstream_in_flight', 'Client attempts in flight to each provider (at most --upstream-concurrency)', (provider) => provider.inFlight)
   providerGauge('edb_proxy_upstream_waiting', 'Calls waiting for a slot of each provider (at most --upstream-queue)', (provider) => provider.waiting)
+  const sharedCache = sources.sharedCache
+  if (sharedCache !== undefined) {
+    gauge('edb_proxy_shared_cache_up', 'The shared (Redis) tier is in use: 1 up, 0 down (or none yet)', () => (sharedCache()?.state === 'up' ? 1 : 0))
+    for (const [name, field] of [
+      ['hits', 'hits'],
+      ['misses', 'misses'],
+      ['writes', 'writes'],
+      ['errors', 'errors'],
+      ['dropped', 'dropped'],
+    ] as const) {
+      counterFrom(`edb_proxy_shared_cache_${name}_total`, `Shared tier ${name}`, [], () => [[{}, sharedCache()?.[field] ?? 0]])
+    }
+  }
   const rateLimited = sources.rateLimited
   if (rateLimited !== undefined) {
     counterFrom('edb_proxy_rate_limited_total', 'Calls refused by the rate limit, by client (token name or ip:address)', ['client'], () =>

@@ -49,6 +49,8 @@ export const denoPlatform: Platform = {
   isProcessAlive,
   isThreadId,
   homeDir,
+  // No Redis client is bundled for Deno: the shared tier is off there (the proxy says so at start).
+  openRedis: () => undefined,
   // Deno's fetch has no process-wide cap on concurrent requests.
   allowFetches: () => Number.POSITIVE_INFINITY,
   // Deno exposes a collector only with --v8-flags=--expose-gc.

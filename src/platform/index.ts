@@ -7,6 +7,7 @@ export {
   ListenError,
   type Platform,
   type PlatformSocket,
+  type RedisConnection,
   type RunningServer,
   type ServeOptions,
   type ShutdownSignal,

@@ -72,8 +72,23 @@ export type Platform = {
   allowFetches(count: number): number
   /** Run a full garbage collection now, where the runtime allows it. */
   collectGarbage(): void
+  /** A Redis connection for the shared cache tier, or undefined where the runtime has no client. */
+  openRedis(url: string, options: { connectTimeoutMs: number }): RedisConnection | undefined
   /** Open (creating) a SQLite database file. */
   openSqlite(path: string): Promise<SqliteDatabase>
+}
+
+/** The few Redis commands the shared tier sends (binary values for compressed entries). */
+export type RedisConnection = {
+  connect(): Promise<void>
+  readonly connected: boolean
+  getBytes(key: string): Promise<Uint8Array | null>
+  set(key: string, value: Uint8Array): Promise<unknown>
+  /** Any other command, e.g. `SCAN`, `UNLINK`, `DBSIZE`. */
+  send(command: string, args: string[]): Promise<unknown>
+  /** Called once when the connection is lost (not after `close`). */
+  onLost(listener: () => void): void
+  close(): void
 }
 
 /** The server could not bind (address in use, not available, permission). */

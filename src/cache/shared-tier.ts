@@ -1,0 +1,235 @@
+import { createHash } from 'node:crypto'
+import { gunzipSync, gzipSync } from 'node:zlib'
+import type { RedisConnection } from '../platform/index.ts'
+import type { CachePlan } from './policy.ts'
+
+/** Where the shared tier is, and how it behaves. */
+export type SharedTierOptions = {
+  /** Opens a connection (the platform's client); undefined: this runtime has none. */
+  open: () => RedisConnection | undefined
+  /** The redacted URL, for logs and stats. */
+  label: string
+  /** Texts never to print (the URL as given, its password): scrubbed from any error message. */
+  secrets: readonly string[]
+  /** Namespace: `<prefix><chain id>:<method>:<hash>`. */
+  prefix: string
+  chainId: number
+  /** Longest a lookup may wait on the request path before it counts as a miss (and a failure). */
+  timeoutMs: number
+  warn(message: string): void
+  info(message: string): void
+  /** Pause between reconnect attempts while the tier is down. */
+  retryMs?: number
+  /** Stores waiting to be written; beyond it the oldest are dropped. */
+  maxQueued?: number
+  /** Values at least this long are gzipped. */
+  compressAtBytes?: number
+}
+
+/** What the tier did, for `edb_cache_stats`, `/health` and `/metrics`. */
+export type SharedTierStatus = {
+  url: string
+  state: 'up' | 'down'
+  hits: number
+  misses: number
+  writes: number
+  errors: number
+  dropped: number
+}
+
+/** The shared cache tier (SPEC §7): memory, then the local store, then this. */
+export type SharedTier = {
+  /** A final answer another proxy stored, checked against the full key; undefined on a miss, an error or a timeout. */
+  lookup(plan: CachePlan): Promise<string | undefined>
+  /** Queue a final answer for the next background batch (never on the request path). */
+  put(plan: CachePlan, resultJson: string): void
+  /** Delete a method's entries of this chain; resolves with how many went. */
+  deleteMethod(method: string): Promise<number>
+  /** Delete one call's entry; resolves with how many went (0 or 1). */
+  deleteCall(plan: CachePlan): Promise<number>
+  status(): SharedTierStatus
+  stop(): void
+}
+
+const RAW = 0
+const GZIP = 1
+const FLUSH_EVERY_MS = 25
+
+/**
+ * A Redis tier that is never a new way to fail (SPEC §7): each lookup is bounded by a timeout of a
+ * few milliseconds; any error takes the tier out (said once), a background loop reconnects and
+ * says so when it is back; stores are written in batches in the background, and dropped (counted)
+ * when the queue is full. Every entry carries its full canonical key, compared on every hit, so a
+ * hash collision, or a key written by anyone else, is never served.
+ */
+export function createSharedTier(options: SharedTierOptions): SharedTier {
+  const secrets = options.secrets.filter((secret) => secret.length > 0)
+  const describe = (error: unknown): string => {
+    let message = error instanceof Error ? error.message : String(error)
+    for (const secret of secrets) message = message.replaceAll(secret, '<redacted>')
+    return message
+  }
+  const retryMs = options.retryMs ?? 1_000
+  const maxQueued = options.maxQueued ?? 10_000
+  const compressAtBytes = options.compressAtBytes ?? 1_024
+  const status: SharedTierStatus = { url: options.label, state: 'down', hits: 0, misses: 0, writes: 0, errors: 0, dropped: 0 }
+  let connection: RedisConnection | undefined
+  let queue: { key: string; value: Uint8Array }[] = []
+  let stopped = false
+  let retry: ReturnType<typeof setTimeout> | undefined
+  let saidDown = false
+
+  const redisKey = (method: string, key: string) =>
+    `${options.prefix}${options.chainId}:${method}:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`
+
+  const down = (reason: string) => {
+    status.errors += 1
+    if (status.state === 'down' && connection === undefined) return
+    status.state = 'down'
+    connection?.close()
+    connection = undefined
+    if (!saidDown) options.warn(`shared cache ${options.label} unavailable (${reason}): serving without it, reconnecting in the background`)
+    saidDown = true
+    schedule()
+  }
+
+  const schedule = () => {
+    if (stopped || retry !== undefined) return
+    retry = setTimeout(() => {
+      retry = undefined
+      void connect()
+    }, retryMs)
+    ;(retry as { unref?: () => void }).unref?.()
+  }
+
+  const connect = async () => {
+    if (stopped) return
+    const opened = options.open()
+    if (opened === undefined) {
+      if (!saidDown) options.warn(`shared cache ${options.label}: this runtime has no Redis client; serving without it`)
+      saidDown = true
+      return
+    }
+    try {
+      await opened.connect()
+      await opened.send('PING', [])
+    } catch (error) {
+      opened.close()
+      status.errors += 1
+      if (!saidDown) options.warn(`shared cache ${options.label} unavailable (${describe(error)}): serving without it, reconnecting in the background`)
+      saidDown = true
+      return schedule()
+    }
+    if (stopped) return opened.close()
+    connection = opened
+    // A restarted or killed Redis is noticed at once, not at the next lookup.
+    opened.onLost(() => {
+      if (connection === opened) down('connection lost')
+    })
+    status.state = 'up'
+    if (saidDown) options.info(`shared cache ${options.label} is back`)
+    saidDown = false
+  }
+
+  const flush = setInterval(() => {
+    if (connection === undefined || queue.length === 0) return
+    const batch = queue
+    queue = []
+    const current = connection
+    // Auto-pipelined: the batch goes out as one write.
+    void Promise.all(batch.map((entry) => current.set(entry.key, entry.value))).then(
+      () => {
+        status.writes += batch.length
+      },
+      (error) => down(describe(error)),
+    )
+  }, FLUSH_EVERY_MS)
+  ;(flush as { unref?: () => void }).unref?.()
+
+  void connect()
+
+  return {
+    async lookup(plan) {
+      const current = connection
+      if (current === undefined) return undefined
+      let timer: ReturnType<typeof setTimeout> | undefined
+      try {
+        const value = await Promise.race([
+          current.getBytes(redisKey(plan.method, plan.key)),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs)
+          }),
+        ])
+        const entry = value === null ? undefined : decode(value)
+        if (entry === undefined || entry.key !== plan.key) {
+          status.misses += 1
+          return undefined
+        }
+        status.hits += 1
+        return entry.resultJson
+      } catch (error) {
+        down(describe(error))
+        return undefined
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    put(plan, resultJson) {
+      queue.push({ key: redisKey(plan.method, plan.key), value: encode(plan.key, resultJson, compressAtBytes) })
+      if (queue.length > maxQueued) {
+        queue.shift()
+        status.dropped += 1
+      }
+    },
+    async deleteMethod(method) {
+      const current = connection
+      if (current === undefined) return 0
+      let cursor = '0'
+      let deleted = 0
+      do {
+        const [next, keys] = (await current.send('SCAN', [cursor, 'MATCH', `${options.prefix}${options.chainId}:${method}:*`, 'COUNT', '1000'])) as [
+          string,
+          string[],
+        ]
+        cursor = next
+        if (keys.length > 0) deleted += Number(await current.send('UNLINK', keys))
+      } while (cursor !== '0')
+      return deleted
+    },
+    async deleteCall(plan) {
+      const current = connection
+      if (current === undefined) return 0
+      return Number(await current.send('UNLINK', [redisKey(plan.method, plan.key)]))
+    },
+    status: () => ({ ...status }),
+    stop() {
+      stopped = true
+      clearInterval(flush)
+      clearTimeout(retry)
+      connection?.close()
+      connection = undefined
+    },
+  }
+}
+
+/** `<full key>\n<result>`, gzipped when long; the first byte says which. */
+function encode(key: string, resultJson: string, compressAtBytes: number): Uint8Array {
+  const text = new TextEncoder().encode(`${key}\n${resultJson}`)
+  const packed = text.length >= compressAtBytes ? gzipSync(text) : text
+  const value = new Uint8Array(packed.length + 1)
+  value[0] = packed === text ? RAW : GZIP
+  value.set(packed, 1)
+  return value
+}
+
+function decode(value: Uint8Array): { key: string; resultJson: string } | undefined {
+  try {
+    const body = value[0] === GZIP ? gunzipSync(value.subarray(1)) : value[0] === RAW ? value.subarray(1) : undefined
+    if (body === undefined) return undefined
+    const text = new TextDecoder().decode(body)
+    const split = text.indexOf('\n')
+    return split === -1 ? undefined : { key: text.slice(0, split), resultJson: text.slice(split + 1) }
+  } catch {
+    return undefined
+  }
+}
