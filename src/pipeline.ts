@@ -40,7 +40,7 @@ export type PipelineOptions = {
 }
 
 /** What the pipeline needs of the rate limiter: a take per call, and whether cache hits are free. */
-export type RateLimit = { take(client: string, cost: number): Take; freeHits: boolean; onRefused?(client: string): void }
+export type RateLimit = { take(client: string, cost: number): Take | Promise<Take>; freeHits: boolean; onRefused?(client: string): void }
 
 /** The response to one body: its text (null: nothing to answer), how the cache took part, who answered. */
 export type BodyReply = {
@@ -83,12 +83,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
    * `beforeUpstream`: asked once the call will go upstream (after a cache miss), and may refuse it
    * (free cache hits, SPEC §13).
    */
-  const forwardCall = async (call: RpcCall, info = methodInfo(call.method), beforeUpstream?: () => RpcError | undefined): Promise<Outcome> => {
+  const forwardCall = async (call: RpcCall, info = methodInfo(call.method), beforeUpstream?: () => Promise<RpcError | undefined>): Promise<Outcome> => {
     const notification = isNotification(call)
     if (chain.devChain && info.kind === 'dev-rewrite') return forwardRewrite(call, notification)
     const plan = notification ? undefined : planCall(call.method, call.params)
     if (plan === undefined) {
-      const refused = beforeUpstream?.()
+      const refused = await beforeUpstream?.()
       if (refused !== undefined) return errorOutcome(refused)
       return { ...(await forward(call, notification)), cache: 'BYPASS' }
     }
@@ -102,13 +102,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     // What is forwarded is what the key means (SPEC §5.2: calls that share a key ask one question).
     const asked: RpcCall = { ...call, params: plan.params }
     if (!cache.ready || !chain.view.trusted) {
-      const refused = beforeUpstream?.()
+      const refused = await beforeUpstream?.()
       if (refused !== undefined) return errorOutcome(refused)
       return { ...(await inflight.run(flight, () => forward(asked, false, answerCheck(plan)))), cache: 'BYPASS' }
     }
     const hit = cache.lookup(plan) ?? composedHit(plan, call.params) ?? (await importedHit(plan, call.params)) ?? (await sharedHit(plan))
     if (hit !== undefined) return { resultJson: hit, cache: 'HIT', cacheKey: plan.key }
-    const refused = beforeUpstream?.()
+    const refused = await beforeUpstream?.()
     if (refused !== undefined) return errorOutcome(refused)
     return { ...(await inflight.run(flight, () => fetchAndStore(asked, plan))), cache: 'MISS' }
   }
@@ -186,9 +186,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
 
   /** Take a call's cost from its client's budget; the refusal, if the budget is spent. */
-  const charge = (rateLimit: RateLimit, method: string, context: ContextSource, cost = methodCost(method)): RpcError | undefined => {
+  const charge = async (rateLimit: RateLimit, method: string, context: ContextSource, cost = methodCost(method)): Promise<RpcError | undefined> => {
     const client = context().client ?? 'unknown'
-    const taken = rateLimit.take(client, cost)
+    const taken = await rateLimit.take(client, cost)
     if (taken.ok) return undefined
     rateLimit.onRefused?.(client)
     return new RateLimitedError(taken.retryAfterS)
@@ -199,7 +199,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const { rateLimit } = options
     if (method !== undefined) {
       // SPEC §13: management from this machine is never limited (EDB's heartbeats must always pass).
-      const refused = rateLimit === undefined || context().loopback === true ? undefined : charge(rateLimit, call.method, context, 1)
+      const refused = rateLimit === undefined || context().loopback === true ? undefined : await charge(rateLimit, call.method, context, 1)
       return refused === undefined ? runManagement(call, method, context) : errorOutcome(refused)
     }
     const info = methodInfo(call.method)
@@ -210,12 +210,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const denied = context().originDenied
       if (denied !== undefined) return errorOutcome(new ForbiddenError(`${call.method} refused: ${denied}`))
     }
-    let beforeUpstream: (() => RpcError | undefined) | undefined
+    let beforeUpstream: (() => Promise<RpcError | undefined>) | undefined
     if (rateLimit !== undefined) {
       const whenUpstream = () => charge(rateLimit, call.method, context)
       if (rateLimit.freeHits) beforeUpstream = whenUpstream
       else {
-        const refused = whenUpstream()
+        const refused = await whenUpstream()
         if (refused !== undefined) return errorOutcome(refused)
       }
     }
@@ -241,9 +241,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const entry = memo.get(text)
     if (entry === undefined) return undefined
     if (cache.peek(entry.key) === entry.resultJson && chain.view.trusted) {
-      const { rateLimit } = options
-      // A refused call takes the full path, which answers the refusal.
-      if (rateLimit !== undefined && !rateLimit.freeHits && charge(rateLimit, entry.method, context) !== undefined) return undefined
+      // Hits that cost are charged on the full path (a budget may live in Redis, asked asynchronously).
+      if (options.rateLimit !== undefined && !options.rateLimit.freeHits) return undefined
       chain.touch()
       options.observeCall?.(entry.method, REMEMBERED_HIT, 0)
       return entry.reply

@@ -11,6 +11,7 @@ import { createSocketCounters } from './http/websocket.ts'
 import { createGracePeriod } from './lifecycle/grace-period.ts'
 import { createIdleCollector } from './lifecycle/idle-collector.ts'
 import { createShutdown, type ShutdownReason } from './lifecycle/shutdown.ts'
+import { createSharedBuckets } from './limits/shared-buckets.ts'
 import { createTokenBuckets } from './limits/token-buckets.ts'
 import { createCacheMethods } from './management/cache-methods.ts'
 import { createInstanceMethods } from './management/instance-methods.ts'
@@ -171,7 +172,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       options.rateLimit === 0
         ? undefined
         : {
-            ...createTokenBuckets({ ratePerS: options.rateLimit, burst: options.rateBurst || options.rateLimit * 2 }),
+            ...rateBuckets(options, () => sharedTier),
             freeHits: options.rateFreeHits,
             onRefused: observability.onRateLimited,
           },
@@ -279,6 +280,15 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       () => {},
     ),
   }
+}
+
+/** Per-client buckets: in Redis when there is a shared tier (one budget for a team's proxies), local while it is down. */
+function rateBuckets(options: ServerOptions, tier: () => SharedTier | undefined) {
+  const ratePerS = options.rateLimit
+  const burst = options.rateBurst || options.rateLimit * 2
+  const local = createTokenBuckets({ ratePerS, burst })
+  if (options.cacheUrl === undefined) return local
+  return createSharedBuckets({ store: tier, local, ratePerS, burst, prefix: options.cachePrefix })
 }
 
 /** Redis lookups on the request path wait at most this long (SPEC §7: a few milliseconds). */

@@ -205,4 +205,24 @@ describe('the shared cache tier (Redis)', () => {
     expect(all).toContain('127.0.0.1')
     expect(all).not.toContain('s3cret-pw')
   })
+
+  test('behavior: two proxies share one rate-limit budget through Redis; with Redis down each falls back to its own', async () => {
+    const a = await proxyWith(anvil.url, { rateLimit: 1, rateBurst: 4 })
+    const b = await proxyWith(anvil.url, { rateLimit: 1, rateBurst: 4 })
+    await tierUp(a)
+    await tierUp(b)
+    const gas = (proxy: TestProxy) => proxy.post({ jsonrpc: '2.0', id: 1, method: 'eth_gasPrice', params: [] })
+    const statuses = []
+    for (const proxy of [a, a, b, b, b, a]) statuses.push((await gas(proxy)).status)
+    // One budget of 4 for the client (ip:127.0.0.1), whichever proxy it calls.
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429])
+    const refused = await gas(b)
+    expect([refused.json.error.code, Number(refused.headers.get('retry-after'))]).toEqual([-32005, 1])
+    await redis.kill()
+    // Each proxy's own bucket, full: 4 more on each, no errors other than the limit.
+    const fallback = []
+    for (let round = 0; round < 5; round++) fallback.push((await gas(a)).status)
+    expect(fallback).toEqual([200, 200, 200, 200, 429])
+    await redis.start()
+  })
 })

@@ -47,6 +47,11 @@ export type SharedTier = {
   deleteMethod(method: string): Promise<number>
   /** Delete one call's entry; resolves with how many went (0 or 1). */
   deleteCall(plan: CachePlan): Promise<number>
+  /**
+   * Any other command on the tier's connection, bounded by the lookup timeout; undefined while the
+   * tier is down (an error takes it down, like a failed lookup). For shared rate limits.
+   */
+  send(command: string, args: string[]): Promise<unknown> | undefined
   status(): SharedTierStatus
   stop(): void
 }
@@ -148,18 +153,32 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
 
   void connect()
 
+  /** `work` on the connection, within the timeout; any failure takes the tier down and rejects. */
+  const bounded = async <T>(work: (current: RedisConnection) => Promise<T>): Promise<T> => {
+    const current = connection
+    if (current === undefined) throw new Error('down')
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      return await Promise.race([
+        work(current),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs)
+        }),
+      ])
+    } catch (error) {
+      down(describe(error))
+      throw error
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
   return {
+    send: (command, args) => (connection === undefined ? undefined : bounded((current) => current.send(command, args))),
     async lookup(plan) {
-      const current = connection
-      if (current === undefined) return undefined
-      let timer: ReturnType<typeof setTimeout> | undefined
+      if (connection === undefined) return undefined
       try {
-        const value = await Promise.race([
-          current.getBytes(redisKey(plan.method, plan.key)),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs)
-          }),
-        ])
+        const value = await bounded((current) => current.getBytes(redisKey(plan.method, plan.key)))
         const entry = value === null ? undefined : decode(value)
         if (entry === undefined || entry.key !== plan.key) {
           status.misses += 1
@@ -167,11 +186,8 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
         }
         status.hits += 1
         return entry.resultJson
-      } catch (error) {
-        down(describe(error))
+      } catch {
         return undefined
-      } finally {
-        clearTimeout(timer)
       }
     },
     put(plan, resultJson) {
