@@ -6,7 +6,7 @@
  * core 1; each wrk figure is the median of interleaved runs with its spread. Prints every ratio with
  * its target and writes the report to bench/RESULTS.md.
  * Usage: bun run bench [--duration <1-8 s per wrk run, default 3>] [--runs <3-9, default 3>]
- *                         [--entries <default 1000000>] [--only hits,pass-through,coalescing,streams,million]
+ *                         [--entries <default 1000000>] [--only hits,pass-through,coalescing,streams,shared-cache,million]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -23,9 +23,10 @@ import { measureCoalescing } from './sections/coalescing.ts'
 import { measureHits } from './sections/hit.ts'
 import { measureMillion } from './sections/million.ts'
 import { measurePassThrough } from './sections/pass-through.ts'
+import { measureSharedCache } from './sections/shared-cache.ts'
 import { measureStreams } from './sections/streams.ts'
 
-const SECTIONS = ['hits', 'pass-through', 'coalescing', 'streams', 'million'] as const
+const SECTIONS = ['hits', 'pass-through', 'coalescing', 'streams', 'shared-cache', 'million'] as const
 type SectionName = (typeof SECTIONS)[number]
 /** SPEC: under five minutes; past this, everything is stopped. */
 const WATCHDOG_MS = 290_000
@@ -79,7 +80,7 @@ try {
 
 async function runSections(context: BenchContext): Promise<Section[]> {
   const sections: Section[] = []
-  if (needsLoad || wanted.has('coalescing') || wanted.has('streams')) {
+  if (needsLoad || wanted.has('coalescing') || wanted.has('streams') || wanted.has('shared-cache')) {
     log('starting anvil and seeding 151 blocks')
     const anvil = await startAnvil(children, SERVER_CORE)
     const chain = await seedChain(anvil.url)
@@ -115,6 +116,7 @@ async function runSections(context: BenchContext): Promise<Section[]> {
     }
     if (wanted.has('coalescing')) sections.push(await measureCoalescing(context, anvil.url))
     if (wanted.has('streams')) sections.push(await measureStreams(context, anvil.url, environment.pin))
+    if (wanted.has('shared-cache')) sections.push(await measureSharedCache(context, anvil.url))
     await anvil.child.stop()
   }
   if (wanted.has('million')) sections.push(await measureMillion(context, options.entries))

@@ -237,18 +237,19 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
 
   /** A byte-identical body whose cache entry still holds the same result gets the same reply. */
-  const rememberedReply = (text: string, context: ContextSource): string | undefined => {
+  /** The remembered entry for a byte-identical body whose cache entry still holds the same result. */
+  const remembered = (text: string) => {
     const entry = memo.get(text)
     if (entry === undefined) return undefined
-    if (cache.peek(entry.key) === entry.resultJson && chain.view.trusted) {
-      // Hits that cost are charged on the full path (a budget may live in Redis, asked asynchronously).
-      if (options.rateLimit !== undefined && !options.rateLimit.freeHits) return undefined
-      chain.touch()
-      options.observeCall?.(entry.method, REMEMBERED_HIT, 0)
-      return entry.reply
-    }
+    if (cache.peek(entry.key) === entry.resultJson && chain.view.trusted) return entry
     memo.forget(text)
     return undefined
+  }
+
+  const rememberedReply = (entry: NonNullable<ReturnType<typeof remembered>>): BodyReply => {
+    chain.touch()
+    options.observeCall?.(entry.method, REMEMBERED_HIT, 0)
+    return { text: entry.reply, cache: 'HIT' }
   }
 
   const handleBody = async (text: string, context: ContextSource): Promise<BodyReply> => {
@@ -277,8 +278,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   return {
     forwardInternal: forwardCall,
     handle(text, context) {
-      const remembered = rememberedReply(text, context)
-      return remembered === undefined ? handleBody(text, context) : { text: remembered, cache: 'HIT' }
+      const entry = remembered(text)
+      if (entry === undefined) return handleBody(text, context)
+      const { rateLimit } = options
+      if (rateLimit === undefined || rateLimit.freeHits) return rememberedReply(entry)
+      // A hit that costs is charged here too; a refused one takes the full path, which answers the refusal.
+      const taken = rateLimit.take(context().client ?? 'unknown', methodCost(entry.method))
+      if (!(taken instanceof Promise)) return taken.ok ? rememberedReply(entry) : handleBody(text, context)
+      return taken.then((result) => (result.ok ? rememberedReply(entry) : handleBody(text, context)))
     },
   }
 }

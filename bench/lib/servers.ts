@@ -46,8 +46,14 @@ export async function startAnvil(children: Children, core: number): Promise<Serv
  * `--dev-chain no` keeps anvil's answers cacheable; an older proxy without the flag exits 2,
  * and is then started without it.
  */
-export async function startProxy(children: Children, upstreamUrl: string, cacheDir: string, core: number): Promise<Server & { notes: string[] }> {
-  const base = ['server', '--host', '127.0.0.1', '--port', '0', '--rpc-urls', upstreamUrl, '--cache-dir', cacheDir]
+export async function startProxy(
+  children: Children,
+  upstreamUrl: string,
+  cacheDir: string,
+  core: number,
+  extra: string[] = [],
+): Promise<Server & { notes: string[] }> {
+  const base = ['server', '--host', '127.0.0.1', '--port', '0', '--rpc-urls', upstreamUrl, '--cache-dir', cacheDir, ...extra]
   const first = await tryStartProxy(children, [...base, '--dev-chain', 'no'], core)
   if (first.url !== undefined) return { name: 'proxy', url: first.url, child: first.child, notes: [] }
   if (first.exitCode !== 2) throw new Error(`the proxy exited with ${first.exitCode}:\n${first.output}`)
