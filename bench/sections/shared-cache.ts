@@ -62,13 +62,13 @@ export async function measureSharedCache(context: BenchContext, anvilUrl: string
   const hitBodies = Array.from({ length: 50 }, (_, index) => balance(1_000_000 + index))
   for (const target of [withDown, without]) for (const body of hitBodies) await call(target.url, body)
   const loads: Record<'downHit' | 'noneHit' | 'downMiss' | 'noneMiss', Load[]> = { downHit: [], noneHit: [], downMiss: [], noneMiss: [] }
-  let missBase = 2_000_000
   for (let round = 0; round < runs; round++) {
     loads.downHit.push(await load(withDown.url, (index) => hitBodies[index % hitBodies.length] as string))
     loads.noneHit.push(await load(without.url, (index) => hitBodies[index % hitBodies.length] as string))
-    const downBase = (missBase += 1_000_000)
+    // New addresses for every load: each call a miss.
+    const downBase = 2_000_000 * (round + 1)
     loads.downMiss.push(await load(withDown.url, (index) => balance(downBase + index)))
-    const noneBase = (missBase += 1_000_000)
+    const noneBase = 2_000_000 * (round + 1) + 1_000_000
     loads.noneMiss.push(await load(without.url, (index) => balance(noneBase + index)))
   }
   await withDown.child.stop()
