@@ -192,6 +192,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       loopbackBound: isLoopbackHost(options.host),
       adminToken: options.adminToken,
       authToken: options.authToken,
+      namedTokens: Object.entries(options.authTokens ?? {}),
       originAllowed: createOriginPolicy(options.allowedOrigins),
     },
     maxBodyBytes: options.maxBodyBytes,
@@ -261,7 +262,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   if (handleSignals) platform.onSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], (signal) => shutdown.begin(signal))
   if (!isLoopbackHost(options.host)) {
     const tokens = [
-      options.authToken === undefined ? 'any host that reaches it may make data calls (set --auth-token)' : undefined,
+      options.authToken === undefined && options.authTokens === undefined ? 'any host that reaches it may make data calls (set --auth-token)' : undefined,
       options.adminToken === undefined ? 'edb_shutdown, edb_deleteCache and edb_register are refused until --admin-token is set' : undefined,
     ].filter((part) => part !== undefined)
     if (tokens.length > 0) log.warn(`bound to ${options.host}, beyond this machine: ${tokens.join('; ')}`)

@@ -1,11 +1,11 @@
 import type { ArgsDef } from 'citty'
-import { ConfigError, OPTION_ENTRIES, type RawOptions, toEnvName, toFlagName } from '../config/load.ts'
+import { ConfigError, FLAG_ENTRIES, type RawOptions, toEnvName, toFlagName } from '../config/load.ts'
 import { DEFAULT_RPC_URLS, optionKind } from '../config/schema.ts'
 
 /** citty argument definitions derived from the option schema (defaults shown, not injected, so precedence stays ours). */
 export function serverArgs(): ArgsDef {
   const args: ArgsDef = {}
-  for (const [key, schema] of OPTION_ENTRIES) {
+  for (const [key, schema] of FLAG_ENTRIES) {
     const shown = schema.default === DEFAULT_RPC_URLS ? 'public mainnet list' : JSON.stringify(schema.default)
     const suffix = schema.default === undefined ? '' : ` (default: ${shown})`
     args[toFlagName(key)] = {
@@ -16,7 +16,7 @@ export function serverArgs(): ArgsDef {
   return args
 }
 
-const FLAG_KEYS = new Map(OPTION_ENTRIES.map(([key, schema]) => [toFlagName(key), { key, schema }]))
+const FLAG_KEYS = new Map(FLAG_ENTRIES.map(([key, schema]) => [toFlagName(key), { key, schema }]))
 
 /**
  * Read the flags the user actually gave, refusing unknown flags and stray arguments with a

@@ -30,6 +30,9 @@ export function readConfigFile(path: string, env: Record<string, string | undefi
 
 function substitute(value: unknown, env: Record<string, string | undefined>, path: string, key: string): unknown {
   if (Array.isArray(value)) return value.map((item) => substitute(item, env, path, key))
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, substitute(item, env, path, key)]))
+  }
   if (typeof value !== 'string') return value
   return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
     const found = env[name]

@@ -20,6 +20,9 @@ export function toEnvName(key: string): string {
 /** Every option name with its schema, in declaration order. */
 export const OPTION_ENTRIES = Object.entries(ServerOptionsSchema.properties) as [ServerOptionName, TSchema][]
 
+/** Options that are flags and environment variables too (a mapping is a config-file key only). */
+export const FLAG_ENTRIES = OPTION_ENTRIES.filter(([, schema]) => schema.fileOnly !== true)
+
 /** Raw values as they arrive from the command line: strings, or booleans for switches. */
 export type RawOptions = Partial<Record<ServerOptionName, string | boolean>>
 
@@ -48,16 +51,29 @@ export function loadServerOptions({ flags, env }: LoadOptions): ServerOptions {
     const envName = toEnvName(key)
     const fromEnv = env[envName]
     const fileValue = fromFile[toFlagName(key)]
-    if (fromFlag !== undefined) options[key] = convert(schema, fromFlag, `--${toFlagName(key)}`)
-    else if (fromEnv !== undefined) options[key] = convert(schema, fromEnv, envName)
+    const fileOnly = schema.fileOnly === true
+    if (fromFlag !== undefined && !fileOnly) options[key] = convert(schema, fromFlag, `--${toFlagName(key)}`)
+    else if (fromEnv !== undefined && !fileOnly) options[key] = convert(schema, fromEnv, envName)
     else if (fileValue !== undefined) options[key] = convertFileValue(schema, fileValue, `config file ${configPath}: key "${toFlagName(key)}"`)
     else if (schema.default !== undefined) options[key] = structuredClone(schema.default)
   }
   return options as ServerOptions
 }
 
+const TOKEN_NAME = /^[A-Za-z0-9_.-]{1,64}$/
+
+/** A mapping of client names to tokens of at least 8 characters. */
+function isTokenMap(value: unknown): value is Record<string, string> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  return Object.entries(value).every(([name, token]) => TOKEN_NAME.test(name) && typeof token === 'string' && token.length >= 8)
+}
+
 /** A file value: native YAML/JSON types are checked as they are; strings go through the flag conversion. */
 function convertFileValue(schema: TSchema, value: unknown, source: string): unknown {
+  if (optionKind(schema) === 'map') {
+    if (isTokenMap(value) && Value.Check(schema, value)) return value
+    throw new ConfigError(`invalid value for ${source}: ${shownValue(schema, value)} (expected ${describeAccepted(schema)})`)
+  }
   if (typeof value === 'string' || (typeof value === 'boolean' && optionKind(schema) === 'boolean')) return convert(schema, value, source)
   if (typeof value === 'number' && optionKind(schema) !== 'list') return convert(schema, String(value), source)
   if (Array.isArray(value) && optionKind(schema) === 'list' && value.every((item) => typeof item === 'string')) {

@@ -67,6 +67,13 @@ export const ServerOptionsSchema = Type.Object({
   chainId: optionalInteger(1, Number.MAX_SAFE_INTEGER, 'Chain id for cache-only mode (default 1, mainnet)'),
   adminToken: Type.Optional(Type.String({ minLength: 1, secret: true, description: 'Bearer token required for edb_shutdown, edb_deleteCache, edb_register' })),
   authToken: Type.Optional(Type.String({ minLength: 1, secret: true, description: 'Bearer token required for every call' })),
+  authTokens: Type.Optional(
+    Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ minLength: 8 }), {
+      fileOnly: true,
+      secret: true,
+      description: 'Config file only: named client tokens (name: token, ${ENV} allowed); a call must carry one, and is rate limited and counted by its name',
+    }),
+  ),
   allowedOrigins: Type.Array(Type.String({ format: 'origin-rule' }), {
     default: ['loopback'],
     description:
@@ -125,13 +132,14 @@ export type ServerOptions = Static<typeof ServerOptionsSchema>
 export type ServerOptionName = keyof ServerOptions
 
 /** How a raw string (flag or environment value) becomes a typed value for one option. */
-export type OptionKind = 'integer' | 'boolean' | 'string' | 'list' | 'choice'
+export type OptionKind = 'integer' | 'boolean' | 'string' | 'list' | 'choice' | 'map'
 
 /** The kind of one option's schema. */
 export function optionKind(schema: TSchema): OptionKind {
   if (schema.type === 'integer') return 'integer'
   if (schema.type === 'boolean') return 'boolean'
   if (schema.type === 'array') return 'list'
+  if (schema.type === 'object') return 'map'
   if (Array.isArray(schema.anyOf)) return 'choice'
   return 'string'
 }
@@ -149,6 +157,8 @@ export function describeAccepted(schema: TSchema): string {
       return 'a comma-separated list of http(s) URLs, or "" for none'
     case 'choice':
       return `one of ${choices(schema).join(', ')}`
+    case 'map':
+      return 'a mapping of names (letters, digits, _ . -) to tokens of at least 8 characters'
     case 'string':
       return 'a non-empty string'
   }

@@ -7,6 +7,8 @@ export type AccessOptions = {
   loopbackBound: boolean
   adminToken?: string
   authToken?: string
+  /** Named client tokens (`auth-tokens` in the config file): each client is known by its name. */
+  namedTokens?: readonly (readonly [name: string, token: string])[]
   /** Whether a browser origin may call the methods that change a node's state or use its keys (`--allowed-origins`). */
   originAllowed?: (origin: string) => boolean
 }
@@ -29,9 +31,9 @@ export function refusalOf(headers: Headers, options: AccessOptions): Refusal | u
   if (options.loopbackBound && host !== null && !isLoopbackHostHeader(host)) {
     return { status: 403, message: `Host "${host}" is not allowed: the proxy only answers loopback names` }
   }
-  if (options.authToken === undefined) return undefined
+  if (options.authToken === undefined && (options.namedTokens?.length ?? 0) === 0) return undefined
   const bearer = bearerToken(headers.get('authorization'))
-  if (bearer !== undefined && (sameSecret(bearer, options.authToken) || isAdminToken(bearer, options))) return undefined
+  if (bearer !== undefined && (clientTokenName(bearer, options) !== undefined || isAdminToken(bearer, options))) return undefined
   return { status: 401, message: 'Unauthorized: send Authorization: Bearer <auth token>' }
 }
 
@@ -54,11 +56,19 @@ export function callContext(headers: Headers, options: AccessOptions, address?: 
 function identify(headers: Headers, options: AccessOptions, isAdmin: boolean, address: string | undefined): { client: string; loopback: boolean } {
   const loopback = address !== undefined && isLoopbackHost(address.replace(/^::ffff:/, ''))
   if (isAdmin) return { client: 'admin-token', loopback }
-  if (options.authToken !== undefined) {
-    const bearer = bearerToken(headers.get('authorization'))
-    if (bearer !== undefined && sameSecret(bearer, options.authToken)) return { client: 'auth-token', loopback }
-  }
+  const bearer = bearerToken(headers.get('authorization'))
+  const name = bearer === undefined ? undefined : clientTokenName(bearer, options)
+  if (name !== undefined) return { client: name, loopback }
   return { client: address === undefined ? 'unknown' : `ip:${address}`, loopback }
+}
+
+/** The name of the client token `bearer` is (`auth-token` for the unnamed one); every token compared in constant time. */
+function clientTokenName(bearer: string, options: AccessOptions): string | undefined {
+  let found: string | undefined
+  // Compared against every token, whichever matches: the time taken says nothing about which.
+  for (const [name, token] of options.namedTokens ?? []) if (sameSecret(bearer, token)) found ??= name
+  if (options.authToken !== undefined && sameSecret(bearer, options.authToken)) found ??= 'auth-token'
+  return found
 }
 
 function isAdminToken(bearer: string, options: AccessOptions): boolean {

@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadServerOptions } from '../src/config/load.ts'
+import { startProxy, type TestProxy } from './helpers/proxy.ts'
+import { startScriptedUpstream } from './helpers/upstream.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'edb-tokens-'))
+const cleanup: (() => Promise<unknown> | unknown)[] = []
+afterEach(async () => {
+  while (cleanup.length > 0) await cleanup.pop()!()
+})
+
+function configFile(name: string, text: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, text)
+  return path
+}
+
+async function proxyFrom(path: string, env: Record<string, string> = {}): Promise<TestProxy> {
+  const upstream = startScriptedUpstream((call) => (call.method === 'eth_chainId' ? '0x1' : '0x10'))
+  cleanup.push(() => upstream.stop())
+  const options = loadServerOptions({ flags: { config: path }, env })
+  const proxy = await startProxy({ ...options, port: 0, rpcUrls: [upstream.url] })
+  cleanup.unshift(() => proxy.stop())
+  await proxy.cacheReady
+  return proxy
+}
+
+describe('named client tokens (auth-tokens in the config file)', () => {
+  test('default', () => {
+    expect(loadServerOptions({ flags: {}, env: {} }).authTokens).toBeUndefined()
+  })
+
+  test('behavior: every call needs one of the tokens; ${ENV} works; each client is limited and counted by its name', async () => {
+    const path = configFile('team.yaml', 'auth-tokens:\n  alice: "${ALICE_TOKEN}"\n  ci-runner: ci-token-0123\nrate-limit: 1\nrate-burst: 2\n')
+    const proxy = await proxyFrom(path, { ALICE_TOKEN: 'alice-token-0123' })
+    const as = (token?: string) =>
+      proxy.post({ jsonrpc: '2.0', id: 1, method: 'eth_gasPrice', params: [] }, token === undefined ? {} : { authorization: `Bearer ${token}` })
+    expect((await as()).status).toBe(401)
+    expect((await as('not-a-token-0000')).status).toBe(401)
+    expect([(await as('alice-token-0123')).status, (await as('alice-token-0123')).status, (await as('alice-token-0123')).status]).toEqual([200, 200, 429])
+    // ci-runner has a budget of its own.
+    expect((await as('ci-token-0123')).status).toBe(200)
+    const metrics = await (await fetch(`${proxy.url}/metrics`, { headers: { authorization: 'Bearer ci-token-0123' } })).text()
+    expect(metrics).toContain('edb_proxy_rate_limited_total{client="alice"} 1')
+    expect(metrics).not.toContain('alice-token-0123')
+  })
+
+  test('behavior: a bad auth-tokens value is one clear error that never shows a token; it is no flag', () => {
+    const path = configFile('bad.yaml', 'auth-tokens:\n  "bad name!": short\n')
+    expect(() => loadServerOptions({ flags: { config: path }, env: {} })).toThrow(
+      `invalid value for config file ${path}: key "auth-tokens": (the value is hidden: it is a secret) (expected a mapping of names`,
+    )
+    const list = configFile('list.yaml', 'auth-tokens: [one-token-0000]\n')
+    expect(() => loadServerOptions({ flags: { config: list }, env: {} })).toThrow('(the value is hidden: it is a secret)')
+    expect(() => loadServerOptions({ flags: { authTokens: 'x' } as never, env: {} })).not.toThrow()
+    expect(loadServerOptions({ flags: { authTokens: 'x' } as never, env: { EDB_PROXY_AUTH_TOKENS: 'y' } }).authTokens).toBeUndefined()
+  })
+})
