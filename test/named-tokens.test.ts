@@ -58,4 +58,25 @@ describe('named client tokens (auth-tokens in the config file)', () => {
     expect(() => loadServerOptions({ flags: { authTokens: 'x' } as never, env: {} })).not.toThrow()
     expect(loadServerOptions({ flags: { authTokens: 'x' } as never, env: { EDB_PROXY_AUTH_TOKENS: 'y' } }).authTokens).toBeUndefined()
   })
+
+  test("behavior: docs/team.md's config file loads as written", async () => {
+    const doc = await Bun.file(join(import.meta.dir, '../docs/team.md')).text()
+    const yaml = doc.match(/```yaml\n([\s\S]*?)```/)![1]!
+    const env = Object.fromEntries(
+      ['PROVIDER_KEY', 'OTHER_KEY', 'REDIS_PASSWORD', 'EDB_ADMIN_TOKEN', 'ALICE_TOKEN', 'BOB_TOKEN', 'CI_TOKEN'].map((name) => [
+        name,
+        `${name.toLowerCase()}-value`,
+      ]),
+    )
+    const options = loadServerOptions({ flags: { config: configFile('team.yaml', yaml) }, env })
+    expect(options).toMatchObject({
+      host: '0.0.0.0',
+      cacheUrl: 'redis://:redis_password-value@redis.internal:6379',
+      authTokens: { alice: 'alice_token-value', bob: 'bob_token-value', ci: 'ci_token-value' },
+      rateLimit: 50,
+      rateBurst: 200,
+      rateFreeHits: true,
+      tlsCert: '/etc/edb/proxy.pem',
+    })
+  })
 })
