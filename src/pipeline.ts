@@ -2,6 +2,7 @@ import { accountInfoParts, composeAccountInfo } from './cache/account-info.ts'
 import type { Cache } from './cache/cache.ts'
 import { answerCheck } from './cache/integrity.ts'
 import { blockNumberOf, type CachePlan, planCall, verdictFor } from './cache/policy.ts'
+import type { RealtimeCache } from './cache/realtime-ttl.ts'
 import { createReplyMemo } from './cache/reply-memo.ts'
 import type { SharedTier } from './cache/shared-tier.ts'
 import type { Chain } from './chain/chain.ts'
@@ -35,6 +36,8 @@ export type PipelineOptions = {
   onUnexpected: (error: unknown) => void
   /** Per-client budgets (SPEC §13); none: nothing is limited. */
   rateLimit?: RateLimit
+  /** Short-lived answers about "now" (opt-in, SPEC §13); none: never reused. */
+  realtime?: RealtimeCache
   /** The shared tier (SPEC §7), once the chain is known to be a real one; asked after the local cache misses. */
   sharedTier?: () => SharedTier | undefined
 }
@@ -88,6 +91,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (chain.devChain && info.kind === 'dev-rewrite') return forwardRewrite(call, notification)
     const plan = notification ? undefined : planCall(call.method, call.params)
     if (plan === undefined) {
+      const shortLived = notification ? undefined : options.realtime?.keyOf(call.method, call.params)
+      if (shortLived !== undefined) return realtimeCall(call, shortLived, beforeUpstream)
       const refused = await beforeUpstream?.()
       if (refused !== undefined) return errorOutcome(refused)
       return { ...(await forward(call, notification)), cache: 'BYPASS' }
@@ -111,6 +116,19 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const refused = await beforeUpstream?.()
     if (refused !== undefined) return errorOutcome(refused)
     return { ...(await inflight.run(flight, () => fetchAndStore(asked, plan))), cache: 'MISS' }
+  }
+
+  /** A "now" answer shared for its short TTL (memory only); identical calls in flight share one request too. */
+  const realtimeCall = async (call: RpcCall, key: string, beforeUpstream?: () => Promise<RpcError | undefined>): Promise<Outcome> => {
+    const realtime = options.realtime as RealtimeCache
+    const shared = realtime.get(key)
+    if (shared !== undefined) return { resultJson: shared, cache: 'HIT-TTL' }
+    const refused = await beforeUpstream?.()
+    if (refused !== undefined) return errorOutcome(refused)
+    const epoch = cache.epoch
+    const outcome = await inflight.run(`${epoch}:ttl:${key}`, () => forward(call, false))
+    if (outcome.resultJson !== undefined && epoch === cache.epoch) realtime.set(key, call.method, outcome.resultJson)
+    return { ...outcome, cache: 'BYPASS' }
   }
 
   /** Forward, then store the answer if it can never change: decided before anyone else may see it. */
@@ -176,9 +194,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   // SPEC §5.1: a history rewrite invalidates the chain's cache; stores begun before it or while it
   // runs are dropped (the epoch moves on both sides of the upstream call), and finality is learned anew.
   const forwardRewrite = async (call: RpcCall, notification: boolean): Promise<Outcome> => {
+    options.realtime?.clear()
     cache.invalidate()
     chain.rebase()
     const outcome = await forward(call, notification)
+    options.realtime?.clear()
     cache.invalidate()
     chain.rebase()
     void chain.refresh()
@@ -315,7 +335,7 @@ function retryAfterOf(replies: CallReply[]): number | undefined {
 function batchCacheStatus(replies: { cache?: CacheStatus }[]): CacheStatus {
   const statuses = replies.map((reply) => reply.cache).filter((status) => status !== undefined && status !== 'BYPASS')
   if (statuses.length === 0) return 'BYPASS'
-  return statuses.every((status) => status === 'HIT') ? 'HIT' : 'MISS'
+  return statuses.every((status) => status === 'HIT' || status === 'HIT-TTL') ? 'HIT' : 'MISS'
 }
 
 /** The providers that answered a batch's calls, each named once. */

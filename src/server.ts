@@ -1,6 +1,7 @@
 import process from 'node:process'
 import { createCache } from './cache/cache.ts'
 import { openChainCache } from './cache/open-chain-cache.ts'
+import { createRealtimeCache } from './cache/realtime-ttl.ts'
 import { createSharedTier, type SharedTier } from './cache/shared-tier.ts'
 import { createChain } from './chain/chain.ts'
 import type { ServerOptions } from './config/schema.ts'
@@ -168,6 +169,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     observeCall: observability.observeCall,
     onUnexpected,
     sharedTier: () => sharedTier,
+    realtime: options.realtimeTtlMs === undefined ? undefined : createRealtimeCache({ ttls: options.realtimeTtlMs }),
     rateLimit:
       options.rateLimit === 0
         ? undefined

@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { REALTIME_METHODS } from '../cache/realtime-ttl.ts'
 import { redactUrl } from '../util/redact.ts'
 import { readConfigFile } from './config-file.ts'
 import { ConfigError } from './errors.ts'
@@ -68,10 +69,17 @@ function isTokenMap(value: unknown): value is Record<string, string> {
   return Object.entries(value).every(([name, token]) => TOKEN_NAME.test(name) && typeof token === 'string' && token.length >= 8)
 }
 
+/** A mapping of the "now" methods SPEC §13 lets be shared briefly to milliseconds. */
+function isRealtimeMap(value: unknown): value is Record<string, number> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  return Object.keys(value).every((method) => (REALTIME_METHODS as readonly string[]).includes(method))
+}
+
 /** A file value: native YAML/JSON types are checked as they are; strings go through the flag conversion. */
 function convertFileValue(schema: TSchema, value: unknown, source: string): unknown {
   if (optionKind(schema) === 'map') {
-    if (isTokenMap(value) && Value.Check(schema, value)) return value
+    const shapeOk = schema.tokenMap === true ? isTokenMap(value) : isRealtimeMap(value)
+    if (shapeOk && Value.Check(schema, value)) return value
     throw new ConfigError(`invalid value for ${source}: ${shownValue(schema, value)} (expected ${describeAccepted(schema)})`)
   }
   if (typeof value === 'string' || (typeof value === 'boolean' && optionKind(schema) === 'boolean')) return convert(schema, value, source)

@@ -1,4 +1,5 @@
 import { FormatRegistry, type Static, type TSchema, Type } from '@sinclair/typebox'
+import { REALTIME_METHODS } from '../cache/realtime-ttl.ts'
 import { parseOriginRule } from '../util/origin-policy.ts'
 
 /** The reference's active public mainnet list (SPEC §2), used when `--rpc-urls` is not given. */
@@ -70,6 +71,7 @@ export const ServerOptionsSchema = Type.Object({
   authTokens: Type.Optional(
     Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ minLength: 8 }), {
       fileOnly: true,
+      tokenMap: true,
       secret: true,
       description: 'Config file only: named client tokens (name: token, ${ENV} allowed); a call must carry one, and is rate limited and counted by its name',
     }),
@@ -117,6 +119,13 @@ export const ServerOptionsSchema = Type.Object({
     }),
   ),
   cachePrefix: Type.String({ minLength: 1, maxLength: 64, default: 'edb:', description: 'Key prefix in the shared cache (then the chain id)' }),
+  realtimeTtlMs: Type.Optional(
+    Type.Record(Type.String(), Type.Integer({ minimum: 1, maximum: 60_000 }), {
+      fileOnly: true,
+      description:
+        'Config file only: milliseconds an answer about "now" may be shared (eth_blockNumber, eth_gasPrice, eth_maxPriorityFeePerGas, eth_feeHistory at latest); memory only, x-cache: HIT-TTL; default none',
+    }),
+  ),
   rateLimit: integer(0, 1_000_000, 0, 'Calls per second each client may make (token bucket; debug_/trace_ cost 20, eth_getLogs 10); 0: no limit'),
   rateBurst: integer(0, 10_000_000, 0, 'Most calls a client may make at once before the rate applies; 0: twice --rate-limit'),
   rateFreeHits: Type.Boolean({ default: false, description: 'Cache hits cost nothing against --rate-limit (only calls that go upstream count)' }),
@@ -158,7 +167,9 @@ export function describeAccepted(schema: TSchema): string {
     case 'choice':
       return `one of ${choices(schema).join(', ')}`
     case 'map':
-      return 'a mapping of names (letters, digits, _ . -) to tokens of at least 8 characters'
+      return schema.tokenMap === true
+        ? 'a mapping of names (letters, digits, _ . -) to tokens of at least 8 characters'
+        : `a mapping of ${REALTIME_METHODS.join(', ')} to milliseconds (1 to 60000)`
     case 'string':
       return 'a non-empty string'
   }

@@ -15,6 +15,7 @@ const JSON_HEADERS = { 'content-type': 'application/json', 'access-control-allow
 /** Response headers per cache status, built once (SPEC §9: `x-cache: HIT|MISS|BYPASS`; hits name no provider). */
 const RPC_HEADERS: Record<CacheStatus, Headers> = {
   HIT: new Headers({ ...JSON_HEADERS, 'x-cache': 'HIT' }),
+  'HIT-TTL': new Headers({ ...JSON_HEADERS, 'x-cache': 'HIT-TTL' }),
   MISS: new Headers({ ...JSON_HEADERS, 'x-cache': 'MISS' }),
   BYPASS: new Headers({ ...JSON_HEADERS, 'x-cache': 'BYPASS' }),
 }

@@ -67,7 +67,7 @@ export function createCallMetrics({ maxMethods, now = Date.now }: CallMetricsOpt
       stats.total_requests += 1
       stats.total_response_time_ms += durationMs
       totals.requests += 1
-      if (cache === 'HIT') {
+      if (cache === 'HIT' || cache === 'HIT-TTL') {
         stats.hits += 1
         totals.hits += 1
       } else {

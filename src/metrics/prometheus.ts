@@ -20,7 +20,7 @@ export type PrometheusSources = {
   streams?: () => { stats: StreamStats; sockets: SocketCounters }
 }
 
-const CACHE_LABEL: Record<CacheStatus, string> = { HIT: 'hit', MISS: 'miss', BYPASS: 'bypass' }
+const CACHE_LABEL: Record<CacheStatus, string> = { HIT: 'hit', 'HIT-TTL': 'hit_ttl', MISS: 'miss', BYPASS: 'bypass' }
 const CIRCUIT = { closed: 0, 'half-open': 1, open: 2, quarantined: 3 } as const
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 

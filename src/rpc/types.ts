@@ -25,7 +25,8 @@ export type Outcome = ({ resultJson: string; error?: undefined } | { error: RpcE
 }
 
 /** How the cache took part in an answer (the `x-cache` response header). */
-export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS'
+/** How the cache took part: HIT-TTL is a short-lived shared answer (opt-in, SPEC §13). */
+export type CacheStatus = 'HIT' | 'HIT-TTL' | 'MISS' | 'BYPASS'
 
 /** Build a result outcome from a plain value. */
 export function resultOf(value: unknown): Outcome {
