@@ -1,9 +1,9 @@
 import { Elysia } from 'elysia'
+import { type AccessOptions, createFilterChain } from '../filters/chain.ts'
 import type { HealthReport } from '../health.ts'
 import type { Pipeline } from '../pipeline.ts'
 import { ForbiddenError, InternalError, RpcError } from '../rpc/errors.ts'
 import type { StreamHub } from '../streams/hub.ts'
-import { type AccessOptions, checkAccess } from './access.ts'
 import { createParseBudget } from './parse-budget.ts'
 import { CORS_HEADERS, errorResponse, jsonResponse } from './responses.ts'
 import { createRpcRoute } from './rpc-route.ts'
@@ -33,10 +33,12 @@ export function createApp(options: AppOptions) {
   }
   // One parse budget for both transports: bodies and frames in flight share its bound.
   const budget = createParseBudget()
-  const rpcRoute = createRpcRoute({ ...options, internalError, budget })
+  // SPEC §13: one chain of filters before the pipeline, shared by both transports.
+  const filters = createFilterChain(options.access)
+  const rpcRoute = createRpcRoute({ ...options, filters, internalError, budget })
   const websocket = createWebSocketAcceptor({
     pipeline: options.pipeline,
-    access: options.access,
+    filters,
     hub: options.streams.hub,
     budget,
     maxFrameBytes: options.maxBodyBytes,
@@ -49,14 +51,14 @@ export function createApp(options: AppOptions) {
   const app = new Elysia()
     .post('/', ({ request }) => rpcRoute(request), { parse: 'none' })
     .get('/health', ({ request }) => {
-      const decision = checkAccess(request.headers, options.access)
-      if (decision.refusal) return errorResponse(decision.refusal.status, new ForbiddenError(decision.refusal.message))
+      const refusal = filters.refusalOf({ headers: request.headers, address: () => undefined })
+      if (refusal) return errorResponse(refusal.status, new ForbiddenError(refusal.message))
       const report = options.health()
       return jsonResponse(report.status === 'ok' ? 200 : 503, JSON.stringify(report))
     })
     .get('/metrics', async ({ request }) => {
-      const decision = checkAccess(request.headers, options.access)
-      if (decision.refusal) return errorResponse(decision.refusal.status, new ForbiddenError(decision.refusal.message))
+      const refusal = filters.refusalOf({ headers: request.headers, address: () => undefined })
+      if (refusal) return errorResponse(refusal.status, new ForbiddenError(refusal.message))
       return new Response(await options.metrics.text(), { headers: { 'content-type': options.metrics.contentType } })
     })
     .options('/', () => new Response(null, { status: 204, headers: CORS_HEADERS }))

@@ -1,15 +1,16 @@
+import type { FilterChain } from '../filters/chain.ts'
 import type { CallContext } from '../management/method.ts'
 import type { Pipeline } from '../pipeline.ts'
 import type { ClientInfo } from '../platform/index.ts'
 import { BodyTooLargeError, ForbiddenError } from '../rpc/errors.ts'
-import { type AccessOptions, callContext, refusalOf } from './access.ts'
 import { createParseBudget, type ParseBudget } from './parse-budget.ts'
 import { readBodyText } from './read-body.ts'
 import { errorResponse, rateLimitedResponse, rpcResponse } from './responses.ts'
 
 export type RpcRouteOptions = {
   pipeline: Pipeline
-  access: AccessOptions
+  /** The filters every request passes first (SPEC §13). */
+  filters: FilterChain
   maxBodyBytes: number
   /** Counts HTTP requests in flight. */
   activity?: { begin(): void; end(): void }
@@ -27,7 +28,7 @@ export type RpcRouteOptions = {
  */
 export function createRpcRoute({
   pipeline,
-  access,
+  filters,
   maxBodyBytes,
   activity = NO_ACTIVITY,
   internalError,
@@ -38,7 +39,8 @@ export function createRpcRoute({
     activity.begin()
     let cost = 0
     try {
-      const refusal = refusalOf(request.headers, access)
+      const facts = { headers: request.headers, address: () => client?.() }
+      const refusal = filters.refusalOf(facts)
       if (refusal !== undefined) return errorResponse(refusal.status, new ForbiddenError(refusal.message))
       let text: string
       try {
@@ -51,7 +53,7 @@ export function createRpcRoute({
       if (admitted.error !== undefined) return errorResponse(admitted.status, admitted.error)
       cost = admitted.cost
       let context: CallContext | undefined
-      const pending = pipeline.handle(text, () => (context ??= callContext(request.headers, access, client?.())))
+      const pending = pipeline.handle(text, () => (context ??= filters.contextOf(facts)))
       const reply = pending instanceof Promise ? await pending : pending
       if (reply.text === null) return new Response(null, { status: 204 })
       if (reply.retryAfterS !== undefined) return rateLimitedResponse(reply.text, reply.retryAfterS)

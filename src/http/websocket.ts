@@ -1,16 +1,17 @@
+import type { FilterChain } from '../filters/chain.ts'
 import type { CallContext } from '../management/method.ts'
 import type { Pipeline } from '../pipeline.ts'
 import type { ClientInfo, PlatformSocket, SocketAcceptor, SocketHandlers } from '../platform/index.ts'
 import { errorOutcome, ForbiddenError, InternalError, LimitExceededError } from '../rpc/errors.ts'
 import { toReplyText } from '../rpc/reply.ts'
 import type { StreamClient, StreamHub } from '../streams/hub.ts'
-import { type AccessOptions, callContext, refusalOf } from './access.ts'
 import type { ParseBudget } from './parse-budget.ts'
 import { errorResponse } from './responses.ts'
 
 export type WebSocketOptions = {
   pipeline: Pipeline
-  access: AccessOptions
+  /** The filters every upgrade passes first (SPEC §13). */
+  filters: FilterChain
   hub: StreamHub
   budget: ParseBudget
   /** Largest frame (the body limit). */
@@ -50,7 +51,8 @@ export function createWebSocketAcceptor(options: WebSocketOptions): SocketAccept
 
   const accept = (request: Request, client?: ClientInfo): Response | SocketHandlers => {
     const headers = withQueryToken(request)
-    const refusal = refusalOf(headers, options.access)
+    const facts = { headers, address: () => client?.() }
+    const refusal = options.filters.refusalOf(facts)
     if (refusal !== undefined) {
       counters.refused += 1
       return errorResponse(refusal.status, new ForbiddenError(refusal.message))
@@ -59,7 +61,7 @@ export function createWebSocketAcceptor(options: WebSocketOptions): SocketAccept
       counters.refused += 1
       return errorResponse(503, new LimitExceededError(`too many WebSocket connections: the limit is ${options.maxConnections}`))
     }
-    return connection(callContext(headers, options.access, client?.()))
+    return connection(options.filters.contextOf(facts))
   }
 
   const connection = (base: CallContext): SocketHandlers => {

@@ -1,0 +1,28 @@
+import { bearerOf, isAdminToken, type Tokens } from './tokens.ts'
+import type { ContextFilter } from './types.ts'
+
+export type BrowserRules = Tokens & {
+  loopbackBound: boolean
+  /** Whether a browser origin may call the methods that change a node's state or use its keys (`--allowed-origins`). */
+  originAllowed?: (origin: string) => boolean
+}
+
+/**
+ * SPEC §8: who may call the state-changing management methods (never a browser; off loopback only
+ * with the admin token), and whether a browser origin may call the methods that change a node's
+ * state or use its keys.
+ */
+export function browserFilter(rules: BrowserRules): ContextFilter {
+  return ({ headers }, context) => {
+    const origin = headers.get('origin')
+    if (origin !== null && !(rules.originAllowed?.(origin) ?? false)) {
+      context.originDenied = `the origin ${JSON.stringify(origin)} may not change the node's state or use its keys (allow it with --allowed-origins)`
+    }
+    const bearer = rules.adminToken === undefined ? undefined : bearerOf(headers)
+    const isAdmin = bearer !== undefined && isAdminToken(bearer, rules)
+    if (origin !== null) context.adminDenied = 'not allowed from a browser (the request carries an Origin header)'
+    else if (isAdmin) return
+    else if (rules.adminToken !== undefined) context.adminDenied = 'the admin token is required (Authorization: Bearer <admin token>)'
+    else if (!rules.loopbackBound) context.adminDenied = 'bound to a non-loopback address: start the proxy with --admin-token to allow it'
+  }
+}

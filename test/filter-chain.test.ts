@@ -1,0 +1,39 @@
+import { describe, expect, test } from 'bun:test'
+import { createFilterChain } from '../src/filters/chain.ts'
+
+const facts = (headers: Record<string, string>, address?: string) => ({ headers: new Headers(headers), address: () => address })
+
+describe('the filter chain', () => {
+  test('default', () => {
+    const chain = createFilterChain({ loopbackBound: true })
+    expect(chain.refusalOf(facts({ host: '127.0.0.1:8546' }))).toBeUndefined()
+    expect(chain.contextOf(facts({}, '127.0.0.1'))).toEqual({ loopback: true, client: 'ip:127.0.0.1' })
+  })
+
+  test('behavior: filters run in order: the Host rule refuses before the token is even looked at', () => {
+    const chain = createFilterChain({ loopbackBound: true, authToken: 'token-0123' })
+    expect(chain.refusalOf(facts({ host: 'evil.example' }))?.status).toBe(403)
+    expect(chain.refusalOf(facts({ host: 'localhost' }))?.status).toBe(401)
+    expect(chain.refusalOf(facts({ host: 'localhost', authorization: 'Bearer token-0123' }))).toBeUndefined()
+  })
+
+  test('behavior: identity names a named token, the admin token, else the address; browser rules describe what a page may do', () => {
+    const chain = createFilterChain({
+      loopbackBound: false,
+      adminToken: 'admin-0123',
+      namedTokens: [['alice', 'alice-0123']],
+      originAllowed: (origin) => origin === 'http://localhost:3000',
+    })
+    expect(chain.contextOf(facts({ authorization: 'Bearer alice-0123' }, '10.0.0.7'))).toMatchObject({
+      client: 'alice',
+      loopback: false,
+      adminDenied: 'the admin token is required (Authorization: Bearer <admin token>)',
+    })
+    const admin = chain.contextOf(facts({ authorization: 'Bearer admin-0123' }, '::ffff:127.0.0.1'))
+    expect(admin).toEqual({ client: 'admin-token', loopback: true })
+    const page = chain.contextOf(facts({ origin: 'https://evil.example', authorization: 'Bearer admin-0123' }))
+    expect(page.adminDenied).toContain('not allowed from a browser')
+    expect(page.originDenied).toContain('"https://evil.example"')
+    expect(chain.contextOf(facts({ origin: 'http://localhost:3000' })).originDenied).toBeUndefined()
+  })
+})
