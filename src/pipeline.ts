@@ -6,7 +6,7 @@ import type { RealtimeCache } from './cache/realtime-ttl.ts'
 import { createReplyMemo } from './cache/reply-memo.ts'
 import type { SharedTier } from './cache/shared-tier.ts'
 import type { Chain } from './chain/chain.ts'
-import { methodCost } from './limits/method-cost.ts'
+import { type CostOverrides, methodCost } from './limits/method-cost.ts'
 import type { Take } from './limits/token-buckets.ts'
 import type { ContextSource, ManagementMethod } from './management/method.ts'
 import type { Forwarder } from './providers/forward.ts'
@@ -43,7 +43,13 @@ export type PipelineOptions = {
 }
 
 /** What the pipeline needs of the rate limiter: a take per call, and whether cache hits are free. */
-export type RateLimit = { take(client: string, cost: number): Take | Promise<Take>; freeHits: boolean; onRefused?(client: string): void }
+export type RateLimit = {
+  take(client: string, cost: number): Take | Promise<Take>
+  freeHits: boolean
+  /** Per-method cost overrides (`rate-costs` in the config file). */
+  costs?: CostOverrides
+  onRefused?(client: string): void
+}
 
 /** The response to one body: its text (null: nothing to answer), how the cache took part, who answered. */
 export type BodyReply = {
@@ -206,7 +212,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
 
   /** Take a call's cost from its client's budget; the refusal, if the budget is spent. */
-  const charge = async (rateLimit: RateLimit, method: string, context: ContextSource, cost = methodCost(method)): Promise<RpcError | undefined> => {
+  const charge = async (
+    rateLimit: RateLimit,
+    method: string,
+    context: ContextSource,
+    cost = methodCost(method, rateLimit.costs),
+  ): Promise<RpcError | undefined> => {
     const client = context().client ?? 'unknown'
     const taken = await rateLimit.take(client, cost)
     if (taken.ok) return undefined
@@ -303,7 +314,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const { rateLimit } = options
       if (rateLimit === undefined || rateLimit.freeHits) return rememberedReply(entry)
       // A hit that costs is charged here too; a refused one takes the full path, which answers the refusal.
-      const taken = rateLimit.take(context().client ?? 'unknown', methodCost(entry.method))
+      const taken = rateLimit.take(context().client ?? 'unknown', methodCost(entry.method, rateLimit.costs))
       if (!(taken instanceof Promise)) return taken.ok ? rememberedReply(entry) : handleBody(text, context)
       return taken.then((result) => (result.ok ? rememberedReply(entry) : handleBody(text, context)))
     },

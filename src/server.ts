@@ -176,6 +176,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
         : {
             ...rateBuckets(options, () => sharedTier),
             freeHits: options.rateFreeHits,
+            costs: options.rateCosts,
             onRefused: observability.onRateLimited,
           },
     management: {

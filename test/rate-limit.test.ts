@@ -109,4 +109,13 @@ describe('rate limits', () => {
     expect(codes).toEqual(['ok', 'ok', -32005, -32005])
     expect((await ws.call('edb_ping')).result.status).toBe('ok')
   })
+
+  test('behavior: costs from the config file (rate-costs) replace the defaults', async () => {
+    const proxy = await proxyWith({ rateLimit: 1, rateBurst: 10, rateCosts: { eth_gasPrice: 4, 'debug_*': 1 } })
+    const statuses = []
+    for (let round = 0; round < 3; round++) statuses.push((await proxy.post(body('eth_gasPrice'))).status)
+    expect(statuses).toEqual([200, 200, 429])
+    // 2 tokens left: a trace now costs 1.
+    expect((await proxy.post(body('debug_traceBlockByNumber', ['0x1', {}]))).status).toBe(200)
+  })
 })

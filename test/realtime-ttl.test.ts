@@ -67,7 +67,7 @@ describe('short-lived answers (realtime-ttl-ms)', () => {
     expect(realtime.get(key)).toBeUndefined()
   })
 
-  test('behavior: the config file key takes only the methods about "now", with a clear error otherwise', () => {
+  test('behavior: the config file keys realtime-ttl-ms and rate-costs take what they say, with a clear error otherwise', () => {
     const dir = mkdtempSync(join(tmpdir(), 'edb-ttl-'))
     const good = join(dir, 'good.yaml')
     writeFileSync(good, 'realtime-ttl-ms:\n  eth_blockNumber: 500\n  eth_gasPrice: 1000\n')
@@ -77,6 +77,12 @@ describe('short-lived answers (realtime-ttl-ms)', () => {
     expect(() => loadServerOptions({ flags: { config: bad }, env: {} })).toThrow(
       '(expected a mapping of eth_blockNumber, eth_gasPrice, eth_maxPriorityFeePerGas, eth_feeHistory to milliseconds',
     )
+    const costs = join(dir, 'costs.yaml')
+    writeFileSync(costs, 'rate-costs:\n  eth_call: 3\n  "trace_*": 40\n')
+    expect(loadServerOptions({ flags: { config: costs }, env: {} }).rateCosts).toEqual({ eth_call: 3, 'trace_*': 40 })
+    const badCosts = join(dir, 'bad-costs.yaml')
+    writeFileSync(badCosts, 'rate-costs:\n  "not a method": 3\n')
+    expect(() => loadServerOptions({ flags: { config: badCosts }, env: {} })).toThrow('(expected a mapping of method names (or namespace_*) to costs')
     const long = join(dir, 'long.yaml')
     writeFileSync(long, 'realtime-ttl-ms:\n  eth_blockNumber: 600000\n')
     expect(() => loadServerOptions({ flags: { config: long }, env: {} })).toThrow('invalid value')

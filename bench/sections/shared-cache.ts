@@ -13,8 +13,9 @@ import type { Check, Section } from '../lib/report.ts'
 import { startProxy } from '../lib/servers.ts'
 import { spread } from '../lib/stats.ts'
 
-const KEYS = 400
-const LOAD_MS = 2_000
+const KEYS = 300
+const LOAD_MS = 1_500
+const LOAD_KEYS = 4_000
 const LOAD_CONCURRENCY = 32
 
 type Load = { rps: number; p99Ms: number; errors: number }
@@ -55,6 +56,22 @@ export async function measureSharedCache(context: BenchContext, anvilUrl: string
     await reader.child.stop()
   }
 
+  log(`shared cache: Redis-tier hits under load, ${LOAD_KEYS} keys first touched by ${LOAD_CONCURRENCY} loops, against memory hits`)
+  const redisLoad: Load[] = []
+  const memoryLoad: Load[] = []
+  for (let round = 0; round < runs; round++) {
+    const bodies = Array.from({ length: LOAD_KEYS }, (_, index) => balance(10_000_000 * (round + 1) + index))
+    const writer = await proxy('load-writer', ['--cache-url', redisUrl])
+    await drain(writer.url, bodies)
+    await waitForWrites(writer.url, LOAD_KEYS)
+    await writer.child.stop()
+    const reader = await proxy('load-reader', ['--cache-url', redisUrl])
+    await waitForTier(reader.url)
+    redisLoad.push(await drain(reader.url, bodies))
+    memoryLoad.push(await drain(reader.url, bodies))
+    await reader.child.stop()
+  }
+
   log('shared cache: hits and misses with Redis stopped, against a proxy without --cache-url')
   await redis.stop()
   const withDown = await proxy('redis-down', ['--cache-url', redisUrl])
@@ -92,6 +109,8 @@ export async function measureSharedCache(context: BenchContext, anvilUrl: string
     { label: 'Redis-tier hit, median at one connection', value: spread(redisHit), unit: 'ms' },
     { label: 'memory hit, median at one connection', value: spread(memoryHit), unit: 'ms' },
     { label: 'Redis-tier hit minus memory hit, median', value: added, unit: 'ms', target: { op: '<', limit: 0.3 } },
+    { label: 'under load: Redis-tier hits / memory hits, req/s', value: pair(redisLoad, memoryLoad, (run) => run.rps), unit: 'x' },
+    { label: 'under load: Redis-tier hits / memory hits, p99', value: pair(redisLoad, memoryLoad, (run) => run.p99Ms), unit: 'x' },
     {
       label: 'Redis stopped / no --cache-url, hits req/s',
       value: pair(loads.downHit, loads.noneHit, (run) => run.rps),
@@ -174,6 +193,30 @@ async function load(url: string, body: (index: number) => string): Promise<Load>
   )
   latencies.sort((a, b) => a - b)
   return { rps: latencies.length / (LOAD_MS / 1000), p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, errors }
+}
+
+/** Every body once, by `LOAD_CONCURRENCY` loops: req/s and p99 over the whole list. */
+async function drain(url: string, bodies: string[]): Promise<Load> {
+  const latencies: number[] = []
+  let errors = 0
+  let next = 0
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: LOAD_CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++] as string
+        const callStarted = performance.now()
+        const reply = (await fetch(url, { method: 'POST', body }).then(
+          (response) => response.json(),
+          () => undefined,
+        )) as any
+        if (reply?.result === undefined) errors += 1
+        latencies.push(performance.now() - callStarted)
+      }
+    }),
+  )
+  latencies.sort((a, b) => a - b)
+  return { rps: bodies.length / ((performance.now() - started) / 1000), p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, errors }
 }
 
 function median(values: number[]): number {

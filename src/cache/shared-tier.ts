@@ -59,6 +59,7 @@ export type SharedTier = {
 const RAW = 0
 const GZIP = 1
 const FLUSH_EVERY_MS = 25
+const WRITE_TIMEOUT_MS = 1_000
 
 /**
  * A Redis tier that is never a new way to fail (SPEC §7): each lookup is bounded by a timeout of a
@@ -83,6 +84,8 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
   let stopped = false
   let retry: ReturnType<typeof setTimeout> | undefined
   let saidDown = false
+  /** One batch in flight at a time: a slow Redis never piles up writes. */
+  let writing = false
 
   const redisKey = (method: string, key: string) =>
     `${options.prefix}${options.chainId}:${method}:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`
@@ -138,16 +141,29 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
 
   const flush = setInterval(() => {
     if (connection === undefined || queue.length === 0) return
+    if (writing) return
     const batch = queue
     queue = []
     const current = connection
-    // Auto-pipelined: the batch goes out as one write.
-    void Promise.all(batch.map((entry) => current.set(entry.key, entry.value))).then(
-      () => {
-        status.writes += batch.length
-      },
-      (error) => down(describe(error)),
-    )
+    writing = true
+    let timer: ReturnType<typeof setTimeout> | undefined
+    // Auto-pipelined: the batch goes out as one write; a Redis that stalls is down after WRITE_TIMEOUT_MS.
+    void Promise.race([
+      Promise.all(batch.map((entry) => current.set(entry.key, entry.value))),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`a write batch took over ${WRITE_TIMEOUT_MS} ms`)), WRITE_TIMEOUT_MS)
+      }),
+    ])
+      .then(
+        () => {
+          status.writes += batch.length
+        },
+        (error) => down(describe(error)),
+      )
+      .finally(() => {
+        clearTimeout(timer)
+        writing = false
+      })
   }, FLUSH_EVERY_MS)
   ;(flush as { unref?: () => void }).unref?.()
 

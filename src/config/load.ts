@@ -69,6 +69,14 @@ function isTokenMap(value: unknown): value is Record<string, string> {
   return Object.entries(value).every(([name, token]) => TOKEN_NAME.test(name) && typeof token === 'string' && token.length >= 8)
 }
 
+const METHOD_PATTERN = /^[A-Za-z][A-Za-z0-9]*_(?:[A-Za-z0-9_]+|\*)$/
+
+/** A mapping of method names (or `namespace_*`) to costs. */
+function isCostMap(value: unknown): value is Record<string, number> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  return Object.keys(value).every((method) => METHOD_PATTERN.test(method))
+}
+
 /** A mapping of the "now" methods SPEC §13 lets be shared briefly to milliseconds. */
 function isRealtimeMap(value: unknown): value is Record<string, number> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
@@ -78,7 +86,7 @@ function isRealtimeMap(value: unknown): value is Record<string, number> {
 /** A file value: native YAML/JSON types are checked as they are; strings go through the flag conversion. */
 function convertFileValue(schema: TSchema, value: unknown, source: string): unknown {
   if (optionKind(schema) === 'map') {
-    const shapeOk = schema.tokenMap === true ? isTokenMap(value) : isRealtimeMap(value)
+    const shapeOk = schema.mapOf === 'tokens' ? isTokenMap(value) : schema.mapOf === 'costs' ? isCostMap(value) : isRealtimeMap(value)
     if (shapeOk && Value.Check(schema, value)) return value
     throw new ConfigError(`invalid value for ${source}: ${shownValue(schema, value)} (expected ${describeAccepted(schema)})`)
   }

@@ -71,7 +71,7 @@ export const ServerOptionsSchema = Type.Object({
   authTokens: Type.Optional(
     Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ minLength: 8 }), {
       fileOnly: true,
-      tokenMap: true,
+      mapOf: 'tokens',
       secret: true,
       description: 'Config file only: named client tokens (name: token, ${ENV} allowed); a call must carry one, and is rate limited and counted by its name',
     }),
@@ -122,12 +122,21 @@ export const ServerOptionsSchema = Type.Object({
   realtimeTtlMs: Type.Optional(
     Type.Record(Type.String(), Type.Integer({ minimum: 1, maximum: 60_000 }), {
       fileOnly: true,
+      mapOf: 'realtime',
       description:
         'Config file only: milliseconds an answer about "now" may be shared (eth_blockNumber, eth_gasPrice, eth_maxPriorityFeePerGas, eth_feeHistory at latest); memory only, x-cache: HIT-TTL; default none',
     }),
   ),
   rateLimit: integer(0, 1_000_000, 0, 'Calls per second each client may make (token bucket; debug_/trace_ cost 20, eth_getLogs 10); 0: no limit'),
   rateBurst: integer(0, 10_000_000, 0, 'Most calls a client may make at once before the rate applies; 0: twice --rate-limit'),
+  rateCosts: Type.Optional(
+    Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: 1_000_000 }), {
+      fileOnly: true,
+      mapOf: 'costs',
+      description:
+        'Config file only: what a call costs against --rate-limit, per method or namespace_* (defaults: debug_*/trace_* 20, eth_getLogs 10, others 1)',
+    }),
+  ),
   rateFreeHits: Type.Boolean({ default: false, description: 'Cache hits cost nothing against --rate-limit (only calls that go upstream count)' }),
   tlsCert: Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate file: serve HTTPS and WSS on the port (with --tls-key)' })),
   tlsKey: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key file of --tls-cert' })),
@@ -167,9 +176,9 @@ export function describeAccepted(schema: TSchema): string {
     case 'choice':
       return `one of ${choices(schema).join(', ')}`
     case 'map':
-      return schema.tokenMap === true
-        ? 'a mapping of names (letters, digits, _ . -) to tokens of at least 8 characters'
-        : `a mapping of ${REALTIME_METHODS.join(', ')} to milliseconds (1 to 60000)`
+      if (schema.mapOf === 'tokens') return 'a mapping of names (letters, digits, _ . -) to tokens of at least 8 characters'
+      if (schema.mapOf === 'costs') return 'a mapping of method names (or namespace_*) to costs, whole numbers from 0 to 1000000'
+      return `a mapping of ${REALTIME_METHODS.join(', ')} to milliseconds (1 to 60000)`
     case 'string':
       return 'a non-empty string'
   }
