@@ -94,7 +94,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
    */
   const forwardCall = async (call: RpcCall, info = methodInfo(call.method), beforeUpstream?: () => Promise<RpcError | undefined>): Promise<Outcome> => {
     const notification = isNotification(call)
-    if (chain.devChain && info.kind === 'dev-rewrite') return forwardRewrite(call, notification)
+    if (chain.devChain && info.kind === 'dev-rewrite') {
+      const refused = await beforeUpstream?.()
+      return refused === undefined ? forwardRewrite(call, notification) : errorOutcome(refused)
+    }
     const plan = notification ? undefined : planCall(call.method, call.params)
     if (plan === undefined) {
       const shortLived = notification ? undefined : options.realtime?.keyOf(call.method, call.params)

@@ -80,6 +80,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     warn: (message) => log.warn(message),
   })
   const cache = createCache({ maxItems: options.maxCacheItems, maxMemoryBytes: options.maxCacheBytes })
+  const realtime = options.realtimeTtlMs === undefined ? undefined : createRealtimeCache({ ttls: options.realtimeTtlMs })
   const chain = createChain({
     providers: pool.providers,
     send: (call) => pool.forward(call, false),
@@ -94,6 +95,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     onReset: (reason) => {
       log.warn(`the development chain was restarted or reset under the proxy (${reason}): its cache is emptied`)
       cache.invalidate()
+      realtime?.clear()
     },
     warn: (message) => log.warn(message),
   })
@@ -169,7 +171,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     observeCall: observability.observeCall,
     onUnexpected,
     sharedTier: () => sharedTier,
-    realtime: options.realtimeTtlMs === undefined ? undefined : createRealtimeCache({ ttls: options.realtimeTtlMs }),
+    realtime,
     rateLimit:
       options.rateLimit === 0
         ? undefined
@@ -265,7 +267,9 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   if (handleSignals) platform.onSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], (signal) => shutdown.begin(signal))
   if (!isLoopbackHost(options.host)) {
     const tokens = [
-      options.authToken === undefined && options.authTokens === undefined ? 'any host that reaches it may make data calls (set --auth-token)' : undefined,
+      options.authToken === undefined && Object.keys(options.authTokens ?? {}).length === 0
+        ? 'any host that reaches it may make data calls (set --auth-token)'
+        : undefined,
       options.adminToken === undefined ? 'edb_shutdown, edb_deleteCache and edb_register are refused until --admin-token is set' : undefined,
     ].filter((part) => part !== undefined)
     if (tokens.length > 0) log.warn(`bound to ${options.host}, beyond this machine: ${tokens.join('; ')}`)
@@ -301,11 +305,17 @@ const SHARED_TIER_CONNECT_TIMEOUT_MS = 500
 
 /** The shared tier over the platform's Redis client; the URL's password never leaves it. */
 function openSharedTier(url: string, prefix: string, chainId: number): SharedTier {
-  const password = URL.canParse(url) ? decodeURIComponent(new URL(url).password) : ''
+  const raw = URL.canParse(url) ? new URL(url).password : ''
+  let password = raw
+  try {
+    password = decodeURIComponent(raw)
+  } catch {
+    // A malformed escape: the raw text is what could be printed.
+  }
   return createSharedTier({
     open: () => platform.openRedis(url, { connectTimeoutMs: SHARED_TIER_CONNECT_TIMEOUT_MS }),
     label: redactUrl(url),
-    secrets: [url, password],
+    secrets: [url, raw, password],
     prefix,
     chainId,
     timeoutMs: SHARED_TIER_TIMEOUT_MS,

@@ -53,6 +53,9 @@ describe('named client tokens (auth-tokens in the config file)', () => {
     expect(() => loadServerOptions({ flags: { config: path }, env: {} })).toThrow(
       `invalid value for config file ${path}: key "auth-tokens": (the value is hidden: it is a secret) (expected a mapping of names`,
     )
+    // An empty mapping would silently mean "no token required".
+    const empty = configFile('empty.yaml', 'auth-tokens: {}\n')
+    expect(() => loadServerOptions({ flags: { config: empty }, env: {} })).toThrow('(the value is hidden: it is a secret)')
     const list = configFile('list.yaml', 'auth-tokens: [one-token-0000]\n')
     expect(() => loadServerOptions({ flags: { config: list }, env: {} })).toThrow('(the value is hidden: it is a secret)')
     expect(() => loadServerOptions({ flags: { authTokens: 'x' } as never, env: {} })).not.toThrow()

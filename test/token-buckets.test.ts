@@ -23,9 +23,15 @@ describe('token buckets', () => {
   })
 
   test('behavior: clients have separate buckets; a call dearer than the burst passes on a full bucket only', () => {
-    const buckets = createTokenBuckets({ ratePerS: 1, burst: 10, now: () => 0 })
+    let clock = 0
+    const buckets = createTokenBuckets({ ratePerS: 1, burst: 10, now: () => clock })
     expect(buckets.take('a', 20)).toEqual({ ok: true })
     expect(buckets.take('a', 1).ok).toBe(false)
+    // Charged in full: the bucket owes 10, so after 10 s it is still empty, after 20 s full again.
+    clock = 10_000
+    expect(buckets.take('a', 1).ok).toBe(false)
+    clock = 20_000
+    expect(buckets.take('a', 10)).toEqual({ ok: true })
     expect(buckets.take('b', 10)).toEqual({ ok: true })
   })
 

@@ -27,7 +27,7 @@ export function createRealtimeCache({ ttls, maxEntries = 1_024, now = Date.now }
   const entries = new Map<string, { resultJson: string; expiresAtMs: number }>()
   return {
     keyOf(method, params) {
-      if (ttls[method] === undefined) return undefined
+      if (!Object.hasOwn(ttls, method)) return undefined
       if (method === 'eth_feeHistory' && !(Array.isArray(params) && params[1] === 'latest')) return undefined
       return `${method}:${canonicalJson(params ?? [])}`
     },
@@ -39,7 +39,7 @@ export function createRealtimeCache({ ttls, maxEntries = 1_024, now = Date.now }
       return undefined
     },
     set(key, method, resultJson) {
-      const ttl = ttls[method]
+      const ttl = Object.hasOwn(ttls, method) ? ttls[method] : undefined
       if (ttl === undefined || ttl <= 0) return
       entries.delete(key)
       entries.set(key, { resultJson, expiresAtMs: now() + ttl })

@@ -20,8 +20,10 @@ export type SharedTierOptions = {
   info(message: string): void
   /** Pause between reconnect attempts while the tier is down. */
   retryMs?: number
-  /** Stores waiting to be written; beyond it the oldest are dropped. */
-  maxQueued?: number
+  /** Bytes of stores waiting to be written; beyond it new ones are dropped (counted). */
+  maxQueuedBytes?: number
+  /** Answers larger than this are not shared (they would hold the connection past the lookup timeout). */
+  maxValueBytes?: number
   /** Values at least this long are gzipped. */
   compressAtBytes?: number
 }
@@ -60,6 +62,10 @@ const RAW = 0
 const GZIP = 1
 const FLUSH_EVERY_MS = 25
 const WRITE_TIMEOUT_MS = 1_000
+const DELETE_TIMEOUT_MS = 2_000
+const CONNECT_TIMEOUT_MS = 2_000
+const MAX_BATCH = 500
+const FAILURES_BEFORE_DOWN = 3
 
 /**
  * A Redis tier that is never a new way to fail (SPEC §7): each lookup is bounded by a timeout of a
@@ -76,11 +82,15 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
     return message
   }
   const retryMs = options.retryMs ?? 1_000
-  const maxQueued = options.maxQueued ?? 10_000
+  const maxQueuedBytes = options.maxQueuedBytes ?? 64 << 20
+  const maxValueBytes = options.maxValueBytes ?? 1 << 20
   const compressAtBytes = options.compressAtBytes ?? 1_024
   const status: SharedTierStatus = { url: options.label, state: 'down', hits: 0, misses: 0, writes: 0, errors: 0, dropped: 0 }
   let connection: RedisConnection | undefined
-  let queue: { key: string; value: Uint8Array }[] = []
+  let queue: { plan: CachePlan; resultJson: string }[] = []
+  let queuedBytes = 0
+  /** Failures in a row: one slow answer is a miss, three take the tier out. */
+  let failures = 0
   let stopped = false
   let retry: ReturnType<typeof setTimeout> | undefined
   let saidDown = false
@@ -91,7 +101,9 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
     `${options.prefix}${options.chainId}:${method}:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`
 
   const down = (reason: string) => {
-    status.errors += 1
+    failures = 0
+    queue = []
+    queuedBytes = 0
     if (status.state === 'down' && connection === undefined) return
     status.state = 'down'
     connection?.close()
@@ -112,15 +124,29 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
 
   const connect = async () => {
     if (stopped) return
-    const opened = options.open()
+    let opened: RedisConnection | undefined
+    try {
+      opened = options.open()
+    } catch (error) {
+      status.errors += 1
+      if (!saidDown) options.warn(`shared cache ${options.label} unavailable (${describe(error)}): serving without it`)
+      saidDown = true
+      return schedule()
+    }
     if (opened === undefined) {
       if (!saidDown) options.warn(`shared cache ${options.label}: this runtime has no Redis client; serving without it`)
       saidDown = true
       return
     }
     try {
-      await opened.connect()
-      await opened.send('PING', [])
+      const candidate = opened
+      await withTimeout(
+        (async () => {
+          await candidate.connect()
+          await candidate.send('PING', [])
+        })(),
+        CONNECT_TIMEOUT_MS,
+      )
     } catch (error) {
       opened.close()
       status.errors += 1
@@ -132,7 +158,9 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
     connection = opened
     // A restarted or killed Redis is noticed at once, not at the next lookup.
     opened.onLost(() => {
-      if (connection === opened) down('connection lost')
+      if (connection !== opened) return
+      status.errors += 1
+      down('connection lost')
     })
     status.state = 'up'
     if (saidDown) options.info(`shared cache ${options.label} is back`)
@@ -142,14 +170,19 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
   const flush = setInterval(() => {
     if (connection === undefined || queue.length === 0) return
     if (writing) return
-    const batch = queue
-    queue = []
+    const batch = queue.splice(0, MAX_BATCH)
+    for (const entry of batch) queuedBytes -= entry.resultJson.length
     const current = connection
     writing = true
+    // Encoded here, in the background, never on the request path.
+    const encoded = batch.map((entry) => ({
+      key: redisKey(entry.plan.method, entry.plan.key),
+      value: encode(entry.plan.key, entry.resultJson, compressAtBytes),
+    }))
     let timer: ReturnType<typeof setTimeout> | undefined
     // Auto-pipelined: the batch goes out as one write; a Redis that stalls is down after WRITE_TIMEOUT_MS.
     void Promise.race([
-      Promise.all(batch.map((entry) => current.set(entry.key, entry.value))),
+      Promise.all(encoded.map((entry) => current.set(entry.key, entry.value))),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`a write batch took over ${WRITE_TIMEOUT_MS} ms`)), WRITE_TIMEOUT_MS)
       }),
@@ -158,7 +191,7 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
         () => {
           status.writes += batch.length
         },
-        (error) => down(describe(error)),
+        (error) => failed(error),
       )
       .finally(() => {
         clearTimeout(timer)
@@ -170,23 +203,32 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
   void connect()
 
   /** `work` on the connection, within the timeout; any failure takes the tier down and rejects. */
-  const bounded = async <T>(work: (current: RedisConnection) => Promise<T>): Promise<T> => {
+  const bounded = async <T>(work: (current: RedisConnection) => Promise<T>, timeoutMs = options.timeoutMs): Promise<T> => {
     const current = connection
     if (current === undefined) throw new Error('down')
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
-      return await Promise.race([
+      const result = await Promise.race([
         work(current),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs)
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
         }),
       ])
+      failures = 0
+      return result
     } catch (error) {
-      down(describe(error))
+      failed(error)
       throw error
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  /** One failed command: the tier goes out after three in a row (a lost connection takes it out at once). */
+  const failed = (error: unknown) => {
+    status.errors += 1
+    failures += 1
+    if (failures >= FAILURES_BEFORE_DOWN) down(describe(error))
   }
 
   return {
@@ -207,11 +249,13 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
       }
     },
     put(plan, resultJson) {
-      queue.push({ key: redisKey(plan.method, plan.key), value: encode(plan.key, resultJson, compressAtBytes) })
-      if (queue.length > maxQueued) {
-        queue.shift()
+      // Nothing piles up while the tier is out, and nothing too large to read back in time is shared.
+      if (connection === undefined || resultJson.length > maxValueBytes || queuedBytes + resultJson.length > maxQueuedBytes) {
         status.dropped += 1
+        return
       }
+      queue.push({ plan, resultJson })
+      queuedBytes += resultJson.length
     },
     async deleteMethod(method) {
       const current = connection
@@ -242,6 +286,24 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
       connection = undefined
     },
   }
+}
+
+/** `work`, or a rejection once `ms` passed. */
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([work, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** A literal for a Redis MATCH pattern. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&')
 }
 
 /** `<full key>\n<result>`, gzipped when long; the first byte says which. */

@@ -66,7 +66,9 @@ const TOKEN_NAME = /^[A-Za-z0-9_.-]{1,64}$/
 /** A mapping of client names to tokens of at least 8 characters. */
 function isTokenMap(value: unknown): value is Record<string, string> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
-  return Object.entries(value).every(([name, token]) => TOKEN_NAME.test(name) && typeof token === 'string' && token.length >= 8)
+  // An empty mapping would silently mean "no tokens required": refused.
+  const entries = Object.entries(value)
+  return entries.length > 0 && entries.every(([name, token]) => TOKEN_NAME.test(name) && typeof token === 'string' && token.length >= 8)
 }
 
 const METHOD_PATTERN = /^[A-Za-z][A-Za-z0-9]*_(?:[A-Za-z0-9_]+|\*)$/

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 
 /** The tokens the proxy knows (SPEC §8, §13). */
 export type Tokens = {
@@ -31,8 +31,7 @@ export function clientTokensRequired(tokens: Tokens): boolean {
   return tokens.authToken !== undefined || (tokens.namedTokens?.length ?? 0) > 0
 }
 
+/** Constant time whatever the lengths: fixed-size digests are compared, never the texts. */
 function sameSecret(given: string, expected: string): boolean {
-  const a = new TextEncoder().encode(given)
-  const b = new TextEncoder().encode(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest())
 }

@@ -6,11 +6,10 @@ export type CostOverrides = Readonly<Record<string, number>>
  * names the method or its namespace, else the defaults: a trace 20 plain calls, a log query 10.
  */
 export function methodCost(method: string, overrides: CostOverrides = {}): number {
-  const exact = overrides[method]
-  if (exact !== undefined) return exact
+  if (Object.hasOwn(overrides, method)) return overrides[method] as number
   const underscore = method.indexOf('_')
-  const namespace = underscore === -1 ? undefined : overrides[`${method.slice(0, underscore)}_*`]
-  if (namespace !== undefined) return namespace
+  const namespace = `${method.slice(0, underscore)}_*`
+  if (underscore !== -1 && Object.hasOwn(overrides, namespace)) return overrides[namespace] as number
   if (method.startsWith('debug_') || method.startsWith('trace_')) return 20
   if (method === 'eth_getLogs') return 10
   return 1

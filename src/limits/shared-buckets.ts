@@ -19,24 +19,27 @@ export type SharedBucketOptions = {
  * clock, so two proxies can never both spend the last token. Refill, take and expiry in one step.
  */
 const TAKE = `
+-- Redis before 5 needs this to write after reading the clock; later ones ignore it.
+if redis.replicate_commands then redis.replicate_commands() end
 local now = redis.call('TIME')
 local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local needed = math.min(cost, burst)
 local bucket = redis.call('HMGET', KEYS[1], 't', 'a')
 local tokens = tonumber(bucket[1]) or burst
 local at = tonumber(bucket[2]) or nowMs
 if nowMs > at then tokens = math.min(burst, tokens + (nowMs - at) / 1000 * rate) end
 local ok = 0
-if tokens >= cost then
+if tokens >= needed then
   tokens = tokens - cost
   ok = 1
 end
 redis.call('HSET', KEYS[1], 't', tostring(tokens), 'a', tostring(math.max(nowMs, at)))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 if ok == 1 then return 0 end
-return math.max(1, math.ceil((cost - tokens) / rate))
+return math.max(1, math.ceil((needed - tokens) / rate))
 `
 
 /** Rate limits shared through Redis, falling back to this process's buckets while it is down. */

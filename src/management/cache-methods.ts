@@ -26,11 +26,19 @@ export function createCacheMethods(cache: Cache, sharedTier: () => SharedTier | 
         const method = params[0]
         const tier = sharedTier()
         if (params.length === 1) {
-          const deleted = cache.deleteMethod(method) + (tier === undefined ? 0 : await tier.deleteMethod(method).catch(() => 0))
+          const local = cache.deleteMethod(method)
+          const shared = tier === undefined ? 0 : await tier.deleteMethod(method).catch((error: Error) => error)
+          if (shared instanceof Error)
+            return { success: false, error: `deleted ${local} entries here; the shared cache was not reached (${shared.message}): its entries remain` }
+          const deleted = local + shared
           return { success: true, deleted_count: deleted, message: `Deleted ${deleted} entries for method '${method}'` }
         }
         const plan = tier === undefined ? undefined : planCall(method, params[1])
-        const deleted = cache.deleteCall(method, params[1]) + (plan === undefined || tier === undefined ? 0 : await tier.deleteCall(plan).catch(() => 0))
+        const local = cache.deleteCall(method, params[1])
+        const shared = plan === undefined || tier === undefined ? 0 : await tier.deleteCall(plan).catch((error: Error) => error)
+        if (shared instanceof Error)
+          return { success: false, error: `deleted ${local} entries here; the shared cache was not reached (${shared.message}): its entry remains` }
+        const deleted = local + shared
         return {
           success: true,
           deleted_count: deleted,
