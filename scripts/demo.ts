@@ -1,21 +1,54 @@
 /**
- * Self-contained demo: a local anvil (from the npm registry) as the upstream, the proxy on
- * 127.0.0.1:8546 (or $EDB_PROXY_PORT), a few example calls printed, then it keeps serving
- * until Ctrl-C.
+ * Self-contained demo: a local anvil (from the npm registry) with a short history, behind a
+ * forwarder that adds 30 ms to every request (as a remote provider would) and counts them; the
+ * proxy on 127.0.0.1:8546 (or $EDB_PROXY_PORT) in front of it. The same historical reads run twice,
+ * cold then warm, with upstream calls, time and x-cache printed; then a few example calls, and it
+ * keeps serving until Ctrl-C.
  */
 import { join } from 'node:path'
 import { rpc, startAnvil } from '../test/helpers/anvil.ts'
 import { readLine } from '../test/helpers/lines.ts'
 
 const port = process.env.EDB_PROXY_PORT ?? '8546'
+const LATENCY_MS = 30
+const SENDER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const anvil = await startAnvil(['--block-time', '2'])
-const proxy = Bun.spawn([process.execPath, join(import.meta.dir, '../src/main.ts'), 'server', '--port', port, '--rpc-urls', anvil.url], {
+// A short history: a few transfers, then enough blocks for them to be final (anvil: head - 64).
+for (let index = 1; index <= 5; index++) {
+  await rpc(anvil.url, 'eth_sendTransaction', [{ from: SENDER, to: `0x${index.toString(16).padStart(40, '0')}`, value: '0x1' }])
+}
+await rpc(anvil.url, 'anvil_mine', ['0x60'])
+
+/** What the demo's own reads cost upstream (the proxy's head tracking is not counted). */
+let upstreamCalls = 0
+/** The demo's reads: balances and nonces at a block, blocks with their transactions (the proxy's own calls ask neither). */
+const isDemoRead = (body: string) => {
+  const calls = [JSON.parse(body)].flat() as { method?: string; params?: unknown[] }[]
+  return calls.some(
+    (call) =>
+      call.method === 'eth_getBalance' || call.method === 'eth_getTransactionCount' || (call.method === 'eth_getBlockByNumber' && call.params?.[1] === true),
+  )
+}
+const forwarder = Bun.serve({
+  hostname: '127.0.0.1',
+  port: 0,
+  async fetch(request) {
+    const body = await request.text()
+    if (isDemoRead(body)) upstreamCalls += 1
+    await Bun.sleep(LATENCY_MS)
+    const answer = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    return new Response(await answer.text(), { headers: { 'content-type': 'application/json' } })
+  },
+})
+const upstream = `http://127.0.0.1:${forwarder.port}`
+const proxy = Bun.spawn([process.execPath, join(import.meta.dir, '../src/main.ts'), 'server', '--port', port, '--rpc-urls', upstream], {
   stdout: 'pipe',
   stderr: 'inherit',
 })
 const stop = async (code: number) => {
   proxy.kill('SIGTERM')
   await proxy.exited
+  forwarder.stop(true)
   await anvil.stop()
   process.exit(code)
 }
@@ -30,7 +63,32 @@ if (ready === undefined) {
   await stop(1)
 }
 const url = ready![1]!
-console.log(`anvil upstream: ${anvil.url}\nproxy:          ${url}\n`)
+console.log(`anvil:    ${anvil.url}\nupstream: ${upstream} (anvil + ${LATENCY_MS} ms a request, like a remote provider)\nproxy:    ${url}\n`)
+
+/** Historical reads a debugger makes: blocks with their transactions, receipts, balances at those blocks. */
+const reads: [string, unknown[]][] = []
+for (let block = 1; block <= 5; block++) {
+  reads.push(['eth_getBlockByNumber', [`0x${block.toString(16)}`, true]])
+  reads.push(['eth_getBalance', [SENDER, `0x${block.toString(16)}`]])
+  reads.push(['eth_getTransactionCount', [SENDER, `0x${block.toString(16)}`]])
+}
+const replay = async () => {
+  const before = upstreamCalls
+  const started = performance.now()
+  const caches: string[] = []
+  for (const [method, params] of reads) {
+    const response = await fetch(url, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+    await response.text()
+    caches.push(response.headers.get('x-cache') ?? '?')
+  }
+  const tally = Object.entries(Object.groupBy(caches, (cache) => cache)).map(([cache, list]) => `${list?.length} ${cache}`)
+  return { ms: performance.now() - started, calls: upstreamCalls - before, tally: tally.join(', ') }
+}
+const cold = await replay()
+const warm = await replay()
+console.log(`The same ${reads.length} historical reads, twice:`)
+console.log(`  cold: ${String(cold.calls).padStart(3)} upstream calls  ${cold.ms.toFixed(0).padStart(5)} ms   x-cache: ${cold.tally}`)
+console.log(`  warm: ${String(warm.calls).padStart(3)} upstream calls  ${warm.ms.toFixed(0).padStart(5)} ms   x-cache: ${warm.tally}\n`)
 
 const examples: [string, unknown[]][] = [
   ['edb_ping', []],
@@ -47,5 +105,6 @@ for (const [method, params] of examples) {
 const health = await (await fetch(`${url}/health`)).text()
 console.log(`GET /health ← ${health}\n`)
 console.log(`Try it:  curl -s ${url} -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"}'`)
-console.log(`         cast block-number --rpc-url ${url}      (Ctrl-C stops the demo)`)
+console.log(`         cast block-number --rpc-url ${url}`)
+console.log(`         edb-rpc-proxy monitor ${url}   (or: bun src/main.ts monitor ${url})      Ctrl-C stops the demo`)
 await stop(await proxy.exited)
