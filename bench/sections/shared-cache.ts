@@ -173,38 +173,26 @@ async function timed(url: string, bodies: string[]): Promise<number[]> {
   return times
 }
 
-async function load(url: string, body: (index: number) => string): Promise<Load> {
-  const latencies: number[] = []
-  let errors = 0
-  let next = 0
+/** For LOAD_MS, `LOAD_CONCURRENCY` loops calling with `body(0)`, `body(1)`, ...: req/s and p99. */
+function load(url: string, body: (index: number) => string): Promise<Load> {
   const until = performance.now() + LOAD_MS
-  await Promise.all(
-    Array.from({ length: LOAD_CONCURRENCY }, async () => {
-      while (performance.now() < until) {
-        const started = performance.now()
-        const reply = (await fetch(url, { method: 'POST', body: body(next++) }).then(
-          (response) => response.json(),
-          () => undefined,
-        )) as any
-        if (reply?.result === undefined) errors += 1
-        latencies.push(performance.now() - started)
-      }
-    }),
-  )
-  latencies.sort((a, b) => a - b)
-  return { rps: latencies.length / (LOAD_MS / 1000), p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, errors }
+  return drive(url, (index) => (performance.now() < until ? body(index) : undefined))
 }
 
 /** Every body once, by `LOAD_CONCURRENCY` loops: req/s and p99 over the whole list. */
-async function drain(url: string, bodies: string[]): Promise<Load> {
+function drain(url: string, bodies: string[]): Promise<Load> {
+  return drive(url, (index) => bodies[index])
+}
+
+/** `LOAD_CONCURRENCY` loops taking the next body until there is none; req/s over the time taken, p99, errors. */
+async function drive(url: string, next: (index: number) => string | undefined): Promise<Load> {
   const latencies: number[] = []
   let errors = 0
-  let next = 0
+  let index = 0
   const started = performance.now()
   await Promise.all(
     Array.from({ length: LOAD_CONCURRENCY }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++] as string
+      for (let body = next(index++); body !== undefined; body = next(index++)) {
         const callStarted = performance.now()
         const reply = (await fetch(url, { method: 'POST', body }).then(
           (response) => response.json(),
@@ -216,7 +204,7 @@ async function drain(url: string, bodies: string[]): Promise<Load> {
     }),
   )
   latencies.sort((a, b) => a - b)
-  return { rps: bodies.length / ((performance.now() - started) / 1000), p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, errors }
+  return { rps: latencies.length / ((performance.now() - started) / 1000), p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, errors }
 }
 
 function median(values: number[]): number {
@@ -225,12 +213,14 @@ function median(values: number[]): number {
 }
 
 async function waitForWrites(url: string, count: number): Promise<void> {
+  let shared: unknown
   for (let tries = 0; tries < 400; tries++) {
     const stats = await call(url, '{"jsonrpc":"2.0","id":1,"method":"edb_cache_stats"}')
+    shared = stats.result?.shared_cache
     if ((stats.result?.shared_cache?.writes ?? 0) >= count) return
     await Bun.sleep(25)
   }
-  throw new Error('the writer proxy did not write its entries to Redis')
+  throw new Error(`the writer proxy did not write its ${count} entries to Redis: ${JSON.stringify(shared)}`)
 }
 
 async function waitForTier(url: string): Promise<void> {

@@ -172,29 +172,21 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
     if (writing) return
     const batch = queue.splice(0, MAX_BATCH)
     for (const entry of batch) queuedBytes -= entry.resultJson.length
-    const current = connection
     writing = true
     // Encoded here, in the background, never on the request path.
     const encoded = batch.map((entry) => ({
       key: redisKey(entry.plan.method, entry.plan.key),
       value: encode(entry.plan.key, entry.resultJson, compressAtBytes),
     }))
-    let timer: ReturnType<typeof setTimeout> | undefined
-    // Auto-pipelined: the batch goes out as one write; a Redis that stalls is down after WRITE_TIMEOUT_MS.
-    void Promise.race([
-      Promise.all(encoded.map((entry) => current.set(entry.key, entry.value))),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`a write batch took over ${WRITE_TIMEOUT_MS} ms`)), WRITE_TIMEOUT_MS)
-      }),
-    ])
+    // Auto-pipelined: the batch goes out as one write; a Redis that stalls fails it after WRITE_TIMEOUT_MS.
+    void bounded((current) => Promise.all(encoded.map((entry) => current.set(entry.key, entry.value))), WRITE_TIMEOUT_MS)
       .then(
         () => {
           status.writes += batch.length
         },
-        (error) => failed(error),
+        () => {},
       )
       .finally(() => {
-        clearTimeout(timer)
         writing = false
       })
   }, FLUSH_EVERY_MS)
@@ -202,25 +194,17 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
 
   void connect()
 
-  /** `work` on the connection, within the timeout; any failure takes the tier down and rejects. */
+  /** `work` on the connection, within the timeout; a failure counts toward taking the tier out, and rejects. */
   const bounded = async <T>(work: (current: RedisConnection) => Promise<T>, timeoutMs = options.timeoutMs): Promise<T> => {
     const current = connection
     if (current === undefined) throw new Error('down')
-    let timer: ReturnType<typeof setTimeout> | undefined
     try {
-      const result = await Promise.race([
-        work(current),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
-        }),
-      ])
+      const result = await withTimeout(work(current), timeoutMs)
       failures = 0
       return result
     } catch (error) {
       failed(error)
       throw error
-    } finally {
-      clearTimeout(timer)
     }
   }
 
@@ -249,7 +233,7 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
       }
     },
     put(plan, resultJson) {
-      // Nothing piles up while the tier is out, and nothing too large to read back in time is shared.
+      // Nothing piles up while the tier is out and nothing too large to read back in time is shared.
       if (connection === undefined || resultJson.length > maxValueBytes || queuedBytes + resultJson.length > maxQueuedBytes) {
         status.dropped += 1
         return

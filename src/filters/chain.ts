@@ -5,6 +5,9 @@ import { hostFilter } from './host.ts'
 import { identityFilter } from './identity.ts'
 import type { ContextFilter, Refusal, RefusalFilter, RequestFacts } from './types.ts'
 
+/** The peer address of a transport that does not know it. */
+export const NO_ADDRESS = (): undefined => undefined
+
 /** Everything the access filters need to know (SPEC §8, §13). */
 export type AccessOptions = BrowserRules
 

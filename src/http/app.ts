@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia'
-import { type AccessOptions, createFilterChain } from '../filters/chain.ts'
+import { type AccessOptions, createFilterChain, NO_ADDRESS } from '../filters/chain.ts'
 import type { HealthReport } from '../health.ts'
 import type { Pipeline } from '../pipeline.ts'
 import { ForbiddenError, InternalError, RpcError } from '../rpc/errors.ts'
@@ -51,13 +51,13 @@ export function createApp(options: AppOptions) {
   const app = new Elysia()
     .post('/', ({ request }) => rpcRoute(request), { parse: 'none' })
     .get('/health', ({ request }) => {
-      const refusal = filters.refusalOf({ headers: request.headers, address: () => undefined })
+      const refusal = filters.refusalOf({ headers: request.headers, address: NO_ADDRESS })
       if (refusal) return errorResponse(refusal.status, new ForbiddenError(refusal.message))
       const report = options.health()
       return jsonResponse(report.status === 'ok' ? 200 : 503, JSON.stringify(report))
     })
     .get('/metrics', async ({ request }) => {
-      const refusal = filters.refusalOf({ headers: request.headers, address: () => undefined })
+      const refusal = filters.refusalOf({ headers: request.headers, address: NO_ADDRESS })
       if (refusal) return errorResponse(refusal.status, new ForbiddenError(refusal.message))
       return new Response(await options.metrics.text(), { headers: { 'content-type': options.metrics.contentType } })
     })

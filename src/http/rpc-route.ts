@@ -1,4 +1,4 @@
-import type { FilterChain } from '../filters/chain.ts'
+import { type FilterChain, NO_ADDRESS } from '../filters/chain.ts'
 import type { CallContext } from '../management/method.ts'
 import type { Pipeline } from '../pipeline.ts'
 import type { ClientInfo } from '../platform/index.ts'
@@ -39,7 +39,7 @@ export function createRpcRoute({
     activity.begin()
     let cost = 0
     try {
-      const facts = { headers: request.headers, address: () => client?.() }
+      const facts = { headers: request.headers, address: client ?? NO_ADDRESS }
       const refusal = filters.refusalOf(facts)
       if (refusal !== undefined) return errorResponse(refusal.status, new ForbiddenError(refusal.message))
       let text: string

@@ -1,4 +1,4 @@
-import type { FilterChain } from '../filters/chain.ts'
+import { type FilterChain, NO_ADDRESS } from '../filters/chain.ts'
 import type { CallContext } from '../management/method.ts'
 import type { Pipeline } from '../pipeline.ts'
 import type { ClientInfo, PlatformSocket, SocketAcceptor, SocketHandlers } from '../platform/index.ts'
@@ -51,7 +51,7 @@ export function createWebSocketAcceptor(options: WebSocketOptions): SocketAccept
 
   const accept = (request: Request, client?: ClientInfo): Response | SocketHandlers => {
     const headers = withQueryToken(request)
-    const facts = { headers, address: () => client?.() }
+    const facts = { headers, address: client ?? NO_ADDRESS }
     const refusal = options.filters.refusalOf(facts)
     if (refusal !== undefined) {
       counters.refused += 1
