@@ -179,7 +179,7 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
       value: encode(entry.plan.key, entry.resultJson, compressAtBytes),
     }))
     // Auto-pipelined: the batch goes out as one write; a Redis that stalls fails it after WRITE_TIMEOUT_MS.
-    void bounded((current) => Promise.all(encoded.map((entry) => current.set(entry.key, entry.value))), WRITE_TIMEOUT_MS)
+    void bounded((current) => Promise.all(encoded.map((entry) => current.set(entry.key, entry.value))), WRITE_TIMEOUT_MS, true)
       .then(
         () => {
           status.writes += batch.length
@@ -194,8 +194,12 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
 
   void connect()
 
-  /** `work` on the connection, within the timeout; a failure counts toward taking the tier out, and rejects. */
-  const bounded = async <T>(work: (current: RedisConnection) => Promise<T>, timeoutMs = options.timeoutMs): Promise<T> => {
+  /**
+   * `work` on the connection, within the timeout; rejects on failure. An error counts toward taking
+   * the tier out; a timeout only where waiting long proves trouble (a write batch after 1 s), not
+   * on the request path, where a busy event loop alone can pass a few milliseconds.
+   */
+  const bounded = async <T>(work: (current: RedisConnection) => Promise<T>, timeoutMs = options.timeoutMs, timeoutIsFailure = false): Promise<T> => {
     const current = connection
     if (current === undefined) throw new Error('down')
     try {
@@ -203,7 +207,7 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
       failures = 0
       return result
     } catch (error) {
-      failed(error)
+      if (timeoutIsFailure || !isTimeout(error)) failed(error)
       throw error
     }
   }
@@ -219,22 +223,24 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
     send: (command, args) => (connection === undefined ? undefined : bounded((current) => current.send(command, args))),
     async lookup(plan) {
       if (connection === undefined) return undefined
+      let value: Uint8Array | null
       try {
-        const value = await bounded((current) => current.getBytes(redisKey(plan.method, plan.key)))
-        const entry = value === null ? undefined : decode(value)
-        if (entry === undefined || entry.key !== plan.key) {
-          status.misses += 1
-          return undefined
-        }
-        status.hits += 1
-        return entry.resultJson
+        value = await bounded((current) => current.getBytes(redisKey(plan.method, plan.key)))
       } catch {
+        status.misses += 1
         return undefined
       }
+      const entry = value === null ? undefined : decode(value)
+      if (entry === undefined || entry.key !== plan.key) {
+        status.misses += 1
+        return undefined
+      }
+      status.hits += 1
+      return entry.resultJson
     },
     put(plan, resultJson) {
-      // Nothing piles up while the tier is out and nothing too large to read back in time is shared.
-      if (connection === undefined || resultJson.length > maxValueBytes || queuedBytes + resultJson.length > maxQueuedBytes) {
+      // Nothing piles up while the tier is out (queued while it first connects), and nothing too large to read back in time is shared.
+      if (saidDown || resultJson.length > maxValueBytes || queuedBytes + resultJson.length > maxQueuedBytes) {
         status.dropped += 1
         return
       }
@@ -276,13 +282,21 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+    timer = setTimeout(() => reject(new TimeoutError(`no answer within ${ms} ms`)), ms)
   })
   try {
     return await Promise.race([work, expired])
   } finally {
     clearTimeout(timer)
   }
+}
+
+class TimeoutError extends Error {
+  override name = 'TimeoutError'
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof TimeoutError
 }
 
 /** A literal for a Redis MATCH pattern. */
