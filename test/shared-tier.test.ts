@@ -98,17 +98,32 @@ describe('the shared cache tier (Redis)', () => {
     expect(asked(upstream, 6)).toBe(1)
   })
 
-  test('behavior: edb_deleteCache reaches Redis', async () => {
+  /** A proxy that wrote two blocks to Redis, and a count of the blocks Redis holds. */
+  const twoBlocksShared = async () => {
     const proxy = await proxyWith(anvil.url)
     await tierUp(proxy)
     for (const number of [3, 4]) await proxy.post(block(number))
     await waitFor(async () => (await tierOf(proxy)).writes >= 2, 'two entries written')
     const client = redis.client()
     const keys = async () => ((await client.send('KEYS', ['edb:31337:eth_getBlockByNumber:*'])) as string[]).length
+    return { proxy, client, keys }
+  }
+
+  test('behavior: edb_deleteCache reaches Redis', async () => {
+    const { proxy, client, keys } = await twoBlocksShared()
     expect(await keys()).toBe(2)
     const deleted = (await proxy.call('edb_deleteCache', ['eth_getBlockByNumber'])).result
     expect(deleted.success).toBe(true)
     expect(await keys()).toBe(0)
+    client.close()
+  })
+
+  test('behavior: edb_deleteCache with a pattern character in the method name deletes only that name, never others', async () => {
+    const { proxy, client, keys } = await twoBlocksShared()
+    for (const name of ['eth_getBlock*', '*', 'eth_getBlockBy?umber', 'eth_getBlockBy[N]umber']) {
+      expect((await proxy.call('edb_deleteCache', [name])).result).toMatchObject({ success: true, deleted_count: 0 })
+    }
+    expect(await keys()).toBe(2)
     client.close()
   })
 

@@ -250,22 +250,21 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
     async deleteMethod(method) {
       const current = connection
       if (current === undefined) return 0
+      // The name is a literal: `eth_get*` must never match other methods' entries.
+      const pattern = `${escapeGlob(`${options.prefix}${options.chainId}:${method}:`)}*`
       let cursor = '0'
       let deleted = 0
       do {
-        const [next, keys] = (await current.send('SCAN', [cursor, 'MATCH', `${options.prefix}${options.chainId}:${method}:*`, 'COUNT', '1000'])) as [
-          string,
-          string[],
-        ]
+        const [next, keys] = (await withTimeout(current.send('SCAN', [cursor, 'MATCH', pattern, 'COUNT', '1000']), DELETE_TIMEOUT_MS)) as [string, string[]]
         cursor = next
-        if (keys.length > 0) deleted += Number(await current.send('UNLINK', keys))
+        if (keys.length > 0) deleted += Number(await withTimeout(current.send('UNLINK', keys), DELETE_TIMEOUT_MS))
       } while (cursor !== '0')
       return deleted
     },
     async deleteCall(plan) {
       const current = connection
       if (current === undefined) return 0
-      return Number(await current.send('UNLINK', [redisKey(plan.method, plan.key)]))
+      return Number(await withTimeout(current.send('UNLINK', [redisKey(plan.method, plan.key)]), DELETE_TIMEOUT_MS))
     },
     status: () => ({ ...status }),
     stop() {
