@@ -10,6 +10,7 @@ import { type CostOverrides, methodCost } from './limits/method-cost.ts'
 import type { Take } from './limits/token-buckets.ts'
 import type { ContextSource, ManagementMethod } from './management/method.ts'
 import type { Forwarder } from './providers/forward.ts'
+import type { UpstreamBatch } from './providers/upstream-batch.ts'
 import { errorOutcome, ForbiddenError, MethodNotFoundError, RateLimitedError, RpcError } from './rpc/errors.ts'
 import { methodInfo } from './rpc/methods.ts'
 import { isNotification, type ParsedCall, parseBody } from './rpc/parse.ts'
@@ -38,6 +39,8 @@ export type PipelineOptions = {
   rateLimit?: RateLimit
   /** Short-lived answers about "now" (opt-in, SPEC §13); none: never reused. */
   realtime?: RealtimeCache
+  /** The upstream side of one client batch: its misses travel to a provider as JSON-RPC batches. None: one by one. */
+  openUpstreamBatch?: () => UpstreamBatch
   /** The shared tier (SPEC §7), once the chain is known to be a real one; asked after the local cache misses. */
   sharedTier?: () => SharedTier | undefined
 }
@@ -90,9 +93,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   /**
    * `beforeUpstream`: asked once the call will go upstream (after a cache miss), and may refuse it
-   * (free cache hits, SPEC §13).
+   * (free cache hits, SPEC §13). `batch`: the client batch the call came in, whose misses go upstream together.
    */
-  const forwardCall = async (call: RpcCall, info = methodInfo(call.method), beforeUpstream?: () => Promise<RpcError | undefined>): Promise<Outcome> => {
+  const forwardCall = async (
+    call: RpcCall,
+    info = methodInfo(call.method),
+    beforeUpstream?: () => Promise<RpcError | undefined>,
+    batch?: UpstreamBatch,
+  ): Promise<Outcome> => {
     const notification = isNotification(call)
     if (chain.devChain && info.kind === 'dev-rewrite') {
       const refused = await beforeUpstream?.()
@@ -101,10 +109,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const plan = notification ? undefined : planCall(call.method, call.params)
     if (plan === undefined) {
       const shortLived = notification ? undefined : options.realtime?.keyOf(call.method, call.params)
-      if (shortLived !== undefined) return realtimeCall(call, shortLived, beforeUpstream)
+      if (shortLived !== undefined) return realtimeCall(call, shortLived, beforeUpstream, batch)
       const refused = await beforeUpstream?.()
       if (refused !== undefined) return errorOutcome(refused)
-      return { ...(await forward(call, notification)), cache: 'BYPASS' }
+      return { ...(await forward(call, notification, undefined, batch)), cache: 'BYPASS' }
     }
     chain.touch()
     // SPEC §5.1: a cacheable call that arrives before the chain is known waits for it, then uses the cache.
@@ -118,35 +126,35 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (!cache.ready || !chain.view.trusted) {
       const refused = await beforeUpstream?.()
       if (refused !== undefined) return errorOutcome(refused)
-      return { ...(await inflight.run(flight, () => forward(asked, false, answerCheck(plan)))), cache: 'BYPASS' }
+      return { ...(await inflight.run(flight, () => forward(asked, false, answerCheck(plan), batch))), cache: 'BYPASS' }
     }
     const hit = cache.lookup(plan) ?? composedHit(plan, call.params) ?? (await importedHit(plan, call.params)) ?? (await sharedHit(plan))
     if (hit !== undefined) return { resultJson: hit, cache: 'HIT', cacheKey: plan.key }
     const refused = await beforeUpstream?.()
     if (refused !== undefined) return errorOutcome(refused)
-    return { ...(await inflight.run(flight, () => fetchAndStore(asked, plan))), cache: 'MISS' }
+    return { ...(await inflight.run(flight, () => fetchAndStore(asked, plan, batch))), cache: 'MISS' }
   }
 
   /** A "now" answer shared for its short TTL (memory only); identical calls in flight share one request too. */
-  const realtimeCall = async (call: RpcCall, key: string, beforeUpstream?: () => Promise<RpcError | undefined>): Promise<Outcome> => {
+  const realtimeCall = async (call: RpcCall, key: string, beforeUpstream?: () => Promise<RpcError | undefined>, batch?: UpstreamBatch): Promise<Outcome> => {
     const realtime = options.realtime as RealtimeCache
     const shared = realtime.get(key)
     if (shared !== undefined) return { resultJson: shared, cache: 'HIT-TTL' }
     const refused = await beforeUpstream?.()
     if (refused !== undefined) return errorOutcome(refused)
     const epoch = cache.epoch
-    const outcome = await inflight.run(`${epoch}:ttl:${key}`, () => forward(call, false))
+    const outcome = await inflight.run(`${epoch}:ttl:${key}`, () => forward(call, false, undefined, batch))
     if (outcome.resultJson !== undefined && epoch === cache.epoch) realtime.set(key, call.method, outcome.resultJson)
     return { ...outcome, cache: 'BYPASS' }
   }
 
   /** Forward, then store the answer if it can never change: decided before anyone else may see it. */
-  const fetchAndStore = async (call: RpcCall, plan: CachePlan): Promise<Outcome> => {
+  const fetchAndStore = async (call: RpcCall, plan: CachePlan, batch?: UpstreamBatch): Promise<Outcome> => {
     const epoch = cache.epoch
     // A trace by transaction hash is final once its transaction's block is: learn that block alongside.
-    const txBlock = plan.anchor.kind === 'tx' && !plan.anchor.blockInResult ? blockOfTransaction(plan.anchor.hash).catch(() => undefined) : undefined
+    const txBlock = plan.anchor.kind === 'tx' && !plan.anchor.blockInResult ? blockOfTransaction(plan.anchor.hash, batch).catch(() => undefined) : undefined
     // SPEC §8: an answer that does not match the question is a provider fault, tried elsewhere, never stored.
-    const answer = await forward(call, false, answerCheck(plan))
+    const answer = await forward(call, false, answerCheck(plan), batch)
     if (answer.resultJson !== undefined && (await isFinalAnswer(plan, answer.resultJson, txBlock))) {
       cache.store(plan, answer.resultJson, epoch)
       if (epoch === cache.epoch) options.sharedTier?.()?.put(plan, answer.resultJson)
@@ -195,8 +203,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
 
   /** The block a transaction was mined in, asked through the pipeline so the answer is cached too. */
-  const blockOfTransaction = async (hash: string): Promise<number | undefined> => {
-    const outcome = await forwardCall({ jsonrpc: '2.0', id: 0, method: 'eth_getTransactionByHash', params: [hash] })
+  const blockOfTransaction = async (hash: string, batch?: UpstreamBatch): Promise<number | undefined> => {
+    const outcome = await forwardCall({ jsonrpc: '2.0', id: 0, method: 'eth_getTransactionByHash', params: [hash] }, undefined, undefined, batch)
     return outcome.resultJson === undefined ? undefined : blockNumberOf(outcome.resultJson)
   }
 
@@ -228,7 +236,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return new RateLimitedError(taken.retryAfterS)
   }
 
-  const handleCall = async (call: RpcCall, context: ContextSource): Promise<Outcome> => {
+  const handleCall = async (call: RpcCall, context: ContextSource, batch?: UpstreamBatch): Promise<Outcome> => {
     const method = management.get(call.method)
     const { rateLimit } = options
     if (method !== undefined) {
@@ -253,16 +261,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         if (refused !== undefined) return errorOutcome(refused)
       }
     }
-    if (options.observeCall === undefined) return forwardCall(call, info, beforeUpstream)
+    if (options.observeCall === undefined) return forwardCall(call, info, beforeUpstream, batch)
     const startedAt = performance.now()
-    const outcome = await forwardCall(call, info, beforeUpstream)
+    const outcome = await forwardCall(call, info, beforeUpstream, batch)
     options.observeCall(call.method, outcome, performance.now() - startedAt)
     return outcome
   }
 
-  const answer = async (entry: ParsedCall, context: ContextSource): Promise<CallReply> => {
+  const answer = async (entry: ParsedCall, context: ContextSource, batch?: UpstreamBatch): Promise<CallReply> => {
     if (entry.error !== undefined) return { text: toReplyText(entry.idJson, errorOutcome(entry.error)) }
-    const outcome = await handleCall(entry.call, context).catch((error: unknown) => {
+    const outcome = await handleCall(entry.call, context, batch).catch((error: unknown) => {
       options.onUnexpected(error)
       return errorOutcome(error)
     })
@@ -298,7 +306,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
       return { text: reply.text, cache: reply.cache ?? 'BYPASS', provider: outcome?.provider, retryAfterS: retryAfterOf([reply]) }
     }
-    const replies = await Promise.all(parsed.entries.map((entry) => answer(entry, context)))
+    const batch = options.openUpstreamBatch?.()
+    const replies = await Promise.all(parsed.entries.map((entry) => answer(entry, context, batch)))
     const present = replies.flatMap((reply) => (reply.text === null ? [] : [reply.text]))
     // JSON-RPC 2.0 §6: a batch of notifications only gets no response at all.
     return {

@@ -25,6 +25,7 @@ import { platform } from './platform/index.ts'
 import { NOT_HERE } from './providers/forward.ts'
 import { createProviderPool } from './providers/pool.ts'
 import { markUnreachable } from './providers/provider.ts'
+import { createUpstreamBatching } from './providers/upstream-batch.ts'
 import { isInstanceAlive, isThreadOfAnother } from './registry/liveness.ts'
 import { createRegistry } from './registry/registry.ts'
 import { createFilterMethods } from './streams/filters.ts'
@@ -159,6 +160,14 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       if (shutdown.stopping) cache.close()
     })
   })
+  const upstreamBatching =
+    options.upstreamBatchSize > 1
+      ? createUpstreamBatching({
+          size: options.upstreamBatchSize,
+          maxResponseBytes: options.maxResponseBytes,
+          onRefused: (provider, reason) => log.warn(`${provider.label} refused a JSON-RPC batch (${reason}): its calls go one by one for 10 minutes`),
+        })
+      : undefined
   const onUnexpected = (error: unknown) => log.error('unexpected error while serving a request:', error)
   shutdown.onStop('background', () => sharedTier?.stop())
   const pipeline = createPipeline({
@@ -171,6 +180,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     observeCall: observability.observeCall,
     onUnexpected,
     sharedTier: () => sharedTier,
+    openUpstreamBatch: upstreamBatching?.open,
     realtime,
     rateLimit:
       options.rateLimit === 0

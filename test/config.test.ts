@@ -23,6 +23,7 @@ describe('loadServerOptions', () => {
       upstreamTimeoutMs: 10_000,
       upstreamConcurrency: 256,
       upstreamQueue: 4_096,
+      upstreamBatchSize: 100,
       maxCacheBytes: 256 * 1024 * 1024,
       finalityDepth: 64,
       devChain: 'auto',

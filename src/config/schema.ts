@@ -86,6 +86,12 @@ export const ServerOptionsSchema = Type.Object({
   upstreamTimeoutMs: integer(100, 600_000, 10_000, 'Milliseconds one upstream attempt may take (time spent waiting for a slot not counted)'),
   upstreamConcurrency: integer(1, 16_384, 256, 'Most upstream attempts in flight at once per provider; more calls wait for a slot'),
   upstreamQueue: integer(0, 1_000_000, 4_096, 'Most calls waiting for a slot per provider; beyond it the next provider is tried, then -32005'),
+  upstreamBatchSize: integer(
+    1,
+    10_000,
+    100,
+    'Most calls in one JSON-RPC batch to a provider: the misses of a client batch travel together (1: one by one; a provider refusing batches gets single calls)',
+  ),
   maxCacheBytes: integer(1 << 20, 64 * 1024 ** 3, 256 << 20, 'Memory for the hot subset of the cache, in bytes'),
   finalityDepth: integer(0, 100_000, 64, 'Blocks below the head taken as final where the chain has no finalized tag'),
   devChain: Type.Union([Type.Literal('auto'), Type.Literal('yes'), Type.Literal('no')], {

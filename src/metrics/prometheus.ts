@@ -9,7 +9,15 @@ import type { CallMetrics } from './call-metrics.ts'
 /** What the exporter reads at scrape time (nothing on the request path but two histogram observations). */
 export type PrometheusSources = {
   calls: CallMetrics
-  providers: () => { label: string; state: 'closed' | 'open' | 'half-open' | 'quarantined'; inFlight: number; waiting: number }[]
+  providers: () => {
+    label: string
+    state: 'closed' | 'open' | 'half-open' | 'quarantined'
+    inFlight: number
+    waiting: number
+    batches: number
+    batchedCalls: number
+    batchesRefused: boolean
+  }[]
   cache: () => { entries: number; memoryBytes: number; stores: number; evictions: number }
   instances: () => number
   /** The shared tier's figures, while there is one (SPEC §7). */
@@ -137,6 +145,17 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
   )
   providerGauge('edb_proxy_upstream_in_flight', 'Client attempts in flight to each provider (at most --upstream-concurrency)', (provider) => provider.inFlight)
   providerGauge('edb_proxy_upstream_waiting', 'Calls waiting for a slot of each provider (at most --upstream-queue)', (provider) => provider.waiting)
+  providerGauge(
+    'edb_proxy_upstream_batches_refused',
+    'Whether a provider refused a JSON-RPC batch lately (1: its calls go one by one for 10 minutes)',
+    (provider) => (provider.batchesRefused ? 1 : 0),
+  )
+  counterFrom('edb_proxy_upstream_batches_total', 'JSON-RPC batches posted to each provider (misses of client batches)', ['provider'], () =>
+    sources.providers().map((provider) => [{ provider: provider.label }, provider.batches]),
+  )
+  counterFrom('edb_proxy_upstream_batched_calls_total', 'Calls carried in those batches, per provider', ['provider'], () =>
+    sources.providers().map((provider) => [{ provider: provider.label }, provider.batchedCalls]),
+  )
   const sharedCache = sources.sharedCache
   if (sharedCache !== undefined) {
     gauge('edb_proxy_shared_cache_up', 'The shared (Redis) tier is in use: 1 up, 0 down (or none yet)', () => (sharedCache()?.state === 'up' ? 1 : 0))

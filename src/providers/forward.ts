@@ -11,6 +11,7 @@ import { type Provider, recordFailure, recordSuccess } from './provider.ts'
 import { meansAlreadySent, rawTransactionHash } from './raw-transaction.ts'
 import type { Candidate, ProviderSelector } from './select.ts'
 import { postToProvider, type UpstreamAnswer } from './upstream.ts'
+import type { UpstreamBatch } from './upstream-batch.ts'
 import { UpstreamError, UpstreamRpcFaultError } from './upstream-errors.ts'
 
 export type ForwarderOptions = {
@@ -45,8 +46,11 @@ export type AnswerCheck = (value: unknown) => string | typeof NOT_HERE | undefin
 /** An `AnswerCheck` verdict: this provider does not have it yet (SPEC §12: a provider behind never fills a gap). */
 export const NOT_HERE = Symbol('not here')
 
-/** Sends one call upstream with failover and returns its outcome; never throws. */
-export type Forwarder = (call: RpcCall, notification: boolean, check?: AnswerCheck) => Promise<Outcome>
+/**
+ * Sends one call upstream with failover and returns its outcome; never throws. With `batch` (the
+ * client batch it belongs to), its attempts may travel in a JSON-RPC batch with that batch's others.
+ */
+export type Forwarder = (call: RpcCall, notification: boolean, check?: AnswerCheck, batch?: UpstreamBatch) => Promise<Outcome>
 
 /** How many distinct providers must give the same unknown error before it is the answer. */
 const CONSENSUS = 3
@@ -73,7 +77,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const redacted = (error: RpcErrorObject): RpcErrorObject =>
     quoted.some((url) => error.message.includes(url)) ? { ...error, message: redactText(error.message, urls) } : error
 
-  return async (call, notification, check) => {
+  return async (call, notification, check, upstreamBatch) => {
     if (options.providers.length === 0) {
       return { error: unavailable('No upstream providers configured (cache-only mode) and the answer is not cached', []) }
     }
@@ -86,11 +90,14 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const deadline = () => callStartedAt + queuedMs + attemptTimeoutMs * options.deadlineFactor
     const hedging = !notification && kind === 'read'
     const rawHash = call.method === 'eth_sendRawTransaction' && Array.isArray(call.params) ? rawTransactionHash(call.params[0]) : undefined
+    const upstreamId = nextUpstreamId++
     const body = JSON.stringify(
       notification
         ? { jsonrpc: '2.0', method: call.method, params: call.params }
-        : { jsonrpc: '2.0', id: nextUpstreamId++, method: call.method, params: call.params },
+        : { jsonrpc: '2.0', id: upstreamId, method: call.method, params: call.params },
     )
+    // A notification gets no answer to match inside a batch: it always goes on its own.
+    const batch = notification ? undefined : upstreamBatch
     const consensus = Math.min(CONSENSUS, candidates.length)
     const controllers = new Set<AbortController>()
     const attempts: AttemptReport[] = []
@@ -101,15 +108,15 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       const controller = new AbortController()
       controllers.add(controller)
       try {
+        // A batched attempt's slot is its batch's, taken when the batch goes.
+        if (batch?.accepts(provider)) return await send(provider, trial, controller, batch)
         const slot = provider.slots.acquire(controller.signal)
         if (slot !== true) {
           const queuedAt = now()
           try {
             await slot
           } catch (error) {
-            if (!(error instanceof QueueFullError)) return cancelled(provider)
-            options.onAttempt?.(provider, 'busy', 0)
-            return { kind: 'failed', report: { provider: provider.label, failure: 'busy', message: error.message } }
+            return error instanceof QueueFullError ? busy(provider, error) : cancelled(provider)
           }
           // Time spent waiting for a slot is the proxy's, not the provider's (SPEC §6): it moves the deadline.
           queuedMs = Math.max(queuedMs, now() - queuedAt)
@@ -124,24 +131,43 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       }
     }
 
-    /** One attempt, holding a slot: its timer starts now. */
-    const send = async (provider: Provider, trial: boolean, controller: AbortController): Promise<Settled> => {
+    const busy = (provider: Provider, error: QueueFullError): Settled => {
+      options.onAttempt?.(provider, 'busy', 0)
+      return { kind: 'failed', report: { provider: provider.label, failure: 'busy', message: error.message } }
+    }
+
+    /** One attempt, holding a slot (or handed to a batch, which takes one): its timer starts once it is sent. */
+    const send = async (provider: Provider, trial: boolean, controller: AbortController, batch?: UpstreamBatch): Promise<Settled> => {
       if (trial) provider.breaker.trialInFlight = true
       provider.requests += 1
       provider.lastUsedMs = now()
-      const startedAt = now()
+      let startedAt = now()
       try {
-        const answer = await postToProvider(provider, body, {
+        const attemptOptions = {
           timeoutMs: Math.max(1, Math.min(attemptTimeoutMs, deadline() - now())),
           maxResponseBytes: options.maxResponseBytes,
           controller,
           notification,
-        })
+        }
+        const answer = await (batch === undefined
+          ? postToProvider(provider, body, attemptOptions)
+          : batch.post(provider, body, upstreamId, {
+              ...attemptOptions,
+              onSent: () => {
+                // Waiting for the batch's slot is the proxy's time, as for a single call's.
+                queuedMs = Math.max(queuedMs, now() - startedAt)
+                startedAt = now()
+              },
+            }))
         const settled = judge(provider, answer)
         if (settled.kind !== 'failed') recordSuccess(provider, now() - startedAt, options.breaker)
         options.onAttempt?.(provider, settled.kind === 'unknown-error' ? 'rpc-error' : 'ok', now() - startedAt)
         return settled
       } catch (error) {
+        if (error instanceof QueueFullError) {
+          provider.breaker.trialInFlight = false
+          return busy(provider, error)
+        }
         if (controller.signal.aborted && !(error instanceof UpstreamError && error.kind === 'timeout')) {
           provider.breaker.trialInFlight = false
           return cancelled(provider)

@@ -18,6 +18,11 @@ export type Provider = {
   lastHealthCheckMs: number | null
   /** When a client call last used it (ms), or null if never. */
   lastUsedMs: number | null
+  /** Until when it gets single calls only (it refused a JSON-RPC batch); 0: batches welcome. */
+  batchesRefusedUntilMs: number
+  /** JSON-RPC batches posted to it, and the calls they carried. */
+  batches: number
+  batchedCalls: number
   requests: number
   successes: number
   errors: number
@@ -37,6 +42,9 @@ export function createProvider(url: string, breakerOptions: BreakerOptions, limi
     quarantined: false,
     lastHealthCheckMs: null,
     lastUsedMs: null,
+    batchesRefusedUntilMs: 0,
+    batches: 0,
+    batchedCalls: 0,
     requests: 0,
     successes: 0,
     errors: 0,

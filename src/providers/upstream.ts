@@ -23,7 +23,8 @@ export type AttemptOptions = {
   notification?: boolean
 }
 
-const HEADERS = { 'content-type': 'application/json', accept: 'application/json' }
+/** The headers of every JSON-RPC POST to a provider. */
+export const HEADERS = { 'content-type': 'application/json', accept: 'application/json' }
 
 /** One POST of a JSON-RPC body to one provider, bounded in time and size. Throws `UpstreamError`s. */
 export async function postToProvider(provider: Provider, bodyText: string, options: AttemptOptions): Promise<UpstreamAnswer> {
@@ -47,7 +48,8 @@ export async function postToProvider(provider: Provider, bodyText: string, optio
   }
 }
 
-async function readCapped(response: Response, maxBytes: number, provider: Provider): Promise<string> {
+/** The body's text, refused past `maxBytes` whether declared in a header or only seen while reading. */
+export async function readCapped(response: Response, maxBytes: number, provider: Provider): Promise<string> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN)
   if (declared > maxBytes) {
     await response.body?.cancel()
@@ -88,9 +90,19 @@ function toAnswer(provider: Provider, status: number, text: string, notification
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw statusOr(provider, status, new UpstreamInvalidBodyError(provider.label, 'not a JSON-RPC response object'))
   }
+  if (!isRpcResponse(body) && (status < 200 || status >= 300)) throw new UpstreamStatusError(provider.label, status)
+  return answerOf(provider, body)
+}
+
+/** Whether a response object carries an error object (an answer even under a 4xx status). */
+function isRpcResponse(body: object): boolean {
+  return isErrorObject((body as { error?: unknown }).error)
+}
+
+/** One parsed JSON-RPC response object's answer; throws `UpstreamInvalidBodyError` when it has neither result nor error. */
+export function answerOf(provider: Provider, body: object): UpstreamAnswer {
   const response = body as { result?: unknown; error?: unknown }
   if (isErrorObject(response.error)) return { kind: 'error', error: response.error }
-  if (status < 200 || status >= 300) throw new UpstreamStatusError(provider.label, status)
   if (!('result' in response)) throw new UpstreamInvalidBodyError(provider.label, 'neither result nor error')
   return { kind: 'result', resultJson: JSON.stringify(response.result), value: response.result }
 }
@@ -133,7 +145,8 @@ function statusOr(provider: Provider, status: number, error: Error): Error {
   return status >= 200 && status < 300 ? error : new UpstreamStatusError(provider.label, status)
 }
 
-function isErrorObject(value: unknown): value is RpcErrorObject {
+/** Whether a value is a JSON-RPC error object (a numeric code and a message). */
+export function isErrorObject(value: unknown): value is RpcErrorObject {
   if (value === null || typeof value !== 'object') return false
   const error = value as { code?: unknown; message?: unknown }
   return typeof error.code === 'number' && typeof error.message === 'string'

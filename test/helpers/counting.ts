@@ -6,6 +6,8 @@ export type CountingForwarder = {
   /** Calls forwarded for `method` (with exactly `params`, when given; batches counted per call). */
   count(method: string, params?: unknown[]): number
   total(): number
+  /** The size of each HTTP request forwarded that carried a call of `method`, oldest first (a single call: 1). */
+  requestSizes(method: string): number[]
   /** Every call forwarded since the last reset, as `method params` lines, oldest first. */
   log(): string[]
   reset(): void
@@ -24,6 +26,11 @@ export function startCountingForwarder(target: string): CountingForwarder {
     count: (method, params) =>
       calls().filter((call) => call.method === method && (params === undefined || JSON.stringify(call.params ?? []) === JSON.stringify(params))).length,
     total: () => calls().length,
+    requestSizes: (method) =>
+      server.hits.flatMap((hit) => {
+        const calls = [hit.body].flat()
+        return calls.some((call) => call?.method === method) ? [calls.length] : []
+      }),
     log: () => calls().map((call) => `${call.method} ${JSON.stringify(call.params ?? null)}`),
     reset: () => {
       server.hits.length = 0

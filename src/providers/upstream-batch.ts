@@ -1,0 +1,269 @@
+import { QueueFullError } from './attempt-slots.ts'
+import { classifyRpcError } from './classify.ts'
+import type { Provider } from './provider.ts'
+import { type AttemptOptions, answerOf, HEADERS, isErrorObject, postToProvider, readCapped, type UpstreamAnswer } from './upstream.ts'
+import {
+  UpstreamBodyTooLargeError,
+  UpstreamError,
+  UpstreamInvalidBodyError,
+  UpstreamNetworkError,
+  UpstreamRpcFaultError,
+  UpstreamStatusError,
+  UpstreamTimeoutError,
+} from './upstream-errors.ts'
+
+/** One batched attempt: an attempt's options, and when it leaves (its timer starts then, not while it waits to be sent). */
+export type BatchedAttemptOptions = AttemptOptions & {
+  controller: AbortController
+  /** Called once the call is on its way (it held a slot, alone or in a batch). */
+  onSent?: () => void
+}
+
+/**
+ * The upstream side of one client batch (SPEC §6): the calls it sends in one turn of the event
+ * loop are gathered per provider and posted as JSON-RPC batches of at most `size` calls, each
+ * batch holding one attempt slot. Every call keeps its own answer, timer and abort: failover,
+ * classification and the cache decision stay per call.
+ */
+export type UpstreamBatch = {
+  /** Whether calls to this provider go in batches now (no: it refused one lately). */
+  accepts(provider: Provider): boolean
+  /** Post one call's body (with its numeric `id`) with the others bound for the same provider; its own answer. */
+  post(provider: Provider, body: string, id: number, options: BatchedAttemptOptions): Promise<UpstreamAnswer>
+}
+
+export type UpstreamBatchingOptions = {
+  /** Most calls in one upstream batch (2 or more). */
+  size: number
+  maxResponseBytes: number
+  /** A provider refused a batch: its calls go one by one for a while. */
+  onRefused?: (provider: Provider, reason: string) => void
+  now?: () => number
+}
+
+/** How long a provider that refused a batch gets single calls only, before batches are tried again. */
+export const BATCH_REFUSAL_REST_MS = 10 * 60_000
+
+/** Makes one `UpstreamBatch` per client batch; the refusals it learns are kept on the providers. */
+export function createUpstreamBatching(options: UpstreamBatchingOptions): { open(): UpstreamBatch } {
+  const now = options.now ?? Date.now
+  const accepts = (provider: Provider) => now() >= provider.batchesRefusedUntilMs
+
+  const refuse = (provider: Provider, reason: string) => {
+    if (!accepts(provider)) return
+    provider.batchesRefusedUntilMs = now() + BATCH_REFUSAL_REST_MS
+    options.onRefused?.(provider, reason)
+  }
+
+  /** One call on its own, in its own slot: a batch of one, or a call its provider's batch did not answer. */
+  const postAlone = async (provider: Provider, entry: Entry) => {
+    if (!(await takeSlot(provider, [entry]))) return
+    try {
+      // From here the single post owns the call's timer and abort (a timeout must read as a timeout).
+      const timeoutMs = entry.handOver()
+      if (timeoutMs === undefined) return
+      entry.settle(await postToProvider(provider, entry.body, { ...entry.options, timeoutMs }))
+    } catch (error) {
+      entry.fail(error)
+    } finally {
+      provider.slots.release()
+    }
+  }
+
+  /** Waits for a slot for these calls; false (each told why) when the queue was full or every call gave up meanwhile. */
+  const takeSlot = async (provider: Provider, entries: Entry[]): Promise<boolean> => {
+    const slot = provider.slots.acquire()
+    if (slot === true) return true
+    try {
+      await slot
+    } catch (error) {
+      for (const entry of entries) entry.fail(error instanceof QueueFullError ? error : new UpstreamNetworkError(provider.label, error))
+      return false
+    }
+    if (entries.some((entry) => !entry.done)) return true
+    provider.slots.release()
+    return false
+  }
+
+  const postBatch = async (provider: Provider, entries: Entry[]) => {
+    if (!(await takeSlot(provider, entries))) return
+    const live = entries.filter((entry) => !entry.done)
+    const controller = new AbortController()
+    const onSettled = () => {
+      if (live.every((entry) => entry.done)) controller.abort()
+    }
+    let alone: Entry[] = []
+    try {
+      for (const entry of live) entry.start(onSettled)
+      provider.batches += 1
+      provider.batchedCalls += live.length
+      const response = await fetch(provider.url, {
+        method: 'POST',
+        headers: HEADERS,
+        body: `[${live.map((entry) => entry.body).join(',')}]`,
+        signal: controller.signal,
+      })
+      const text = await readCapped(response, options.maxResponseBytes * live.length, provider)
+      alone = distribute(provider, response.status, text, live)
+    } catch (error) {
+      const failure = error instanceof UpstreamError ? error : new UpstreamNetworkError(provider.label, error)
+      for (const entry of live) entry.fail(failure)
+    } finally {
+      provider.slots.release()
+    }
+    for (const entry of alone) void postAlone(provider, entry)
+  }
+
+  /** Each call gets its own answer from the batch's; returns the calls to send again on their own. */
+  const distribute = (provider: Provider, status: number, text: string, live: Entry[]): Entry[] => {
+    if (status === 429 || status >= 500) throw new UpstreamStatusError(provider.label, status)
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      if (status >= 200 && status < 300) throw new UpstreamInvalidBodyError(provider.label, 'not JSON')
+      refuse(provider, `HTTP ${status} to a batch`)
+      return live
+    }
+    if (!Array.isArray(body) || body.length === 0) {
+      const error = (body as { error?: unknown } | null)?.error
+      // A rate limit on the whole batch is the provider's trouble for every call in it, like a 429.
+      if (isErrorObject(error) && classifyRpcError(error) === 'rate-limited') throw new UpstreamRpcFaultError(provider.label, 'rate-limited', error)
+      refuse(provider, isErrorObject(error) ? `error ${error.code} to a batch: ${error.message}` : 'no array answering a batch')
+      return live
+    }
+    const byId = new Map<unknown, object>()
+    for (const item of body) if (item !== null && typeof item === 'object') byId.set((item as { id?: unknown }).id, item)
+    const missing: Entry[] = []
+    for (const entry of live) {
+      const item = byId.get(entry.id)
+      if (item === undefined) missing.push(entry)
+      else {
+        try {
+          entry.settle(answerItem(provider, item, options.maxResponseBytes))
+        } catch (error) {
+          entry.fail(error)
+        }
+      }
+    }
+    // None answered: the provider does not read batches (it may answer only the first call, or garbage).
+    if (missing.length === live.length) refuse(provider, 'no call of a batch answered')
+    return missing
+  }
+
+  return {
+    open() {
+      const queued = new Map<Provider, Entry[]>()
+      let scheduled = false
+      const flush = () => {
+        scheduled = false
+        for (const [provider, entries] of queued) {
+          queued.delete(provider)
+          for (let at = 0; at < entries.length; at += options.size) {
+            const chunk = entries.slice(at, at + options.size)
+            if (chunk.length === 1 || !accepts(provider)) for (const entry of chunk) void postAlone(provider, entry)
+            else void postBatch(provider, chunk)
+          }
+        }
+      }
+      return {
+        accepts,
+        post(provider, body, id, attemptOptions) {
+          const entry = createEntry(provider, body, id, attemptOptions, now)
+          const entries = queued.get(provider)
+          if (entries === undefined) queued.set(provider, [entry])
+          else entries.push(entry)
+          if (!scheduled) {
+            scheduled = true
+            nextTurn(flush)
+          }
+          return entry.answer
+        },
+      }
+    },
+  }
+}
+
+/** One call waiting in, or sent with, a batch. */
+type Entry = {
+  readonly body: string
+  readonly id: number
+  readonly options: BatchedAttemptOptions
+  readonly answer: Promise<UpstreamAnswer>
+  done: boolean
+  /** Sent now, as part of a batch: its timer starts, and `onSettled` is told once it is done. */
+  start(onSettled: () => void): void
+  /** Sent on its own from now: the time it has left (its full timeout if it was not sent before); undefined when already done. */
+  handOver(): number | undefined
+  settle(answer: UpstreamAnswer): void
+  fail(error: unknown): void
+}
+
+function createEntry(provider: Provider, body: string, id: number, options: BatchedAttemptOptions, now: () => number): Entry {
+  let resolve!: (answer: UpstreamAnswer) => void
+  let reject!: (error: unknown) => void
+  const answer = new Promise<UpstreamAnswer>((ok, fail) => {
+    resolve = ok
+    reject = fail
+  })
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let sentAt: number | undefined
+  let settled: (() => void) | undefined
+  const { signal } = options.controller
+  const onAbort = () => entry.fail(signal.reason)
+  const detach = () => {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', onAbort)
+  }
+  const send = () => {
+    sentAt = now()
+    options.onSent?.()
+  }
+  const finish = () => {
+    entry.done = true
+    detach()
+    settled?.()
+  }
+  signal.addEventListener('abort', onAbort, { once: true })
+  const entry: Entry = {
+    body,
+    id,
+    options,
+    answer,
+    done: false,
+    start(onSettled) {
+      send()
+      settled = onSettled
+      timer = setTimeout(() => entry.fail(new UpstreamTimeoutError(provider.label, options.timeoutMs)), options.timeoutMs)
+    },
+    handOver() {
+      if (entry.done) return undefined
+      detach()
+      settled = undefined
+      if (sentAt === undefined) send()
+      return Math.max(1, (sentAt as number) + options.timeoutMs - now())
+    },
+    settle(value) {
+      if (entry.done) return
+      finish()
+      resolve(value)
+    },
+    fail(error) {
+      if (entry.done) return
+      finish()
+      reject(error)
+    },
+  }
+  if (signal.aborted) entry.fail(signal.reason)
+  return entry
+}
+
+/** One item of a batch's answer, judged like a single answer; a result past the size cap is refused. */
+function answerItem(provider: Provider, item: object, maxBytes: number): UpstreamAnswer {
+  const answer = answerOf(provider, item)
+  if (answer.kind === 'result' && answer.resultJson.length > maxBytes) throw new UpstreamBodyTooLargeError(provider.label, maxBytes)
+  return answer
+}
+
+/** After the current turn's microtasks: every call of a client batch that needs no I/O first has been posted by then. */
+const nextTurn: (run: () => void) => void = typeof setImmediate === 'function' ? (run) => setImmediate(run) : (run) => setTimeout(run, 0)
