@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path'
 import { rpc, startAnvil } from '../test/helpers/anvil.ts'
+import { startLatencyForwarder } from '../test/helpers/latency-forwarder.ts'
 import { readLine } from '../test/helpers/lines.ts'
 
 const port = process.env.EDB_PROXY_PORT ?? '8546'
@@ -19,28 +20,15 @@ for (let index = 1; index <= 5; index++) {
 }
 await rpc(anvil.url, 'anvil_mine', ['0x60'])
 
-/** What the demo's own reads cost upstream (the proxy's head tracking is not counted). */
-let upstreamCalls = 0
-/** The demo's reads: balances and nonces at a block, blocks with their transactions (the proxy's own calls ask neither). */
-const isDemoRead = (body: string) => {
-  const calls = [JSON.parse(body)].flat() as { method?: string; params?: unknown[] }[]
-  return calls.some(
-    (call) =>
-      call.method === 'eth_getBalance' || call.method === 'eth_getTransactionCount' || (call.method === 'eth_getBlockByNumber' && call.params?.[1] === true),
-  )
-}
-const forwarder = Bun.serve({
-  hostname: '127.0.0.1',
-  port: 0,
-  async fetch(request) {
-    const body = await request.text()
-    if (isDemoRead(body)) upstreamCalls += 1
-    await Bun.sleep(LATENCY_MS)
-    const answer = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-    return new Response(await answer.text(), { headers: { 'content-type': 'application/json' } })
-  },
-})
-const upstream = `http://127.0.0.1:${forwarder.port}`
+const forwarder = startLatencyForwarder(anvil.url, LATENCY_MS)
+/** What the demo's own reads cost upstream (the proxy's head tracking is not counted): balances and nonces at a block, blocks with their transactions. */
+const demoReads = () =>
+  forwarder
+    .calls()
+    .filter(
+      (line) => line.startsWith('eth_getBalance ') || line.startsWith('eth_getTransactionCount ') || /^eth_getBlockByNumber \["0x[0-9a-f]+",true\]$/.test(line),
+    ).length
+const upstream = forwarder.url
 const proxy = Bun.spawn([process.execPath, join(import.meta.dir, '../src/main.ts'), 'server', '--port', port, '--rpc-urls', upstream], {
   stdout: 'pipe',
   stderr: 'inherit',
@@ -48,7 +36,7 @@ const proxy = Bun.spawn([process.execPath, join(import.meta.dir, '../src/main.ts
 const stop = async (code: number) => {
   proxy.kill('SIGTERM')
   await proxy.exited
-  forwarder.stop(true)
+  await forwarder.stop()
   await anvil.stop()
   process.exit(code)
 }
@@ -73,7 +61,7 @@ for (let block = 1; block <= 5; block++) {
   reads.push(['eth_getTransactionCount', [SENDER, `0x${block.toString(16)}`]])
 }
 const replay = async () => {
-  const before = upstreamCalls
+  forwarder.reset()
   const started = performance.now()
   const caches: string[] = []
   for (const [method, params] of reads) {
@@ -82,7 +70,7 @@ const replay = async () => {
     caches.push(response.headers.get('x-cache') ?? '?')
   }
   const tally = Object.entries(Object.groupBy(caches, (cache) => cache)).map(([cache, list]) => `${list?.length} ${cache}`)
-  return { ms: performance.now() - started, calls: upstreamCalls - before, tally: tally.join(', ') }
+  return { ms: performance.now() - started, calls: demoReads(), tally: tally.join(', ') }
 }
 const cold = await replay()
 const warm = await replay()

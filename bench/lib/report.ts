@@ -9,13 +9,14 @@ export type Unit = 'x' | 'ms' | 'µs' | 'MiB' | 'count'
 /** A figure held to a SPEC §10 target (none: printed for information). */
 export type Check = { label: string; value: Spread; unit: Unit; target?: { op: '>=' | '<=' | '<' | '='; limit: number } }
 
-/** One part of the benchmark: its wrk measurements (if any) and the checks taken from them. */
-export type Section = { title: string; rows: MeasurementRow[]; checks: Check[]; notes: string[] }
+/** One part of the benchmark: its wrk measurements (if any), any tables of its own, and the checks taken from them. */
+export type Section = { title: string; rows: MeasurementRow[]; tables?: Table[]; checks: Check[]; notes: string[] }
 
 /** Everything the benchmark prints: context lines, the sections and any warnings. */
 export type Report = { title: string; meta: [string, string][]; sections: Section[]; warnings: string[] }
 
-type Table = { header: string[]; body: string[][] }
+/** A table of text cells under one header row. */
+export type Table = { header: string[]; body: string[][] }
 
 /** The report as aligned plain text for the terminal. */
 export function renderText(report: Report): string {
@@ -80,7 +81,7 @@ function tables(section: Section): Table[] {
     ]),
   }
   const checks: Table = { header: ['measure', 'median (min–max)', 'target', 'verdict'], body: section.checks.map(checkCells) }
-  return section.rows.length ? [measured, checks] : [checks]
+  return [...(section.rows.length ? [measured] : []), ...(section.tables ?? []), checks]
 }
 
 function summaryTable(report: Report): Table {

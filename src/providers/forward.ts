@@ -10,6 +10,7 @@ import { p90 } from './latency.ts'
 import { type Provider, recordFailure, recordSuccess } from './provider.ts'
 import { meansAlreadySent, rawTransactionHash } from './raw-transaction.ts'
 import type { Candidate, ProviderSelector } from './select.ts'
+import type { UnsupportedMethods } from './unsupported-methods.ts'
 import { postToProvider, type UpstreamAnswer } from './upstream.ts'
 import type { UpstreamBatch } from './upstream-batch.ts'
 import { UpstreamError, UpstreamRpcFaultError } from './upstream-errors.ts'
@@ -33,6 +34,8 @@ export type ForwarderOptions = {
   /** Observes every attempt: `ok`, `rpc-error` (an unknown error), or the failure kind. */
   onAttempt?: (provider: Provider, outcome: string, durationMs: number) => void
   onCircuitOpen?: (provider: Provider) => void
+  /** Extension methods every provider said it lacks: answered at once with that error. */
+  unsupported?: UnsupportedMethods
   now?: () => number
 }
 
@@ -81,7 +84,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (options.providers.length === 0) {
       return { error: unavailable('No upstream providers configured (cache-only mode) and the answer is not cached', []) }
     }
-    const candidates = withRoomFirst(options.select(options.providers, now()))
+    const lacking = options.unsupported?.known(call.method, options.providers)
+    if (lacking !== undefined) return { error: lacking }
+    const selected = withRoomFirst(options.select(options.providers, now()))
+    const candidates = options.unsupported?.othersFirst(call.method, selected) ?? selected
     const { kind } = methodInfo(call.method)
     const trace = kind === 'trace'
     const attemptTimeoutMs = options.timeoutMs * (trace ? options.traceTimeoutFactor : 1)
@@ -193,6 +199,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         if (mismatch !== undefined) {
           throw new UpstreamRpcFaultError(provider.label, 'provider-fault', { code: 0, message: `the answer does not match the question: ${mismatch}` })
         }
+        options.unsupported?.observe(provider, call.method, undefined)
         return { kind: 'answer', outcome: { resultJson: answer.resultJson, provider: provider.label } }
       }
       // A raw transaction another attempt may already have delivered is sent, whatever this node says.
@@ -201,7 +208,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       }
       const error = redacted(answer.error)
       const verdict = classifyRpcError(error)
-      if (verdict === 'answer') return { kind: 'answer', outcome: { error, provider: provider.label } }
+      if (verdict === 'answer') {
+        options.unsupported?.observe(provider, call.method, error)
+        return { kind: 'answer', outcome: { error, provider: provider.label } }
+      }
       // "Behind or pruned" is tried elsewhere like an unknown error, and like it is never a strike (SPEC §6).
       if (verdict === 'unknown' || verdict === 'behind') return { kind: 'unknown-error', error, provider }
       throw new UpstreamRpcFaultError(provider.label, verdict, error)

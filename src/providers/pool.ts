@@ -5,6 +5,7 @@ import { createForwarder, type Forwarder } from './forward.ts'
 import { createHealthChecker, type HealthChecker } from './health-check.ts'
 import { createProvider, isHealthy, type Provider } from './provider.ts'
 import { createWeightedSelector } from './select.ts'
+import { createUnsupportedMethods } from './unsupported-methods.ts'
 import { postToProvider } from './upstream.ts'
 
 export type ProviderPoolOptions = {
@@ -51,6 +52,8 @@ const HEDGE_CEILING_MS = 2_000
 const TRACE_TIMEOUT_FACTOR = 6
 const DEADLINE_FACTOR = 3
 const FAILOVER_WARNING_EVERY_MS = 10_000
+/** How long every provider's "method not found" for an extension method is answered without asking again. */
+const UNSUPPORTED_REST_MS = 10 * 60_000
 
 /** True at most once per `everyMs` for each key (failover warnings must not flood the log). */
 function createThrottle(everyMs: number): (key: string) => boolean {
@@ -112,6 +115,7 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     onQuarantine,
     onAttempt,
     onCircuitOpen,
+    unsupported: createUnsupportedMethods({ restMs: UNSUPPORTED_REST_MS }),
   })
   const health = createHealthChecker({
     providers,
