@@ -80,6 +80,17 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const redacted = (error: RpcErrorObject): RpcErrorObject =>
     quoted.some((url) => error.message.includes(url)) ? { ...error, message: redactText(error.message, urls) } : error
 
+  /** A full queue: the provider is busy, which is neither its failure nor a strike. */
+  const busy = (provider: Provider, error: QueueFullError): Settled => {
+    options.onAttempt?.(provider, 'busy', 0)
+    return { kind: 'failed', report: { provider: provider.label, failure: 'busy', message: error.message } }
+  }
+
+  const hedgeDelayMs = (provider: Provider) => {
+    const recent = p90(provider.latency) ?? pooledP90(options.providers) ?? options.hedgeCeilingMs
+    return Math.min(options.hedgeCeilingMs, Math.max(options.hedgeFloorMs, recent))
+  }
+
   return async (call, notification, check, upstreamBatch) => {
     if (options.providers.length === 0) {
       return { error: unavailable('No upstream providers configured (cache-only mode) and the answer is not cached', []) }
@@ -135,11 +146,6 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       } finally {
         controllers.delete(controller)
       }
-    }
-
-    const busy = (provider: Provider, error: QueueFullError): Settled => {
-      options.onAttempt?.(provider, 'busy', 0)
-      return { kind: 'failed', report: { provider: provider.label, failure: 'busy', message: error.message } }
     }
 
     /** One attempt, holding a slot (or handed to a batch, which takes one): its timer starts once it is sent. */
@@ -217,20 +223,16 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       throw new UpstreamRpcFaultError(provider.label, verdict, error)
     }
 
-    const hedgeDelayMs = (provider: Provider) => {
-      const recent = p90(provider.latency) ?? pooledP90(options.providers) ?? options.hedgeCeilingMs
-      return Math.min(options.hedgeCeilingMs, Math.max(options.hedgeFloorMs, recent))
-    }
-
     try {
       const running = new Map<number, Promise<Settled & { index: number }>>()
       let next = 0
       const launch = () => {
         const index = next++
         const candidate = candidates[index] as Candidate
+        // Settled objects are made fresh per attempt: tagging one in place saves a copy per call.
         running.set(
           index,
-          attempt(candidate).then((settled) => ({ ...settled, index })),
+          attempt(candidate).then((settled) => Object.assign(settled, { index })),
         )
         return candidate
       }
@@ -238,7 +240,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       while (running.size > 0) {
         const canHedge = hedging && next < candidates.length
         const hedgeTimer = canHedge ? delay(hedgeDelayMs(hedgeFor.provider)) : undefined
-        const settled = await Promise.race([...running.values(), ...(hedgeTimer ? [hedgeTimer.promise] : [])])
+        // The common case, one attempt and nothing to hedge, waits on it alone (no race, no arrays).
+        const settled =
+          hedgeTimer === undefined && running.size === 1
+            ? await (running.values().next().value as Promise<Settled & { index: number }>)
+            : await Promise.race([...running.values(), ...(hedgeTimer ? [hedgeTimer.promise] : [])])
         hedgeTimer?.cancel()
         if (settled === HEDGE) {
           if (now() < deadline()) hedgeFor = launch()

@@ -15,6 +15,12 @@ export type ProviderSelector = (providers: readonly Provider[], nowMs: number) =
  */
 export function createWeightedSelector(random: () => number = Math.random): ProviderSelector {
   return (providers, nowMs) => {
+    // One provider (the usual setup, and every pass-through call of it): nothing to order.
+    if (providers.length === 1) {
+      const provider = providers[0] as Provider
+      if (provider.quarantined) return []
+      return [{ provider, trial: admission(provider.breaker, nowMs) === 'trial' }]
+    }
     const closed: Provider[] = []
     const trials: Candidate[] = []
     const open: Candidate[] = []
