@@ -33,15 +33,22 @@ const proxy = Bun.spawn([process.execPath, join(import.meta.dir, '../src/main.ts
   stdout: 'pipe',
   stderr: 'inherit',
 })
-const stop = async (code: number) => {
-  proxy.kill('SIGTERM')
-  await proxy.exited
-  await forwarder.stop()
-  await anvil.stop()
-  process.exit(code)
-}
+let stopping: Promise<void> | undefined
+/** Stop everything once; both children are told at once (stop() signals synchronously), so an error in the demo's own calls while they stop cannot leave anvil behind. */
+const stop = (code: number) =>
+  (stopping ??= (async () => {
+    proxy.kill('SIGTERM')
+    await Promise.all([anvil.stop(), proxy.exited])
+    await forwarder.stop()
+    process.exit(code)
+  })())
 process.on('SIGINT', () => void stop(0))
 process.on('SIGTERM', () => void stop(0))
+// Whatever ends the demo (an exception included), anvil and the proxy do not outlive it.
+process.on('exit', () => {
+  proxy.kill('SIGTERM')
+  void anvil.stop()
+})
 
 const ready = await readLine(proxy.stdout, /listening on (http:\/\/\S+)/, 15_000, {
   push: (text: string) => process.stdout.write(text),

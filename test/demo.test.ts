@@ -10,8 +10,8 @@ describe('npm run demo', () => {
       stderr: 'pipe',
       env: { ...process.env, EDB_PROXY_PORT: String(freePort()) },
     })
+    const output: string[] = []
     try {
-      const output: string[] = []
       const warm = await readLine(demo.stdout as ReadableStream<Uint8Array>, /warm:\s+(\d+) upstream calls.*x-cache: (.*)/, 60_000, output)
       const cold = output.join('').match(/cold:\s+(\d+) upstream calls.*x-cache: (.*)/)!
       expect([Number(cold[1]), cold[2]!.trim()]).toEqual([15, '15 MISS'])
@@ -20,5 +20,16 @@ describe('npm run demo', () => {
       demo.kill('SIGTERM')
       await demo.exited
     }
+    // Stopped while it was still talking to them, the demo leaves neither its anvil nor its proxy behind.
+    const anvilUrl = output.join('').match(/anvil:\s+(http:\S+)/)?.[1]
+    expect(anvilUrl).toBeDefined()
+    const proxyUrl = output.join('').match(/proxy:\s+(http:\S+)/)?.[1] as string
+    for (const url of [anvilUrl as string, proxyUrl])
+      expect(
+        await fetch(url, { method: 'POST', body: '{}' }).then(
+          () => 'up',
+          () => 'gone',
+        ),
+      ).toBe('gone')
   }, 90_000)
 })

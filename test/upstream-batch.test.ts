@@ -141,6 +141,16 @@ describe('providers that refuse batches', () => {
     })
   }
 
+  test('behavior: a batch answer past the response cap sends its calls again one by one, each under its own cap', async () => {
+    // Valid JSON, padded past 4 KiB: each single answer is well under it.
+    const provider = gateway(async (calls) => new Response(`${JSON.stringify(await relayItems(calls))}${' '.repeat(8_192)}`))
+    const proxy = await proxyFor([provider.url], { maxResponseBytes: 4_096 })
+    const batch = reads(20, 5_500)
+    expect((await proxy.post(batch)).json).toEqual(await relayItems(batch))
+    expect(arrays(provider).length).toBe(1)
+    expect(singles(provider, 'eth_getBalance')).toBe(20)
+  })
+
   test('behavior: calls a batch answer leaves out are sent again on their own', async () => {
     const provider = gateway(async (calls) => {
       const answers = await relayItems(calls)

@@ -103,11 +103,15 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): { open
         body: `[${live.map((entry) => entry.body).join(',')}]`,
         signal: controller.signal,
       })
-      const text = await readCapped(response, options.maxResponseBytes * live.length, provider)
+      // One answer's cap bounds the whole batch: past it, its calls go again one by one, each with its own.
+      const text = await readCapped(response, options.maxResponseBytes, provider)
       alone = distribute(provider, response.status, text, live)
     } catch (error) {
-      const failure = error instanceof UpstreamError ? error : new UpstreamNetworkError(provider.label, error)
-      for (const entry of live) entry.fail(failure)
+      if (error instanceof UpstreamBodyTooLargeError) alone = live
+      else {
+        const failure = error instanceof UpstreamError ? error : new UpstreamNetworkError(provider.label, error)
+        for (const entry of live) entry.fail(failure)
+      }
     } finally {
       provider.slots.release()
     }
