@@ -46,6 +46,8 @@ export async function measureSharedCache(context: BenchContext, anvilUrl: string
   for (let round = 0; round < runs; round++) {
     const bodies = Array.from({ length: KEYS }, (_, index) => balance(round * KEYS + index))
     const writer = await proxy('writer', ['--cache-url', redisUrl])
+    // Puts made while the tier is announced down are dropped by design: write once it is up.
+    await waitForTier(writer.url)
     for (const body of bodies) await call(writer.url, body)
     await waitForWrites(writer.url, KEYS)
     await writer.child.stop()
@@ -62,6 +64,7 @@ export async function measureSharedCache(context: BenchContext, anvilUrl: string
   for (let round = 0; round < runs; round++) {
     const bodies = Array.from({ length: LOAD_KEYS }, (_, index) => balance(10_000_000 * (round + 1) + index))
     const writer = await proxy('load-writer', ['--cache-url', redisUrl])
+    await waitForTier(writer.url)
     await drain(writer.url, bodies)
     await waitForWrites(writer.url, LOAD_KEYS)
     await writer.child.stop()
@@ -229,5 +232,5 @@ async function waitForTier(url: string): Promise<void> {
     if (stats.result?.shared_cache?.state === 'up') return
     await Bun.sleep(25)
   }
-  throw new Error('the reader proxy did not connect to Redis')
+  throw new Error(`the proxy at ${url} did not connect to Redis`)
 }
