@@ -9,6 +9,7 @@
  */
 import { mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
+import { ServerOptionsSchema } from '../../src/config/schema.ts'
 import { type LatencyForwarder, startLatencyForwarder } from '../../test/helpers/latency-forwarder.ts'
 import { buildForgeProject, seedWorkload, WORKLOAD_RUNS, type Workload } from '../../test/helpers/workload.ts'
 import { type BenchContext, SERVER_CORE } from '../lib/context.ts'
@@ -18,6 +19,9 @@ import { spread } from '../lib/stats.ts'
 
 const LATENCY_MS = 30
 const WORKLOAD_ROUNDS = 5
+const BATCH_CALLS = 300
+/** What the proxy batches by default (`--upstream-batch-size`): the bench starts it without the flag. */
+const DEFAULT_BATCH_SIZE = ServerOptionsSchema.properties.upstreamBatchSize.default as number
 const WAYS = ['limit', 'direct', 'cold', 'warm', 'restart'] as const
 type Way = (typeof WAYS)[number]
 type RunName = keyof typeof WORKLOAD_RUNS
@@ -40,6 +44,7 @@ export async function measureWorkload(context: BenchContext): Promise<Section> {
   const direct = startLatencyForwarder(anvil.url, LATENCY_MS)
   const upstream = startLatencyForwarder(anvil.url, LATENCY_MS)
   const results = new Map<string, Measured[]>()
+  let batchRequests = Number.NaN
   const record = (run: RunName, way: Way, measured: Measured) => {
     const key = `${run}\u0000${way}`
     results.set(key, [...(results.get(key) ?? []), measured])
@@ -64,11 +69,36 @@ export async function measureWorkload(context: BenchContext): Promise<Section> {
         await proxy.child.stop()
       }
     }
+    log(`workload: a cold client batch of ${BATCH_CALLS} distinct reads`)
+    batchRequests = await coldBatch(context, upstream, workload)
   } finally {
     await Promise.all([direct.stop(), upstream.stop()])
     await anvil.child.stop()
   }
-  return report(results, runs)
+  const section = report(results, runs)
+  section.checks.push({
+    label: `a cold client batch of ${BATCH_CALLS} distinct reads: upstream requests (--upstream-batch-size ${DEFAULT_BATCH_SIZE})`,
+    value: spread([batchRequests]),
+    unit: 'count',
+    target: { op: '<=', limit: Math.ceil(BATCH_CALLS / DEFAULT_BATCH_SIZE) },
+  })
+  return section
+}
+
+/** SPEC §6 upstream batching, measured: the upstream requests a fresh proxy makes for one cold batch of distinct reads. */
+async function coldBatch(context: BenchContext, upstream: LatencyForwarder, workload: Workload): Promise<number> {
+  const proxy = await readyProxy(context, upstream, mkdtempSync(join(context.workDir, 'workload-batch-')))
+  const batch = Array.from({ length: BATCH_CALLS }, (_, index) => ({
+    jsonrpc: '2.0',
+    id: index,
+    method: 'eth_getBalance',
+    params: [`0x${(index + 1).toString(16).padStart(40, '0')}`, `0x${workload.block.toString(16)}`],
+  }))
+  upstream.reset()
+  const answers = (await (await fetch(proxy.url, { method: 'POST', body: JSON.stringify(batch) })).json()) as { result?: unknown }[]
+  await proxy.child.stop()
+  if (answers.length !== BATCH_CALLS || answers.some((answer) => answer.result === undefined)) throw new Error('the cold batch was not answered call by call')
+  return upstream.requestsWith('eth_getBalance')
 }
 
 /** A proxy from source in front of the forwarder, its chain known and cache open, with the forwarder's counts reset. */

@@ -12,6 +12,8 @@ export type LatencyForwarder = {
   requests(): number
   /** Of those, the JSON-RPC batches of more than one call. */
   batches(): number
+  /** Of those, the ones that carried a call of `method`. */
+  requestsWith(method: string): number
   /** Calls relayed since the last reset, counted by method, without those `skip` matches. */
   byMethod(skip?: (line: string) => boolean): Record<string, number>
   reset(): void
@@ -22,6 +24,7 @@ export function startLatencyForwarder(target: string, latencyMs: number): Latenc
   const lines: string[] = []
   let requests = 0
   let batches = 0
+  const requestsBy = new Map<string, number>()
   const server = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
@@ -31,11 +34,12 @@ export function startLatencyForwarder(target: string, latencyMs: number): Latenc
       requests += 1
       const parsed = parseOrNull(body)
       if (Array.isArray(parsed) && parsed.length > 1) batches += 1
-      for (const call of [parsed].flat()) lines.push(`${call?.method} ${JSON.stringify(call?.params ?? null)}`)
+      const calls = [parsed].flat()
+      for (const call of calls) lines.push(`${call?.method} ${JSON.stringify(call?.params ?? null)}`)
+      for (const method of new Set(calls.map((call) => String(call?.method)))) requestsBy.set(method, (requestsBy.get(method) ?? 0) + 1)
       // A long-running user (the demo keeps serving) must not grow without bound: the oldest go.
       if (lines.length > MAX_LINES) lines.splice(0, lines.length - MAX_LINES)
       await Bun.sleep(latencyMs)
-      const calls = [parsed].flat()
       if (!calls.some(isDevCall)) return relay(target, body)
       const answers = await Promise.all(
         calls.map((call) => (isDevCall(call) ? lacking(call) : relay(target, JSON.stringify(call)).then((answer) => answer.json()))),
@@ -48,6 +52,7 @@ export function startLatencyForwarder(target: string, latencyMs: number): Latenc
     calls: () => [...lines],
     requests: () => requests,
     batches: () => batches,
+    requestsWith: (method) => requestsBy.get(method) ?? 0,
     byMethod(skip = () => false) {
       const counts: Record<string, number> = {}
       for (const line of lines) {
@@ -61,6 +66,7 @@ export function startLatencyForwarder(target: string, latencyMs: number): Latenc
       lines.length = 0
       requests = 0
       batches = 0
+      requestsBy.clear()
     },
     stop: () => server.stop(true),
   }
