@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import solc from 'solc'
 import { encodeFunctionData, getAddress, parseAbi } from 'viem'
 import { rpc, startAnvil } from './anvil.ts'
+import { waitFor } from './wait.ts'
 
 const ROOT = join(import.meta.dir, '../..')
 const BIN = join(ROOT, 'node_modules/.bin')
@@ -68,14 +69,7 @@ const send = async (url: string, transaction: object): Promise<string> => {
   return answer.result
 }
 
-const receipt = async (url: string, hash: string) => {
-  for (let tries = 0; tries < 100; tries++) {
-    const answer = (await rpc(url, 'eth_getTransactionReceipt', [hash])).result
-    if (answer) return answer
-    await Bun.sleep(20)
-  }
-  throw new Error(`no receipt for ${hash}`)
-}
+const receipt = (url: string, hash: string) => waitFor(async () => (await rpc(url, 'eth_getTransactionReceipt', [hash])).result, `the receipt of ${hash}`)
 
 /**
  * Deploy Store, mine three `add` calls from three accounts into one block, then 80 more blocks so
