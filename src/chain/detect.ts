@@ -1,3 +1,4 @@
+import { addLatency } from '../providers/latency.ts'
 import type { Provider } from '../providers/provider.ts'
 import { postToProvider } from '../providers/upstream.ts'
 import { parseQuantityJson } from '../rpc/quantity.ts'
@@ -28,11 +29,17 @@ const CLIENT_VERSION = '{"jsonrpc":"2.0","id":2,"method":"web3_clientVersion","p
  * Chain ids are compared as numbers (`"0x01"` is chain 1). Throws `MixedChainsError`.
  */
 export async function detectChain(providers: readonly Provider[], timeoutMs: number): Promise<ChainDetection> {
-  const ask = (provider: Provider, body: string) =>
-    postToProvider(provider, body, { timeoutMs, maxResponseBytes: 4096 }).then(
-      (answer) => (answer.kind === 'result' ? answer.resultJson : undefined),
-      () => undefined,
-    )
+  const ask = async (provider: Provider, body: string) => {
+    const startedAt = Date.now()
+    try {
+      const answer = await postToProvider(provider, body, { timeoutMs, maxResponseBytes: 4096 })
+      // Any answer is a round trip: the first latency sample, before the first client call's hedge needs one (issue 19).
+      addLatency(provider.latency, Date.now() - startedAt)
+      return answer.kind === 'result' ? answer.resultJson : undefined
+    } catch {
+      return undefined
+    }
+  }
   const answers = await Promise.all(
     providers.map(async (provider) => {
       const [chainJson, versionJson] = await Promise.all([ask(provider, CHAIN_ID), ask(provider, CLIENT_VERSION)])

@@ -27,6 +27,8 @@ export type ForwarderOptions = {
   /** Hedge delay bounds: a read unanswered after the provider's p90 (clamped) also goes to the next. */
   hedgeFloorMs: number
   hedgeCeilingMs: number
+  /** The hedge delay while no provider has a latency sample yet (never the ceiling: issue 19). */
+  hedgeUnmeasuredMs: number
   maxResponseBytes: number
   /** The chain the proxy serves, once known: a provider answering another `eth_chainId` is quarantined. */
   chainId: () => number | undefined
@@ -87,7 +89,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   }
 
   const hedgeDelayMs = (provider: Provider) => {
-    const recent = p90(provider.latency) ?? pooledP90(options.providers) ?? options.hedgeCeilingMs
+    const recent = p90(provider.latency) ?? pooledP90(options.providers) ?? options.hedgeUnmeasuredMs
     return Math.min(options.hedgeCeilingMs, Math.max(options.hedgeFloorMs, recent))
   }
 

@@ -49,6 +49,14 @@ const ANSWERED = new Set(['ok', 'rpc-error', 'cancelled', 'busy', 'rate-limited'
 
 const HEDGE_FLOOR_MS = 25
 const HEDGE_CEILING_MS = 2_000
+/**
+ * The hedge delay before any provider has a latency sample (chain detection gives most of them one
+ * within milliseconds of start). The ceiling here made a fresh proxy's first read wait 2 s whenever
+ * it picked a hung provider (issue 19). 300 ms is the latency an unmeasured provider is ranked at
+ * (`tierWeight`), above what a healthy node usually takes for a read, and a wrong guess costs at
+ * most one duplicate read.
+ */
+const HEDGE_UNMEASURED_MS = 300
 const TRACE_TIMEOUT_FACTOR = 6
 const DEADLINE_FACTOR = 3
 const FAILOVER_WARNING_EVERY_MS = 10_000
@@ -110,6 +118,7 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     traceTimeoutFactor: TRACE_TIMEOUT_FACTOR,
     hedgeFloorMs: HEDGE_FLOOR_MS,
     hedgeCeilingMs: HEDGE_CEILING_MS,
+    hedgeUnmeasuredMs: HEDGE_UNMEASURED_MS,
     maxResponseBytes: options.maxResponseBytes,
     chainId: expected,
     onQuarantine,
