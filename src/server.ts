@@ -164,8 +164,11 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     options.upstreamBatchSize > 1
       ? createUpstreamBatching({
           size: options.upstreamBatchSize,
+          maxBytes: options.upstreamBatchBytes,
           maxResponseBytes: options.maxResponseBytes,
           onRefused: (provider, reason) => log.warn(`${provider.label} refused a JSON-RPC batch (${reason}): its calls go one by one for 10 minutes`),
+          onTooLarge: (provider, bytes, maxBytes) =>
+            log.warn(`${provider.label} refused a JSON-RPC batch of ${bytes} bytes as too large: its batches stay within ${maxBytes} bytes for 10 minutes`),
         })
       : undefined
   const onUnexpected = (error: unknown) => log.error('unexpected error while serving a request:', error)

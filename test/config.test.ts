@@ -24,6 +24,7 @@ describe('loadServerOptions', () => {
       upstreamConcurrency: 256,
       upstreamQueue: 4_096,
       upstreamBatchSize: 100,
+      upstreamBatchBytes: 1 << 20,
       maxCacheBytes: 256 * 1024 * 1024,
       finalityDepth: 64,
       devChain: 'auto',

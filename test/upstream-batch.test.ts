@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import parsePrometheus from 'parse-prometheus-text-format'
+import { isConnectionReset } from '../src/providers/upstream-errors.ts'
 import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
 import { type CountingForwarder, startCountingForwarder } from './helpers/counting.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
@@ -226,4 +227,160 @@ describe('each call keeps its own failover and classification', () => {
       expect(singles(broken, 'eth_getBalance')).toBe(0)
     })
   }
+})
+
+/** `count` distinct eth_calls of the identity precompile at block 5, each carrying `hexChars` of calldata. */
+const bulkyCalls = (count: number, hexChars: number, offset = 0) =>
+  Array.from({ length: count }, (_, index) => ({
+    jsonrpc: '2.0',
+    id: index,
+    method: 'eth_call',
+    params: [
+      {
+        to: '0x0000000000000000000000000000000000000004',
+        data: `0x${(offset + index)
+          .toString(16)
+          .padStart(8, '0')
+          .repeat(hexChars / 8)}`,
+      },
+      '0x5',
+    ],
+  }))
+
+/** anvil's own answers, asked in batches small enough for it. */
+async function anvilAnswers(calls: any[]): Promise<any[]> {
+  const answers: any[] = []
+  for (let at = 0; at < calls.length; at += 20) {
+    const chunk = calls.slice(at, at + 20)
+    const response = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chunk) })
+    answers.push(...((await response.json()) as any[]))
+  }
+  return answers
+}
+
+/** A request's body size as the upstream saw it. */
+const bodyBytes = (hit: { headers: Headers }) => Number(hit.headers.get('content-length'))
+
+/**
+ * A provider in front of anvil that resets the connection (closes it unanswered) on any request
+ * whose body passes `maxBytes`, as anvil and many gateways do; the rest it relays. Raw TCP: an HTTP
+ * server would read the body and answer.
+ */
+function resettingGateway(maxBytes: number) {
+  const sizes: number[] = []
+  let resets = 0
+  const listener = Bun.listen<{ buffer: Buffer }>({
+    hostname: '127.0.0.1',
+    port: 0,
+    socket: {
+      open(socket) {
+        socket.data = { buffer: Buffer.alloc(0) }
+      },
+      async data(socket, chunk) {
+        socket.data.buffer = Buffer.concat([socket.data.buffer, chunk])
+        const headEnd = socket.data.buffer.indexOf('\r\n\r\n')
+        if (headEnd < 0) return
+        const length = Number(/content-length:\s*(\d+)/i.exec(socket.data.buffer.subarray(0, headEnd).toString())?.[1] ?? 0)
+        if (length > maxBytes) {
+          resets += 1
+          socket.terminate()
+          return
+        }
+        if (socket.data.buffer.length < headEnd + 4 + length) return
+        const body = socket.data.buffer.subarray(headEnd + 4, headEnd + 4 + length).toString()
+        socket.data.buffer = socket.data.buffer.subarray(headEnd + 4 + length)
+        sizes.push(length)
+        const answer = await (await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text()
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(answer)}\r\n\r\n${answer}`)
+      },
+    },
+  })
+  cleanup.push(async () => listener.stop(true))
+  return { url: `http://127.0.0.1:${listener.port}`, sizes, resets: () => resets }
+}
+
+describe('upstream batches bounded by bytes (issue 19)', () => {
+  test('behavior: 1,000 eth_calls of ~30 KB each in one client batch all get anvil’s answers', async () => {
+    const calls = bulkyCalls(1_000, 30_000)
+    const proxy = await proxyFor([anvil.url])
+    const answered = await proxy.post(calls)
+    expect(answered.status).toBe(200)
+    expect(answered.json).toEqual(await anvilAnswers(calls))
+    // Batches anvil takes (it answers one past 2 MB with -32600): none was refused, so batching goes on.
+    expect(await metric(proxy, 'edb_proxy_upstream_batches_refused')).toBe(0)
+    expect(await metric(proxy, 'edb_proxy_upstream_batched_calls_total')).toBe(1_000)
+  }, 60_000)
+
+  test('behavior: --upstream-batch-bytes bounds every upstream batch, calls of any size still batched together', async () => {
+    const counter = counting()
+    const proxy = await proxyFor([counter.url], { upstreamBatchBytes: 100_000 })
+    const calls = bulkyCalls(60, 10_000, 10_000)
+    expect((await proxy.post(calls)).json).toEqual(await anvilAnswers(calls))
+    const sizes = counter.requestSizes('eth_call')
+    expect(Math.max(...sizes)).toBeGreaterThan(1)
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(60)
+    // Ten calls of ~10 KB fit under 100,000 bytes, a few more do not.
+    expect(sizes.length).toBeGreaterThanOrEqual(6)
+    expect(sizes.length).toBeLessThanOrEqual(8)
+  }, 30_000)
+
+  test('behavior: a provider resetting the connection on a large batch gets it split and resent, every call answered, no strike', async () => {
+    const provider = resettingGateway(64_000)
+    const proxy = await proxyFor([provider.url], { maxFailures: 1 })
+    const calls = bulkyCalls(100, 2_000, 20_000)
+    expect((await proxy.post(calls)).json).toEqual(await anvilAnswers(calls))
+    expect(provider.resets()).toBeGreaterThan(0)
+    expect(Math.max(...provider.sizes)).toBeLessThanOrEqual(64_000)
+    // Split into smaller batches, not single calls for ten minutes: it did not refuse batches.
+    expect(provider.sizes.length).toBeLessThan(20)
+    expect(await metric(proxy, 'edb_proxy_upstream_batches_refused')).toBe(0)
+    const view = (await proxy.call('edb_providers')).result
+    expect(view.providers[0]).toMatchObject({ is_healthy: true, consecutive_failures: 0 })
+    // The size it took is remembered: the next client batch goes in sizes it accepts at once.
+    const before = provider.resets()
+    const more = bulkyCalls(100, 2_000, 30_000)
+    expect((await proxy.post(more)).json).toEqual(await anvilAnswers(more))
+    expect(provider.resets()).toBe(before)
+  }, 30_000)
+
+  test('behavior: HTTP 413 to a large batch splits it the same way, no strike', async () => {
+    const provider = gateway(async (calls) =>
+      JSON.stringify(calls).length > 64_000 ? new Response('Payload Too Large', { status: 413 }) : Response.json(await relayItems(calls)),
+    )
+    const proxy = await proxyFor([provider.url], { maxFailures: 1 })
+    const calls = bulkyCalls(100, 2_000, 40_000)
+    expect((await proxy.post(calls)).json).toEqual(await anvilAnswers(calls))
+    expect(arrays(provider).some((hit) => bodyBytes(hit) > 64_000)).toBe(true)
+    expect(singles(provider, 'eth_call')).toBe(0)
+    expect(await metric(proxy, 'edb_proxy_upstream_batches_refused')).toBe(0)
+    expect((await proxy.call('edb_providers')).result.providers[0]).toMatchObject({ is_healthy: true, consecutive_failures: 0 })
+  }, 30_000)
+
+  test('behavior: a single call larger than the provider takes still fails as a network error; its batch mates are answered', async () => {
+    const provider = resettingGateway(64_000)
+    const proxy = await proxyFor([provider.url], { maxFailures: 100 })
+    const [huge] = bulkyCalls(1, 80_000, 50_000)
+    const small = bulkyCalls(10, 2_000, 50_100).map((call) => ({ ...call, id: call.id + 1 }))
+    const answered = (await proxy.post([huge, ...small])).json
+    expect(answered.slice(1)).toEqual(await anvilAnswers(small))
+    expect(answered[0]).toMatchObject({ id: 0, error: { code: -32002 } })
+    expect(answered[0].error.data.attempts).toEqual([expect.objectContaining({ failure: 'network' })])
+  }, 30_000)
+})
+
+describe('isConnectionReset', () => {
+  const cases: [string, unknown, boolean][] = [
+    ['Bun: ECONNRESET', Object.assign(new TypeError('The socket connection was closed unexpectedly'), { code: 'ECONNRESET' }), true],
+    ['Node: a broken pipe while uploading', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), true],
+    [
+      'undici: the other side closed, as the cause',
+      new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }),
+      true,
+    ],
+    ['Deno: the message', new TypeError('error sending request: connection reset'), true],
+    ['a refused connection', Object.assign(new TypeError('Unable to connect'), { code: 'ECONNREFUSED' }), false],
+    ['an abort', new DOMException('The operation was aborted.', 'AbortError'), false],
+    ['not an error', 'ECONNRESET', false],
+  ]
+  for (const [name, error, expected] of cases) test(`behavior: ${name}`, () => expect(isConnectionReset(error)).toBe(expected))
 })

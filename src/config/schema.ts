@@ -92,6 +92,12 @@ export const ServerOptionsSchema = Type.Object({
     100,
     'Most calls in one JSON-RPC batch to a provider: the misses of a client batch travel together (1: one by one; a provider refusing batches gets single calls)',
   ),
+  upstreamBatchBytes: integer(
+    1024,
+    1 << 30,
+    1 << 20,
+    'Most request bytes in one JSON-RPC batch to a provider (a batch it refuses as too large, by a reset or HTTP 413, is split and sent again)',
+  ),
   maxCacheBytes: integer(1 << 20, 64 * 1024 ** 3, 256 << 20, 'Memory for the hot subset of the cache, in bytes'),
   finalityDepth: integer(0, 100_000, 64, 'Blocks below the head taken as final where the chain has no finalized tag'),
   devChain: Type.Union([Type.Literal('auto'), Type.Literal('yes'), Type.Literal('no')], {

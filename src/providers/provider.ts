@@ -20,6 +20,8 @@ export type Provider = {
   lastUsedMs: number | null
   /** Until when it gets single calls only (it refused a JSON-RPC batch); 0: batches welcome. */
   batchesRefusedUntilMs: number
+  /** The largest batch it is sent, in bytes, learned from a batch it refused as too large, and until when. */
+  batchBytesLearned: { maxBytes: number; untilMs: number } | undefined
   /** JSON-RPC batches posted to it, and the calls they carried. */
   batches: number
   batchedCalls: number
@@ -43,6 +45,7 @@ export function createProvider(url: string, breakerOptions: BreakerOptions, limi
     lastHealthCheckMs: null,
     lastUsedMs: null,
     batchesRefusedUntilMs: 0,
+    batchBytesLearned: undefined,
     batches: 0,
     batchedCalls: 0,
     requests: 0,

@@ -3,6 +3,7 @@ import { classifyRpcError } from './classify.ts'
 import type { Provider } from './provider.ts'
 import { type AttemptOptions, answerOf, HEADERS, isErrorObject, postToProvider, readCapped, type UpstreamAnswer } from './upstream.ts'
 import {
+  isConnectionReset,
   UpstreamBodyTooLargeError,
   UpstreamError,
   UpstreamInvalidBodyError,
@@ -35,14 +36,21 @@ export type UpstreamBatch = {
 export type UpstreamBatchingOptions = {
   /** Most calls in one upstream batch (2 or more). */
   size: number
+  /** Most request bytes in one upstream batch; a call larger on its own goes alone. */
+  maxBytes: number
   maxResponseBytes: number
   /** A provider refused a batch: its calls go one by one for a while. */
   onRefused?: (provider: Provider, reason: string) => void
+  /** A provider refused a batch of `bytes` as too large: its batches stay within `maxBytes` for a while. */
+  onTooLarge?: (provider: Provider, bytes: number, maxBytes: number) => void
   now?: () => number
 }
 
-/** How long a provider that refused a batch gets single calls only, before batches are tried again. */
+/** How long a provider that refused a batch gets single calls only (or smaller batches), before batches are tried again. */
 export const BATCH_REFUSAL_REST_MS = 10 * 60_000
+
+/** The learned byte bound never goes below this: a provider resetting everything must not leave batches tiny for long. */
+const MIN_LEARNED_BATCH_BYTES = 16 * 1024
 
 /** Makes one `UpstreamBatch` per client batch; the refusals it learns are kept on the providers. */
 export function createUpstreamBatching(options: UpstreamBatchingOptions): { open(): UpstreamBatch } {
@@ -53,6 +61,28 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): { open
     if (!accepts(provider)) return
     provider.batchesRefusedUntilMs = now() + BATCH_REFUSAL_REST_MS
     options.onRefused?.(provider, reason)
+  }
+
+  /** The most bytes a batch to this provider may carry now: the option, or less once it refused more. */
+  const maxBytesFor = (provider: Provider) => {
+    const learned = provider.batchBytesLearned
+    return learned !== undefined && now() < learned.untilMs ? Math.min(options.maxBytes, learned.maxBytes) : options.maxBytes
+  }
+
+  /** A batch of `bytes` was refused as too large: later batches to this provider stay within half of it, for a while. */
+  const learnTooLarge = (provider: Provider, bytes: number) => {
+    const maxBytes = Math.max(MIN_LEARNED_BATCH_BYTES, Math.floor(bytes / 2))
+    if (maxBytes >= maxBytesFor(provider)) return
+    provider.batchBytesLearned = { maxBytes, untilMs: now() + BATCH_REFUSAL_REST_MS }
+    options.onTooLarge?.(provider, bytes, maxBytes)
+  }
+
+  /** Sends calls bound for one provider: in batches within its bounds, a call that fits with no other alone. */
+  const dispatch = (provider: Provider, entries: Entry[]) => {
+    for (const run of chunk(entries, options.size, maxBytesFor(provider))) {
+      if (run.length === 1 || !accepts(provider)) for (const entry of run) void postAlone(provider, entry)
+      else void postBatch(provider, run)
+    }
   }
 
   /** One call on its own, in its own slot: a batch of one, or a call its provider's batch did not answer. */
@@ -93,21 +123,23 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): { open
       if (live.every((entry) => entry.done)) controller.abort()
     }
     let alone: Entry[] = []
+    let tooLarge = false
+    const body = `[${live.map((entry) => entry.body).join(',')}]`
     try {
       for (const entry of live) entry.start(onSettled)
       provider.batches += 1
       provider.batchedCalls += live.length
-      const response = await fetch(provider.url, {
-        method: 'POST',
-        headers: HEADERS,
-        body: `[${live.map((entry) => entry.body).join(',')}]`,
-        signal: controller.signal,
-      })
-      // One answer's cap bounds the whole batch: past it, its calls go again one by one, each with its own.
-      const text = await readCapped(response, options.maxResponseBytes, provider)
-      alone = distribute(provider, response.status, text, live)
+      const response = await fetch(provider.url, { method: 'POST', headers: HEADERS, body, signal: controller.signal })
+      tooLarge = response.status === 413
+      if (tooLarge) await response.body?.cancel()
+      else {
+        // One answer's cap bounds the whole batch: past it, its calls go again one by one, each with its own.
+        const text = await readCapped(response, options.maxResponseBytes, provider)
+        alone = distribute(provider, response.status, text, live)
+      }
     } catch (error) {
       if (error instanceof UpstreamBodyTooLargeError) alone = live
+      else if (isConnectionReset(error) && !controller.signal.aborted) tooLarge = true
       else {
         const failure = error instanceof UpstreamError ? error : new UpstreamNetworkError(provider.label, error)
         for (const entry of live) entry.fail(failure)
@@ -115,7 +147,25 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): { open
     } finally {
       provider.slots.release()
     }
+    if (tooLarge) resendSmaller(provider, live, body.length)
     for (const entry of alone) void postAlone(provider, entry)
+  }
+
+  /**
+   * A reset or HTTP 413 to a batch refuses its size, not its calls (nodes cap request bodies, many
+   * gateways lower than anvil's 2 MB): its calls go again in two halves, halved again while
+   * refused, down to single calls; never failed for it, never a strike. A single call too large
+   * then fails on its own, as it would unbatched.
+   */
+  const resendSmaller = (provider: Provider, entries: Entry[], bytes: number) => {
+    learnTooLarge(provider, bytes)
+    const live = entries.filter((entry) => !entry.done)
+    // Halves by count, not re-packed up to the learned bound: even parts, and each round is smaller, so splitting ends.
+    const half = Math.ceil(live.length / 2)
+    for (const part of [live.slice(0, half), live.slice(half)]) {
+      if (part.length === 1) void postAlone(provider, part[0] as Entry)
+      else if (part.length > 1) void postBatch(provider, part)
+    }
   }
 
   /** Each call gets its own answer from the batch's; returns the calls to send again on their own. */
@@ -163,11 +213,7 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): { open
         scheduled = false
         for (const [provider, entries] of queued) {
           queued.delete(provider)
-          for (let at = 0; at < entries.length; at += options.size) {
-            const chunk = entries.slice(at, at + options.size)
-            if (chunk.length === 1 || !accepts(provider)) for (const entry of chunk) void postAlone(provider, entry)
-            else void postBatch(provider, chunk)
-          }
+          dispatch(provider, entries)
         }
       }
       return {
@@ -195,7 +241,7 @@ type Entry = {
   readonly options: BatchedAttemptOptions
   readonly answer: Promise<UpstreamAnswer>
   done: boolean
-  /** Sent now, as part of a batch: its timer starts, and `onSettled` is told once it is done. */
+  /** Sent now, as part of a batch: its timer starts (unless it was sent before), and `onSettled` is told once it is done. */
   start(onSettled: () => void): void
   /** Sent on its own from now: the time it has left (its full timeout if it was not sent before); undefined when already done. */
   handOver(): number | undefined
@@ -236,8 +282,10 @@ function createEntry(provider: Provider, body: string, id: number, options: Batc
     answer,
     done: false,
     start(onSettled) {
-      send()
       settled = onSettled
+      // Sent again after its batch was refused as too large: its clock runs on from the first send.
+      if (sentAt !== undefined) return
+      send()
       timer = setTimeout(() => entry.fail(new UpstreamTimeoutError(provider.label, options.timeoutMs)), options.timeoutMs)
     },
     handOver() {
@@ -260,6 +308,30 @@ function createEntry(provider: Provider, body: string, id: number, options: Batc
   }
   if (signal.aborted) entry.fail(signal.reason)
   return entry
+}
+
+/**
+ * Runs of consecutive calls, each of at most `size` calls and (as a batch body `[a,b]`) at most
+ * `maxBytes`; a call past `maxBytes` on its own is a run of one. Bytes are counted as characters:
+ * calls are hex and ASCII almost always, and a provider refusing an undercounted batch splits it.
+ */
+function chunk(entries: Entry[], size: number, maxBytes: number): Entry[][] {
+  const runs: Entry[][] = []
+  let run: Entry[] = []
+  let bytes = 1
+  for (const entry of entries) {
+    // Its text and the `,` or `]` after it.
+    const added = entry.body.length + 1
+    if (run.length > 0 && (run.length >= size || bytes + added > maxBytes)) {
+      runs.push(run)
+      run = []
+      bytes = 1
+    }
+    run.push(entry)
+    bytes += added
+  }
+  if (run.length > 0) runs.push(run)
+  return runs
 }
 
 /** One item of a batch's answer, judged like a single answer; a result past the size cap is refused. */

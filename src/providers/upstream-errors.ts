@@ -68,3 +68,15 @@ export class UpstreamRpcFaultError extends UpstreamError {
     super(kind, provider, `JSON-RPC error ${error.code}: ${error.message}`)
   }
 }
+
+/** Whether a fetch failed because the provider closed the connection on it (what a node does to a body past its limit). */
+export function isConnectionReset(error: unknown): boolean {
+  let cause = error
+  for (let depth = 0; depth < 4 && cause !== null && typeof cause === 'object'; depth++) {
+    const { code, message } = cause as { code?: unknown; message?: unknown }
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return true
+    if (typeof message === 'string' && /connection (was )?reset|broken pipe/i.test(message)) return true
+    cause = (cause as { cause?: unknown }).cause
+  }
+  return false
+}
