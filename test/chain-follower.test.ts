@@ -49,6 +49,25 @@ describe('chain follower', () => {
     expect(delivered()).toEqual([one.hash])
   })
 
+  test('behavior: the head a subscription starts from is not delivered; the blocks above it are, a gap filled; with a tip it is offered like any head', async () => {
+    const world = chain()
+    const made: any[] = []
+    for (let n = 1; n <= 8; n++) made.push(world.make(n, 'a', made[n - 2]))
+    const { follower: f, delivered, counts } = follower(world)
+    f.begin(made[2])
+    f.offer(made[2])
+    f.offer(made[5])
+    await f.settled()
+    expect(delivered()).toEqual([made[3].hash, made[4].hash, made[5].hash])
+    expect(f.tip?.hash).toBe(made[5].hash)
+    // Known already: nothing; ahead of the tip: taken like an offered head (the gap filled).
+    f.begin(made[5])
+    f.begin(made[7])
+    await f.settled()
+    expect(delivered()).toEqual(made.slice(3).map((block) => block.hash))
+    expect(counts.duplicates).toBe(1)
+  })
+
   test('behavior: a head from two feeds is delivered once; consecutive heads in order', async () => {
     const world = chain()
     const { follower: f, delivered, counts } = follower(world)

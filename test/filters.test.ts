@@ -66,8 +66,8 @@ describe('filters over HTTP', () => {
   test('behavior: a block filter gives each new block hash once, in order; a poll after that gives nothing new', async () => {
     const { anvil, proxy } = await setUp()
     const { result: id } = await proxy.call('eth_newBlockFilter')
-    // The feed starts from the current head (block 0), then every block.
-    await changes(proxy, id, 1)
+    // Not the head current when it was made (block 0): every block after it.
+    expect((await proxy.call('eth_getFilterChanges', [id])).result).toEqual([])
     await rpc(anvil.url, 'anvil_mine', ['0x3'])
     expect(await changes(proxy, id, 3)).toEqual(await blockHashes(anvil, 1, 3))
     expect((await proxy.call('eth_getFilterChanges', [id])).result).toEqual([])
@@ -93,7 +93,6 @@ describe('filters over HTTP', () => {
       return relays.map((each) => each.url)
     })
     const { result: id } = await proxy.call('eth_newBlockFilter')
-    await changes(proxy, id, 1)
     let mined = 0
     for (const down of [0, 1, 0]) {
       for (const [index, each] of relays.entries()) each.state.down = index === down
@@ -127,14 +126,14 @@ describe('filters over HTTP', () => {
     cleanup.push(() => hub.stop())
     const filters = createFilterMethods({ hub, getLogs: async () => ({ resultJson: '[]' }), maxFilters: 2, now: () => clock })
     cleanup.push(() => filters.stop())
-    const install = () => filters.methods.eth_newBlockFilter!.run([], () => ({})) as string
-    const first = install()
+    const install = () => filters.methods.eth_newBlockFilter!.run([], () => ({})) as Promise<string>
+    const first = await install()
     clock = 4 * 60_000
-    const second = install()
-    expect(() => install()).toThrow('too many filters installed: the limit is 2')
+    const second = await install()
+    await expect(install()).rejects.toThrow('too many filters installed: the limit is 2')
     clock = 5 * 60_000 + 1
     // The first, idle past 5 minutes, is removed to make room; the second, polled 1 minute ago, stays.
-    const third = install()
+    const third = await install()
     expect(() => filters.methods.eth_getFilterChanges!.run([first], () => ({}))).toThrow('filter not found')
     expect(filters.methods.eth_getFilterChanges!.run([second], () => ({}))).toEqual([])
     expect(third).toMatch(/^0x/)

@@ -91,7 +91,7 @@ describe('TLS', () => {
       expect({ code: await client.exited, errors: errors.slice(-500) }).toEqual({ code: 0, errors: '' })
       const result = JSON.parse(output)
       expect(result.chainId).toBe(31337)
-      // A block came over WSS (the feed starts with the current head, then new ones).
+      // A block mined after the subscription came over WSS.
       expect(Number.isInteger(result.block)).toBe(true)
     } finally {
       await proxy.stop()

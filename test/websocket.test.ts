@@ -48,26 +48,23 @@ describe('WebSocket', () => {
     const ws = await client(proxy)
     const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
     expect(id).toMatch(/^0x[0-9a-f]{32}$/)
-    // The first head the feed sees is the current one; then every block mined.
-    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 1, 'the current head')
+    // Not the head current when it subscribed (block 0): every block mined after it.
     await rpc(anvil.url, 'anvil_mine', ['0x5'])
     await waitFor(() => numbers(ws.notifications.get(id)!).includes(5), 'block 5')
-    expect(numbers(ws.notifications.get(id)!)).toEqual([0, 1, 2, 3, 4, 5])
+    expect(numbers(ws.notifications.get(id)!)).toEqual([1, 2, 3, 4, 5])
   })
 
   test('behavior: logs with a filter: only matching logs, each once, in block order', async () => {
     const { anvil, proxy } = await anvilAndProxy()
     await installEmitter(anvil.url)
     const ws = await client(proxy)
-    // A feed that starts sends the head it starts from; a subscriber joining it later gets new heads only.
     const { result: heads } = await ws.call('eth_subscribe', ['newHeads'])
-    await waitFor(() => (ws.notifications.get(heads)?.length ?? 0) >= 1, 'the current head')
     const { result: matching } = await ws.call('eth_subscribe', ['logs', { address: EMITTER, topics: [TOPIC] }])
     const { result: other } = await ws.call('eth_subscribe', ['logs', { address: '0x00000000000000000000000000000000000000e2' }])
     const hashes = [await emit(anvil.url), await emit(anvil.url), await emit(anvil.url)]
     await waitFor(() => (ws.notifications.get(matching)?.length ?? 0) >= 3, 'three logs')
     await rpc(anvil.url, 'anvil_mine', ['0x1'])
-    await waitFor(() => (ws.notifications.get(heads)?.length ?? 0) >= 5, 'the block after')
+    await waitFor(() => (ws.notifications.get(heads)?.length ?? 0) >= 4, 'the block after')
     const logs = ws.notifications.get(matching)!
     expect(logs.map((log) => log.transactionHash)).toEqual(hashes)
     expect(logs.every((log) => log.address === EMITTER && log.topics[0] === TOPIC && log.removed === false)).toBe(true)
@@ -80,9 +77,9 @@ describe('WebSocket', () => {
     const ws = await client(proxy)
     const { result: heads } = await ws.call('eth_subscribe', ['newHeads'])
     const { result: logs } = await ws.call('eth_subscribe', ['logs', { address: EMITTER }])
-    await waitFor(() => (ws.notifications.get(heads)?.length ?? 0) >= 1, 'the current head')
     const replaced = await emit(anvil.url)
     await waitFor(() => (ws.notifications.get(logs)?.length ?? 0) >= 1, 'the log')
+    await waitFor(() => (ws.notifications.get(heads)?.length ?? 0) >= 1, "the log's head")
     const before = ws.notifications.get(heads)!.slice()
     const replacedHead = before[before.length - 1]
     // Replace the last block by one carrying nothing.
@@ -145,8 +142,8 @@ describe('WebSocket', () => {
     await proxy.cacheReady
     const ws = await client(proxy)
     const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
-    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 1, 'the current head')
-    const first = Number(ws.notifications.get(id)![0].number)
+    // The head current when it subscribed is not news: the first block after it is.
+    const first = Number((await rpc(anvil.url, 'eth_blockNumber')).result) + 1
     for (let round = 0; round < 12; round++) {
       const feed = feeds[round % 2]!
       const dropped = round % 4 === 3 ? feeds : round % 3 === 0 ? [feed] : []
@@ -186,10 +183,9 @@ describe('WebSocket', () => {
     await proxy.cacheReady
     const ws = await client(proxy)
     const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
-    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 1, 'the current head')
     await rpc(anvil.url, 'anvil_mine', ['0x4'])
     await waitFor(() => numbers(ws.notifications.get(id)!).includes(4), 'block 4')
-    expect(numbers(ws.notifications.get(id)!)).toEqual([0, 1, 2, 3, 4])
+    expect(numbers(ws.notifications.get(id)!)).toEqual([1, 2, 3, 4])
     expect((await proxy.call('edb_streams')).result.sources[0].polling).toBe(true)
   })
 
@@ -213,14 +209,13 @@ describe('WebSocket', () => {
     await proxy.cacheReady
     const ws = await client(proxy)
     const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
-    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 1, 'the current head')
     // Ten gaps of four blocks each: whichever provider is asked first, the blocks come from the one that has them.
     for (let round = 0; round < 10; round++) {
       feed.skip(3)
       await rpc(anvil.url, 'anvil_mine', ['0x4'])
     }
     await waitFor(() => numbers(ws.notifications.get(id)!).includes(40), 'block 40')
-    expect(numbers(ws.notifications.get(id)!)).toEqual(Array.from({ length: 41 }, (_, index) => index))
+    expect(numbers(ws.notifications.get(id)!)).toEqual(Array.from({ length: 40 }, (_, index) => index + 1))
     expect(behind.hits.some((hit) => hit.body?.method === 'eth_getBlockByNumber' && Number(hit.body.params[0]) > 2)).toBe(true)
     const providers = (await proxy.call('edb_providers')).result.providers
     expect(providers.every((provider: any) => provider.state === 'closed')).toBe(true)
@@ -235,14 +230,14 @@ describe('WebSocket', () => {
     await proxy.cacheReady
     const ws = await client(proxy)
     const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
-    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 1, 'the current head')
+    await waitFor(async () => (await proxy.call('edb_streams')).result.sources[0].sockets.filter((socket: any) => socket.up).length === 2, 'both feeds up')
     for (const feed of feeds) feed.stalled = true
     await rpc(anvil.url, 'anvil_mine', ['0x3'])
     await waitFor(() => numbers(ws.notifications.get(id)!).includes(3), 'block 3 while both feeds are silent')
     for (const feed of feeds) feed.stalled = false
     await rpc(anvil.url, 'anvil_mine', ['0x2'])
     await waitFor(() => numbers(ws.notifications.get(id)!).includes(5), 'block 5')
-    expect(numbers(ws.notifications.get(id)!)).toEqual([0, 1, 2, 3, 4, 5])
+    expect(numbers(ws.notifications.get(id)!)).toEqual([1, 2, 3, 4, 5])
     expect((await proxy.call('edb_streams')).result.sources[0].sockets.every((socket: any) => socket.up)).toBe(true)
   })
 
@@ -256,12 +251,11 @@ describe('WebSocket', () => {
     await proxy.cacheReady
     const ws = await client(proxy)
     const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
-    await waitFor(() => (ws.notifications.get(id)?.length ?? 0) >= 1, 'the current head')
     await rpc(other.url, 'anvil_mine', ['0x5'])
     await rpc(anvil.url, 'anvil_mine', ['0x2'])
     await waitFor(() => numbers(ws.notifications.get(id)!).includes(2), 'block 2 of the right chain')
     const hashes = await Promise.all(
-      [0, 1, 2].map(async (block) => (await rpc(anvil.url, 'eth_getBlockByNumber', [`0x${block.toString(16)}`, false])).result.hash),
+      [1, 2].map(async (block) => (await rpc(anvil.url, 'eth_getBlockByNumber', [`0x${block.toString(16)}`, false])).result.hash),
     )
     expect(ws.notifications.get(id)!.map((head) => head.hash)).toEqual(hashes)
     expect((await proxy.call('edb_streams')).result.sources[0].sockets.every((socket: any) => !socket.up)).toBe(true)

@@ -36,6 +36,12 @@ export type FollowerOptions = {
 export type ChainFollower = {
   /** A header from any feed; processed in arrival order, one at a time. */
   offer(header: unknown): void
+  /**
+   * The head a new subscription starts from: with no tip yet it becomes the tip without being
+   * delivered (it is no subscriber's news, and later heads are joined to it, gaps filled); with a
+   * tip it is taken like an offered head, unless already known.
+   */
+  begin(header: unknown): void
   /** The newest canonical block delivered. */
   readonly tip: Head | undefined
   /** Resolves once every header offered so far is processed (for tests and shutdown). */
@@ -182,6 +188,21 @@ export function createChainFollower(options: FollowerOptions): ChainFollower {
     if (mine === generation) restart(head, `the blocks joining block ${head.number} to the chain delivered could not be fetched`)
   }
 
+  const enqueue = (head: Head, seed: boolean) => {
+    const mine = generation
+    waiting += 1
+    queue = queue
+      .then(() => (seed && tip() === undefined ? seedWith(head, mine) : processWithRetries(head, mine)))
+      .catch(() => {})
+      .finally(() => {
+        waiting -= 1
+      })
+  }
+
+  const seedWith = (head: Head, mine: number) => {
+    if (mine === generation) append([head])
+  }
+
   return {
     offer(header) {
       const head = toHead(header)
@@ -193,14 +214,15 @@ export function createChainFollower(options: FollowerOptions): ChainFollower {
         return
       }
       if (waiting >= options.windowSize) return
-      const mine = generation
-      waiting += 1
-      queue = queue
-        .then(() => processWithRetries(head, mine))
-        .catch(() => {})
-        .finally(() => {
-          waiting -= 1
-        })
+      enqueue(head, false)
+    },
+    begin(header) {
+      const head = toHead(header)
+      if (head === undefined || byHash.has(head.hash)) return
+      // A seed is never dropped for a long line: without it the blocks between the start and the
+      // first head a source sends would not be filled.
+      if (tip() !== undefined && waiting >= options.windowSize) return
+      enqueue(head, true)
     },
     get tip() {
       return tip()

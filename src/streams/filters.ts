@@ -54,15 +54,18 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
   const idleMs = options.idleMs ?? 5 * 60_000
   const maxChanges = options.maxChanges ?? 10_000
   const filters = new Map<string, Filter>()
+  /** Filters whose start is being asked: they count against the bound already. */
+  let installing = 0
 
   const sweep = () => {
     for (const filter of [...filters.values()]) if (now() - filter.lastPolledMs > idleMs) uninstall(filter.id)
   }
 
-  const install = (kind: SubscriptionKind, subscribeFilter: unknown, pick: (resultJson: string) => string | undefined, extra: Partial<Filter> = {}) => {
+  /** A filter, answered once the hub knows the head it starts from: its first changes are the blocks after it (as in geth). */
+  const install = async (kind: SubscriptionKind, subscribeFilter: unknown, pick: (resultJson: string) => string | undefined, extra: Partial<Filter> = {}) => {
     // Expired filters go before the bound is judged: idle ones never lock a new client out.
-    if (filters.size >= maxFilters) sweep()
-    if (filters.size >= maxFilters) throw new LimitExceededError(`too many filters installed: the limit is ${maxFilters}`)
+    if (filters.size + installing >= maxFilters) sweep()
+    if (filters.size + installing >= maxFilters) throw new LimitExceededError(`too many filters installed: the limit is ${maxFilters}`)
     const filter = { kind, changes: [] as string[], lastPolledMs: now(), ...extra } as Filter
     filter.client = {
       deliver(_id, resultJson) {
@@ -73,7 +76,13 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
         if (filter.changes.length > maxChanges) filter.changes.splice(0, Math.ceil(maxChanges / 10))
       },
     }
-    filter.id = options.hub.subscribe(filter.client, kind, subscribeFilter)
+    installing += 1
+    try {
+      filter.id = await options.hub.subscribe(filter.client, kind, subscribeFilter)
+    } finally {
+      installing -= 1
+    }
+    filter.lastPolledMs = now()
     filters.set(filter.id, filter)
     return filter.id
   }

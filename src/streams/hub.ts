@@ -1,9 +1,10 @@
 import { InvalidParamsError, LimitExceededError } from '../rpc/errors.ts'
 import type { Outcome } from '../rpc/types.ts'
-import { type ChainChange, createChainFollower, type Head } from './chain-follower.ts'
+import { type ChainChange, createChainFollower, type Head, toHead } from './chain-follower.ts'
 import { createFeedSources, type FeedSources, type SocketCandidate } from './feed-sources.ts'
 import { type Log, type LogFilter, logFilterKey, matchesLog, parseLogFilter } from './log-filter.ts'
 import { createRecentSet } from './recent-set.ts'
+import { newsFor, type Starting, type StartPoint } from './start-point.ts'
 
 /** Whoever receives a subscription's events: a WebSocket connection, or an HTTP filter. */
 export type StreamClient = {
@@ -45,8 +46,11 @@ export type StreamCounters = {
 }
 
 export type StreamHub = {
-  /** A new subscription for `client`; its id (unique in this proxy). Throws `-32602` on a bad kind or filter. */
-  subscribe(client: StreamClient, kind: unknown, filter?: unknown): string
+  /**
+   * A new subscription for `client`; its id (unique in this proxy), once the head it starts from is
+   * known: only blocks above that head are delivered to it. Rejects with `-32602` on a bad kind or filter.
+   */
+  subscribe(client: StreamClient, kind: unknown, filter?: unknown): Promise<string>
   /** Whether `client` had that subscription (now gone). */
   unsubscribe(client: StreamClient, id: string): boolean
   /** Every subscription of `client` ends (it disconnected). */
@@ -67,7 +71,9 @@ export type StreamStats = {
   counters: StreamCounters
 }
 
-type Feed = { kind: SubscriptionKind; key: string; filter?: LogFilter; subscribers: Map<string, StreamClient> }
+/** One subscription: where it is delivered, and where it starts (until its first news). */
+type Subscriber = Starting & { client: StreamClient }
+type Feed = { kind: SubscriptionKind; key: string; filter?: LogFilter; subscribers: Map<string, Subscriber> }
 
 const KINDS = new Set<SubscriptionKind>(['newHeads', 'logs', 'newPendingTransactions'])
 /** Fields of a full block that a `newHeads` header does not carry (geth's header form). */
@@ -97,15 +103,31 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   /** Moves on each time the head sources stop, so late answers of the old ones are dropped. */
   let headEpoch = 0
 
+  const deliverTo = (feed: Feed, id: string, resultJson: string) => {
+    const subscriber = feed.subscribers.get(id)
+    if (subscriber === undefined) return
+    try {
+      subscriber.client.deliver(id, resultJson)
+      counters.eventsDelivered += 1
+    } catch (error) {
+      // One broken client must not cost the others their events.
+      options.warn(`subscriptions: a client could not be written to and is released (${error instanceof Error ? error.message : String(error)})`)
+      releaseClient(subscriber.client)
+    }
+  }
+
   const publish = (feed: Feed, resultJson: string) => {
-    for (const [id, client] of [...feed.subscribers]) {
-      try {
-        client.deliver(id, resultJson)
-        counters.eventsDelivered += 1
-      } catch (error) {
-        // One broken client must not cost the others their events.
-        options.warn(`subscriptions: a client could not be written to and is released (${error instanceof Error ? error.message : String(error)})`)
-        releaseClient(client)
+    for (const id of [...feed.subscribers.keys()]) deliverTo(feed, id, resultJson)
+  }
+
+  /** Each subscriber gets the heads that are news to it (none from before it subscribed). */
+  const publishHeads = (feed: Feed, change: ChainChange) => {
+    const texts = new Map<Head, string>()
+    for (const [id, subscriber] of [...feed.subscribers]) {
+      for (const head of newsFor(subscriber, change).added) {
+        const text = texts.get(head) ?? JSON.stringify(headerOf(head))
+        texts.set(head, text)
+        deliverTo(feed, id, text)
       }
     }
   }
@@ -119,7 +141,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     blockByNumber: (block) => resultOf(options.call('eth_getBlockByNumber', [`0x${block.toString(16)}`, false], isNull)),
     onChange: (change) => {
       const heads = feeds.get('newHeads')
-      if (heads !== undefined) for (const head of change.added) publish(heads, JSON.stringify(headerOf(head)))
+      if (heads !== undefined) publishHeads(heads, change)
       const newest = change.added[change.added.length - 1]
       if (newest !== undefined) options.onHead?.(newest.number)
       if (feedsOf('logs').length > 0 || change.removed.length > 0) logQueue = logQueue.then(() => deliverLogs(change)).catch(() => {})
@@ -156,16 +178,18 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     }
   }
 
-  const deliverLogs = async ({ removed, added }: ChainChange) => {
-    const logFeeds = feedsOf('logs')
-    for (const head of removed) {
-      const logs = blockLogs.get(head.hash) ?? []
+  const deliverLogs = async (change: ChainChange) => {
+    const byBlock = new Map<Head, Log[]>()
+    for (const head of change.removed) {
+      byBlock.set(
+        head,
+        (blockLogs.get(head.hash) ?? []).map((log) => ({ ...log, removed: true })),
+      )
       blockLogs.delete(head.hash)
-      for (const log of logs) publishLog(logFeeds, { ...log, removed: true })
     }
-    if (logFeeds.length === 0) return
-    const fetched = await Promise.all(added.map(logsOf))
-    for (const [index, head] of added.entries()) {
+    if (feedsOf('logs').length === 0) return
+    const fetched = await Promise.all(change.added.map(logsOf))
+    for (const [index, head] of change.added.entries()) {
       const logs = fetched[index]
       if (logs === undefined) {
         counters.logFetchFailures += 1
@@ -174,16 +198,31 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       }
       blockLogs.set(head.hash, logs)
       while (blockLogs.size > windowSize) blockLogs.delete(blockLogs.keys().next().value as string)
-      for (const log of logs) publishLog(logFeeds, log)
+      byBlock.set(head, logs)
     }
+    // Feeds made while the logs were fetched are served too: their subscribers' starts say what is news.
+    const texts = new Map<Log, string>()
+    for (const feed of feedsOf('logs')) publishLogs(feed, change, byBlock, texts)
   }
 
-  const publishLog = (logFeeds: Feed[], log: Log) => {
-    let json: string | undefined
-    for (const feed of logFeeds) {
-      if (feed.filter === undefined || !matchesLog(feed.filter, log)) continue
-      json ??= JSON.stringify(log)
-      publish(feed, json)
+  /** Each subscriber of a logs feed gets the matching logs of the blocks that are news to it, removed ones first. */
+  const publishLogs = (feed: Feed, change: ChainChange, byBlock: Map<Head, Log[]>, texts: Map<Log, string>) => {
+    const matching = new Map<Head, string[]>()
+    const matchingOf = (head: Head) => {
+      const known = matching.get(head)
+      if (known !== undefined) return known
+      const found = (byBlock.get(head) ?? []).filter((log) => feed.filter !== undefined && matchesLog(feed.filter, log))
+      const text = found.map((log) => {
+        const json = texts.get(log) ?? JSON.stringify(log)
+        texts.set(log, json)
+        return json
+      })
+      matching.set(head, text)
+      return text
+    }
+    for (const [id, subscriber] of [...feed.subscribers]) {
+      const news = newsFor(subscriber, change)
+      for (const head of [...news.removed, ...news.added]) for (const text of matchingOf(head)) deliverTo(feed, id, text)
     }
   }
 
@@ -263,8 +302,39 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     adjustSources()
   }
 
+  /** The head now, asked upstream (not from the cache: it must be the chain's head at this moment). */
+  const currentHead = async (): Promise<Head | undefined> =>
+    toHead(await resultOf(options.call('eth_getBlockByNumber', ['latest', false], isNull)).catch(() => undefined))
+
+  /**
+   * Where a subscription made now starts: the newer of the head just asked and the follower's tip
+   * (a provider a little behind must not make older blocks news). Neither known (no provider
+   * answered, no feed running): none, so the first head a source sends goes out to it.
+   */
+  const startPointOf = (asked: Head | undefined): StartPoint | undefined => {
+    const tip = follower.tip
+    const start = tip !== undefined && (asked === undefined || tip.number > asked.number) ? tip : asked
+    return start === undefined ? undefined : { number: start.number, hash: start.hash }
+  }
+
+  /** Add a subscription whose start is known; the follower learns the start, so the gap above it is filled. */
+  const register = (client: StreamClient, id: string, kind: SubscriptionKind, logFilter: LogFilter | undefined, asked: Head | undefined) => {
+    const key = logFilter === undefined ? kind : `logs:${logFilterKey(logFilter)}`
+    let feed = feeds.get(key)
+    if (feed === undefined) {
+      feed = { kind, key, filter: logFilter, subscribers: new Map() }
+      feeds.set(key, feed)
+    }
+    const since = kind === 'newPendingTransactions' ? undefined : startPointOf(asked)
+    if (asked !== undefined && kind !== 'newPendingTransactions') follower.begin(asked.header)
+    client.subscribed?.(id)
+    feed.subscribers.set(id, { client, since })
+    owners.set(id, { client, feed })
+    adjustSources()
+  }
+
   return {
-    subscribe(client, kind, filter) {
+    async subscribe(client, kind, filter) {
       if (typeof kind !== 'string' || !KINDS.has(kind as SubscriptionKind)) {
         throw new InvalidParamsError(`unsupported subscription ${JSON.stringify(kind)}: newHeads, logs or newPendingTransactions`)
       }
@@ -273,20 +343,15 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
         throw new InvalidParamsError(`${kind} takes no filter`)
       }
       const logFilter = subscriptionKind === 'logs' ? parseLogFilter(filter) : undefined
-      const key = logFilter === undefined ? subscriptionKind : `logs:${logFilterKey(logFilter)}`
-      let feed = feeds.get(key)
-      if (feed === undefined) {
-        feed = { kind: subscriptionKind, key, filter: logFilter, subscribers: new Map() }
-        feeds.set(key, feed)
-      }
       const id = newId()
-      client.subscribed?.(id)
-      feed.subscribers.set(id, client)
-      owners.set(id, { client, feed })
+      // The id counts against the client's limit, and is dropped by a release, while the start is asked.
       const mine = byClient.get(client) ?? new Set<string>()
       byClient.set(client, mine)
       mine.add(id)
-      adjustSources()
+      const asked = subscriptionKind === 'newPendingTransactions' ? undefined : await currentHead()
+      // The client left while its start was asked: nothing to deliver to.
+      if (byClient.get(client)?.has(id) !== true) return id
+      register(client, id, subscriptionKind, logFilter, asked)
       return id
     },
     unsubscribe(client, id) {
