@@ -224,6 +224,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     activity: observability.calls,
     onUnexpected,
     onHangUp: () => log.debug('a client hung up before its answer'),
+    stopping: shutdown.began,
     streams: {
       hub,
       counters: socketCounters,

@@ -319,11 +319,13 @@ describe('caching against anvil', () => {
       message: "Deleted 2 entries for method 'eth_getBlockByNumber'",
     })
     expect((await proxy.call('edb_deleteCache', ['eth_getBalance', [DEV, '0x1']])).result.message).toBe('Cache entry not found')
-    for (const params of [[], {}, [1], ['a', [], 'extra'], null, undefined]) {
+    // SPEC §4 (compat): any params shape, strings and numbers included, gets the result, never a framing error.
+    for (const params of [[], {}, [1], ['a', [], 'extra'], null, undefined, 'eth_getBlockByNumber', 7, true]) {
       const call = params === undefined ? { jsonrpc: '2.0', id: 9, method: 'edb_deleteCache' } : { jsonrpc: '2.0', id: 9, method: 'edb_deleteCache', params }
-      expect((await proxy.post(call)).json.result).toEqual({
-        success: false,
-        error: 'Expected [method] or [method, params]',
+      expect((await proxy.post(call)).json).toEqual({
+        jsonrpc: '2.0',
+        id: 9,
+        result: { success: false, error: 'Expected [method] or [method, params]' },
       })
     }
     expect((await proxy.call('edb_cache_stats')).result.total_entries).toBe(0)

@@ -116,3 +116,52 @@ describe('integers past 2^53 inside params', () => {
     expect(canonicalJson(lookalike.kind === 'single' ? lookalike.entry.call?.params : undefined)).not.toBe(canonicalJson(call?.params))
   })
 })
+
+describe('the proxy’s own methods', () => {
+  test('behavior: edb_* calls take params of any shape (their method judges them); other methods still need an array or object', () => {
+    for (const params of ['eth_getBlockByNumber', 7, true]) {
+      const parsed = parse(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'edb_deleteCache', params }))
+      expect(parsed).toEqual({ kind: 'single', entry: { call: { jsonrpc: '2.0', id: 3, method: 'edb_deleteCache', params }, idJson: '3' } })
+    }
+    const other = parse('{"jsonrpc":"2.0","id":3,"method":"eth_getBalance","params":"x"}')
+    expect(other.kind === 'single' && other.entry.error?.message).toBe('Invalid request: "params" must be an array or an object')
+  })
+})
+
+describe('ids found by one linear scan', () => {
+  /** The slow but obvious oracle: every call-level id's source text, seen by JSON.parse itself. */
+  const oracle = (text: string): string[] => {
+    const sources = new WeakMap<object, string>()
+    const json = JSON.parse(text, function (this: object, key: string, value: unknown, context?: { source?: string }) {
+      if (key === 'id' && context?.source !== undefined) sources.set(this, context.source)
+      return value
+    } as (key: string, value: unknown) => unknown)
+    const calls = Array.isArray(json) ? json : [json]
+    return calls.map(
+      (value) => (value !== null && typeof value === 'object' && !Array.isArray(value) && sources.get(value)) || JSON.stringify(value?.id ?? null),
+    )
+  }
+  const idForms = ['1', '1.0', '-0', '1e2', '9007199254741003', '"a"', '"a\\"b"', '"\\\\"', '"\\u0041"', '"x\\\\\\"y"', 'null', '""', '"id"']
+  const memberForms = (id: string) => [`"id":${id}`, `"id" : ${id}`, `"\\u0069d":${id}`, `"id":{"id":5},"id":${id}`]
+  const bodies: string[] = []
+  for (const id of idForms) {
+    for (const member of memberForms(id)) {
+      const params = '"params":[{"id":123,"x":"\\"id\\":9"},[["id",1]],"}{"]'
+      bodies.push(`{"jsonrpc":"2.0",${member},"method":"m",${params}}`)
+      bodies.push(`[{"jsonrpc":"2.0",${params},"method":"m",${member}},["id",4],{"jsonrpc":"2.0","method":"n"},5,{"id":${id}}]`)
+    }
+  }
+
+  test('behavior: every call echoes the id text JSON.parse saw, whatever the forms around it', () => {
+    for (const body of bodies) {
+      const parsed = parseBody(body, { maxBatchSize: 10 })
+      const echoed = parsed.kind === 'single' ? [parsed.entry.idJson] : parsed.kind === 'batch' ? parsed.entries.map((entry) => entry.idJson) : []
+      const expected = oracle(body).map((id, index) => {
+        const entry = parsed.kind === 'batch' ? parsed.entries[index] : parsed.kind === 'single' ? parsed.entry : undefined
+        // An id that is not a string, number or null is answered as null; so are non-object entries.
+        return entry?.call === undefined && !/^["\d-]/.test(id) ? 'null' : id
+      })
+      expect({ body, echoed }).toEqual({ body, echoed: expected })
+    }
+  })
+})

@@ -21,6 +21,8 @@ export type AppOptions = {
   onUnexpected: (error: unknown) => void
   /** A client hung up before its answer (logged at debug level at most). */
   onHangUp?: () => void
+  /** Settles when the proxy begins stopping: bodies still arriving are no longer waited for. */
+  stopping?: Promise<unknown>
   /** JSON-RPC and subscriptions over WebSocket on the same port (SPEC §12). */
   streams: { hub: StreamHub; counters: SocketCounters; maxConnections: number; maxSubscriptions: number; sendQueueBytes: number }
 }

@@ -2,7 +2,7 @@ import { type FilterChain, NO_ADDRESS } from '../filters/chain.ts'
 import type { CallContext } from '../management/method.ts'
 import type { Pipeline } from '../pipeline.ts'
 import type { ClientInfo } from '../platform/index.ts'
-import { BodyTooLargeError, ForbiddenError } from '../rpc/errors.ts'
+import { BodyTooLargeError, ForbiddenError, ShuttingDownError } from '../rpc/errors.ts'
 import { createParseBudget, type ParseBudget } from './parse-budget.ts'
 import { readBodyText } from './read-body.ts'
 import { errorResponse, rateLimitedResponse, rpcResponse } from './responses.ts'
@@ -20,6 +20,12 @@ export type RpcRouteOptions = {
   onHangUp?: () => void
   /** Memory bounds on parsing, per body and in flight. */
   budget?: ParseBudget
+  /**
+   * Settles when the proxy begins stopping: a body still arriving then is not waited for (a slow or
+   * stalled upload must not hold a SIGTERM for the drain timeout), and is answered 503. Calls whose
+   * bodies are in are finished as usual (SPEC §6).
+   */
+  stopping?: Promise<unknown>
 }
 
 /**
@@ -34,7 +40,10 @@ export function createRpcRoute({
   internalError,
   onHangUp,
   budget = createParseBudget(),
+  stopping = NEVER,
 }: RpcRouteOptions) {
+  const abandoned = stopping.then(() => Promise.reject(new ShuttingDownError()))
+  abandoned.catch(() => {})
   return async (request: Request, client?: ClientInfo): Promise<Response> => {
     activity.begin()
     let cost = 0
@@ -44,9 +53,10 @@ export function createRpcRoute({
       if (refusal !== undefined) return errorResponse(refusal.status, new ForbiddenError(refusal.message))
       let text: string
       try {
-        text = await readBodyText(request, maxBodyBytes)
+        text = await Promise.race([readBodyText(request, maxBodyBytes), abandoned])
       } catch (error) {
         if (error instanceof BodyTooLargeError) return errorResponse(413, error)
+        if (error instanceof ShuttingDownError) return errorResponse(503, error)
         throw error
       }
       const admitted = budget.admit(text)
@@ -72,3 +82,4 @@ export function createRpcRoute({
 }
 
 const NO_ACTIVITY = { begin() {}, end() {} }
+const NEVER = new Promise<never>(() => {})

@@ -24,6 +24,8 @@ export type Shutdown = {
   /** Begin stopping; a second signal while stopping exits at once with code 1, other repeats are ignored. */
   begin(reason: ShutdownReason, exitCode?: number): void
   readonly stopping: boolean
+  /** Resolves with the reason when stopping begins (before anything stops). */
+  readonly began: Promise<ShutdownReason>
   /** Resolves with the process exit code when the proxy has stopped. */
   readonly exitCode: Promise<number>
 }
@@ -36,6 +38,10 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
   let resolveExit!: (code: number) => void
   const exitCode = new Promise<number>((resolve) => {
     resolveExit = resolve
+  })
+  let resolveBegan!: (reason: ShutdownReason) => void
+  const began = new Promise<ShutdownReason>((resolve) => {
+    resolveBegan = resolve
   })
   const steps: Record<StopPhase, (() => unknown)[]> = { background: [], flush: [] }
   let server: Drainable | undefined
@@ -57,6 +63,7 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
 
   return {
     exitCode,
+    began,
     get stopping() {
       return stopping
     },
@@ -75,6 +82,7 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
       }
       stopping = true
       options.log(`shutting down (${reason})`)
+      resolveBegan(reason)
       void (async () => {
         for (const step of steps.background) step()
         await drainServer()

@@ -99,6 +99,15 @@ export class ServerError extends RpcError {
   override name = 'ServerError'
 }
 
+/** The proxy began stopping while this request's body was still arriving: it was not read, nothing was asked (HTTP 503). */
+export class ShuttingDownError extends RpcError {
+  static override readonly code = -32000
+  override name = 'ShuttingDownError'
+  constructor() {
+    super('The proxy is shutting down: the request body was not read; send it again to a running proxy')
+  }
+}
+
 /** EIP-1474 `-32005`: a bound was reached (the instance registry is full). */
 export class LimitExceededError extends RpcError {
   static override readonly code = -32005

@@ -5,7 +5,8 @@ export type JsonRpcId = string | number | null
 export type RpcCall = {
   jsonrpc: '2.0'
   method: string
-  params?: unknown[] | Record<string, unknown>
+  /** An array or an object; for the proxy's own `edb_*` methods, any JSON value (the method judges it). */
+  params?: unknown
   id?: JsonRpcId
 }
 
