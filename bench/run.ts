@@ -1,12 +1,13 @@
 /**
  * The benchmark suite of SPEC §10 in one bounded run: cache hits against A, A_body and B (nginx
- * proxy_cache), pass-through against anvil, nginx forwarding and a naive Bun proxy, coalescing, and
+ * proxy_cache), pass-through against anvil, nginx forwarding and a naive Bun proxy, coalescing, large
+ * bodies at the limit (time to answer, a ping's latency meanwhile), and
  * streams (1,000 WebSocket clients against a naive fan-out; feeds killed under load), and one
  * million entries (RSS, restart, binary spawn-to-ping). wrk runs on core 0, every server on
  * core 1; each wrk figure is the median of interleaved runs with its spread. Prints every ratio with
  * its target and writes the report to bench/RESULTS.md.
  * Usage: bun run bench [--duration <1-8 s per wrk run, default 3>] [--runs <3-9, default 3>]
- *                         [--entries <default 1000000>] [--only hits,pass-through,coalescing,streams,shared-cache,workload,million]
+ *                         [--entries <default 1000000>] [--only hits,pass-through,coalescing,bodies,streams,shared-cache,workload,million]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -19,6 +20,7 @@ import { describeMachine, describeVersions, inspectEnvironment } from './lib/env
 import { nginxBinary, startNginx } from './lib/nginx.ts'
 import { type Report, renderMarkdown, renderText, type Section } from './lib/report.ts'
 import { startAnvil, startProxy } from './lib/servers.ts'
+import { measureBodies } from './sections/bodies.ts'
 import { measureCoalescing } from './sections/coalescing.ts'
 import { measureHits } from './sections/hit.ts'
 import { measureMillion } from './sections/million.ts'
@@ -27,7 +29,7 @@ import { measureSharedCache } from './sections/shared-cache.ts'
 import { measureStreams } from './sections/streams.ts'
 import { measureWorkload } from './sections/workload.ts'
 
-const SECTIONS = ['hits', 'pass-through', 'coalescing', 'streams', 'shared-cache', 'workload', 'million'] as const
+const SECTIONS = ['hits', 'pass-through', 'coalescing', 'bodies', 'streams', 'shared-cache', 'workload', 'million'] as const
 type SectionName = (typeof SECTIONS)[number]
 /** A bound on the whole run (about five minutes when healthy); past this, everything is stopped. */
 const WATCHDOG_MS = 420_000
@@ -81,7 +83,7 @@ try {
 
 async function runSections(context: BenchContext): Promise<Section[]> {
   const sections: Section[] = []
-  if (needsLoad || wanted.has('coalescing') || wanted.has('streams') || wanted.has('shared-cache')) {
+  if (needsLoad || wanted.has('coalescing') || wanted.has('bodies') || wanted.has('streams') || wanted.has('shared-cache')) {
     log('starting anvil and seeding 151 blocks')
     const anvil = await startAnvil(children, SERVER_CORE)
     const chain = await seedChain(anvil.url)
@@ -116,6 +118,7 @@ async function runSections(context: BenchContext): Promise<Section[]> {
       await b.child.stop()
     }
     if (wanted.has('coalescing')) sections.push(await measureCoalescing(context, anvil.url))
+    if (wanted.has('bodies')) sections.push(await measureBodies(context, anvil.url))
     if (wanted.has('streams')) sections.push(await measureStreams(context, anvil.url, environment.pin))
     if (wanted.has('shared-cache')) sections.push(await measureSharedCache(context, anvil.url))
     await anvil.child.stop()
