@@ -36,4 +36,18 @@ describe('the filter chain', () => {
     expect(page.originDenied).toContain('"https://evil.example"')
     expect(chain.contextOf(facts({ origin: 'http://localhost:3000' })).originDenied).toBeUndefined()
   })
+
+  test("behavior: a token sent as Basic auth's password names its client like a Bearer token; a malformed one names nobody", () => {
+    const chain = createFilterChain({ loopbackBound: false, adminToken: 'admin-0123', namedTokens: [['alice', 'alice-0123']] })
+    const basic = (credentials: string) => ({ authorization: `Basic ${btoa(credentials)}` })
+    expect(chain.refusalOf(facts(basic('anyone:alice-0123')))).toBeUndefined()
+    expect(chain.contextOf(facts(basic('anyone:alice-0123'), '10.0.0.7')).client).toBe('alice')
+    expect(chain.contextOf(facts(basic('root:admin-0123'), '10.0.0.7'))).toEqual({ client: 'admin-token', loopback: false })
+    const wrong = chain.refusalOf(facts({ authorization: 'Bearer wrong-0123' }))
+    expect(wrong?.status).toBe(401)
+    for (const authorization of [`Basic ${btoa('alice-0123')}`, 'Basic %%%', `Basic ${btoa('x:alice-0123').replace('ph', 'p.h')}`]) {
+      expect(chain.refusalOf(facts({ authorization }))).toEqual(wrong)
+      expect(chain.contextOf(facts({ authorization }, '10.0.0.7')).client).toBe('ip:10.0.0.7')
+    }
+  })
 })

@@ -3,13 +3,14 @@ import { type BrowserRules, browserFilter } from './browser.ts'
 import { clientTokenFilter } from './client-token.ts'
 import { hostFilter } from './host.ts'
 import { identityFilter } from './identity.ts'
+import { createTokenCheck, type Tokens } from './tokens.ts'
 import type { ContextFilter, Refusal, RefusalFilter, RequestFacts } from './types.ts'
 
 /** The peer address of a transport that does not know it. */
 export const NO_ADDRESS = (): undefined => undefined
 
 /** Everything the access filters need to know (SPEC §8, §13). */
-export type AccessOptions = BrowserRules
+export type AccessOptions = BrowserRules & Tokens
 
 /** The ordered filters every request passes before the pipeline, HTTP and WebSocket alike. */
 export type FilterChain = {
@@ -27,8 +28,9 @@ export type FilterChain = {
  * the parser's, before anything is parsed.
  */
 export function createFilterChain(options: AccessOptions): FilterChain {
-  const refusing: RefusalFilter[] = [hostFilter(options.loopbackBound), clientTokenFilter(options)]
-  const describing: ContextFilter[] = [identityFilter(options), browserFilter(options)]
+  const tokens = createTokenCheck(options)
+  const refusing: RefusalFilter[] = [hostFilter(options.loopbackBound), clientTokenFilter(tokens)]
+  const describing: ContextFilter[] = [identityFilter(tokens), browserFilter(options, tokens)]
   return {
     refusalOf(facts) {
       for (const filter of refusing) {

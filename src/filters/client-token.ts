@@ -1,13 +1,15 @@
-import { bearerOf, clientTokenName, clientTokensRequired, isAdminToken, type Tokens } from './tokens.ts'
+import { type TokenCheck, tokenOf } from './tokens.ts'
 import type { RefusalFilter } from './types.ts'
 
-/** SPEC §8, §13: with client tokens configured, a request without one of them (or the admin token) is refused (401). */
-export function clientTokenFilter(tokens: Tokens): RefusalFilter {
-  const required = clientTokensRequired(tokens)
+/**
+ * SPEC §8, §13: with client tokens configured, a request without one of them (or the admin token),
+ * as a Bearer token or Basic auth's password, is refused (401); a malformed header is no token.
+ */
+export function clientTokenFilter(tokens: TokenCheck): RefusalFilter {
   return ({ headers }) => {
-    if (!required) return undefined
-    const bearer = bearerOf(headers)
-    if (bearer !== undefined && (clientTokenName(bearer, tokens) !== undefined || isAdminToken(bearer, tokens))) return undefined
+    if (!tokens.clientTokensRequired) return undefined
+    const token = tokenOf(headers)
+    if (token !== undefined && tokens.match(token) !== undefined) return undefined
     return { status: 401, message: 'Unauthorized: send Authorization: Bearer <auth token>' }
   }
 }

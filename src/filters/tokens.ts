@@ -8,30 +8,67 @@ export type Tokens = {
   namedTokens?: readonly (readonly [name: string, token: string])[]
 }
 
-/** The bearer token of an `Authorization` header, if any. */
-export function bearerOf(headers: Headers): string | undefined {
-  return headers.get('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1]
+/** Who a token names: the admin, a client (by its name; `auth-token` for the unnamed one), or nobody. */
+export type TokenMatch = { kind: 'admin'; name: 'admin-token' } | { kind: 'client'; name: string } | undefined
+
+/** The configured tokens, digested once at start-up; every request's token is checked against all of them. */
+export type TokenCheck = {
+  /** Whether client tokens are configured at all (then every call must carry one, or the admin token). */
+  clientTokensRequired: boolean
+  /** Whether an admin token is configured. */
+  adminConfigured: boolean
+  /** Who `given` names, compared in constant time against every token, whichever matches. */
+  match(given: string): TokenMatch
 }
 
-/** The name of the client token `bearer` is (`auth-token` for the unnamed one); every token compared in constant time. */
-export function clientTokenName(bearer: string, tokens: Tokens): string | undefined {
-  let found: string | undefined
-  // Compared against every token, whichever matches: the time taken says nothing about which.
-  for (const [name, token] of tokens.namedTokens ?? []) if (sameSecret(bearer, token)) found ??= name
-  if (tokens.authToken !== undefined && sameSecret(bearer, tokens.authToken)) found ??= 'auth-token'
-  return found
+/** Digest the tokens once, so a request costs one hash of its own token and a constant-time compare per token. */
+export function createTokenCheck(tokens: Tokens): TokenCheck {
+  const clients: [match: TokenMatch, digest: Buffer][] = (tokens.namedTokens ?? []).map(([name, token]) => [{ kind: 'client', name }, digestOf(token)])
+  if (tokens.authToken !== undefined) clients.push([{ kind: 'client', name: 'auth-token' }, digestOf(tokens.authToken)])
+  const admin = tokens.adminToken === undefined ? undefined : digestOf(tokens.adminToken)
+  return {
+    clientTokensRequired: clients.length > 0,
+    adminConfigured: admin !== undefined,
+    match(given) {
+      const digest = digestOf(given)
+      // Compared against every token, whichever matches: the time taken says nothing about which.
+      let found: TokenMatch = admin !== undefined && timingSafeEqual(digest, admin) ? ADMIN : undefined
+      for (const [match, expected] of clients) if (timingSafeEqual(digest, expected)) found ??= match
+      return found
+    },
+  }
 }
 
-export function isAdminToken(bearer: string, tokens: Tokens): boolean {
-  return tokens.adminToken !== undefined && sameSecret(bearer, tokens.adminToken)
+/**
+ * The token a request carries: `Authorization: Bearer <token>`, or the password of HTTP Basic auth
+ * (any user name), which is how a token in a URL's user-info arrives (`http://user:TOKEN@host`:
+ * Hardhat, curl `-u`, Bun's fetch and WebSocket, Node's http). A malformed Basic header (not
+ * base64, no colon) carries none, so it is refused like a wrong token.
+ */
+export function tokenOf(headers: Headers): string | undefined {
+  const authorization = headers.get('authorization')
+  if (authorization === null) return undefined
+  const bearer = authorization.match(BEARER)?.[1]
+  if (bearer !== undefined) return bearer
+  const basic = authorization.match(BASIC)?.[1]
+  return basic === undefined ? undefined : basicPassword(basic)
 }
 
-/** Whether client tokens are configured at all (then every call must carry one). */
-export function clientTokensRequired(tokens: Tokens): boolean {
-  return tokens.authToken !== undefined || (tokens.namedTokens?.length ?? 0) > 0
+/** RFC 7617: base64 of `user-id ":" password`; the user id holds no colon, the password may. */
+function basicPassword(encoded: string): string | undefined {
+  if (!STRICT_BASE64.test(encoded)) return undefined
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  return colon === -1 ? undefined : decoded.slice(colon + 1)
 }
 
-/** Constant time whatever the lengths: fixed-size digests are compared, never the texts. */
-function sameSecret(given: string, expected: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest())
+const BEARER = /^Bearer\s+(\S+)\s*$/i
+const BASIC = /^Basic\s+(\S+)\s*$/i
+/** Padded base64 (RFC 4648 §4) only: Node's decoder would skip stray characters instead of refusing them. */
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+const ADMIN: TokenMatch = { kind: 'admin', name: 'admin-token' }
+
+/** Fixed-size digests are compared, never the texts: constant time whatever the lengths. */
+function digestOf(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest()
 }
