@@ -9,6 +9,7 @@ import type { Chain } from './chain/chain.ts'
 import { type CostOverrides, methodCost } from './limits/method-cost.ts'
 import type { Take } from './limits/token-buckets.ts'
 import type { ContextSource, ManagementMethod } from './management/method.ts'
+import type { ClientOutcome } from './metrics/client-calls.ts'
 import type { Forwarder } from './providers/forward.ts'
 import type { UpstreamBatch } from './providers/upstream-batch.ts'
 import { errorOutcome, ForbiddenError, MethodNotFoundError, RateLimitedError, RpcError } from './rpc/errors.ts'
@@ -33,6 +34,11 @@ export type PipelineOptions = {
   maxBatchSize: number
   /** Observes every data call answered (management methods excluded). */
   observeCall?: (method: string, outcome: Outcome, durationMs: number) => void
+  /**
+   * Counts every data call per client (SPEC §13); given only while clients are named by token, since
+   * asking who calls costs a token check. Refusals are counted by the rate limit's `onRefused`.
+   */
+  observeClient?: (client: string, outcome: ClientOutcome) => void
   /** Logs an unexpected exception; the caller only sees -32603 with fixed text. */
   onUnexpected: (error: unknown) => void
   /** Per-client budgets (SPEC §13); none: nothing is limited. */
@@ -261,10 +267,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         if (refused !== undefined) return errorOutcome(refused)
       }
     }
-    if (options.observeCall === undefined) return forwardCall(call, info, beforeUpstream, batch)
+    if (options.observeCall === undefined && options.observeClient === undefined) return forwardCall(call, info, beforeUpstream, batch)
     const startedAt = performance.now()
     const outcome = await forwardCall(call, info, beforeUpstream, batch)
-    options.observeCall(call.method, outcome, performance.now() - startedAt)
+    options.observeCall?.(call.method, outcome, performance.now() - startedAt)
+    // No cache status: refused before going upstream (free hits), already counted as refused.
+    if (options.observeClient !== undefined && outcome.cache !== undefined) options.observeClient(context().client ?? 'unknown', clientOutcomeOf(outcome.cache))
     return outcome
   }
 
@@ -288,9 +296,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return undefined
   }
 
-  const rememberedReply = (entry: NonNullable<ReturnType<typeof remembered>>): BodyReply => {
+  const rememberedReply = (entry: NonNullable<ReturnType<typeof remembered>>, context: ContextSource): BodyReply => {
     chain.touch()
     options.observeCall?.(entry.method, REMEMBERED_HIT, 0)
+    options.observeClient?.(context().client ?? 'unknown', 'hit')
     return { text: entry.reply, cache: 'HIT' }
   }
 
@@ -324,11 +333,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const entry = remembered(text)
       if (entry === undefined) return handleBody(text, context)
       const { rateLimit } = options
-      if (rateLimit === undefined || rateLimit.freeHits) return rememberedReply(entry)
+      if (rateLimit === undefined || rateLimit.freeHits) return rememberedReply(entry, context)
       // A hit that costs is charged here too; a refused one takes the full path, which answers the refusal.
       const taken = rateLimit.take(context().client ?? 'unknown', methodCost(entry.method, rateLimit.costs))
-      if (!(taken instanceof Promise)) return taken.ok ? rememberedReply(entry) : handleBody(text, context)
-      return taken.then((result) => (result.ok ? rememberedReply(entry) : handleBody(text, context)))
+      if (!(taken instanceof Promise)) return taken.ok ? rememberedReply(entry, context) : handleBody(text, context)
+      return taken.then((result) => (result.ok ? rememberedReply(entry, context) : handleBody(text, context)))
     },
   }
 }
@@ -352,6 +361,11 @@ function retryAfterOf(replies: CallReply[]): number | undefined {
     longest = Math.max(longest ?? 0, data.retry_after_seconds)
   }
   return longest
+}
+
+/** For per-client metrics: answered from the cache (for good or for a short while), or sent upstream. */
+function clientOutcomeOf(cache: CacheStatus): ClientOutcome {
+  return cache === 'HIT' || cache === 'HIT-TTL' ? 'hit' : 'upstream'
 }
 
 /** A batch is a HIT when every cached call hit, a MISS when any went upstream for a cacheable call. */

@@ -139,6 +139,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     cache,
     registry,
     streams: () => ({ stats: hub.stats(), sockets: socketCounters }),
+    perClient: Object.keys(options.authTokens ?? {}).length > 0,
   })
   pool.watch({ attempt: observability.onAttempt })
   const cacheOpened = chain.known.then((info) => {
@@ -181,6 +182,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     waitMs: options.upstreamTimeoutMs,
     maxBatchSize: options.maxBatchSize,
     observeCall: observability.observeCall,
+    observeClient: observability.observeClient,
     onUnexpected,
     sharedTier: () => sharedTier,
     openUpstreamBatch: upstreamBatching?.open,

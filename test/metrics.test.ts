@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import parsePrometheus from 'parse-prometheus-text-format'
+import { createClientCalls } from '../src/metrics/client-calls.ts'
 import { createMetricsHistory } from '../src/metrics/history.ts'
 import { startProxy, type TestProxy } from './helpers/proxy.ts'
 import { rpcErrorResponse, type ScriptedUpstream, startScriptedUpstream } from './helpers/upstream.ts'
@@ -181,5 +182,25 @@ describe('createMetricsHistory', () => {
     expect(snapshot.cache_history.map((point) => point.timestamp)).toEqual([3, 4, 5])
     expect(snapshot.provider_history).toHaveLength(3)
     expect(snapshot.cache_history[0]).toEqual({ timestamp: 3, cache_size: 3, hit_rate: 50.5, requests_per_minute: 3 })
+  })
+})
+
+describe('createClientCalls', () => {
+  test('default', () => {
+    const calls = createClientCalls(256)
+    calls.record('alice', 'hit')
+    calls.record('alice', 'upstream')
+    calls.record('alice', 'hit')
+    expect([...calls.clients]).toEqual([['alice', { hit: 2, upstream: 1, refused: 0 }]])
+  })
+
+  test('behavior: client names are capped like methods; the rest fold into "other"', () => {
+    const calls = createClientCalls(2)
+    for (const client of ['alice', 'bob', 'carol', 'dave', 'alice']) calls.record(client, 'refused')
+    expect(Object.fromEntries(calls.clients)).toEqual({
+      alice: { hit: 0, upstream: 0, refused: 2 },
+      bob: { hit: 0, upstream: 0, refused: 1 },
+      other: { hit: 0, upstream: 0, refused: 2 },
+    })
   })
 })

@@ -3,6 +3,7 @@ import { isHealthy, type Provider } from '../providers/provider.ts'
 import type { Registry } from '../registry/registry.ts'
 import type { Outcome } from '../rpc/types.ts'
 import { createCallMetrics } from './call-metrics.ts'
+import { type ClientOutcome, createClientCalls } from './client-calls.ts'
 import { createMetricsHistory } from './history.ts'
 import { createPrometheus, type PrometheusSources } from './prometheus.ts'
 
@@ -16,11 +17,15 @@ export type ObservabilityOptions = {
   sharedCache?: PrometheusSources['sharedCache']
   /** Distinct method names tracked before folding into `other` (SPEC §8). @default 256 */
   maxMethods?: number
+  /** Count every call per client name and outcome (SPEC §13): only while clients are named by token. */
+  perClient?: boolean
 }
 
 /** Everything that counts: call metrics, their history, and the Prometheus exporter, fed from one place. */
-export function createObservability({ providers, cache, registry, streams, sharedCache, maxMethods = 256 }: ObservabilityOptions) {
+export function createObservability({ providers, cache, registry, streams, sharedCache, maxMethods = 256, perClient = false }: ObservabilityOptions) {
   const calls = createCallMetrics({ maxMethods })
+  /** Bounded like methods (SPEC §8); none without named clients, so the pipeline does not ask who calls. */
+  const clientCalls = perClient ? createClientCalls(maxMethods) : undefined
   /** Calls refused by the rate limit, per client name (bounded like methods: the rest are "other"). */
   const rateLimited = new Map<string, number>()
   const prometheus = createPrometheus({
@@ -40,6 +45,7 @@ export function createObservability({ providers, cache, registry, streams, share
     streams,
     sharedCache,
     rateLimited: () => rateLimited,
+    clients: clientCalls === undefined ? undefined : () => clientCalls.clients,
   })
   const history = createMetricsHistory({
     sample: () => {
@@ -69,9 +75,12 @@ export function createObservability({ providers, cache, registry, streams, share
       calls.record(method, outcome.cache, outcome.error, durationMs)
       prometheus.observeCall(outcome.cache ?? 'BYPASS', durationMs / 1000)
     },
+    /** A served call of a named client (undefined without named clients: nothing to ask or count). */
+    observeClient: clientCalls === undefined ? undefined : (client: string, outcome: ClientOutcome) => clientCalls.record(client, outcome),
     onRateLimited(client: string) {
       const key = rateLimited.has(client) || rateLimited.size < maxMethods ? client : 'other'
       rateLimited.set(key, (rateLimited.get(key) ?? 0) + 1)
+      clientCalls?.record(client, 'refused')
     },
     onAttempt(provider: Provider, outcome: string, durationMs: number) {
       if (outcome === 'rate-limited') calls.recordRateLimited()

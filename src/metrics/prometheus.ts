@@ -5,6 +5,7 @@ import type { CacheStatus } from '../rpc/types.ts'
 import type { StreamStats } from '../streams/hub.ts'
 import { createBucketHistogram } from './bucket-histogram.ts'
 import type { CallMetrics } from './call-metrics.ts'
+import type { ClientCounts } from './client-calls.ts'
 
 /** What the exporter reads at scrape time (nothing on the request path but two histogram observations). */
 export type PrometheusSources = {
@@ -24,11 +25,14 @@ export type PrometheusSources = {
   sharedCache?: () => SharedTierStatus | undefined
   /** Calls refused by the rate limit, per client (SPEC §13). */
   rateLimited?: () => ReadonlyMap<string, number>
+  /** Calls per client name and outcome, while clients are named by token (SPEC §13). */
+  clients?: () => ReadonlyMap<string, Readonly<ClientCounts>>
   /** The streams (SPEC §12): hub figures and the WebSocket transport's counters. */
   streams?: () => { stats: StreamStats; sockets: SocketCounters }
 }
 
 const CACHE_LABEL: Record<CacheStatus, string> = { HIT: 'hit', 'HIT-TTL': 'hit_ttl', MISS: 'miss', BYPASS: 'bypass' }
+const CLIENT_OUTCOMES = ['hit', 'upstream', 'refused'] as const
 const CIRCUIT = { closed: 0, 'half-open': 1, open: 2, quarantined: 3 } as const
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
@@ -173,6 +177,14 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
   if (rateLimited !== undefined) {
     counterFrom('edb_proxy_rate_limited_total', 'Calls refused by the rate limit, by client (token name or ip:address)', ['client'], () =>
       [...rateLimited()].map(([client, count]) => [{ client }, count]),
+    )
+  }
+  const clients = sources.clients
+  if (clients !== undefined) {
+    counterFrom('edb_proxy_client_calls_total', 'Calls by client (token name) and outcome: hit, upstream, refused (rate limit)', ['client', 'outcome'], () =>
+      [...clients()].flatMap(([client, counts]) =>
+        CLIENT_OUTCOMES.map((outcome): [Record<'client' | 'outcome', string>, number] => [{ client, outcome }, counts[outcome]]),
+      ),
     )
   }
   const streams = sources.streams
