@@ -42,8 +42,7 @@ export function createRpcRoute({
   budget = createParseBudget(),
   stopping = NEVER,
 }: RpcRouteOptions) {
-  const abandoned = stopping.then(() => Promise.reject(new ShuttingDownError()))
-  abandoned.catch(() => {})
+  const readBody = createAbandonableReads(stopping)
   return async (request: Request, client?: ClientInfo): Promise<Response> => {
     activity.begin()
     let cost = 0
@@ -53,7 +52,7 @@ export function createRpcRoute({
       if (refusal !== undefined) return errorResponse(refusal.status, new ForbiddenError(refusal.message))
       let text: string
       try {
-        text = await Promise.race([readBodyText(request, maxBodyBytes), abandoned])
+        text = await readBody(request, maxBodyBytes)
       } catch (error) {
         if (error instanceof BodyTooLargeError) return errorResponse(413, error)
         if (error instanceof ShuttingDownError) return errorResponse(503, error)
@@ -83,3 +82,26 @@ export function createRpcRoute({
 
 const NO_ACTIVITY = { begin() {}, end() {} }
 const NEVER = new Promise<never>(() => {})
+
+/**
+ * Body reads that fail with `ShuttingDownError` once `stopping` settles. Each read is held in a set
+ * until it ends (not raced against `stopping`, which would keep one reaction per request alive until
+ * the process stops: the soak test's memory caught that).
+ */
+function createAbandonableReads(stopping: Promise<unknown>) {
+  const reading = new Set<(error: Error) => void>()
+  let stopped = false
+  void stopping.then(() => {
+    stopped = true
+    for (const abandon of reading) abandon(new ShuttingDownError())
+  })
+  return (request: Request, maxBytes: number): Promise<string> => {
+    if (stopped) return Promise.reject(new ShuttingDownError())
+    return new Promise<string>((resolve, reject) => {
+      reading.add(reject)
+      readBodyText(request, maxBytes)
+        .then(resolve, reject)
+        .finally(() => reading.delete(reject))
+    })
+  }
+}
