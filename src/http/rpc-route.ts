@@ -83,10 +83,13 @@ export function createRpcRoute({
 const NO_ACTIVITY = { begin() {}, end() {} }
 const NEVER = new Promise<never>(() => {})
 
+/** Bodies up to this size arrive in a packet or two: read directly, with nothing to abandon (the hit path stays lean). */
+const SMALL_BODY_BYTES = 64 * 1024
+
 /**
- * Body reads that fail with `ShuttingDownError` once `stopping` settles. Each read is held in a set
- * until it ends (not raced against `stopping`, which would keep one reaction per request alive until
- * the process stops: the soak test's memory caught that).
+ * Body reads that fail with `ShuttingDownError` once `stopping` settles. A large or unsized body is
+ * held in a set while it is read (not raced against `stopping`, which would keep one reaction per
+ * request alive until the process stops: the soak test's memory caught that).
  */
 function createAbandonableReads(stopping: Promise<unknown>) {
   const reading = new Set<(error: Error) => void>()
@@ -97,11 +100,19 @@ function createAbandonableReads(stopping: Promise<unknown>) {
   })
   return (request: Request, maxBytes: number): Promise<string> => {
     if (stopped) return Promise.reject(new ShuttingDownError())
+    if (Number(request.headers.get('content-length') ?? Number.NaN) <= SMALL_BODY_BYTES) return readBodyText(request, maxBytes)
     return new Promise<string>((resolve, reject) => {
       reading.add(reject)
-      readBodyText(request, maxBytes)
-        .then(resolve, reject)
-        .finally(() => reading.delete(reject))
+      readBodyText(request, maxBytes).then(
+        (text) => {
+          reading.delete(reject)
+          resolve(text)
+        },
+        (error) => {
+          reading.delete(reject)
+          reject(error)
+        },
+      )
     })
   }
 }
