@@ -8,10 +8,11 @@ import type { SharedTier } from './cache/shared-tier.ts'
 import type { Chain } from './chain/chain.ts'
 import { type CostOverrides, methodCost } from './limits/method-cost.ts'
 import type { Take } from './limits/token-buckets.ts'
-import type { ContextSource, ManagementMethod } from './management/method.ts'
+import type { ManagementMethod } from './management/method.ts'
 import type { ClientOutcome } from './metrics/client-calls.ts'
 import type { Forwarder } from './providers/forward.ts'
 import type { UpstreamBatch } from './providers/upstream-batch.ts'
+import type { ContextSource } from './rpc/context.ts'
 import { errorOutcome, ForbiddenError, MethodNotFoundError, RateLimitedError, RpcError } from './rpc/errors.ts'
 import { methodInfo } from './rpc/methods.ts'
 import { isNotification, type ParsedCall, parseBody } from './rpc/parse.ts'
@@ -67,6 +68,8 @@ export type BodyReply = {
   provider?: string
   /** Every call of the body was refused by the rate limit: seconds until the budget allows one (HTTP 429). */
   retryAfterS?: number
+  /** Subscriptions this body created (`eth_subscribe`): their events wait until this reply is sent. */
+  subscriptions?: string[]
 }
 
 /** The transport-independent pipeline: every transport hands it a body and sends back what it answers. */
@@ -313,7 +316,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (call !== undefined && reply.text !== null && outcome?.cacheKey !== undefined && outcome.resultJson !== undefined) {
         memo.remember(text, { method: call.method, key: outcome.cacheKey, resultJson: outcome.resultJson, reply: reply.text })
       }
-      return { text: reply.text, cache: reply.cache ?? 'BYPASS', provider: outcome?.provider, retryAfterS: retryAfterOf([reply]) }
+      return {
+        text: reply.text,
+        cache: reply.cache ?? 'BYPASS',
+        provider: outcome?.provider,
+        retryAfterS: retryAfterOf([reply]),
+        subscriptions: subscriptionsOf([parsed.entry], [reply]),
+      }
     }
     const batch = options.openUpstreamBatch?.()
     const replies = await Promise.all(parsed.entries.map((entry) => answer(entry, context, batch)))
@@ -324,6 +333,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       cache: batchCacheStatus(replies),
       provider: batchProviders(replies),
       retryAfterS: retryAfterOf(replies),
+      subscriptions: subscriptionsOf(parsed.entries, replies),
     }
   }
 
@@ -366,6 +376,15 @@ function retryAfterOf(replies: CallReply[]): number | undefined {
 /** For per-client metrics: answered from the cache (for good or for a short while), or sent upstream. */
 function clientOutcomeOf(cache: CacheStatus): ClientOutcome {
   return cache === 'HIT' || cache === 'HIT-TTL' ? 'hit' : 'upstream'
+}
+
+/** The ids of the subscriptions `eth_subscribe` calls of a body created; undefined when none did. */
+function subscriptionsOf(entries: ParsedCall[], replies: CallReply[]): string[] | undefined {
+  const ids = entries.flatMap((entry, index) => {
+    const resultJson = replies[index]?.outcome?.resultJson
+    return entry.call?.method === 'eth_subscribe' && resultJson !== undefined ? [JSON.parse(resultJson) as string] : []
+  })
+  return ids.length === 0 ? undefined : ids
 }
 
 /** A batch is a HIT when every cached call hit, a MISS when any went upstream for a cacheable call. */

@@ -66,8 +66,16 @@ export const ServerOptionsSchema = Type.Object({
     description: 'Run the monitor dashboard in this terminal (logs then go only to --log-file); quitting it stops the proxy',
   }),
   chainId: optionalInteger(1, Number.MAX_SAFE_INTEGER, 'Chain id for cache-only mode (default 1, mainnet)'),
-  adminToken: Type.Optional(Type.String({ minLength: 1, secret: true, description: 'token required for edb_shutdown, edb_deleteCache, edb_register (Bearer, or Basic auth\'s password)' })),
-  authToken: Type.Optional(Type.String({ minLength: 1, secret: true, description: 'token required for every call (Bearer, or Basic auth\'s password: http://user:TOKEN@host)' })),
+  adminToken: Type.Optional(
+    Type.String({
+      minLength: 1,
+      secret: true,
+      description: "token required for edb_shutdown, edb_deleteCache, edb_register (Bearer, or Basic auth's password)",
+    }),
+  ),
+  authToken: Type.Optional(
+    Type.String({ minLength: 1, secret: true, description: "token required for every call (Bearer, or Basic auth's password: http://user:TOKEN@host)" }),
+  ),
   authTokens: Type.Optional(
     Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ minLength: 8 }), {
       fileOnly: true,

@@ -1,4 +1,4 @@
-import type { CallContext } from '../management/method.ts'
+import type { CallContext } from '../rpc/context.ts'
 import { type BrowserRules, browserFilter } from './browser.ts'
 import { clientTokenFilter } from './client-token.ts'
 import { hostFilter } from './host.ts'

@@ -1,4 +1,4 @@
-import type { CallContext } from '../management/method.ts'
+import type { CallContext } from '../rpc/context.ts'
 
 /** What a filter may look at: the request's headers and, asked only when needed, the peer address. */
 export type RequestFacts = { headers: Headers; address(): string | undefined }

@@ -1,7 +1,7 @@
 import { type FilterChain, NO_ADDRESS } from '../filters/chain.ts'
-import type { CallContext } from '../management/method.ts'
 import type { Pipeline } from '../pipeline.ts'
 import type { ClientInfo } from '../platform/index.ts'
+import type { CallContext } from '../rpc/context.ts'
 import { BodyTooLargeError, ForbiddenError, ShuttingDownError } from '../rpc/errors.ts'
 import { createParseBudget, type ParseBudget } from './parse-budget.ts'
 import { readBodyText } from './read-body.ts'

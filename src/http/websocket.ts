@@ -1,10 +1,10 @@
 import { type FilterChain, NO_ADDRESS } from '../filters/chain.ts'
-import type { CallContext } from '../management/method.ts'
 import type { Pipeline } from '../pipeline.ts'
 import type { ClientInfo, PlatformSocket, SocketAcceptor, SocketHandlers } from '../platform/index.ts'
+import type { CallContext, StreamClient } from '../rpc/context.ts'
 import { errorOutcome, ForbiddenError, InternalError, LimitExceededError } from '../rpc/errors.ts'
 import { toReplyText } from '../rpc/reply.ts'
-import type { StreamClient, StreamHub } from '../streams/hub.ts'
+import type { StreamHub } from '../streams/hub.ts'
 import type { ParseBudget } from './parse-budget.ts'
 import { errorResponse } from './responses.ts'
 

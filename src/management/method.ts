@@ -1,21 +1,7 @@
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import type { ContextSource } from '../rpc/context.ts'
 import { InvalidParamsError } from '../rpc/errors.ts'
-import type { StreamClient } from '../streams/hub.ts'
-
-/** What the transport knows about the caller of one call. */
-export type CallContext = {
-  /** The connection subscriptions are delivered to (WebSocket only), and how many it may hold. */
-  stream?: { client: StreamClient; maxSubscriptions: number }
-  /** Why state-changing management methods are refused to this caller, or undefined when allowed. */
-  adminDenied?: string
-  /** Why methods that change a node's state or use its keys are refused (a browser origin not allowed), or undefined. */
-  originDenied?: string
-  /** Who calls, for rate limits and per-client metrics: a token's name, else the IP address. */
-  client?: string
-  /** The call came from this machine (management methods from loopback are never rate limited). */
-  loopback?: boolean
-}
 
 /**
  * A method answered by the proxy itself, dispatched by name before caching (SPEC §4). Whether it
@@ -25,9 +11,6 @@ export type ManagementMethod = {
   /** Returns the result value; throws an `RpcError` to answer an error. `context` says who calls, asked only when needed. */
   run(params: unknown, context: ContextSource): unknown
 }
-
-/** Who is calling, asked only when a call needs it (a remembered reply never does). */
-export type ContextSource = () => CallContext
 
 /** Compile a params schema once and return a checker that throws `-32602` with `expected` on mismatch. */
 export function paramsChecker<T extends TSchema>(schema: T, expected: string) {

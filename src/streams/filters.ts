@@ -1,8 +1,9 @@
 import type { ManagementMethod } from '../management/method.ts'
+import type { StreamClient } from '../rpc/context.ts'
 import { InvalidParamsError, LimitExceededError, RpcError } from '../rpc/errors.ts'
 import { parseQuantity } from '../rpc/quantity.ts'
 import type { Outcome } from '../rpc/types.ts'
-import type { StreamClient, StreamHub, SubscriptionKind } from './hub.ts'
+import type { StreamHub, SubscriptionKind } from './hub.ts'
 import { parseLogFilter } from './log-filter.ts'
 
 export type FilterOptions = {

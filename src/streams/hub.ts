@@ -1,3 +1,4 @@
+import type { StreamClient } from '../rpc/context.ts'
 import { InvalidParamsError, LimitExceededError } from '../rpc/errors.ts'
 import type { Outcome } from '../rpc/types.ts'
 import { type ChainChange, createChainFollower, type Head, toHead } from './chain-follower.ts'
@@ -5,13 +6,6 @@ import { createFeedSources, type FeedSources, type SocketCandidate } from './fee
 import { type Log, type LogFilter, logFilterKey, matchesLog, parseLogFilter } from './log-filter.ts'
 import { createRecentSet } from './recent-set.ts'
 import { newsFor, type Starting, type StartPoint } from './start-point.ts'
-
-/** Whoever receives a subscription's events: a WebSocket connection, or an HTTP filter. */
-export type StreamClient = {
-  deliver(subscription: string, resultJson: string): void
-  /** A subscription was made for this client (before its id is answered). */
-  subscribed?(subscription: string): void
-}
 
 export type SubscriptionKind = 'newHeads' | 'logs' | 'newPendingTransactions'
 
