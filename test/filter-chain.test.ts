@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { createFilterChain } from '../src/filters/chain.ts'
+import { createFilterChain } from '../src/access/chain.ts'
 
 const facts = (headers: Record<string, string>, address?: string) => ({ headers: new Headers(headers), address: () => address })
 

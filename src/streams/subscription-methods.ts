@@ -1,5 +1,5 @@
-import type { SocketCounters } from '../http/websocket.ts'
 import type { ManagementMethod } from '../management/method.ts'
+import type { SocketCounters } from '../metrics/socket-counters.ts'
 import { InvalidParamsError, RpcError } from '../rpc/errors.ts'
 import { type StreamHub, tooManySubscriptions } from './hub.ts'
 

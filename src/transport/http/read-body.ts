@@ -1,4 +1,4 @@
-import { BodyTooLargeError } from '../rpc/errors.ts'
+import { BodyTooLargeError } from '../../rpc/errors.ts'
 
 /** Read a request body as UTF-8 text, refusing more than `maxBytes` without buffering it all. */
 export function readBodyText(request: Request, maxBytes: number): Promise<string> {

@@ -1,13 +1,14 @@
 import { Elysia } from 'elysia'
-import { type AccessOptions, createFilterChain, NO_ADDRESS } from '../filters/chain.ts'
-import type { HealthReport } from '../health.ts'
-import type { Pipeline } from '../pipeline.ts'
-import { ForbiddenError, InternalError, RpcError } from '../rpc/errors.ts'
-import type { StreamHub } from '../streams/hub.ts'
-import { createParseBudget } from './parse-budget.ts'
+import { type AccessOptions, createFilterChain, NO_ADDRESS } from '../../access/chain.ts'
+import type { HealthReport } from '../../health.ts'
+import type { SocketCounters } from '../../metrics/socket-counters.ts'
+import type { Pipeline } from '../../pipeline.ts'
+import { ForbiddenError, InternalError, RpcError } from '../../rpc/errors.ts'
+import type { StreamHub } from '../../streams/hub.ts'
+import { createParseBudget } from '../parse-budget.ts'
+import { createWebSocketAcceptor } from '../ws/acceptor.ts'
 import { CORS_HEADERS, errorResponse, jsonResponse } from './responses.ts'
 import { createRpcRoute } from './rpc-route.ts'
-import { createWebSocketAcceptor, type SocketCounters } from './websocket.ts'
 
 export type AppOptions = {
   pipeline: Pipeline

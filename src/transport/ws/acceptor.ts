@@ -1,12 +1,13 @@
-import { type FilterChain, NO_ADDRESS } from '../filters/chain.ts'
-import type { Pipeline } from '../pipeline.ts'
-import type { ClientInfo, PlatformSocket, SocketAcceptor, SocketHandlers } from '../platform/index.ts'
-import type { CallContext, StreamClient } from '../rpc/context.ts'
-import { errorOutcome, ForbiddenError, InternalError, LimitExceededError } from '../rpc/errors.ts'
-import { toReplyText } from '../rpc/reply.ts'
-import type { StreamHub } from '../streams/hub.ts'
-import type { ParseBudget } from './parse-budget.ts'
-import { errorResponse } from './responses.ts'
+import { type FilterChain, NO_ADDRESS } from '../../access/chain.ts'
+import { createSocketCounters, type SocketCounters } from '../../metrics/socket-counters.ts'
+import type { Pipeline } from '../../pipeline.ts'
+import type { ClientInfo, PlatformSocket, SocketAcceptor, SocketHandlers } from '../../platform/index.ts'
+import type { CallContext, StreamClient } from '../../rpc/context.ts'
+import { errorOutcome, ForbiddenError, InternalError, LimitExceededError } from '../../rpc/errors.ts'
+import { toReplyText } from '../../rpc/reply.ts'
+import type { StreamHub } from '../../streams/hub.ts'
+import { errorResponse } from '../http/responses.ts'
+import type { ParseBudget } from '../parse-budget.ts'
 
 export type WebSocketOptions = {
   pipeline: Pipeline
@@ -23,14 +24,6 @@ export type WebSocketOptions = {
   onUnexpected: (error: unknown) => void
   /** Where the transport counts (shared with `/metrics` and `edb_streams`). */
   counters?: SocketCounters
-}
-
-/** Counters of the WebSocket transport, for `/metrics` and the monitor. */
-export type SocketCounters = { connections: number; accepted: number; refused: number; slowClosed: number; framesRefused: number }
-
-/** Fresh counters, for the composition root to share between the transport and its readers. */
-export function createSocketCounters(): SocketCounters {
-  return { connections: 0, accepted: 0, refused: 0, slowClosed: 0, framesRefused: 0 }
 }
 
 /** SPEC §12 close codes: a frame over the limit (1009), a client too slow to read (1008). */

@@ -1,6 +1,6 @@
-import { errorOutcome, type RpcError } from '../rpc/errors.ts'
-import { toReplyText } from '../rpc/reply.ts'
-import type { CacheStatus } from '../rpc/types.ts'
+import { errorOutcome, type RpcError } from '../../rpc/errors.ts'
+import { toReplyText } from '../../rpc/reply.ts'
+import type { CacheStatus } from '../../rpc/types.ts'
 
 /** SPEC §3: browser dapps may make data calls (management methods are guarded separately). */
 export const CORS_HEADERS = {
