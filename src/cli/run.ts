@@ -2,6 +2,7 @@ import { type CommandDef, renderUsage, runCommand } from 'citty'
 import { ConfigError } from '../config/load.ts'
 import { ListenError } from '../platform/index.ts'
 import { VERSION } from '../version.ts'
+import type { CommandData } from './command-data.ts'
 import { rootCommand } from './root.ts'
 
 /** Where the CLI writes, and what it may do to the process; injected so tests and `main.ts` decide. */
@@ -52,9 +53,6 @@ export async function runCli(rawArgs: string[], io: CliIo): Promise<number> {
     throw error
   }
 }
-
-/** What a command gets from its caller besides its arguments (citty's `data`). */
-export type CommandData = { allowFetches?: (count: number) => number }
 
 function usageError(io: CliIo, message: string): number {
   io.err(`error: ${message}`)

@@ -4,8 +4,8 @@ import { ConfigError, loadServerOptions } from '../config/load.ts'
 import { fetchesNeeded } from '../providers/pool.ts'
 import { startServer } from '../server.ts'
 import { configureLog, LogFileError, log } from '../util/log.ts'
+import type { CommandData } from './command-data.ts'
 import { givenFlags, serverArgs } from './options-args.ts'
-import type { CommandData } from './run.ts'
 
 /** `edb-rpc-proxy server`: run the caching proxy until shut down; resolves with the exit code. */
 export const serverCommand = defineCommand({
