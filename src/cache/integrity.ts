@@ -1,7 +1,7 @@
-import type { AnswerCheck } from '../providers/forward.ts'
-import { rawTransactionHash } from '../providers/raw-transaction.ts'
+import type { AnswerCheck } from '../rpc/answer-check.ts'
 import { pinOf } from '../rpc/methods.ts'
 import { parseQuantity } from '../rpc/quantity.ts'
+import { rawTransactionHash } from '../rpc/raw-transaction.ts'
 import { type BlockRef, toBlockRef } from './block-ref.ts'
 import type { CachePlan } from './policy.ts'
 

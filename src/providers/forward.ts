@@ -1,3 +1,4 @@
+import { type AnswerCheck, NOT_HERE } from '../rpc/answer-check.ts'
 import { type AttemptReport, LimitExceededError, ProvidersUnavailableError, toErrorObject } from '../rpc/errors.ts'
 import { methodInfo } from '../rpc/methods.ts'
 import { parseQuantityJson } from '../rpc/quantity.ts'
@@ -41,15 +42,9 @@ export type ForwarderOptions = {
   now?: () => number
 }
 
-/**
- * Whether a result answers the question asked: undefined when it does, else what is wrong. A result
- * that does not is a provider fault (a strike, failover), never an answer (SPEC §8). `NOT_HERE`
- * says the provider lacks what was asked (it is behind): tried elsewhere, never a strike.
- */
-export type AnswerCheck = (value: unknown) => string | typeof NOT_HERE | undefined
-
-/** An `AnswerCheck` verdict: this provider does not have it yet (SPEC §12: a provider behind never fills a gap). */
-export const NOT_HERE = Symbol('not here')
+/** Where answers are checked lives with the protocol; re-exported for the forwarder's callers. */
+export type { AnswerCheck }
+export { NOT_HERE }
 
 /**
  * Sends one call upstream with failover and returns its outcome; never throws. With `batch` (the
