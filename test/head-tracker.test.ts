@@ -11,7 +11,7 @@ function scripted(node: Node) {
   const send = async (call: RpcCall): Promise<Outcome> => {
     asked.push(`${call.method} ${JSON.stringify(call.params)}`)
     if (gate !== undefined) await gate
-    if (node.down) return { error: { code: -32002, message: 'All 1 upstream attempts failed' } }
+    if (node.down) return { error: { code: -32002, message: 'All 1 upstream attempts failed' }, unavailable: true }
     if (call.method === 'eth_blockNumber') return { resultJson: JSON.stringify(`0x${node.head.toString(16)}`) }
     const [tag] = call.params as [string]
     if (tag === 'finalized') {
@@ -107,6 +107,14 @@ describe('head tracker', () => {
     state.down = true
     await tracker.refresh()
     expect(tracker.trusted).toBe(false)
+  })
+
+  test("behavior: an upstream's own -32002 is an answer, not the proxy finding no provider: the head is still learned", async () => {
+    const state = chainOf(100, 'a')
+    state.finalizedError = { code: -32002, message: 'resource unavailable' }
+    const tracker = createHeadTracker({ send: scripted(state).send, finalityDepth: 64, devChain: false, idleRefreshMs: 60_000, onReset: () => {} })
+    await tracker.refresh()
+    expect([tracker.head, tracker.finalized]).toEqual([100, -1])
   })
 })
 

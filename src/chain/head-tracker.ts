@@ -114,7 +114,7 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
     ])
     if (started !== generation) return
     // No provider answered one of them: nothing is learned, and nothing is verified.
-    const unanswered = (outcome: Outcome | undefined) => outcome?.error?.code === -32002
+    const unanswered = (outcome: Outcome | undefined) => outcome?.unavailable === true
     if (headOutcomes.every(unanswered) || (finalizedOutcomes?.every(unanswered) ?? false) || unanswered(fingerprintOutcome)) return
     let reset = false
     if (options.devChain) {

@@ -1,3 +1,4 @@
+import { RPC_CODES } from '../rpc/errors.ts'
 import type { RpcErrorObject } from '../rpc/types.ts'
 
 /**
@@ -8,11 +9,17 @@ import type { RpcErrorObject } from '../rpc/types.ts'
  */
 export type ErrorVerdict = 'answer' | 'rate-limited' | 'provider-fault' | 'behind' | 'unknown'
 
-const RATE_LIMIT_CODES = new Set([429, -32005])
+const RATE_LIMIT_CODES = new Set<number>([RPC_CODES.tooManyRequests, RPC_CODES.limitExceeded])
 const RATE_LIMIT_WORDING = /rate.?limit|too many requests|request limit|exceeded .*(quota|limit|capacity)|throttl|compute units/i
 const PROVIDER_FAULT_WORDING = /internal server error|upstream|timed? ?out|temporarily unavailable/i
 const BEHIND_WORDING = /missing trie node|pruned|header not found|state (is )?not available|historical state|not (yet )?synced|block not found|unknown block/i
-const DETERMINISTIC_CODES = new Set([3, -32600, -32601, -32602, -32700])
+const DETERMINISTIC_CODES = new Set<number>([
+  RPC_CODES.executionReverted,
+  RPC_CODES.invalidRequest,
+  RPC_CODES.methodNotFound,
+  RPC_CODES.invalidParams,
+  RPC_CODES.parseError,
+])
 const DETERMINISTIC_WORDING =
   /revert|nonce too (low|high)|insufficient funds|already known|replacement transaction underpriced|intrinsic gas too low|gas limit reached|invalid (argument|params|signature|sender|transaction)|exceeds block gas limit|max fee per gas less than block base fee/i
 
@@ -21,6 +28,6 @@ export function classifyRpcError(error: RpcErrorObject): ErrorVerdict {
   if (RATE_LIMIT_CODES.has(error.code) || RATE_LIMIT_WORDING.test(error.message)) return 'rate-limited'
   if (DETERMINISTIC_CODES.has(error.code) || DETERMINISTIC_WORDING.test(error.message)) return 'answer'
   if (BEHIND_WORDING.test(error.message)) return 'behind'
-  if (error.code === -32603 || PROVIDER_FAULT_WORDING.test(error.message)) return 'provider-fault'
+  if (error.code === RPC_CODES.internalError || PROVIDER_FAULT_WORDING.test(error.message)) return 'provider-fault'
   return 'unknown'
 }

@@ -90,7 +90,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   return async (call, notification, check, upstreamBatch) => {
     if (options.providers.length === 0) {
-      return { error: unavailable('No upstream providers configured (cache-only mode) and the answer is not cached', []) }
+      return unavailable('No upstream providers configured (cache-only mode) and the answer is not cached', [])
     }
     const lacking = options.unsupported?.known(call.method, options.providers)
     if (lacking !== undefined) return { error: lacking }
@@ -271,7 +271,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         error: toErrorObject(new LimitExceededError('Upstream busy: every provider has all its slots in use and its queue full; retry shortly', { attempts })),
       }
     }
-    return { error: unavailable(`All ${attempts.length} upstream attempts failed`, attempts) }
+    return unavailable(`All ${attempts.length} upstream attempts failed`, attempts)
   }
 }
 
@@ -308,6 +308,6 @@ function isOtherChain(resultJson: string, expected: number | undefined): boolean
   return expected !== undefined && parseQuantityJson(resultJson) !== expected
 }
 
-function unavailable(message: string, attempts: AttemptReport[]) {
-  return toErrorObject(new ProvidersUnavailableError(message, attempts))
+function unavailable(message: string, attempts: AttemptReport[]): Outcome {
+  return { error: toErrorObject(new ProvidersUnavailableError(message, attempts)), unavailable: true }
 }

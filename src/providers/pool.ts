@@ -1,3 +1,4 @@
+import { RPC_CODES } from '../rpc/errors.ts'
 import type { Outcome, RpcCall } from '../rpc/types.ts'
 import type { SlotLimits } from './attempt-slots.ts'
 import type { BreakerOptions } from './breaker.ts'
@@ -151,7 +152,7 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     },
     async askSeveral(call, count = 2) {
       const chosen = providers.filter(isHealthy).slice(0, count)
-      if (chosen.length === 0) return [await forward(call, false)]
+      if (chosen.length === 0) return [await forward(call)]
       const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: call.method, params: call.params })
       const outcomes = await Promise.all(
         chosen.map((provider) =>
@@ -167,7 +168,8 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
         ),
       )
       const answered = outcomes.filter((outcome): outcome is Outcome => outcome !== undefined)
-      return answered.length === chosen.length ? answered : [...answered, { error: { code: -32002, message: 'a provider asked did not answer' } }]
+      if (answered.length === chosen.length) return answered
+      return [...answered, { error: { code: RPC_CODES.resourceUnavailable, message: 'a provider asked did not answer' }, unavailable: true }]
     },
     watch(listener) {
       listeners.push(listener)

@@ -1,3 +1,4 @@
+import { RPC_CODES } from '../rpc/errors.ts'
 import type { RpcErrorObject } from '../rpc/types.ts'
 import type { Provider } from './provider.ts'
 
@@ -44,7 +45,7 @@ export function createUnsupportedMethods({ restMs, now = Date.now }: { restMs: n
       return [...candidates.filter((candidate) => !lacks(candidate)), ...candidates.filter(lacks)]
     },
     observe(provider, method, error) {
-      if (error === undefined || error.code !== -32601) {
+      if (error === undefined || error.code !== RPC_CODES.methodNotFound) {
         if (methods.size === 0) return
         methods.get(method)?.delete(provider)
         return

@@ -1,6 +1,26 @@
 import type { Outcome, RpcErrorObject } from './types.ts'
 
 /**
+ * The JSON-RPC error codes the proxy reads in upstream answers (JSON-RPC 2.0 §5.1, EIP-1474, and what
+ * providers send besides); named here so no other file writes a wire code as a literal.
+ */
+export const RPC_CODES = {
+  /** Geth's "execution reverted", with the revert data. */
+  executionReverted: 3,
+  /** An HTTP status some providers put in a JSON-RPC error when they rate-limit. */
+  tooManyRequests: 429,
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  /** EIP-1474: the resource asked for is unavailable. */
+  resourceUnavailable: -32002,
+  /** EIP-1474: a limit was exceeded (also what most providers say when they rate-limit). */
+  limitExceeded: -32005,
+} as const
+
+/**
  * An error answered to the client. Each subclass has one fixed JSON-RPC code, `static code`;
  * `toErrorObject` is the only place that turns an error into a wire error object.
  */

@@ -23,6 +23,8 @@ export type Outcome = ({ resultJson: string; error?: undefined } | { error: RpcE
   cacheKey?: string
   /** The redacted label of the provider that answered (SPEC §9), when one did. */
   provider?: string
+  /** Set when the proxy itself found no provider to answer (its own -32002), never for an upstream's error. */
+  unavailable?: true
 }
 
 /** How the cache took part in an answer (the `x-cache` response header). */
