@@ -1,24 +1,24 @@
 import { describe, expect, test } from 'bun:test'
-import { createFilterChain } from '../src/access/chain.ts'
+import { createAccessChain } from '../src/access/chain.ts'
 
 const facts = (headers: Record<string, string>, address?: string) => ({ headers: new Headers(headers), address: () => address })
 
 describe('the filter chain', () => {
   test('default', () => {
-    const chain = createFilterChain({ loopbackBound: true })
+    const chain = createAccessChain({ loopbackBound: true })
     expect(chain.refusalOf(facts({ host: '127.0.0.1:8546' }))).toBeUndefined()
     expect(chain.contextOf(facts({}, '127.0.0.1'))).toEqual({ loopback: true, client: 'ip:127.0.0.1' })
   })
 
   test('behavior: filters run in order: the Host rule refuses before the token is even looked at', () => {
-    const chain = createFilterChain({ loopbackBound: true, authToken: 'token-0123' })
+    const chain = createAccessChain({ loopbackBound: true, authToken: 'token-0123' })
     expect(chain.refusalOf(facts({ host: 'evil.example' }))?.status).toBe(403)
     expect(chain.refusalOf(facts({ host: 'localhost' }))?.status).toBe(401)
     expect(chain.refusalOf(facts({ host: 'localhost', authorization: 'Bearer token-0123' }))).toBeUndefined()
   })
 
   test('behavior: identity names a named token, the admin token, else the address; browser rules describe what a page may do', () => {
-    const chain = createFilterChain({
+    const chain = createAccessChain({
       loopbackBound: false,
       adminToken: 'admin-0123',
       namedTokens: [['alice', 'alice-0123']],
@@ -38,7 +38,7 @@ describe('the filter chain', () => {
   })
 
   test("behavior: a token sent as Basic auth's password names its client like a Bearer token; a malformed one names nobody", () => {
-    const chain = createFilterChain({ loopbackBound: false, adminToken: 'admin-0123', namedTokens: [['alice', 'alice-0123']] })
+    const chain = createAccessChain({ loopbackBound: false, adminToken: 'admin-0123', namedTokens: [['alice', 'alice-0123']] })
     const basic = (credentials: string) => ({ authorization: `Basic ${btoa(credentials)}` })
     expect(chain.refusalOf(facts(basic('anyone:alice-0123')))).toBeUndefined()
     expect(chain.contextOf(facts(basic('anyone:alice-0123'), '10.0.0.7')).client).toBe('alice')

@@ -1,5 +1,5 @@
 import { type TokenCheck, tokenOf } from './tokens.ts'
-import type { ContextFilter } from './types.ts'
+import type { ContextRule } from './types.ts'
 
 export type BrowserRules = {
   loopbackBound: boolean
@@ -12,7 +12,7 @@ export type BrowserRules = {
  * with the admin token), and whether a browser origin may call the methods that change a node's
  * state or use its keys.
  */
-export function browserFilter(rules: BrowserRules, tokens: TokenCheck): ContextFilter {
+export function browserRule(rules: BrowserRules, tokens: TokenCheck): ContextRule {
   return ({ headers }, context) => {
     const origin = headers.get('origin')
     if (origin !== null && !(rules.originAllowed?.(origin) ?? false)) {

@@ -1,11 +1,11 @@
 import { type TokenCheck, tokenOf } from './tokens.ts'
-import type { RefusalFilter } from './types.ts'
+import type { RefusalRule } from './types.ts'
 
 /**
  * SPEC §8, §13: with client tokens configured, a request without one of them (or the admin token),
  * as a Bearer token or Basic auth's password, is refused (401); a malformed header is no token.
  */
-export function clientTokenFilter(tokens: TokenCheck): RefusalFilter {
+export function clientTokenRule(tokens: TokenCheck): RefusalRule {
   return ({ headers }) => {
     if (!tokens.clientTokensRequired) return undefined
     const token = tokenOf(headers)

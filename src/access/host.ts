@@ -1,8 +1,8 @@
 import { hostOfHeader, isLoopbackHost } from '../util/loopback.ts'
-import type { RefusalFilter } from './types.ts'
+import type { RefusalRule } from './types.ts'
 
 /** SPEC §8, DNS rebinding: bound to loopback, a request whose `Host` is not a loopback name is refused (403). */
-export function hostFilter(loopbackBound: boolean): RefusalFilter {
+export function hostRule(loopbackBound: boolean): RefusalRule {
   const verdicts = new Map<string, boolean>()
   /** Remembered per distinct value (a handful in practice). */
   const isLoopbackHostHeader = (host: string) => {

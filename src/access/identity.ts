@@ -1,12 +1,12 @@
 import { isLoopbackHost } from '../util/loopback.ts'
 import { type TokenCheck, tokenOf } from './tokens.ts'
-import type { ContextFilter } from './types.ts'
+import type { ContextRule } from './types.ts'
 
 /**
  * SPEC §13 identity: a client is named by its token (a named token's name, `auth-token`,
  * `admin-token`), else by its IP address (`ip:127.0.0.1`); and whether it calls from this machine.
  */
-export function identityFilter(tokens: TokenCheck): ContextFilter {
+export function identityRule(tokens: TokenCheck): ContextRule {
   return (facts, context) => {
     const address = facts.address()
     context.loopback = address !== undefined && isLoopbackHost(address.replace(/^::ffff:/, ''))

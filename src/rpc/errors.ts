@@ -149,6 +149,24 @@ export class ForbiddenError extends RpcError {
   override name = 'ForbiddenError'
 }
 
+/** An unknown HTTP path (HTTP 404). */
+export class NotFoundError extends RpcError {
+  static override readonly code = -32601
+  override name = 'NotFoundError'
+  constructor() {
+    super('Not found: JSON-RPC is served on POST /')
+  }
+}
+
+/** Another HTTP method on `/` (HTTP 405). */
+export class MethodNotAllowedError extends RpcError {
+  static override readonly code = -32600
+  override name = 'MethodNotAllowedError'
+  constructor() {
+    super('Method not allowed: JSON-RPC is served on POST /')
+  }
+}
+
 /** One failed try against one provider, as reported to the client (redacted). */
 export type AttemptReport = { provider: string; failure: string; message: string }
 

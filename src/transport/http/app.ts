@@ -1,13 +1,14 @@
 import { Elysia } from 'elysia'
-import { type AccessOptions, createFilterChain, NO_ADDRESS } from '../../access/chain.ts'
+import { type AccessOptions, createAccessChain, NO_ADDRESS } from '../../access/chain.ts'
 import type { HealthReport } from '../../health.ts'
 import type { SocketCounters } from '../../metrics/socket-counters.ts'
-import type { Pipeline } from '../../pipeline.ts'
-import { ForbiddenError, InternalError, RpcError } from '../../rpc/errors.ts'
+import type { Pipeline } from '../../pipeline/index.ts'
+import { ForbiddenError, MethodNotAllowedError, NotFoundError } from '../../rpc/errors.ts'
 import type { StreamHub } from '../../streams/hub.ts'
 import { createParseBudget } from '../parse-budget.ts'
+import { createBodyServer } from '../serve-body.ts'
 import { createWebSocketAcceptor } from '../ws/acceptor.ts'
-import { CORS_HEADERS, errorResponse, jsonResponse } from './responses.ts'
+import { CORS_HEADERS, errorResponse, jsonResponse, servedResponse } from './responses.ts'
 import { createRpcRoute } from './rpc-route.ts'
 
 export type AppOptions = {
@@ -28,78 +29,48 @@ export type AppOptions = {
   streams: { hub: StreamHub; counters: SocketCounters; maxConnections: number; maxSubscriptions: number; sendQueueBytes: number }
 }
 
-/** The HTTP surface (SPEC §3): JSON-RPC on `POST /`, `GET /health`, CORS preflight. */
+/** The HTTP surface (SPEC §3): JSON-RPC on `POST /`, `GET /health`, `GET /metrics`, CORS preflight, WebSocket upgrades. */
 export function createApp(options: AppOptions) {
-  const internalError = (error: unknown) => {
-    options.onUnexpected(error)
-    return errorResponse(500, new InternalError())
-  }
   // One parse budget for both transports: bodies and frames in flight share its bound.
-  const budget = createParseBudget()
-  // SPEC §13: one chain of filters before the pipeline, shared by both transports.
-  const filters = createFilterChain(options.access)
-  const rpcRoute = createRpcRoute({ ...options, filters, internalError, budget })
-  const websocket = createWebSocketAcceptor({
-    pipeline: options.pipeline,
-    filters,
-    hub: options.streams.hub,
-    budget,
-    maxFrameBytes: options.maxBodyBytes,
-    maxConnections: options.streams.maxConnections,
-    maxSubscriptions: options.streams.maxSubscriptions,
-    sendQueueBytes: options.streams.sendQueueBytes,
-    counters: options.streams.counters,
-    onUnexpected: options.onUnexpected,
-  })
+  const bodies = createBodyServer({ ...options, budget: createParseBudget() })
+  // SPEC §13: one access chain before the pipeline, shared by both transports.
+  const access = createAccessChain(options.access)
+  const rpcRoute = createRpcRoute({ ...options, bodies, access })
+  const { streams } = options
+  const websocket = createWebSocketAcceptor({ ...streams, bodies, access, maxFrameBytes: options.maxBodyBytes })
+  /** `GET` routes pass the same refusing rules as `POST /` (their answers say nothing to a caller refused there). */
+  const refusalOf = (request: Request): Response | undefined => {
+    const refusal = access.refusalOf({ headers: request.headers, address: NO_ADDRESS })
+    return refusal === undefined ? undefined : errorResponse(refusal.status, new ForbiddenError(refusal.message))
+  }
   const app = new Elysia()
     .post('/', ({ request }) => rpcRoute(request), { parse: 'none' })
     .get('/health', ({ request }) => {
-      const refusal = filters.refusalOf({ headers: request.headers, address: NO_ADDRESS })
-      if (refusal) return errorResponse(refusal.status, new ForbiddenError(refusal.message))
+      const refused = refusalOf(request)
+      if (refused) return refused
       const report = options.health()
       return jsonResponse(report.status === 'ok' ? 200 : 503, JSON.stringify(report))
     })
     .get('/metrics', async ({ request }) => {
-      const refusal = filters.refusalOf({ headers: request.headers, address: NO_ADDRESS })
-      if (refusal) return errorResponse(refusal.status, new ForbiddenError(refusal.message))
+      const refused = refusalOf(request)
+      if (refused) return refused
       return new Response(await options.metrics.text(), { headers: { 'content-type': options.metrics.contentType } })
     })
     .options('/', () => new Response(null, { status: 204, headers: CORS_HEADERS }))
     .onError(({ code, error, request }) => {
-      if (code === 'NOT_FOUND') {
-        // SPEC §3 (compat): another method on `/` is 405, an unknown path 404.
-        if (new URL(request.url).pathname === '/') return methodNotAllowed()
-        return errorResponse(404, new NotFoundError())
-      }
-      return internalError(error)
+      if (code !== 'NOT_FOUND') return servedResponse(bodies.fail(error))
+      // SPEC §3 (compat): another method on `/` is 405, an unknown path 404.
+      if (new URL(request.url).pathname === '/') return methodNotAllowed()
+      return errorResponse(404, new NotFoundError())
     })
-  const elysia = app.fetch
   return {
     app,
-    fetch: elysia,
+    fetch: app.fetch,
     // The hot path: `POST /` goes straight to the JSON-RPC route (the runtime routes it). Elysia's
     // per-request work cost 10-20 % of cache-hit throughput (bun run bench, same run); it
     // serves every other route.
     rootPost: rpcRoute,
     websocket,
-  }
-}
-
-/** An unknown path (HTTP 404). */
-class NotFoundError extends RpcError {
-  static override readonly code = -32601
-  override name = 'NotFoundError'
-  constructor() {
-    super('Not found: JSON-RPC is served on POST /')
-  }
-}
-
-/** Another HTTP method on `/` (HTTP 405). */
-class MethodNotAllowedError extends RpcError {
-  static override readonly code = -32600
-  override name = 'MethodNotAllowedError'
-  constructor() {
-    super('Method not allowed: JSON-RPC is served on POST /')
   }
 }
 

@@ -1,6 +1,7 @@
 import { errorOutcome, type RpcError } from '../../rpc/errors.ts'
 import { toReplyText } from '../../rpc/reply.ts'
 import type { CacheStatus } from '../../rpc/types.ts'
+import type { ServedBody } from '../serve-body.ts'
 
 /** SPEC §3: browser dapps may make data calls (management methods are guarded separately). */
 export const CORS_HEADERS = {
@@ -52,4 +53,12 @@ export function errorResponse(status: number, error: RpcError): Response {
 /** SPEC §13: a body whose every call the rate limit refused: HTTP 429, `Retry-After` in seconds. */
 export function rateLimitedResponse(text: string, retryAfterS: number): Response {
   return new Response(text, { status: 429, headers: { ...JSON_HEADERS, 'retry-after': String(retryAfterS) } })
+}
+
+/** A served body as HTTP: the proxy's own status, 204 for notifications only, 429 with `Retry-After`, else 200 with `x-cache`. */
+export function servedResponse(served: ServedBody): Response {
+  if (served.status !== undefined) return served.text === null ? new Response(null, { status: served.status }) : jsonResponse(served.status, served.text)
+  if (served.text === null) return new Response(null, { status: 204 })
+  if (served.retryAfterS !== undefined) return rateLimitedResponse(served.text, served.retryAfterS)
+  return rpcResponse(served.text, served.cache, served.provider)
 }
