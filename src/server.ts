@@ -19,9 +19,11 @@ import { createMetricsMethods } from './management/metrics-methods.ts'
 import { createProviderMethods } from './management/provider-methods.ts'
 import { createObservability } from './metrics/observability.ts'
 import { createSocketCounters } from './metrics/socket-counters.ts'
-import { createPipeline } from './pipeline.ts'
+import { createPipeline } from './pipeline/index.ts'
+import { createInternalCalls } from './pipeline/internal-calls.ts'
+import { createLocalMethods } from './pipeline/local-methods.ts'
+import { createResolver } from './pipeline/resolve.ts'
 import { platform } from './platform/index.ts'
-import { NOT_HERE } from './providers/forward.ts'
 import { createProviderPool } from './providers/pool.ts'
 import { markUnreachable } from './providers/provider.ts'
 import { createUpstreamBatching } from './providers/upstream-batch.ts'
@@ -30,7 +32,7 @@ import { createRegistry } from './registry/registry.ts'
 import { createFilterMethods } from './streams/filters.ts'
 import { createStreamHub } from './streams/hub.ts'
 import { socketCandidates } from './streams/socket-candidates.ts'
-import { createSubscriptionMethods } from './streams/subscription-methods.ts'
+import { createStreamsMethod, createSubscriptionMethods } from './streams/subscription-methods.ts'
 import { createApp } from './transport/http/app.ts'
 import { expandHome } from './util/expand-home.ts'
 import { log } from './util/log.ts'
@@ -84,7 +86,7 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   const realtime = options.realtimeTtlMs === undefined ? undefined : createRealtimeCache({ ttls: options.realtimeTtlMs })
   const chain = createChain({
     providers: pool.providers,
-    send: (call) => pool.forward(call, false),
+    send: (call) => pool.forward(call),
     askSeveral: (call) => pool.askSeveral(call),
     chainId: options.chainId,
     devChain: options.devChain,
@@ -106,29 +108,6 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
     maxInstances: MAX_INSTANCES,
     isAlive: isInstanceAlive,
     isThread: isThreadOfAnother,
-  })
-  /** WebSocket feeds already reported for serving another chain (said once each). */
-  const wrongChainFeeds = new Set<string>()
-  const hub = createStreamHub({
-    candidates: socketCandidates(options.wsUrls, options.rpcUrls),
-    pollIntervalMs: options.pollIntervalMs,
-    call: (method, params, notHere) =>
-      pool.forward({ jsonrpc: '2.0', id: 0, method, params }, false, notHere && ((value) => (notHere(value) ? NOT_HERE : undefined))),
-    onHead: (block) => {
-      chain.observeHead(block)
-      chain.touch()
-    },
-    warn: (message) => log.warn(message),
-    chainId: () => chain.info?.chainId,
-    onSourceDown: (label, reason) => {
-      if (!reason.startsWith('answered chain')) return log.debug(`${label}: WebSocket feed down (${reason})`)
-      if (!wrongChainFeeds.has(label)) log.warn(`${label}: a WebSocket feed that ${reason}: not used`)
-      wrongChainFeeds.add(label)
-    },
-  })
-  const filters = createFilterMethods({
-    hub,
-    getLogs: (filter) => pool.forward({ jsonrpc: '2.0', id: 0, method: 'eth_getLogs', params: [filter] }, false),
   })
   const socketCounters = createSocketCounters()
   /** The shared tier (SPEC §7), made once the chain is known to be a real one. */
@@ -174,19 +153,47 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
       : undefined
   const onUnexpected = (error: unknown) => log.error('unexpected error while serving a request:', error)
   shutdown.onStop('background', () => sharedTier?.stop())
-  const pipeline = createPipeline({
+  const resolve = createResolver({
     forward: pool.forward,
     cache,
     chain,
     cacheOpened,
     waitMs: options.upstreamTimeoutMs,
+    realtime,
+    sharedTier: () => sharedTier,
+  })
+  const internal = createInternalCalls({ forward: pool.forward, resolve })
+  /** WebSocket feeds already reported for serving another chain (said once each). */
+  const wrongChainFeeds = new Set<string>()
+  const hub = createStreamHub({
+    candidates: socketCandidates(options.wsUrls, options.rpcUrls),
+    pollIntervalMs: options.pollIntervalMs,
+    call: internal.stream,
+    onHead: (block) => {
+      chain.observeHead(block)
+      chain.touch()
+    },
+    warn: (message) => log.warn(message),
+    chainId: () => chain.info?.chainId,
+    onSourceDown: (label, reason) => {
+      if (!reason.startsWith('answered chain')) return log.debug(`${label}: WebSocket feed down (${reason})`)
+      if (!wrongChainFeeds.has(label)) log.warn(`${label}: a WebSocket feed that ${reason}: not used`)
+      wrongChainFeeds.add(label)
+    },
+  })
+  const filters = createFilterMethods({
+    hub,
+    getLogs: internal.getLogs,
+  })
+  const pipeline = createPipeline({
+    resolve,
+    cache,
+    chain,
     maxBatchSize: options.maxBatchSize,
     observeCall: observability.observeCall,
     observeClient: observability.observeClient,
     onUnexpected,
-    sharedTier: () => sharedTier,
     openUpstreamBatch: upstreamBatching?.open,
-    realtime,
     rateLimit:
       options.rateLimit === 0
         ? undefined
@@ -196,15 +203,18 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
             costs: options.rateCosts,
             onRefused: observability.onRateLimited,
           },
-    management: {
-      ...createLifecycleMethods({ version: VERSION, pid: process.pid, startedAtMs, requestShutdown: () => shutdown.begin('edb_shutdown') }),
-      ...createInstanceMethods(registry),
-      ...createCacheMethods(cache, () => sharedTier),
-      ...createProviderMethods(pool.providers),
-      ...createMetricsMethods(observability.calls, observability.history),
-      ...createSubscriptionMethods(hub, socketCounters),
-      ...filters.methods,
-    },
+    local: createLocalMethods({
+      management: {
+        ...createLifecycleMethods({ version: VERSION, pid: process.pid, startedAtMs, requestShutdown: () => shutdown.begin('edb_shutdown') }),
+        ...createInstanceMethods(registry),
+        ...createCacheMethods(cache, () => sharedTier),
+        ...createProviderMethods(pool.providers),
+        ...createMetricsMethods(observability.calls, observability.history),
+        ...createStreamsMethod(hub, socketCounters),
+      },
+      subscriptions: createSubscriptionMethods(hub),
+      filters: filters.methods,
+    }),
   })
   const app = createApp({
     pipeline,

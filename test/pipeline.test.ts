@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'bun:test'
 import { createCache } from '../src/cache/cache.ts'
 import type { Chain } from '../src/chain/chain.ts'
-import { createPipeline, type Pipeline } from '../src/pipeline.ts'
+import { createPipeline, type Pipeline } from '../src/pipeline/index.ts'
+import { createLocalMethods } from '../src/pipeline/local-methods.ts'
+import { createResolver } from '../src/pipeline/resolve.ts'
 import type { Forwarder } from '../src/providers/forward.ts'
 import type { Outcome, RpcCall } from '../src/rpc/types.ts'
 
@@ -75,21 +77,18 @@ const blockAnswer = (call: RpcCall): Outcome => {
   return { resultJson: `{"number":"${tag}"}` }
 }
 
+/** The pipeline over a resolver, as the server builds it, with no local methods. */
+function build(forward: Forwarder, cache: ReturnType<typeof createCache>, chain: Chain, cacheOpened: Promise<unknown>): Pipeline {
+  const resolve = createResolver({ forward, cache, chain, cacheOpened, waitMs: 1_000 })
+  return createPipeline({ resolve, cache, chain, local: createLocalMethods({}), maxBatchSize: 10, onUnexpected: () => {} })
+}
+
 function setup(options: { finalized?: number; devChain?: boolean; trusted?: boolean; cacheOpened?: Promise<unknown> } = {}) {
   const upstream = scriptedForwarder(blockAnswer)
   const cache = createCache({ maxItems: 1000, maxMemoryBytes: 1 << 20 })
   const { chain, state } = fakeChain(options.finalized ?? 100, options)
   const cacheOpened = options.cacheOpened ?? Promise.resolve().then(() => cache.attach(undefined, 'test'))
-  const pipeline = createPipeline({
-    management: {},
-    forward: upstream.forward,
-    cache,
-    chain,
-    cacheOpened,
-    waitMs: 1_000,
-    maxBatchSize: 10,
-    onUnexpected: () => {},
-  })
+  const pipeline = build(upstream.forward, cache, chain, cacheOpened)
   return { upstream, cache, state, pipeline }
 }
 
@@ -202,16 +201,7 @@ describe('pipeline', () => {
     const cache = createCache({ maxItems: 1000, maxMemoryBytes: 1 << 20 })
     cache.attach(undefined, 'test')
     const { chain } = fakeChain(100, { devChain: true })
-    const pipeline = createPipeline({
-      management: {},
-      forward: upstream.forward,
-      cache,
-      chain,
-      cacheOpened: Promise.resolve(),
-      waitMs: 1_000,
-      maxBatchSize: 10,
-      onUnexpected: () => {},
-    })
+    const pipeline = build(upstream.forward, cache, chain, Promise.resolve())
     upstream.hold('eth_getBalance')
     const before = ask(pipeline, 'eth_getBalance', ['0x1', '0x50'])
     await settled(() => upstream.calls.length === 1)

@@ -1,7 +1,7 @@
 import type { Cache } from '../cache/cache.ts'
 import { isHealthy, type Provider } from '../providers/provider.ts'
 import type { Registry } from '../registry/registry.ts'
-import type { Outcome } from '../rpc/types.ts'
+import type { CacheStatus, RpcErrorObject } from '../rpc/types.ts'
 import { createCallMetrics } from './call-metrics.ts'
 import { type ClientOutcome, createClientCalls } from './client-calls.ts'
 import { createMetricsHistory } from './history.ts'
@@ -71,9 +71,9 @@ export function createObservability({ providers, cache, registry, streams, share
     calls,
     prometheus,
     history,
-    observeCall(method: string, outcome: Outcome, durationMs: number) {
-      calls.record(method, outcome.cache, outcome.error, durationMs)
-      prometheus.observeCall(outcome.cache ?? 'BYPASS', durationMs / 1000)
+    observeCall(method: string, cache: CacheStatus | undefined, error: RpcErrorObject | undefined, durationMs: number) {
+      calls.record(method, cache, error, durationMs)
+      prometheus.observeCall(cache ?? 'BYPASS', durationMs / 1000)
     },
     /** A served call of a named client (undefined without named clients: nothing to ask or count). */
     observeClient: clientCalls === undefined ? undefined : (client: string, outcome: ClientOutcome) => clientCalls.record(client, outcome),

@@ -46,11 +46,17 @@ export type ForwarderOptions = {
 export type { AnswerCheck }
 export { NOT_HERE }
 
-/**
- * Sends one call upstream with failover and returns its outcome; never throws. With `batch` (the
- * client batch it belongs to), its attempts may travel in a JSON-RPC batch with that batch's others.
- */
-export type Forwarder = (call: RpcCall, notification: boolean, check?: AnswerCheck, batch?: UpstreamBatch) => Promise<Outcome>
+/** How one call is sent: as a notification (no answer awaited), checked against its question, within a client batch. */
+export type ForwardOptions = {
+  notification?: boolean
+  /** Whether an answer answers the question (SPEC §8); a mismatch is a provider fault. */
+  check?: AnswerCheck
+  /** The client batch it belongs to: its attempts may travel in a JSON-RPC batch with that batch's others. */
+  batch?: UpstreamBatch
+}
+
+/** Sends one call upstream with failover and returns its outcome; never throws. */
+export type Forwarder = (call: RpcCall, options?: ForwardOptions) => Promise<Outcome>
 
 /** How many distinct providers must give the same unknown error before it is the answer. */
 const CONSENSUS = 3
@@ -88,7 +94,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     return Math.min(options.hedgeCeilingMs, Math.max(options.hedgeFloorMs, recent))
   }
 
-  return async (call, notification, check, upstreamBatch) => {
+  return async (call, { notification = false, check, batch: upstreamBatch } = {}) => {
     if (options.providers.length === 0) {
       return unavailable('No upstream providers configured (cache-only mode) and the answer is not cached', [])
     }

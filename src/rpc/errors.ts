@@ -179,6 +179,39 @@ export class ProvidersUnavailableError extends RpcError {
   }
 }
 
+/** Subscriptions need a connection to deliver to (geth answers HTTP the same way: `-32601`). */
+export class NotificationsUnsupportedError extends RpcError {
+  static override readonly code = -32601
+  override name = 'NotificationsUnsupportedError'
+  constructor() {
+    super('notifications not supported: subscribe over WebSocket (ws://), or use eth_newFilter over HTTP')
+  }
+}
+
+/** geth's answer to an unknown or expired filter id. */
+export class FilterNotFoundError extends RpcError {
+  static override readonly code = -32000
+  override name = 'FilterNotFoundError'
+  constructor() {
+    super('filter not found')
+  }
+}
+
+/** An error an upstream answered to one of the proxy's own calls, relayed with its own code (e.g. `eth_getFilterLogs`). */
+export class UpstreamAnswerError extends RpcError {
+  override name = 'UpstreamAnswerError'
+  constructor(
+    private readonly upstreamCode: number,
+    message: string,
+    data?: unknown,
+  ) {
+    super(message, data)
+  }
+  override get code(): number {
+    return this.upstreamCode
+  }
+}
+
 /** The only place that builds wire error objects; unexpected exceptions never leak details. */
 export function toErrorObject(error: unknown): RpcErrorObject {
   if (error instanceof RpcError) {

@@ -18,9 +18,6 @@ export type RpcErrorObject = { code: number; message: string; data?: unknown }
  * results are spliced, not re-serialized), or an error object.
  */
 export type Outcome = ({ resultJson: string; error?: undefined } | { error: RpcErrorObject; resultJson?: undefined }) & {
-  cache?: CacheStatus
-  /** The cache key a HIT was answered from (lets the reply be remembered for identical bodies). */
-  cacheKey?: string
   /** The redacted label of the provider that answered (SPEC §9), when one did. */
   provider?: string
   /** Set when the proxy itself found no provider to answer (its own -32002), never for an upstream's error. */

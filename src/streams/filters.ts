@@ -1,6 +1,6 @@
 import type { ManagementMethod } from '../management/method.ts'
 import type { StreamClient } from '../rpc/context.ts'
-import { InvalidParamsError, LimitExceededError, RpcError } from '../rpc/errors.ts'
+import { FilterNotFoundError, InvalidParamsError, LimitExceededError, UpstreamAnswerError } from '../rpc/errors.ts'
 import { parseQuantity } from '../rpc/quantity.ts'
 import type { Outcome } from '../rpc/types.ts'
 import type { StreamHub, SubscriptionKind } from './hub.ts'
@@ -17,15 +17,6 @@ export type FilterOptions = {
   /** Changes kept per filter between polls; beyond it the oldest go. */
   maxChanges?: number
   now?: () => number
-}
-
-/** geth's answer to an unknown or expired filter id. */
-class FilterNotFoundError extends RpcError {
-  static override readonly code = -32000
-  override name = 'FilterNotFoundError'
-  constructor() {
-    super('filter not found')
-  }
 }
 
 type Filter = {
@@ -186,20 +177,6 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
     get size() {
       return filters.size
     },
-  }
-}
-
-/** An error an upstream answered, relayed with its own code. */
-class UpstreamAnswerError extends RpcError {
-  constructor(
-    private readonly upstreamCode: number,
-    message: string,
-    data?: unknown,
-  ) {
-    super(message, data)
-  }
-  override get code(): number {
-    return this.upstreamCode
   }
 }
 

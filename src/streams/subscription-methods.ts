@@ -1,22 +1,10 @@
 import type { ManagementMethod } from '../management/method.ts'
 import type { SocketCounters } from '../metrics/socket-counters.ts'
-import { InvalidParamsError, RpcError } from '../rpc/errors.ts'
+import { InvalidParamsError, NotificationsUnsupportedError } from '../rpc/errors.ts'
 import { type StreamHub, tooManySubscriptions } from './hub.ts'
 
-/** Subscriptions need a connection to deliver to (geth answers HTTP the same way). */
-class NotificationsUnsupportedError extends RpcError {
-  static override readonly code = -32601
-  override name = 'NotificationsUnsupportedError'
-  constructor() {
-    super('notifications not supported: subscribe over WebSocket (ws://), or use eth_newFilter over HTTP')
-  }
-}
-
-/**
- * `eth_subscribe` and `eth_unsubscribe` (SPEC §12), answered by the proxy from its shared feeds;
- * `edb_streams`, what the streams are doing, for the monitor.
- */
-export function createSubscriptionMethods(hub: StreamHub, sockets: SocketCounters): Record<string, ManagementMethod> {
+/** `edb_streams`: what the streams and the WebSocket transport are doing, for the monitor. */
+export function createStreamsMethod(hub: StreamHub, sockets: SocketCounters): Record<string, ManagementMethod> {
   return {
     edb_streams: {
       run() {
@@ -45,6 +33,12 @@ export function createSubscriptionMethods(hub: StreamHub, sockets: SocketCounter
         }
       },
     },
+  }
+}
+
+/** `eth_subscribe` and `eth_unsubscribe` (SPEC §12), answered by the proxy from its shared feeds. */
+export function createSubscriptionMethods(hub: StreamHub): Record<string, ManagementMethod> {
+  return {
     eth_subscribe: {
       run(params, context) {
         const stream = context().stream

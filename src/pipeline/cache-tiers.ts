@@ -1,0 +1,52 @@
+import { composeAccountInfo } from '../cache/account-info.ts'
+import type { Cache } from '../cache/cache.ts'
+import type { CachePlan } from '../cache/policy.ts'
+import type { SharedTier } from '../cache/shared-tier.ts'
+import type { Tier } from './tiers.ts'
+
+export type CacheTiersOptions = {
+  cache: Cache
+  /** Whether an imported entry is final (SPEC §5: judged like a fresh answer). */
+  isFinal: (plan: CachePlan, resultJson: string) => boolean | Promise<boolean>
+  /** The shared tier (SPEC §7), once the chain is known to be a real one. */
+  sharedTier?: () => SharedTier | undefined
+}
+
+/**
+ * The tiers a cacheable call is looked up in, in order (SPEC §5, §7): memory then disk; an
+ * `eth_getAccountInfo` composed of its cached parts; an entry imported from the reference cache;
+ * the team's shared tier. Adding a tier is adding a row.
+ */
+export function createCacheTiers({ cache, isFinal, sharedTier }: CacheTiersOptions): Tier[] {
+  const tiers: Tier[] = [
+    (plan) => cache.lookup(plan),
+    (plan, params) => {
+      const resultJson = composeAccountInfo(plan, params, cache.lookup)
+      if (resultJson !== undefined) cache.store(plan, resultJson, cache.epoch)
+      return resultJson
+    },
+    (plan, params) => {
+      const resultJson = cache.imported(plan, params)
+      return resultJson === undefined ? undefined : keptIfFinal(cache, plan, resultJson, isFinal)
+    },
+  ]
+  if (sharedTier !== undefined) tiers.push((plan) => sharedHit(cache, plan, sharedTier()))
+  return tiers
+}
+
+/** An imported entry is served (and kept) only when SPEC §5 allows it. */
+async function keptIfFinal(cache: Cache, plan: CachePlan, resultJson: string, isFinal: CacheTiersOptions['isFinal']): Promise<string | undefined> {
+  const epoch = cache.epoch
+  if (!(await isFinal(plan, resultJson))) return undefined
+  cache.store(plan, resultJson, epoch)
+  return resultJson
+}
+
+/** A final answer another proxy stored: copied down into memory and the local store. */
+async function sharedHit(cache: Cache, plan: CachePlan, tier: SharedTier | undefined): Promise<string | undefined> {
+  if (tier === undefined) return undefined
+  const epoch = cache.epoch
+  const resultJson = await tier.lookup(plan)
+  if (resultJson !== undefined) cache.store(plan, resultJson, epoch)
+  return resultJson
+}
