@@ -4,7 +4,7 @@ import { parseQuantity, parseQuantityJson, toQuantity } from '../src/rpc/quantit
 
 describe('methodInfo', () => {
   test('default', () => {
-    expect(methodInfo('eth_getBlockByNumber')).toEqual({ kind: 'read', pin: { kind: 'block', index: 0 } })
+    expect(methodInfo('eth_getBlockByNumber')).toEqual({ kind: 'read', pin: { kind: 'block', index: 0 }, check: 'block' })
   })
 
   const table: [string, MethodKind, boolean][] = [
@@ -67,5 +67,33 @@ describe('quantity codec', () => {
     expect(parseQuantityJson('not json')).toBeUndefined()
     expect(toQuantity(31337)).toBe('0x7a69')
     expect(toQuantity(0)).toBe('0x0')
+  })
+})
+
+describe('the method table’s columns', () => {
+  test('behavior: realtime, account fields, standard namespaces and costs come from the one table', async () => {
+    const { realtimeMethods, accountInfoFields, isStandardMethod, methodInfo } = await import('../src/rpc/methods.ts')
+    expect(realtimeMethods().sort()).toEqual(['eth_blockNumber', 'eth_feeHistory', 'eth_gasPrice', 'eth_maxPriorityFeePerGas'])
+    expect(accountInfoFields()).toEqual([
+      ['balance', 'eth_getBalance'],
+      ['nonce', 'eth_getTransactionCount'],
+      ['code', 'eth_getCode'],
+    ])
+    expect(['eth_call', 'net_version', 'web3_clientVersion', 'anvil_nodeInfo', 'debug_traceCall'].map(isStandardMethod)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ])
+    expect(['eth_getLogs', 'debug_traceTransaction', 'debug_getRawBlock', 'trace_filter', 'eth_call'].map((name) => methodInfo(name).cost ?? 1)).toEqual([
+      10, 20, 20, 20, 1,
+    ])
+    expect(['eth_getBlockByHash', 'eth_getTransactionReceipt', 'eth_getLogs', 'eth_call'].map((name) => methodInfo(name).check)).toEqual([
+      'block',
+      'receipt',
+      'logs',
+      undefined,
+    ])
   })
 })

@@ -1,3 +1,4 @@
+import { accountInfoFields } from '../rpc/methods.ts'
 import { type CachePlan, planCall } from './policy.ts'
 
 /**
@@ -5,11 +6,7 @@ import { type CachePlan, planCall } from './policy.ts'
  * `eth_getCode` at the same block in one answer. Foundry 1.x asks one form or the other for the
  * same account from run to run, so what is cached in one form answers the other too.
  */
-const PARTS = [
-  ['balance', 'eth_getBalance'],
-  ['nonce', 'eth_getTransactionCount'],
-  ['code', 'eth_getCode'],
-] as const
+const PARTS = accountInfoFields()
 
 /** The three single answers an `eth_getAccountInfo` result holds, as entries to store beside it. */
 export function accountInfoParts(plan: CachePlan, params: unknown, resultJson: string): [CachePlan, string][] {

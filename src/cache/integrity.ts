@@ -1,5 +1,5 @@
 import type { AnswerCheck } from '../rpc/answer-check.ts'
-import { pinOf } from '../rpc/methods.ts'
+import { methodInfo, pinOf } from '../rpc/methods.ts'
 import { parseQuantity } from '../rpc/quantity.ts'
 import { rawTransactionHash } from '../rpc/raw-transaction.ts'
 import { type BlockRef, toBlockRef } from './block-ref.ts'
@@ -28,30 +28,28 @@ const isObject = (value: unknown): value is Named => value !== null && typeof va
 export function answerCheck(plan: CachePlan): AnswerCheck | undefined {
   const pin = pinOf(plan.method)
   const blockRef: BlockRef = pin?.kind === 'block' || pin?.kind === 'block-hash' ? toBlockRef(plan.params[pin.index]) : NOW
-  switch (plan.method) {
-    case 'eth_getBlockByNumber':
-    case 'eth_getBlockByHash':
+  switch (methodInfo(plan.method).check) {
+    case 'block':
       return (value) => (value === null || (isObject(value) && namesBlock(value, blockRef, 'number', 'hash')) ? undefined : 'another block')
-    case 'eth_getTransactionByBlockNumberAndIndex':
-    case 'eth_getTransactionByBlockHashAndIndex':
+    case 'tx-in-block':
       return (value) =>
         value === null ||
         (isObject(value) && namesBlock(value, blockRef, 'blockNumber', 'blockHash') && parseQuantity(value.transactionIndex) === parseQuantity(plan.params[1]))
           ? undefined
           : 'a transaction from another block or index'
-    case 'eth_getBlockReceipts':
+    case 'block-receipts':
       return (value) =>
         value === null || (Array.isArray(value) && value.every((receipt) => isObject(receipt) && namesBlock(receipt, blockRef, 'blockNumber', 'blockHash')))
           ? undefined
           : 'receipts of another block'
-    case 'eth_getTransactionByHash':
+    case 'tx':
       return (value) => (value === null || (isObject(value) && sameHash(value.hash, hashParam(plan))) ? undefined : 'another transaction')
-    case 'eth_getTransactionReceipt':
+    case 'receipt':
       return (value) =>
         value === null || (isObject(value) && sameHash(value.transactionHash, hashParam(plan))) ? undefined : 'the receipt of another transaction'
-    case 'eth_getRawTransactionByHash':
+    case 'raw-tx':
       return (value) => (value === null || rawTransactionHash(value) === hashParam(plan) ? undefined : 'another raw transaction')
-    case 'eth_getLogs':
+    case 'logs':
       return logsCheck(plan)
     default:
       return undefined

@@ -1,7 +1,5 @@
+import { methodInfo } from '../rpc/methods.ts'
 import { canonicalJson } from './canonical-json.ts'
-
-/** SPEC §13: the answers about "now" that may be shared for a short, configured time. */
-export const REALTIME_METHODS = ['eth_blockNumber', 'eth_gasPrice', 'eth_maxPriorityFeePerGas', 'eth_feeHistory'] as const
 
 export type RealtimeOptions = {
   /** Milliseconds per method (`realtime-ttl-ms` in the config file). */
@@ -28,7 +26,8 @@ export function createRealtimeCache({ ttls, maxEntries = 1_024, now = Date.now }
   return {
     keyOf(method, params) {
       if (!Object.hasOwn(ttls, method)) return undefined
-      if (method === 'eth_feeHistory' && !(Array.isArray(params) && params[1] === 'latest')) return undefined
+      // SPEC §13: `eth_feeHistory` only when it asks up to `latest` (the method table's `at-latest`).
+      if (methodInfo(method).realtime === 'at-latest' && !(Array.isArray(params) && params[1] === 'latest')) return undefined
       return `${method}:${canonicalJson(params ?? [])}`
     },
     get(key) {

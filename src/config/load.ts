@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { REALTIME_METHODS } from '../cache/realtime-ttl.ts'
+import { realtimeMethods } from '../rpc/methods.ts'
 import { redactUrl } from '../util/redact.ts'
 import { readConfigFile } from './config-file.ts'
 import { ConfigError } from './errors.ts'
@@ -82,7 +82,7 @@ function isCostMap(value: unknown): value is Record<string, number> {
 /** A mapping of the "now" methods SPEC §13 lets be shared briefly to milliseconds. */
 function isRealtimeMap(value: unknown): value is Record<string, number> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
-  return Object.keys(value).every((method) => (REALTIME_METHODS as readonly string[]).includes(method))
+  return Object.keys(value).every((method) => realtimeMethods().includes(method))
 }
 
 /** A file value: native YAML/JSON types are checked as they are; strings go through the flag conversion. */

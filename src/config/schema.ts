@@ -1,5 +1,5 @@
 import { FormatRegistry, type Static, type TSchema, Type } from '@sinclair/typebox'
-import { REALTIME_METHODS } from '../cache/realtime-ttl.ts'
+import { realtimeMethods } from '../rpc/methods.ts'
 import { parseOriginRule } from '../util/origin-policy.ts'
 
 /** The reference's active public mainnet list (SPEC §2), used when `--rpc-urls` is not given. */
@@ -198,7 +198,7 @@ export function describeAccepted(schema: TSchema): string {
     case 'map':
       if (schema.mapOf === 'tokens') return 'a mapping of names (letters, digits, _ . -) to tokens of at least 8 characters'
       if (schema.mapOf === 'costs') return 'a mapping of method names (or namespace_*) to costs, whole numbers from 0 to 1000000'
-      return `a mapping of ${REALTIME_METHODS.join(', ')} to milliseconds (1 to 60000)`
+      return `a mapping of ${realtimeMethods().join(', ')} to milliseconds (1 to 60000)`
     case 'string':
       return 'a non-empty string'
   }

@@ -1,3 +1,5 @@
+import { methodInfo } from '../rpc/methods.ts'
+
 /** Per-method costs from the config file (`rate-costs`): exact names, or `namespace_*` for a namespace. */
 export type CostOverrides = Readonly<Record<string, number>>
 
@@ -10,7 +12,5 @@ export function methodCost(method: string, overrides: CostOverrides = {}): numbe
   const underscore = method.indexOf('_')
   const namespace = `${method.slice(0, underscore)}_*`
   if (underscore !== -1 && Object.hasOwn(overrides, namespace)) return overrides[namespace] as number
-  if (method.startsWith('debug_') || method.startsWith('trace_')) return 20
-  if (method === 'eth_getLogs') return 10
-  return 1
+  return methodInfo(method).cost ?? 1
 }

@@ -1,4 +1,5 @@
 import { RPC_CODES } from '../rpc/errors.ts'
+import { isStandardMethod } from '../rpc/methods.ts'
 import type { RpcErrorObject } from '../rpc/types.ts'
 import type { Provider } from './provider.ts'
 
@@ -18,7 +19,6 @@ export type UnsupportedMethods = {
   observe(provider: Provider, method: string, error: RpcErrorObject | undefined): void
 }
 
-const STANDARD = /^(eth|net|web3)_/
 /** Method names are client input: at most this many are remembered. */
 const MAX_METHODS = 256
 
@@ -50,7 +50,7 @@ export function createUnsupportedMethods({ restMs, now = Date.now }: { restMs: n
         methods.get(method)?.delete(provider)
         return
       }
-      if (STANDARD.test(method)) return
+      if (isStandardMethod(method)) return
       let said = methods.get(method)
       if (said === undefined) {
         if (methods.size >= MAX_METHODS) return

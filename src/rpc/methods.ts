@@ -1,7 +1,7 @@
 /**
  * The method table: everything the proxy knows about a method by its name, in one place. The
- * pipeline, the cache policy, the failover loop and the monitor all read it; nothing else keeps a
- * list of method names.
+ * pipeline, the cache policy and its answer checks, the rate limit, the short-lived answers, the
+ * failover loop and the monitor all read it; nothing else keeps a list of method names.
  */
 
 /**
@@ -40,41 +40,66 @@ export type MethodInfo = {
   privileged?: boolean
   /** Changes a node's state or uses its keys: refused to a browser whose origin is not allowed (SPEC §8). */
   guarded?: boolean
+  /** What one call costs against its client's budget (SPEC §13); undefined: 1. */
+  cost?: number
+  /** An answer about "now" that may be shared for a configured moment (SPEC §13); `at-latest`: only when it asks up to `latest`. */
+  realtime?: 'always' | 'at-latest'
+  /** What an answer must show to answer its question (SPEC §8), checked before it is stored. */
+  check?: AnswerCheckKind
+  /** The field of `eth_getAccountInfo`'s answer this method's answer is (Foundry asks either form). */
+  accountField?: 'balance' | 'nonce' | 'code'
 }
+
+/**
+ * Answer checks (SPEC §8): a block carries its number or hash; a transaction in a block, that block
+ * and index; block receipts, their block; a transaction or receipt, its hash; a raw transaction
+ * hashes to it; logs lie in the block or range asked.
+ */
+export type AnswerCheckKind = 'block' | 'tx-in-block' | 'block-receipts' | 'tx' | 'receipt' | 'raw-tx' | 'logs'
 
 const block = (index: number): MethodInfo => ({ kind: 'read', pin: { kind: 'block', index } })
 const byHash = (index: number): MethodInfo => ({ kind: 'read', pin: { kind: 'block-hash', index } })
 const tx = (blockInResult: boolean): MethodInfo => ({ kind: 'read', pin: { kind: 'tx', index: 0, blockInResult } })
-const traced = (info: MethodInfo): MethodInfo => ({ ...info, kind: 'trace' })
+const traced = (info: MethodInfo): MethodInfo => ({ ...info, kind: 'trace', cost: TRACE_COST })
+const checked = (info: MethodInfo, check: AnswerCheckKind): MethodInfo => ({ ...info, check })
+const account = (accountField: MethodInfo['accountField']): MethodInfo => ({ ...block(1), accountField })
+const now = (realtime: MethodInfo['realtime'] = 'always'): MethodInfo => ({ kind: 'read', realtime })
+/** A trace costs 20 plain calls, a log query 10 (SPEC §13 defaults). */
+const TRACE_COST = 20
+const LOGS_COST = 10
 const management = (privileged = false): MethodInfo => (privileged ? { kind: 'management', privileged } : { kind: 'management' })
 
 /** Every method with a row of its own; the namespaces below cover the rest. */
 const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
   ['eth_chainId', { kind: 'read', pin: { kind: 'static' } }],
   ['net_version', { kind: 'read', pin: { kind: 'static' } }],
-  ['eth_getBalance', block(1)],
-  ['eth_getCode', block(1)],
-  ['eth_getTransactionCount', block(1)],
+  ['eth_getBalance', account('balance')],
+  ['eth_getCode', account('code')],
+  ['eth_getTransactionCount', account('nonce')],
   ['eth_getStorageAt', block(2)],
   ['eth_getProof', block(2)],
   ['eth_call', block(1)],
   // Foundry 1.x asks it for every account of a fork (balance, nonce and code in one call).
   ['eth_getAccountInfo', block(1)],
-  ['eth_getTransactionByHash', tx(true)],
-  ['eth_getTransactionReceipt', tx(true)],
-  ['eth_getRawTransactionByHash', tx(false)],
-  ['eth_getTransactionByBlockHashAndIndex', byHash(0)],
-  ['eth_getTransactionByBlockNumberAndIndex', block(0)],
-  ['eth_getBlockByNumber', block(0)],
-  ['eth_getBlockByHash', byHash(0)],
-  ['eth_getBlockReceipts', block(0)],
+  ['eth_getTransactionByHash', checked(tx(true), 'tx')],
+  ['eth_getTransactionReceipt', checked(tx(true), 'receipt')],
+  ['eth_getRawTransactionByHash', checked(tx(false), 'raw-tx')],
+  ['eth_getTransactionByBlockHashAndIndex', checked(byHash(0), 'tx-in-block')],
+  ['eth_getTransactionByBlockNumberAndIndex', checked(block(0), 'tx-in-block')],
+  ['eth_getBlockByNumber', checked(block(0), 'block')],
+  ['eth_getBlockByHash', checked(byHash(0), 'block')],
+  ['eth_getBlockReceipts', checked(block(0), 'block-receipts')],
   ['eth_getBlockTransactionCountByNumber', block(0)],
   ['eth_getBlockTransactionCountByHash', byHash(0)],
   ['eth_getUncleCountByBlockNumber', block(0)],
   ['eth_getUncleCountByBlockHash', byHash(0)],
   ['eth_getUncleByBlockNumberAndIndex', block(0)],
   ['eth_getUncleByBlockHashAndIndex', byHash(0)],
-  ['eth_getLogs', { kind: 'read', pin: { kind: 'logs' } }],
+  ['eth_getLogs', { kind: 'read', pin: { kind: 'logs' }, check: 'logs', cost: LOGS_COST }],
+  ['eth_blockNumber', now()],
+  ['eth_gasPrice', now()],
+  ['eth_maxPriorityFeePerGas', now()],
+  ['eth_feeHistory', now('at-latest')],
   ['debug_traceTransaction', traced(tx(false))],
   ['debug_traceBlockByNumber', traced(block(0))],
   ['debug_traceBlockByHash', traced(byHash(0))],
@@ -84,7 +109,7 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
   ['trace_replayTransaction', traced(tx(false))],
   ['trace_replayBlockTransactions', traced(block(0))],
   ['trace_call', traced(block(2))],
-  ['trace_filter', { kind: 'trace' }],
+  ['trace_filter', { kind: 'trace', cost: TRACE_COST }],
   ['edb_ping', management()],
   ['edb_info', management()],
   ['edb_register', management(true)],
@@ -99,7 +124,7 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
   ['edb_request_metrics', management()],
   ['edb_deleteCache', management(true)],
   ['edb_shutdown', management(true)],
-  ['debug_setHead', { kind: 'dev-rewrite', guarded: true }],
+  ['debug_setHead', { kind: 'dev-rewrite', guarded: true, cost: TRACE_COST }],
   ...[
     'eth_sendRawTransaction',
     'eth_sendTransaction',
@@ -126,6 +151,8 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
 ])
 
 const DEV_NAMESPACE = /^(evm|anvil|hardhat|ganache)_/
+/** The standard namespaces every Ethereum node serves (a `-32601` there is never remembered as "lacks it"). */
+const STANDARD_NAMESPACE = /^(eth|net|web3)_/
 const KEYS_NAMESPACE = /^personal_/
 const READ =
   /^(eth_(get|estimateGas$|createAccessList$|blockNumber$|gasPrice$|feeHistory$|maxPriorityFeePerGas$|blobBaseFee$|syncing$|protocolVersion$)|net_|web3_clientVersion$|debug_trace|trace_)/
@@ -133,10 +160,13 @@ const TRACE = /^(debug_trace|trace_)/
 
 const MANAGEMENT_UNKNOWN: MethodInfo = { kind: 'management' }
 const DEV_REWRITE: MethodInfo = { kind: 'dev-rewrite', guarded: true }
-const TRACE_INFO: MethodInfo = { kind: 'trace' }
+const TRACE_INFO: MethodInfo = { kind: 'trace', cost: TRACE_COST }
 const WRITE_INFO: MethodInfo = { kind: 'write', guarded: true }
 const READ_INFO: MethodInfo = { kind: 'read' }
 const OTHER: MethodInfo = { kind: 'other' }
+const EXPENSIVE_NAMESPACE = /^(debug|trace)_/
+const EXPENSIVE_READ: MethodInfo = { kind: 'read', cost: TRACE_COST }
+const EXPENSIVE_OTHER: MethodInfo = { kind: 'other', cost: TRACE_COST }
 
 /** Rows worked out from a namespace, remembered per name (bounded: method names are client input). */
 const derived = new Map<string, MethodInfo>()
@@ -160,8 +190,29 @@ function namespaceInfo(method: string): MethodInfo {
   if (DEV_NAMESPACE.test(method)) return DEV_REWRITE
   if (KEYS_NAMESPACE.test(method)) return WRITE_INFO
   if (TRACE.test(method)) return TRACE_INFO
+  // The whole debug_ and trace_ namespaces cost what a trace does (SPEC §13).
+  if (EXPENSIVE_NAMESPACE.test(method)) return READ.test(method) ? EXPENSIVE_READ : EXPENSIVE_OTHER
   return READ.test(method) ? READ_INFO : OTHER
 }
+
+/** Whether `method` is in a standard namespace (`eth_`, `net_`, `web3_`). */
+export function isStandardMethod(method: string): boolean {
+  return STANDARD_NAMESPACE.test(method)
+}
+
+/** The methods whose answers about "now" may be shared for a configured moment (`realtime-ttl-ms`). */
+export function realtimeMethods(): string[] {
+  return [...TABLE].flatMap(([name, info]) => (info.realtime === undefined ? [] : [name]))
+}
+
+/** The single-field methods an `eth_getAccountInfo` answer is made of, by field. */
+export function accountInfoFields(): [field: AccountField, method: string][] {
+  const methods = new Map([...TABLE].flatMap(([name, info]) => (info.accountField === undefined ? [] : [[info.accountField, name] as const])))
+  // In the order a node answers them: balance, nonce, code.
+  return (['balance', 'nonce', 'code'] as const).map((field) => [field, methods.get(field) as string])
+}
+
+type AccountField = NonNullable<MethodInfo['accountField']>
 
 /** The pin of a cacheable method, or undefined when its answers are never cached. */
 export function pinOf(method: string): Pin | undefined {
