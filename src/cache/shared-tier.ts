@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import type { RedisConnection } from '../platform/index.ts'
+import { every } from '../util/every.ts'
+import { TimeoutError, withTimeout } from '../util/with-timeout.ts'
 import type { CachePlan } from './policy.ts'
 
 /** Where the shared tier is, and how it behaves. */
@@ -167,7 +169,7 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
     saidDown = false
   }
 
-  const flush = setInterval(() => {
+  const flush = every(FLUSH_EVERY_MS, () => {
     if (connection === undefined || queue.length === 0) return
     if (writing) return
     const batch = queue.splice(0, MAX_BATCH)
@@ -189,8 +191,7 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
       .finally(() => {
         writing = false
       })
-  }, FLUSH_EVERY_MS)
-  ;(flush as { unref?: () => void }).unref?.()
+  })
 
   void connect()
 
@@ -207,7 +208,7 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
       failures = 0
       return result
     } catch (error) {
-      if (timeoutIsFailure || !isTimeout(error)) failed(error)
+      if (timeoutIsFailure || !(error instanceof TimeoutError)) failed(error)
       throw error
     }
   }
@@ -269,33 +270,12 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
     status: () => ({ ...status }),
     stop() {
       stopped = true
-      clearInterval(flush)
+      flush.stop()
       clearTimeout(retry)
       connection?.close()
       connection = undefined
     },
   }
-}
-
-/** `work`, or a rejection once `ms` passed. */
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`no answer within ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([work, expired])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-class TimeoutError extends Error {
-  override name = 'TimeoutError'
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof TimeoutError
 }
 
 /** A literal for a Redis MATCH pattern. */

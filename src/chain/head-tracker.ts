@@ -1,6 +1,7 @@
 import { classifyRpcError } from '../providers/classify.ts'
 import { parseQuantity, parseQuantityJson, toQuantity } from '../rpc/quantity.ts'
 import type { Outcome, RpcCall } from '../rpc/types.ts'
+import { type Every, every } from '../util/every.ts'
 
 /** What the proxy knows of its chain now, read synchronously on the request path. */
 export type ChainView = {
@@ -83,7 +84,7 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
   let active = false
   let refreshedAtMs = Number.NEGATIVE_INFINITY
   let refreshing: Promise<void> | undefined
-  let timer: ReturnType<typeof setInterval> | undefined
+  let timer: Every | undefined
 
   const adoptFinalized = (block: number, reset: boolean) => {
     if (block < 0) return
@@ -207,11 +208,10 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
       suspicions++
     },
     start() {
-      timer ??= setInterval(tick, activeRefreshMs)
-      ;(timer as { unref?: () => void }).unref?.()
+      timer ??= every(activeRefreshMs, tick)
     },
     stop() {
-      clearInterval(timer)
+      timer?.stop()
       timer = undefined
     },
   }

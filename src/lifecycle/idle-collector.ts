@@ -1,3 +1,5 @@
+import { type Every, every } from '../util/every.ts'
+
 export type IdleCollectorOptions = {
   /** Requests served so far (a counter that only grows). */
   served: () => number
@@ -17,7 +19,7 @@ export type IdleCollectorOptions = {
 export function createIdleCollector({ served, collect, intervalMs = 1_000, minRequests = 1_000 }: IdleCollectorOptions) {
   let lastSeen = served()
   let atCollection = lastSeen
-  let timer: ReturnType<typeof setInterval> | undefined
+  let timer: Every | undefined
   const check = () => {
     const now = served()
     if (now === lastSeen && now - atCollection >= minRequests) {
@@ -30,11 +32,10 @@ export function createIdleCollector({ served, collect, intervalMs = 1_000, minRe
     /** One look, as the timer takes it (tests call it directly). */
     check,
     start() {
-      timer ??= setInterval(check, intervalMs)
-      ;(timer as { unref?: () => void }).unref?.()
+      timer ??= every(intervalMs, check)
     },
     stop() {
-      clearInterval(timer)
+      timer?.stop()
       timer = undefined
     },
   }

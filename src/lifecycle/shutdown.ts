@@ -1,3 +1,5 @@
+import { TimeoutError, withTimeout } from '../util/with-timeout.ts'
+
 /** Why the process is stopping. */
 export type ShutdownReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'edb_shutdown' | 'grace-period' | 'startup-error' | 'tui-quit'
 
@@ -50,14 +52,11 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
   const drainServer = async () => {
     if (server === undefined) return
     const running = server
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timedOut = new Promise<void>((resolve) => {
-      timer = setTimeout(() => void running.stop(true).finally(resolve), options.drainTimeoutMs)
-    })
     try {
-      await Promise.race([running.stop(false), timedOut])
-    } finally {
-      clearTimeout(timer)
+      await withTimeout(running.stop(false), options.drainTimeoutMs)
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error
+      await running.stop(true)
     }
   }
 

@@ -1,3 +1,5 @@
+import { type Every, every } from '../util/every.ts'
+
 /** One point of `edb_metrics_history.cache_history`. */
 export type CachePoint = { timestamp: number; cache_size: number; hit_rate: number; requests_per_minute: number }
 /** One point of `edb_metrics_history.provider_history`. */
@@ -16,7 +18,7 @@ export type MetricsHistoryOptions = {
 export function createMetricsHistory({ sample, intervalMs = 30_000, maxPoints = 1_000 }: MetricsHistoryOptions) {
   const cacheHistory: CachePoint[] = []
   const providerHistory: ProviderPoint[] = []
-  let timer: ReturnType<typeof setInterval> | undefined
+  let timer: Every | undefined
   const take = () => {
     const point = sample()
     cacheHistory.push(point.cache)
@@ -28,11 +30,10 @@ export function createMetricsHistory({ sample, intervalMs = 30_000, maxPoints = 
     start() {
       if (timer !== undefined) return
       take()
-      timer = setInterval(take, intervalMs)
-      ;(timer as { unref?: () => void }).unref?.()
+      timer = every(intervalMs, take)
     },
     stop() {
-      clearInterval(timer)
+      timer?.stop()
       timer = undefined
     },
     take,

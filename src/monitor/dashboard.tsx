@@ -1,6 +1,7 @@
 import { Box, Text, useApp, useInput } from 'ink'
 import { useEffect, useRef, useState } from 'react'
 import { cacheableMethods } from '../rpc/methods.ts'
+import { every } from '../util/every.ts'
 import { callProxy, fetchSnapshot, type Snapshot } from './client.ts'
 import { sanitizeText } from './sanitize.ts'
 import { sparkline } from './sparkline.ts'
@@ -43,8 +44,8 @@ export function Dashboard({ url, refreshMs, timeoutMs, initial }: DashboardProps
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: one timer for the dashboard's life; refresh reads refs, not state
   useEffect(() => {
-    const timer = setInterval(refresh, refreshMs)
-    return () => clearInterval(timer)
+    const timer = every(refreshMs, refresh, { keepAlive: true })
+    return () => timer.stop()
   }, [])
 
   useInput((input, key) => {

@@ -1,4 +1,5 @@
 import { parseQuantityJson } from '../rpc/quantity.ts'
+import { type Every, every } from '../util/every.ts'
 import type { BreakerOptions } from './breaker.ts'
 import { isHealthy, type Provider, recordFailure, recordSuccess } from './provider.ts'
 import { postToProvider } from './upstream.ts'
@@ -39,7 +40,7 @@ const CHAIN_ID = '{"jsonrpc":"2.0","id":2,"method":"eth_chainId","params":[]}'
  */
 export function createHealthChecker(options: HealthCheckOptions): HealthChecker {
   const now = options.now ?? Date.now
-  let timer: ReturnType<typeof setInterval> | undefined
+  let timer: Every | undefined
 
   const probe = async (provider: Provider) => {
     const startedAt = now()
@@ -75,11 +76,10 @@ export function createHealthChecker(options: HealthCheckOptions): HealthChecker 
 
   return {
     start() {
-      timer ??= setInterval(() => void checkNow(), options.intervalMs)
-      ;(timer as { unref?: () => void }).unref?.()
+      timer ??= every(options.intervalMs, () => void checkNow())
     },
     stop() {
-      clearInterval(timer)
+      timer?.stop()
       timer = undefined
     },
     checkNow,

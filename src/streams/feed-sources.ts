@@ -1,3 +1,4 @@
+import { type Every, every } from '../util/every.ts'
 import { createUpstreamSubscription, type UpstreamSubscription } from './upstream-subscription.ts'
 
 /** An upstream WebSocket endpoint a feed may subscribe at. */
@@ -45,7 +46,7 @@ export function createFeedSources(options: FeedSourcesOptions): FeedSources {
   type Slot = { subscription: UpstreamSubscription; candidate: number; failures: number }
   const slots: Slot[] = []
   let nextCandidate = 0
-  let timer: ReturnType<typeof setInterval> | undefined
+  let timer: Every | undefined
   let polling = false
   let running = false
   let silentIntervals = 0
@@ -109,18 +110,17 @@ export function createFeedSources(options: FeedSourcesOptions): FeedSources {
       for (let candidate = 0; candidate < count; candidate++) slots.push(open(undefined, candidate))
       nextCandidate = count
       pollOnce()
-      timer = setInterval(() => {
+      timer = every(options.pollIntervalMs, () => {
         silentIntervals += 1
         if (!slots.some((slot) => slot.subscription.up) || silentIntervals >= SILENT_INTERVALS_BEFORE_POLLING) {
           silentIntervals = 0
           pollOnce()
         }
-      }, options.pollIntervalMs)
-      ;(timer as { unref?: () => void }).unref?.()
+      })
     },
     stop() {
       running = false
-      clearInterval(timer)
+      timer?.stop()
       for (const slot of slots.splice(0)) slot.subscription.stop()
     },
     sockets: () => slots.map((slot) => ({ label: slot.subscription.label, up: slot.subscription.up })),

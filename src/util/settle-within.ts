@@ -1,12 +1,2 @@
-/** Wait for `promise` to settle, but at most `ms`; never rejects (the caller reads the state it waited for). */
-export function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const bounded = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms)
-    promise.then(
-      () => resolve(),
-      () => resolve(),
-    )
-  })
-  return bounded.finally(() => clearTimeout(timer))
-}
+/** Moved to `with-timeout.ts` (one timeout helper); this path stays until the pipeline imports it from there. */
+export { settleWithin } from './with-timeout.ts'
