@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'bun:test'
-import { createCache } from '../src/cache/cache.ts'
-import type { Chain } from '../src/chain/chain.ts'
-import { createPipeline, type Pipeline } from '../src/pipeline/index.ts'
-import { createLocalMethods } from '../src/pipeline/local-methods.ts'
-import { createResolver } from '../src/pipeline/resolve.ts'
-import type { Forwarder } from '../src/providers/forward.ts'
-import type { Outcome, RpcCall } from '../src/rpc/types.ts'
+import { createCache } from '../../src/cache/cache.ts'
+import type { Chain } from '../../src/chain/chain.ts'
+import { createPipeline, type Pipeline } from '../../src/pipeline/index.ts'
+import { createLocalMethods } from '../../src/pipeline/local-methods.ts'
+import { createResolver } from '../../src/pipeline/resolve.ts'
+import type { Forwarder } from '../../src/providers/forward.ts'
+import type { Outcome, RpcCall } from '../../src/rpc/types.ts'
 
 /** A forwarder that answers from a script and logs every call; `hold` keeps answers back until released. */
 function scriptedForwarder(answer: (call: RpcCall) => Outcome) {
