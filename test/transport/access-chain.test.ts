@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { createAccessChain } from '../src/access/chain.ts'
+import { createAccessChain } from '../../src/access/chain.ts'
 
 const facts = (headers: Record<string, string>, address?: string) => ({ headers: new Headers(headers), address: () => address })
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { SOURCE_COMMAND, spawnProxy } from './helpers/proxy.ts'
-import { startScriptedUpstream } from './helpers/upstream.ts'
-import { waitFor } from './helpers/wait.ts'
+import { SOURCE_COMMAND, spawnProxy } from '../helpers/proxy.ts'
+import { startScriptedUpstream } from '../helpers/upstream.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startProxy, type TestProxy } from './helpers/proxy.ts'
-import { type ScriptedUpstream, startScriptedUpstream } from './helpers/upstream.ts'
+import { startProxy, type TestProxy } from '../helpers/proxy.ts'
+import { type ScriptedUpstream, startScriptedUpstream } from '../helpers/upstream.ts'
 
 let upstream: ScriptedUpstream
 let proxy: TestProxy

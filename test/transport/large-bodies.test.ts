@@ -3,10 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Anvil, startAnvil } from './helpers/anvil.ts'
-import { SOURCE_COMMAND, spawnProxy, startProxy, type TestProxy } from './helpers/proxy.ts'
-import { waitFor } from './helpers/wait.ts'
-import { connectWs } from './helpers/ws-client.ts'
+import { type Anvil, startAnvil } from '../helpers/anvil.ts'
+import { SOURCE_COMMAND, spawnProxy, startProxy, type TestProxy } from '../helpers/proxy.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { connectWs } from '../helpers/ws-client.ts'
 
 /**
  * SPEC §3: a body costs time linear in its size, whoever sends it and however its bytes arrive; a

@@ -3,10 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import parsePrometheus from 'parse-prometheus-text-format'
-import { loadServerOptions } from '../src/config/load.ts'
-import { startAnvil } from './helpers/anvil.ts'
-import { startProxy, type TestProxy } from './helpers/proxy.ts'
-import { startScriptedUpstream } from './helpers/upstream.ts'
+import { loadServerOptions } from '../../src/config/load.ts'
+import { startAnvil } from '../helpers/anvil.ts'
+import { startProxy, type TestProxy } from '../helpers/proxy.ts'
+import { startScriptedUpstream } from '../helpers/upstream.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'edb-tokens-'))
 const cleanup: (() => Promise<unknown> | unknown)[] = []
@@ -106,7 +106,7 @@ describe('named client tokens (auth-tokens in the config file)', () => {
   })
 
   test("behavior: docs/team.md's config file loads as written", async () => {
-    const doc = await Bun.file(join(import.meta.dir, '../docs/team.md')).text()
+    const doc = await Bun.file(join(import.meta.dir, '../../docs/team.md')).text()
     const yaml = doc.match(/```yaml\n([\s\S]*?)```/)![1]!
     const env = Object.fromEntries(
       ['PROVIDER_KEY', 'OTHER_KEY', 'REDIS_PASSWORD', 'EDB_ADMIN_TOKEN', 'ALICE_TOKEN', 'BOB_TOKEN', 'CI_TOKEN'].map((name) => [

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
-import { estimateParseCost } from '../src/rpc/parse-cost.ts'
-import { createParseBudget } from '../src/transport/parse-budget.ts'
-import { type ProxyProcess, SOURCE_COMMAND, spawnProxy } from './helpers/proxy.ts'
+import { estimateParseCost } from '../../src/rpc/parse-cost.ts'
+import { createParseBudget } from '../../src/transport/parse-budget.ts'
+import { type ProxyProcess, SOURCE_COMMAND, spawnProxy } from '../helpers/proxy.ts'
 
 /** A body within the 32 MiB limit made of empty objects: `{"jsonrpc":"2.0","id":1,"method":"x","params":[[{},{},...]]}`. */
 function emptyObjects(bytes: number): string {

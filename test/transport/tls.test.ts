@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Anvil, startAnvil } from './helpers/anvil.ts'
-import { ensureDebianCommand } from './helpers/debian.ts'
-import { SOURCE_COMMAND, startProxy } from './helpers/proxy.ts'
+import { type Anvil, startAnvil } from '../helpers/anvil.ts'
+import { ensureDebianCommand } from '../helpers/debian.ts'
+import { SOURCE_COMMAND, startProxy } from '../helpers/proxy.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'edb-tls-'))
 const file = (name: string) => join(dir, name)
@@ -82,7 +82,7 @@ describe('TLS', () => {
         stdout: 'pipe',
       })
       expect(JSON.parse(await new Response(answer.stdout).text())).toEqual({ jsonrpc: '2.0', id: 1, result: '0x7a69' })
-      const client = Bun.spawn([process.execPath, join(import.meta.dir, 'helpers/tls-client.ts'), proxy.url, anvil.url], {
+      const client = Bun.spawn([process.execPath, join(import.meta.dir, '../helpers/tls-client.ts'), proxy.url, anvil.url], {
         stdout: 'pipe',
         stderr: 'pipe',
         env: { ...process.env, NODE_EXTRA_CA_CERTS: file('server.pem') },

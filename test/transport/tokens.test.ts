@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startProxy, type TestProxy } from './helpers/proxy.ts'
-import { connectWs } from './helpers/ws-client.ts'
+import { startProxy, type TestProxy } from '../helpers/proxy.ts'
+import { connectWs } from '../helpers/ws-client.ts'
 
 const ADMIN = 'admin-secret-token'
 const AUTH = 'client-secret-token'

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
-import { startProxy, type TestProxy } from './helpers/proxy.ts'
-import { rawWebSocket } from './helpers/raw-ws.ts'
-import { startScriptedUpstream } from './helpers/upstream.ts'
-import { waitFor } from './helpers/wait.ts'
-import { connectWs, type WsClient } from './helpers/ws-client.ts'
+import { type Anvil, rpc, startAnvil } from '../helpers/anvil.ts'
+import { startProxy, type TestProxy } from '../helpers/proxy.ts'
+import { rawWebSocket } from '../helpers/raw-ws.ts'
+import { startScriptedUpstream } from '../helpers/upstream.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { connectWs, type WsClient } from '../helpers/ws-client.ts'
 
 const cleanup: (() => Promise<void> | void)[] = []
 afterEach(async () => {

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
-import { EMITTER, emit, installEmitter, SENDER, TOPIC } from './helpers/emitter.ts'
-import { startProxy, type TestProxy } from './helpers/proxy.ts'
-import { rpcErrorResponse, startScriptedUpstream } from './helpers/upstream.ts'
-import { waitFor } from './helpers/wait.ts'
-import { connectWs, type WsClient } from './helpers/ws-client.ts'
-import { startWsForwarder, type WsForwarder } from './helpers/ws-forwarder.ts'
+import { type Anvil, rpc, startAnvil } from '../helpers/anvil.ts'
+import { EMITTER, emit, installEmitter, SENDER, TOPIC } from '../helpers/emitter.ts'
+import { startProxy, type TestProxy } from '../helpers/proxy.ts'
+import { rpcErrorResponse, startScriptedUpstream } from '../helpers/upstream.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { connectWs, type WsClient } from '../helpers/ws-client.ts'
+import { startWsForwarder, type WsForwarder } from '../helpers/ws-forwarder.ts'
 
 function forwarder(anvil: Anvil): WsForwarder {
   const relay = startWsForwarder(anvil.url)

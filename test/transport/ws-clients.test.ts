@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { WebSocketProvider } from 'ethers'
 import { createPublicClient, keccak256, parseAbi, toHex, webSocket } from 'viem'
-import { type Anvil, rpc, startAnvil } from './helpers/anvil.ts'
-import { EMITTER, emit, installEmitter } from './helpers/emitter.ts'
-import { startProxy, type TestProxy } from './helpers/proxy.ts'
-import { waitFor } from './helpers/wait.ts'
-import { connectWs } from './helpers/ws-client.ts'
-import { startWsForwarder, type WsForwarder } from './helpers/ws-forwarder.ts'
+import { type Anvil, rpc, startAnvil } from '../helpers/anvil.ts'
+import { EMITTER, emit, installEmitter } from '../helpers/emitter.ts'
+import { startProxy, type TestProxy } from '../helpers/proxy.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { connectWs } from '../helpers/ws-client.ts'
+import { startWsForwarder, type WsForwarder } from '../helpers/ws-forwarder.ts'
 
 const cleanup: (() => Promise<unknown> | unknown)[] = []
 afterEach(async () => {

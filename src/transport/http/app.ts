@@ -4,10 +4,10 @@ import type { HealthReport } from '../../health.ts'
 import type { SocketCounters } from '../../metrics/socket-counters.ts'
 import type { Pipeline } from '../../pipeline/index.ts'
 import { ForbiddenError, MethodNotAllowedError, NotFoundError } from '../../rpc/errors.ts'
-import type { StreamHub } from '../../streams/hub.ts'
 import { createParseBudget } from '../parse-budget.ts'
 import { createBodyServer } from '../serve-body.ts'
 import { createWebSocketAcceptor } from '../ws/acceptor.ts'
+import type { ConnectionOptions } from '../ws/connection.ts'
 import { CORS_HEADERS, errorResponse, jsonResponse, servedResponse } from './responses.ts'
 import { createRpcRoute } from './rpc-route.ts'
 
@@ -26,7 +26,7 @@ export type AppOptions = {
   /** Settles when the proxy begins stopping: bodies still arriving are no longer waited for. */
   stopping?: Promise<unknown>
   /** JSON-RPC and subscriptions over WebSocket on the same port (SPEC §12). */
-  streams: { hub: StreamHub; counters: SocketCounters; maxConnections: number; maxSubscriptions: number; sendQueueBytes: number }
+  streams: { hub: ConnectionOptions['hub']; counters: SocketCounters; maxConnections: number; maxSubscriptions: number; sendQueueBytes: number }
 }
 
 /** The HTTP surface (SPEC §3): JSON-RPC on `POST /`, `GET /health`, `GET /metrics`, CORS preflight, WebSocket upgrades. */
