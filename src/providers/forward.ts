@@ -8,7 +8,7 @@ import { QueueFullError } from './attempt-slots.ts'
 import type { BreakerOptions } from './breaker.ts'
 import { classifyRpcError } from './classify.ts'
 import { p90 } from './latency.ts'
-import { type Provider, recordFailure, recordSuccess } from './provider.ts'
+import { markSent, markUnjudged, type Provider, quarantine, recordFailure, recordSuccess } from './provider.ts'
 import { meansAlreadySent, rawTransactionHash } from './raw-transaction.ts'
 import type { Candidate, ProviderSelector } from './select.ts'
 import type { UnsupportedMethods } from './unsupported-methods.ts'
@@ -153,9 +153,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
     /** One attempt, holding a slot (or handed to a batch, which takes one): its timer starts once it is sent. */
     const send = async (provider: Provider, trial: boolean, controller: AbortController, batch?: UpstreamBatch): Promise<Settled> => {
-      if (trial) provider.breaker.trialInFlight = true
-      provider.requests += 1
-      provider.lastUsedMs = now()
+      markSent(provider, now(), trial)
       let startedAt = now()
       try {
         const attemptOptions = {
@@ -180,11 +178,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         return settled
       } catch (error) {
         if (error instanceof QueueFullError) {
-          provider.breaker.trialInFlight = false
+          markUnjudged(provider)
           return busy(provider, error)
         }
         if (controller.signal.aborted && !(error instanceof UpstreamError && error.kind === 'timeout')) {
-          provider.breaker.trialInFlight = false
+          markUnjudged(provider)
           return cancelled(provider)
         }
         if (!(error instanceof UpstreamError)) throw error
@@ -199,7 +197,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       if (answer.kind === 'empty') return { kind: 'answer', outcome: { resultJson: 'null' } }
       if (answer.kind === 'result') {
         if (call.method === 'eth_chainId' && isOtherChain(answer.resultJson, options.chainId())) {
-          provider.quarantined = true
+          quarantine(provider)
           options.onQuarantine(provider, answer.resultJson)
           throw new UpstreamRpcFaultError(provider.label, 'provider-fault', { code: 0, message: `answered chain ${answer.resultJson}` })
         }

@@ -74,6 +74,28 @@ export function recordFailure(provider: Provider, options: BreakerOptions, nowMs
   return !wasOpen && provider.breaker.state === 'open'
 }
 
+/** An attempt is being sent to it now (a trial one when its circuit is half-open). */
+export function markSent(provider: Provider, nowMs: number, trial: boolean): void {
+  if (trial) provider.breaker.trialInFlight = true
+  provider.requests += 1
+  provider.lastUsedMs = nowMs
+}
+
+/** An attempt ended without an answer or a failure of the provider's (cancelled, or its queue was full): a trial it was is over. */
+export function markUnjudged(provider: Provider): void {
+  provider.breaker.trialInFlight = false
+}
+
+/** It answered another chain than the proxy serves (SPEC §6): never used until it answers the right one. */
+export function quarantine(provider: Provider): void {
+  provider.quarantined = true
+}
+
+/** It answered the proxy's chain again. */
+export function release(provider: Provider): void {
+  provider.quarantined = false
+}
+
 /** A provider that did not answer at detection starts unhealthy (open), until a probe or a trial answers (SPEC §6). */
 export function markUnreachable(provider: Provider, nowMs: number): void {
   if (provider.breaker.state !== 'closed') return
