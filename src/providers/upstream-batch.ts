@@ -1,7 +1,7 @@
 import { QueueFullError } from './attempt-slots.ts'
 import { classifyRpcError } from './classify.ts'
 import type { Provider } from './provider.ts'
-import { type AttemptOptions, answerOf, HEADERS, isErrorObject, postToProvider, readCapped, type UpstreamAnswer } from './upstream.ts'
+import { type AttemptOptions, answerOf, HEADERS, isErrorObject, postToProvider, readResponseCapped, type UpstreamAnswer } from './upstream.ts'
 import {
   isConnectionReset,
   UpstreamBodyTooLargeError,
@@ -134,7 +134,7 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): { open
       if (tooLarge) await response.body?.cancel()
       else {
         // One answer's cap bounds the whole batch: past it, its calls go again one by one, each with its own.
-        const text = await readCapped(response, options.maxResponseBytes, provider)
+        const text = await readResponseCapped(response, options.maxResponseBytes, provider)
         alone = distribute(provider, response.status, text, live)
       }
     } catch (error) {

@@ -1,4 +1,5 @@
 import type { RpcErrorObject } from '../rpc/types.ts'
+import { readCapped } from '../util/read-capped.ts'
 import type { Provider } from './provider.ts'
 import {
   UpstreamBodyTooLargeError,
@@ -37,7 +38,7 @@ export async function postToProvider(provider: Provider, bodyText: string, optio
   }, options.timeoutMs)
   try {
     const response = await fetch(provider.url, { method: 'POST', headers: HEADERS, body: bodyText, signal: controller.signal })
-    const text = await readCapped(response, options.maxResponseBytes, provider)
+    const text = await readResponseCapped(response, options.maxResponseBytes, provider)
     return toAnswer(provider, response.status, text, options.notification === true)
   } catch (error) {
     if (error instanceof UpstreamError) throw error
@@ -49,30 +50,14 @@ export async function postToProvider(provider: Provider, bodyText: string, optio
 }
 
 /** The body's text, refused past `maxBytes` whether declared in a header or only seen while reading. */
-export async function readCapped(response: Response, maxBytes: number, provider: Provider): Promise<string> {
+export async function readResponseCapped(response: Response, maxBytes: number, provider: Provider): Promise<string> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN)
   if (declared > maxBytes) {
     await response.body?.cancel()
     throw new UpstreamBodyTooLargeError(provider.label, maxBytes)
   }
   if (Number.isFinite(declared) || response.body === null) return response.text()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    total += chunk.byteLength
-    if (total > maxBytes) {
-      await response.body.cancel().catch(() => {})
-      throw new UpstreamBodyTooLargeError(provider.label, maxBytes)
-    }
-    chunks.push(chunk)
-  }
-  const bytes = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder().decode(bytes)
+  return readCapped(response.body, maxBytes, () => new UpstreamBodyTooLargeError(provider.label, maxBytes))
 }
 
 function toAnswer(provider: Provider, status: number, text: string, notification: boolean): UpstreamAnswer {
