@@ -1,11 +1,11 @@
 import type { Registry } from 'prom-client'
 import type { SharedTierStatus } from '../cache/shared-tier.ts'
 import type { CacheStatus } from '../rpc/types.ts'
-import type { StreamStats } from '../streams/hub.ts'
 import { createBucketHistogram } from './bucket-histogram.ts'
 import type { CallMetrics } from './call-metrics.ts'
 import type { ClientCounts } from './client-calls.ts'
 import type { SocketCounters } from './socket-counters.ts'
+import type { StreamStats } from './stream-stats.ts'
 
 /** What the exporter reads at scrape time (nothing on the request path but two histogram observations). */
 export type PrometheusSources = {

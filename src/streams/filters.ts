@@ -1,9 +1,10 @@
 import type { ManagementMethod } from '../management/method.ts'
+import type { SubscriptionKind } from '../metrics/stream-stats.ts'
 import type { StreamClient } from '../rpc/context.ts'
 import { FilterNotFoundError, InvalidParamsError, LimitExceededError, UpstreamAnswerError } from '../rpc/errors.ts'
 import { parseQuantity } from '../rpc/quantity.ts'
 import type { Outcome } from '../rpc/types.ts'
-import type { StreamHub, SubscriptionKind } from './hub.ts'
+import type { StreamHub } from './hub.ts'
 import { parseLogFilter } from './log-filter.ts'
 
 export type FilterOptions = {

@@ -1,3 +1,4 @@
+import type { StreamCounters, StreamStats, SubscriptionKind } from '../metrics/stream-stats.ts'
 import type { StreamClient } from '../rpc/context.ts'
 import { InvalidParamsError, LimitExceededError } from '../rpc/errors.ts'
 import type { Outcome } from '../rpc/types.ts'
@@ -6,8 +7,6 @@ import { createFeedSources, type FeedSources, type SocketCandidate } from './fee
 import { type Log, type LogFilter, logFilterKey, matchesLog, parseLogFilter } from './log-filter.ts'
 import { createRecentSet } from './recent-set.ts'
 import { newsFor, type Starting, type StartPoint } from './start-point.ts'
-
-export type SubscriptionKind = 'newHeads' | 'logs' | 'newPendingTransactions'
 
 /** One call upstream with failover; `notHere` marks answers that mean "this provider does not have it yet". */
 export type StreamCall = (method: string, params: unknown[], notHere?: (value: unknown) => boolean) => Promise<Outcome>
@@ -28,17 +27,6 @@ export type StreamHubOptions = {
   onSourceDown?(label: string, reason: string): void
 }
 
-/** Counters of what the streams did, for `/metrics` and the monitor. */
-export type StreamCounters = {
-  eventsDelivered: number
-  duplicatesDropped: number
-  gapsFilled: number
-  blocksFilled: number
-  reorgs: number
-  restarts: number
-  logFetchFailures: number
-}
-
 export type StreamHub = {
   /**
    * A new subscription for `client`; its id (unique in this proxy), once the head it starts from is
@@ -56,13 +44,6 @@ export type StreamHub = {
   stop(): void
   /** Resolves once every event seen so far is delivered (tests). */
   settled(): Promise<void>
-}
-
-export type StreamStats = {
-  subscriptions: Record<SubscriptionKind, number>
-  feeds: { kind: SubscriptionKind; filter?: string; subscribers: number }[]
-  sources: { kind: 'heads' | 'pending'; polling: boolean; sockets: { label: string; up: boolean }[] }[]
-  counters: StreamCounters
 }
 
 /** One subscription: where it is delivered, and where it starts (until its first news). */
