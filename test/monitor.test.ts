@@ -90,9 +90,11 @@ describe('monitor', () => {
   })
 
   test('behavior: ↑/↓ move the selected row; r refreshes at once', async () => {
+    // Busier than the two eth_subscribe calls of the Streams test above (subscriptions are counted calls too).
     await proxy.call('x_first', [])
-    await proxy.call('x_second', [])
-    await proxy.call('x_second', [])
+    await proxy.call('x_first', [])
+    await proxy.call('x_first', [])
+    for (let n = 0; n < 4; n++) await proxy.call('x_second', [])
     const name = openMonitor(proxy.url, 100, ['monitor', proxy.url, '--refresh-interval', '60000'])
     await shows(name, 'version')
     const selected = () => {
