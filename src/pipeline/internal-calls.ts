@@ -1,4 +1,5 @@
-import { type Forwarder, NOT_HERE } from '../providers/forward.ts'
+import type { Forwarder } from '../providers/forward.ts'
+import { NOT_HERE } from '../rpc/answer-check.ts'
 import type { Outcome, RpcCall } from '../rpc/types.ts'
 import type { Resolver } from './resolve.ts'
 import { INTERNAL_SCOPE } from './scope.ts'

@@ -1,7 +1,8 @@
 import { type AnswerCheck, NOT_HERE } from '../rpc/answer-check.ts'
-import { type AttemptReport, LimitExceededError, ProvidersUnavailableError, toErrorObject } from '../rpc/errors.ts'
+import { type AttemptReport, LimitExceededError, ProvidersUnavailableError, RPC_CODES, toErrorObject } from '../rpc/errors.ts'
 import { methodInfo } from '../rpc/methods.ts'
 import { parseQuantityJson } from '../rpc/quantity.ts'
+import { rawTransactionHash } from '../rpc/raw-transaction.ts'
 import type { Outcome, RpcCall, RpcErrorObject } from '../rpc/types.ts'
 import { redactText } from '../util/redact.ts'
 import { QueueFullError } from './attempt-slots.ts'
@@ -9,7 +10,7 @@ import type { BreakerOptions } from './breaker.ts'
 import { classifyRpcError } from './classify.ts'
 import { p90 } from './latency.ts'
 import { markSent, markUnjudged, type Provider, quarantine, recordFailure, recordSuccess } from './provider.ts'
-import { meansAlreadySent, rawTransactionHash } from './raw-transaction.ts'
+import { meansAlreadySent } from './raw-transaction.ts'
 import type { Candidate, ProviderSelector } from './select.ts'
 import type { UnsupportedMethods } from './unsupported-methods.ts'
 import { postToProvider, type UpstreamAnswer } from './upstream.ts'
@@ -43,8 +44,6 @@ export type ForwarderOptions = {
 }
 
 /** Where answers are checked lives with the protocol; re-exported for the forwarder's callers. */
-export type { AnswerCheck }
-export { NOT_HERE }
 
 /** How one call is sent: as a notification (no answer awaited), checked against its question, within a client batch. */
 export type ForwardOptions = {
@@ -290,7 +289,7 @@ function withRoomFirst(candidates: Candidate[]): Candidate[] {
   return [...candidates.filter((candidate) => candidate.provider.slots.hasRoom), ...candidates.filter((candidate) => !candidate.provider.slots.hasRoom)]
 }
 
-const NOT_FOUND_HERE: RpcErrorObject = { code: -32001, message: 'not found on this provider (it may be behind)' }
+const NOT_FOUND_HERE: RpcErrorObject = { code: RPC_CODES.resourceNotFound, message: 'not found on this provider (it may be behind)' }
 
 const HEDGE = Symbol('hedge')
 

@@ -1,7 +1,5 @@
 import type { RpcErrorObject } from '../rpc/types.ts'
 
-export { rawTransactionHash } from '../rpc/raw-transaction.ts'
-
 /**
  * After an earlier attempt may have delivered the transaction, these answers from another provider
  * mean it is already in a mempool: the send succeeded.

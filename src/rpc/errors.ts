@@ -14,6 +14,8 @@ export const RPC_CODES = {
   methodNotFound: -32601,
   invalidParams: -32602,
   internalError: -32603,
+  /** EIP-1474: the resource asked for was not found (a provider behind: tried elsewhere). */
+  resourceNotFound: -32001,
   /** EIP-1474: the resource asked for is unavailable. */
   resourceUnavailable: -32002,
   /** EIP-1474: a limit was exceeded (also what most providers say when they rate-limit). */

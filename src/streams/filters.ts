@@ -4,6 +4,7 @@ import type { StreamClient } from '../rpc/context.ts'
 import { FilterNotFoundError, InvalidParamsError, LimitExceededError, UpstreamAnswerError } from '../rpc/errors.ts'
 import { parseQuantity } from '../rpc/quantity.ts'
 import type { Outcome } from '../rpc/types.ts'
+import { every } from '../util/every.ts'
 import type { StreamHub } from './hub.ts'
 import { parseLogFilter } from './log-filter.ts'
 
@@ -100,8 +101,7 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
     return filter
   }
 
-  const sweeper = setInterval(sweep, SWEEP_EVERY_MS)
-  ;(sweeper as { unref?: () => void }).unref?.()
+  const sweeper = every(SWEEP_EVERY_MS, sweep)
 
   const noParams = (params: unknown) => {
     if (params !== undefined && !(Array.isArray(params) && params.length === 0)) throw new InvalidParamsError('expected no params')
@@ -172,7 +172,7 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
   return {
     methods,
     stop() {
-      clearInterval(sweeper)
+      sweeper.stop()
       for (const id of [...filters.keys()]) uninstall(id)
     },
     get size() {
