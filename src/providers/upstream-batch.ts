@@ -52,8 +52,11 @@ export const BATCH_REFUSAL_REST_MS = 10 * 60_000
 /** The learned byte bound never goes below this: a provider resetting everything must not leave batches tiny for long. */
 const MIN_LEARNED_BATCH_BYTES = 16 * 1024
 
+/** Opens the upstream side of one client batch. */
+export type UpstreamBatching = { open(): UpstreamBatch }
+
 /** Makes one `UpstreamBatch` per client batch; the refusals it learns are kept on the providers. */
-export function createUpstreamBatching(options: UpstreamBatchingOptions): { open(): UpstreamBatch } {
+export function createUpstreamBatching(options: UpstreamBatchingOptions): UpstreamBatching {
   const now = options.now ?? Date.now
   const accepts = (provider: Provider) => now() >= provider.batchesRefusedUntilMs
 

@@ -1,5 +1,5 @@
 import { type Every, every } from '../util/every.ts'
-import { createUpstreamSubscription, type UpstreamSubscription } from './upstream-subscription.ts'
+import { createUpstreamSubscription, type SourceDown, type UpstreamSubscription } from './upstream-subscription.ts'
 
 /** An upstream WebSocket endpoint a feed may subscribe at. */
 export type SocketCandidate = { url: string; label: string }
@@ -15,7 +15,7 @@ export type FeedSourcesOptions = {
   pollIntervalMs: number
   /** Sockets held at once (SPEC §12: up to two providers feed one subscription). */
   maxSockets: number
-  onSourceDown?(label: string, reason: string): void
+  onSourceDown?(label: string, reason: SourceDown): void
   /** The chain the proxy serves, once known (sockets on another are never subscribed). */
   chainId?: () => number | undefined
 }

@@ -7,6 +7,7 @@ import { createFeedSources, type FeedSources, type SocketCandidate } from './fee
 import { type Log, type LogFilter, logFilterKey, matchesLog, parseLogFilter } from './log-filter.ts'
 import { createRecentSet } from './recent-set.ts'
 import { newsFor, type Starting, type StartPoint } from './start-point.ts'
+import type { SourceDown } from './upstream-subscription.ts'
 
 /** One call upstream with failover; `notHere` marks answers that mean "this provider does not have it yet". */
 export type StreamCall = (method: string, params: unknown[], notHere?: (value: unknown) => boolean) => Promise<Outcome>
@@ -24,7 +25,7 @@ export type StreamHubOptions = {
   /** The chain the proxy serves, once known: upstream sockets on another chain are never used. */
   chainId?: () => number | undefined
   /** An upstream socket went down (or was refused for its chain), for the log. */
-  onSourceDown?(label: string, reason: string): void
+  onSourceDown?(label: string, reason: SourceDown): void
 }
 
 export type StreamHub = {

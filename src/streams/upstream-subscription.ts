@@ -17,7 +17,7 @@ export type UpstreamSubscriptionOptions = {
   onEvent(result: unknown): void
   /** Subscribed (again): the caller may check for what it missed. */
   onUp?(): void
-  onDown?(reason: string): void
+  onDown?(reason: SourceDown): void
   /** First and longest pause before reconnecting (it doubles in between, with jitter). */
   minBackoffMs?: number
   maxBackoffMs?: number
@@ -26,6 +26,12 @@ export type UpstreamSubscriptionOptions = {
   /** The chain the proxy serves, once known: a socket answering another `eth_chainId` is never subscribed. */
   chainId?: () => number | undefined
 }
+
+/**
+ * Why an upstream feed went down: it answered another chain than the proxy serves (never used
+ * until it answers the right one), or its connection was lost or refused.
+ */
+export type SourceDown = { kind: 'wrong-chain'; detail: string } | { kind: 'lost'; detail: string }
 
 const SUBSCRIBE_ID = 1
 const CHAIN_ID = 2
@@ -45,11 +51,11 @@ export function createUpstreamSubscription(options: UpstreamSubscriptionOptions)
   let stopped = false
   let retry: ReturnType<typeof setTimeout> | undefined
 
-  const down = (reason: string) => {
+  const down = (reason: SourceDown) => {
     const wasUp = subscription !== undefined
     subscription = undefined
     socket = undefined
-    options.onDown?.(wasUp ? reason : `${reason} before subscribing`)
+    options.onDown?.(wasUp ? reason : { ...reason, detail: `${reason.detail} before subscribing` })
     if (stopped) return
     const pause = backoffMs * (0.5 + Math.random() / 2)
     backoffMs = Math.min(maxBackoffMs, backoffMs * 2)
@@ -63,11 +69,11 @@ export function createUpstreamSubscription(options: UpstreamSubscriptionOptions)
     try {
       ws = new WebSocket(options.url)
     } catch (error) {
-      return down(`cannot connect: ${error instanceof Error ? error.message : String(error)}`)
+      return down({ kind: 'lost', detail: `cannot connect: ${error instanceof Error ? error.message : String(error)}` })
     }
     socket = ws
     let closed = false
-    let wrongChain: string | undefined
+    let wrongChain: SourceDown | undefined
     const connectTimer = setTimeout(() => {
       if (subscription === undefined) ws.close()
     }, connectTimeoutMs)
@@ -84,7 +90,7 @@ export function createUpstreamSubscription(options: UpstreamSubscriptionOptions)
       if (message.id === CHAIN_ID && subscription === undefined) {
         const expected = options.chainId?.()
         if (typeof message.result === 'string' && parseQuantity(message.result) === expected) return subscribe()
-        wrongChain = `answered chain ${JSON.stringify(message.result ?? message.error?.message ?? null)}, not ${expected}`
+        wrongChain = { kind: 'wrong-chain', detail: `answered chain ${JSON.stringify(message.result ?? message.error?.message ?? null)}, not ${expected}` }
         ws.close()
         return
       }
@@ -103,14 +109,14 @@ export function createUpstreamSubscription(options: UpstreamSubscriptionOptions)
         options.onEvent(message.params?.result)
       }
     }
-    const onGone = (reason: string) => {
+    const onGone = (reason: SourceDown) => {
       if (closed) return
       closed = true
       clearTimeout(connectTimer)
       if (socket === ws) down(reason)
     }
-    ws.onerror = () => onGone('connection error')
-    ws.onclose = (event) => onGone(wrongChain ?? `closed (${event.code})`)
+    ws.onerror = () => onGone({ kind: 'lost', detail: 'connection error' })
+    ws.onclose = (event) => onGone(wrongChain ?? { kind: 'lost', detail: `closed (${event.code})` })
   }
 
   connect()

@@ -50,12 +50,15 @@ describe('finality', () => {
 
 describe('local methods', () => {
   test('default', () => {
-    const table = createLocalMethods({ management: { edb_ping: { run: () => 'ok' } }, filters: { eth_newBlockFilter: { run: () => '0x1' } } })
+    const table = createLocalMethods({ management: [{ edb_ping: { run: () => 'ok' } }], filters: [{ eth_newBlockFilter: { run: () => '0x1' } }] })
     expect(table.get('edb_ping')).toMatchObject({ group: 'management', counted: false, privileged: false, cost: 1 })
     expect(table.get('eth_newBlockFilter')).toMatchObject({ group: 'filters', counted: true, privileged: false, cost: undefined })
   })
-  test('behavior: a name in two groups is refused at start-up', () => {
-    expect(() => createLocalMethods({ management: { eth_subscribe: { run: () => 1 } }, subscriptions: { eth_subscribe: { run: () => 2 } } })).toThrow(
+  test('behavior: a name given twice, in one group or two, is refused at start-up', () => {
+    expect(() => createLocalMethods({ management: [{ edb_ping: { run: () => 1 } }, { edb_ping: { run: () => 2 } }] })).toThrow(
+      'edb_ping is answered by two groups of local methods (management and management)',
+    )
+    expect(() => createLocalMethods({ management: [{ eth_subscribe: { run: () => 1 } }], subscriptions: [{ eth_subscribe: { run: () => 2 } }] })).toThrow(
       'eth_subscribe is answered by two groups of local methods (management and subscriptions)',
     )
   })
@@ -87,7 +90,7 @@ describe('the call stage', () => {
 
   test('behavior: management is free from loopback and charged 1 elsewhere; privileged needs admin rights', async () => {
     const { rateLimit, charged } = budget(10)
-    const local = createLocalMethods({ management: { edb_ping: { run: () => 'pong' }, edb_shutdown: { run: () => 'bye' } } })
+    const local = createLocalMethods({ management: [{ edb_ping: { run: () => 'pong' }, edb_shutdown: { run: () => 'bye' } }] })
     const stage = createCallStage({ local, resolve: resolvedBy('MISS'), rateLimit })
     expect((await stage(call('edb_ping'), scope({ loopback: true, client: 'me' }))).outcome).toEqual({ resultJson: '"pong"' })
     expect((await stage(call('edb_ping'), scope({ client: 'far' }))).outcome).toEqual({ resultJson: '"pong"' })
@@ -98,7 +101,7 @@ describe('the call stage', () => {
 
   test('behavior: filter and subscription methods are charged like data calls, from loopback too', async () => {
     const { rateLimit, charged } = budget(1)
-    const local = createLocalMethods({ filters: { eth_newBlockFilter: { run: () => '0x1' } } })
+    const local = createLocalMethods({ filters: [{ eth_newBlockFilter: { run: () => '0x1' } }] })
     const stage = createCallStage({ local, resolve: resolvedBy('MISS'), rateLimit })
     expect((await stage(call('eth_newBlockFilter'), scope({ loopback: true, client: 'me' }))).outcome).toEqual({ resultJson: '"0x1"' })
     const refused = await stage(call('eth_newBlockFilter'), scope({ loopback: true, client: 'me' }))
@@ -126,7 +129,7 @@ describe('the call stage', () => {
   test('behavior: counted calls are observed with their cache status, per client too; refusals are not', async () => {
     const seen: string[] = []
     const { rateLimit } = budget(1)
-    const local = createLocalMethods({ filters: { eth_getFilterChanges: { run: () => [] } } })
+    const local = createLocalMethods({ filters: [{ eth_getFilterChanges: { run: () => [] } }] })
     const stage = createCallStage({
       local,
       resolve: resolvedBy('HIT', false),
@@ -142,7 +145,7 @@ describe('the call stage', () => {
 
 describe('the pipeline around its stages', () => {
   test('behavior: a batch assembles its calls in order; 429 only when every answered call was refused; subscriptions made are named', async () => {
-    const local = createLocalMethods({ subscriptions: { eth_subscribe: { run: () => '0xsub' } } })
+    const local = createLocalMethods({ subscriptions: [{ eth_subscribe: { run: () => '0xsub' } }] })
     const pipeline = createPipeline({
       local,
       resolve: async (asked) => ({ outcome: { resultJson: `"${asked.method}"`, provider: 'p' }, cache: 'MISS' }),

@@ -1,0 +1,81 @@
+import type { Cache } from '../cache/cache.ts'
+import type { RealtimeCache } from '../cache/realtime-ttl.ts'
+import type { Chain } from '../chain/chain.ts'
+import type { ServerOptions } from '../config/schema.ts'
+import type { createObservability } from '../metrics/observability.ts'
+import { createPipeline, type Pipeline } from '../pipeline/index.ts'
+import { createInternalCalls, type InternalCalls } from '../pipeline/internal-calls.ts'
+import type { LocalMethods } from '../pipeline/local-methods.ts'
+import { createResolver, type Resolver } from '../pipeline/resolve.ts'
+import type { ProviderPool } from '../providers/pool.ts'
+import { log } from '../util/log.ts'
+import { createBatchingPart } from './providers-part.ts'
+import { createRateLimitPart } from './rate-limit-part.ts'
+import type { SharedTierPart } from './shared-tier-part.ts'
+
+export type DataParts = {
+  pool: ProviderPool
+  cache: Cache
+  chain: Chain
+  cacheOpened: Promise<unknown>
+  realtime: RealtimeCache | undefined
+  sharedTier: SharedTierPart
+}
+
+/** The data path (SPEC §5): the resolver, and the proxy's own calls over it and the pool. */
+export function createDataPath(options: Pick<ServerOptions, 'upstreamTimeoutMs'>, parts: DataParts): { resolve: Resolver; internal: InternalCalls } {
+  const resolve = createResolver({
+    forward: parts.pool.forward,
+    cache: parts.cache,
+    chain: parts.chain,
+    cacheOpened: parts.cacheOpened,
+    waitMs: options.upstreamTimeoutMs,
+    realtime: parts.realtime,
+    sharedTier: parts.sharedTier.current,
+  })
+  return { resolve, internal: createInternalCalls({ forward: parts.pool.forward, resolve }) }
+}
+
+type PipelineConfig = Pick<
+  ServerOptions,
+  | 'maxBatchSize'
+  | 'upstreamBatchSize'
+  | 'upstreamBatchBytes'
+  | 'maxResponseBytes'
+  | 'rateLimit'
+  | 'rateBurst'
+  | 'rateFreeHits'
+  | 'rateCosts'
+  | 'cacheUrl'
+  | 'cachePrefix'
+>
+
+export type PipelineParts = {
+  resolve: Resolver
+  local: LocalMethods
+  cache: Cache
+  chain: Chain
+  sharedTier: SharedTierPart
+  observability: ReturnType<typeof createObservability>
+}
+
+/** The request path (SPEC §3-§5, §13) over the resolver: local methods, budgets, upstream batching, metrics. */
+export function createPipelinePart(options: PipelineConfig, parts: PipelineParts): Pipeline {
+  return createPipeline({
+    resolve: parts.resolve,
+    cache: parts.cache,
+    chain: parts.chain,
+    local: parts.local,
+    maxBatchSize: options.maxBatchSize,
+    observeCall: parts.observability.observeCall,
+    observeClient: parts.observability.observeClient,
+    onUnexpected: logUnexpected,
+    openUpstreamBatch: createBatchingPart(options)?.open,
+    rateLimit: createRateLimitPart(options, parts.sharedTier, parts.observability.onRateLimited),
+  })
+}
+
+/** An unexpected exception while serving: logged with its details; the client sees -32603 with fixed text. */
+export function logUnexpected(error: unknown): void {
+  log.error('unexpected error while serving a request:', error)
+}
