@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type DiskStore, openDiskStore } from '../src/cache/store.ts'
+import { platform } from '../src/platform/index.ts'
 import { waitFor } from './helpers/wait.ts'
 
 const opened: DiskStore[] = []
@@ -19,7 +20,7 @@ function tempDir() {
 }
 
 async function open(dir: string, maxItems = 100, warnings: string[] = [], now?: () => number) {
-  const store = await openDiskStore({ dir, maxItems, warn: (message) => warnings.push(message), now })
+  const store = await openDiskStore({ dir, maxItems, openSqlite: platform.openSqlite, warn: (message) => warnings.push(message), now })
   opened.push(store)
   return store
 }

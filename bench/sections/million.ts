@@ -7,6 +7,7 @@
 import { join } from 'node:path'
 import { planCall } from '../../src/cache/policy.ts'
 import { openDiskStore } from '../../src/cache/store.ts'
+import { platform } from '../../src/platform/index.ts'
 import { freePort } from '../../test/helpers/ports.ts'
 import type { Child } from '../lib/children.ts'
 import { type BenchContext, SERVER_CORE } from '../lib/context.ts'
@@ -88,7 +89,7 @@ export async function measureMillion(context: BenchContext, entries: number): Pr
 }
 
 async function fillStore(dir: string, entries: number): Promise<void> {
-  const store = await openDiskStore({ dir, maxItems: entries, warn: console.warn })
+  const store = await openDiskStore({ dir, maxItems: entries, openSqlite: platform.openSqlite, warn: console.warn })
   for (let n = 0; n < entries; n++) {
     const [method, params] = callFor(n)
     store.put(planCall(method, params)!.key, method, resultFor(n))

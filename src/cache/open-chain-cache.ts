@@ -3,7 +3,7 @@ import { pinOf } from '../rpc/methods.ts'
 import type { Cache } from './cache.ts'
 import { chainDirName } from './chain-names.ts'
 import { readReferenceCache } from './reference-import.ts'
-import { type DiskStore, openDiskStore } from './store.ts'
+import { type DiskStore, type DiskStoreOptions, openDiskStore } from './store.ts'
 
 export type ChainCacheOptions = {
   cache: Cache
@@ -13,6 +13,7 @@ export type ChainCacheOptions = {
   /** The cache root (`--cache-dir`), already expanded. */
   cacheDir: string
   maxItems: number
+  openSqlite: DiskStoreOptions['openSqlite']
   info: (message: string) => void
   warn: (message: string) => void
 }
@@ -28,7 +29,7 @@ export async function openChainCache(options: ChainCacheOptions): Promise<DiskSt
     return undefined
   }
   const dir = join(options.cacheDir, 'rpc', chainDirName(options.chainId))
-  const store = await openDiskStore({ dir, maxItems: options.maxItems, warn: options.warn })
+  const store = await openDiskStore({ dir, maxItems: options.maxItems, openSqlite: options.openSqlite, warn: options.warn })
   // Imported before the cache is attached: an imported entry is served from the first call (SPEC §5.1).
   await importReference(store, dir, options).catch((error: Error) => options.warn(`reference cache not imported: ${error.message}`))
   options.cache.attach(store)

@@ -5,7 +5,6 @@ import { canonicalJson } from './canonical-json.ts'
 /** What a stored answer depends on, decided from the call alone. */
 export type Anchor = { kind: 'immutable' } | { kind: 'block'; number: number } | { kind: 'tx'; hash: string; blockInResult: boolean }
 
-/** A call that may be cached: its canonical key and what its answer is anchored to. */
 /**
  * A call that may be cached: its canonical key, what its answer is anchored to, and its params as
  * the key means them (block numbers canonical, hashes lowercase): what is forwarded, so that calls

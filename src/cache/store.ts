@@ -1,12 +1,14 @@
 import { mkdir, rename, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { platform, type SqliteDatabase } from '../platform/index.ts'
+import type { SqliteDatabase } from '../platform/index.ts'
 
 export type DiskStoreOptions = {
   /** The chain's cache directory, `<cache-dir>/rpc/<chain>`. */
   dir: string
   /** Bound on entries in the store (SPEC §5.3: the whole cache). */
   maxItems: number
+  /** The runtime's SQLite (`platform.openSqlite`), passed down from the composition root. */
+  openSqlite: (path: string) => SqliteDatabase | Promise<SqliteDatabase>
   warn: (message: string) => void
   now?: () => number
 }
@@ -55,11 +57,11 @@ export async function openDiskStore(options: DiskStoreOptions): Promise<DiskStor
   await mkdir(options.dir, { recursive: true })
   const path = join(options.dir, FILE_NAME)
   try {
-    return createDiskStore(await openChecked(path), path, options)
+    return createDiskStore(await openChecked(path, options.openSqlite), path, options)
   } catch (error) {
     if (!isCorruption(error)) throw error
     await replaceCorrupt(path, error, options.warn)
-    return createDiskStore(await openChecked(path), path, options)
+    return createDiskStore(await openChecked(path, options.openSqlite), path, options)
   }
 }
 
@@ -68,8 +70,8 @@ async function replaceCorrupt(path: string, error: unknown, warn: (message: stri
   warn(`the cache store ${path} is corrupt (${(error as Error).message}); moved it aside to ${aside} and started a new one`)
 }
 
-async function openChecked(path: string): Promise<SqliteDatabase> {
-  const db = await platform.openSqlite(path)
+async function openChecked(path: string, openSqlite: DiskStoreOptions['openSqlite']): Promise<SqliteDatabase> {
+  const db = await openSqlite(path)
   try {
     db.exec('PRAGMA busy_timeout = 5000')
     db.exec('PRAGMA journal_mode = WAL')
@@ -134,7 +136,7 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
       // already unusable
     }
     await replaceCorrupt(path, error, options.warn)
-    db = await openChecked(path)
+    db = await openChecked(path, options.openSqlite)
     statements = prepareAll(db)
     approximateCount = 0
     broken = false

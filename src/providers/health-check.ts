@@ -1,7 +1,7 @@
 import { parseQuantityJson } from '../rpc/quantity.ts'
 import { type Every, every } from '../util/every.ts'
 import type { BreakerOptions } from './breaker.ts'
-import { isHealthy, type Provider, recordFailure, recordSuccess } from './provider.ts'
+import { isHealthy, markProbed, type Provider, quarantine, recordFailure, recordSuccess, release } from './provider.ts'
 import { postToProvider } from './upstream.ts'
 
 export type HealthCheckOptions = {
@@ -45,7 +45,7 @@ export function createHealthChecker(options: HealthCheckOptions): HealthChecker 
   const probe = async (provider: Provider) => {
     const startedAt = now()
     const wasHealthy = isHealthy(provider)
-    provider.lastHealthCheckMs = startedAt
+    markProbed(provider, startedAt)
     try {
       const head = await postToProvider(provider, BLOCK_NUMBER, { timeoutMs: options.timeoutMs, maxResponseBytes: 4096 })
       const block = head.kind === 'result' ? parseQuantityJson(head.resultJson) : undefined
@@ -57,10 +57,10 @@ export function createHealthChecker(options: HealthCheckOptions): HealthChecker 
       const expected = options.chainId()
       if (expected !== undefined && parseQuantityJson(chain.resultJson) !== expected) {
         if (!provider.quarantined) options.onQuarantine(provider, chain.resultJson)
-        provider.quarantined = true
+        quarantine(provider)
         return
       }
-      provider.quarantined = false
+      release(provider)
       recordSuccess(provider, latencyMs, options.breaker)
       options.onHead?.(block)
       if (!wasHealthy) options.onRecovered(provider)

@@ -96,6 +96,27 @@ export function release(provider: Provider): void {
   provider.quarantined = false
 }
 
+/** A health probe is asking it now. */
+export function markProbed(provider: Provider, nowMs: number): void {
+  provider.lastHealthCheckMs = nowMs
+}
+
+/** It refused a JSON-RPC batch: single calls only until `untilMs`. */
+export function refuseBatches(provider: Provider, untilMs: number): void {
+  provider.batchesRefusedUntilMs = untilMs
+}
+
+/** It refused a batch as too large: its batches stay within `maxBytes` until `untilMs`. */
+export function learnBatchBytes(provider: Provider, maxBytes: number, untilMs: number): void {
+  provider.batchBytesLearned = { maxBytes, untilMs }
+}
+
+/** A JSON-RPC batch of `calls` calls was posted to it. */
+export function countBatch(provider: Provider, calls: number): void {
+  provider.batches += 1
+  provider.batchedCalls += calls
+}
+
 /** A provider that did not answer at detection starts unhealthy (open), until a probe or a trial answers (SPEC §6). */
 export function markUnreachable(provider: Provider, nowMs: number): void {
   if (provider.breaker.state !== 'closed') return

@@ -1,6 +1,6 @@
 import { QueueFullError } from './attempt-slots.ts'
 import { classifyRpcError } from './classify.ts'
-import type { Provider } from './provider.ts'
+import { countBatch, learnBatchBytes, type Provider, refuseBatches } from './provider.ts'
 import { type AttemptOptions, answerOf, HEADERS, isErrorObject, postToProvider, readResponseCapped, type UpstreamAnswer } from './upstream.ts'
 import {
   isConnectionReset,
@@ -62,7 +62,7 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): Upstre
 
   const refuse = (provider: Provider, reason: string) => {
     if (!accepts(provider)) return
-    provider.batchesRefusedUntilMs = now() + BATCH_REFUSAL_REST_MS
+    refuseBatches(provider, now() + BATCH_REFUSAL_REST_MS)
     options.onRefused?.(provider, reason)
   }
 
@@ -76,7 +76,7 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): Upstre
   const learnTooLarge = (provider: Provider, bytes: number) => {
     const maxBytes = Math.max(MIN_LEARNED_BATCH_BYTES, Math.floor(bytes / 2))
     if (maxBytes >= maxBytesFor(provider)) return
-    provider.batchBytesLearned = { maxBytes, untilMs: now() + BATCH_REFUSAL_REST_MS }
+    learnBatchBytes(provider, maxBytes, now() + BATCH_REFUSAL_REST_MS)
     options.onTooLarge?.(provider, bytes, maxBytes)
   }
 
@@ -130,8 +130,7 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): Upstre
     const body = `[${live.map((entry) => entry.body).join(',')}]`
     try {
       for (const entry of live) entry.start(onSettled)
-      provider.batches += 1
-      provider.batchedCalls += live.length
+      countBatch(provider, live.length)
       const response = await fetch(provider.url, { method: 'POST', headers: HEADERS, body, signal: controller.signal })
       tooLarge = response.status === 413
       if (tooLarge) await response.body?.cancel()

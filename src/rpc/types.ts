@@ -24,8 +24,7 @@ export type Outcome = ({ resultJson: string; error?: undefined } | { error: RpcE
   unavailable?: true
 }
 
-/** How the cache took part in an answer (the `x-cache` response header). */
-/** How the cache took part: HIT-TTL is a short-lived shared answer (opt-in, SPEC §13). */
+/** How the cache took part in an answer (the `x-cache` response header); HIT-TTL is a short-lived shared answer (opt-in, SPEC §13). */
 export type CacheStatus = 'HIT' | 'HIT-TTL' | 'MISS' | 'BYPASS'
 
 /** Build a result outcome from a plain value. */

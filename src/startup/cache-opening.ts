@@ -32,6 +32,7 @@ export function openCacheWhenKnown(options: Pick<ServerOptions, 'cacheDir' | 'ma
       devChain: info.devChain,
       cacheDir: expandHome(options.cacheDir, platform.homeDir()),
       maxItems: options.maxCacheItems,
+      openSqlite: platform.openSqlite,
       info: (message) => log.info(message),
       warn: (message) => log.warn(message),
     })
