@@ -33,7 +33,7 @@ export async function detectChain(providers: readonly Provider[], timeoutMs: num
     const startedAt = Date.now()
     try {
       const answer = await postToProvider(provider, body, { timeoutMs, maxResponseBytes: 4096 })
-      // Any answer is a round trip: the first latency sample, before the first client call's hedge needs one (issue 19).
+      // Any answer is a round trip: the first latency sample, before the first client call's hedge needs one.
       addLatency(provider.latency, Date.now() - startedAt)
       return answer.kind === 'result' ? answer.resultJson : undefined
     } catch {

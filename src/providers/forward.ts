@@ -29,7 +29,7 @@ export type ForwarderOptions = {
   /** Hedge delay bounds: a read unanswered after the provider's p90 (clamped) also goes to the next. */
   hedgeFloorMs: number
   hedgeCeilingMs: number
-  /** The hedge delay while no provider has a latency sample yet (never the ceiling: issue 19). */
+  /** The hedge delay while no provider has a latency sample yet (never the ceiling: a hung first choice would hold the first read 2 s). */
   hedgeUnmeasuredMs: number
   maxResponseBytes: number
   /** The chain the proxy serves, once known: a provider answering another `eth_chainId` is quarantined. */

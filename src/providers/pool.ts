@@ -53,7 +53,7 @@ const HEDGE_CEILING_MS = 2_000
 /**
  * The hedge delay before any provider has a latency sample (chain detection gives most of them one
  * within milliseconds of start). The ceiling here made a fresh proxy's first read wait 2 s whenever
- * it picked a hung provider (issue 19). 300 ms is the latency an unmeasured provider is ranked at
+ * it picked a hung provider. 300 ms is the latency an unmeasured provider is ranked at
  * (`tierWeight`), above what a healthy node usually takes for a read, and a wrong guess costs at
  * most one duplicate read.
  */

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { referenceKey } from '../../src/cache/reference-key.ts'
 import { type Anvil, rpc, startAnvil } from '../helpers/anvil.ts'
 import { type CountingForwarder, startCountingForwarder } from '../helpers/counting.ts'
-import { type ProxyProcess, SOURCE_COMMAND, spawnProxy } from '../helpers/proxy.ts'
+import { type ProxyProcess, SOURCE_COMMAND, serverArgs, spawnProxy } from '../helpers/proxy.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const CHAIN_ID = 424_242
@@ -37,7 +37,7 @@ const storePath = (dir: string) => join(dir, 'rpc', String(CHAIN_ID), 'cache.sql
 
 /** A proxy process on a real (non-dev) chain: anvil with its own chain id, `--dev-chain no`. */
 async function start(dir: string, extra: string[] = []) {
-  const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', counter.url, '--dev-chain', 'no', '--cache-dir', dir, ...extra])
+  const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(counter.url, '--dev-chain', 'no', '--cache-dir', dir, ...extra))
   running.push(proxy)
   await waitFor(
     async () => (await rpc(proxy.url!, 'edb_cache_stats')).result.cache_file_path !== '(in memory: caching disabled (--max-cache-items 0))',
@@ -163,7 +163,7 @@ describe('persistence', () => {
     const key = referenceKey('eth_getBalance', [DEV, '0x2'])
     writeFileSync(join(chainDir, 'rpc.json'), JSON.stringify({ [key]: { data: { jsonrpc: '2.0', id: 1, result: '0x1234' }, accessed_at: 1_700_000_000 } }))
     counter.reset()
-    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', counter.url, '--dev-chain', 'no', '--cache-dir', dir])
+    const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(counter.url, '--dev-chain', 'no', '--cache-dir', dir))
     running.push(proxy)
     expect(await post(proxy, 'eth_getBalance', [DEV, '0x2'])).toEqual({ cache: 'HIT', json: { jsonrpc: '2.0', id: 9, result: '0x1234' } })
     expect(counter.count('eth_getBalance')).toBe(0)
@@ -175,7 +175,7 @@ describe('persistence', () => {
     mkdirSync(chainDir, { recursive: true })
     const key = referenceKey('eth_getBalance', [DEV, '0x3'])
     writeFileSync(join(chainDir, 'rpc.json'), JSON.stringify({ [key]: { data: { jsonrpc: '2.0', id: 1, result: '0x77' }, accessed_at: 1_700_000_000 } }))
-    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', '', '--chain-id', String(CHAIN_ID), '--cache-dir', dir])
+    const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs('', '--chain-id', String(CHAIN_ID), '--cache-dir', dir))
     running.push(proxy)
     expect(await post(proxy, 'eth_getBalance', [DEV, '0x3'])).toEqual({ cache: 'HIT', json: { jsonrpc: '2.0', id: 9, result: '0x77' } })
     expect((await post(proxy, 'eth_getBalance', [DEV, '0x4'])).json.error.code).toBe(-32002)
@@ -191,7 +191,7 @@ describe('persistence', () => {
   for (const [name, stop, extra] of stops) {
     test(`behavior: an answer delivered just before ${name} is on disk after the exit 0`, async () => {
       const dir = cacheDir()
-      const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', counter.url, '--dev-chain', 'no', '--cache-dir', dir, ...extra])
+      const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(counter.url, '--dev-chain', 'no', '--cache-dir', dir, ...extra))
       running.push(proxy)
       expect((await post(proxy, 'eth_getBlockByNumber', ['0x5', false])).cache).toBe('MISS')
       await stop(proxy)

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { rpc } from '../helpers/anvil.ts'
 import { freePort } from '../helpers/ports.ts'
-import { SOURCE_COMMAND, spawnProxy } from '../helpers/proxy.ts'
+import { SOURCE_COMMAND, serverArgs, spawnProxy } from '../helpers/proxy.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'edb-logs-'))
@@ -13,14 +13,14 @@ const SECRET = '0123456789abcdef0123456789abcdef'
 
 describe('logging', () => {
   test('default', async () => {
-    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', ''])
+    const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(''))
     proxy.process.kill('SIGTERM')
     expect(await proxy.exited).toBe(0)
     expect(proxy.output.join('')).toContain('listening on http://127.0.0.1:')
   })
 
   test('behavior: pretty logs into a pipe are plain "HH:MM:SS level [tag] message" lines without colors', async () => {
-    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', `http://127.0.0.1:${freePort()}/`])
+    const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(`http://127.0.0.1:${freePort()}/`))
     await waitFor(() => proxy.output.join('').includes('did not answer eth_chainId'), 'the warning')
     proxy.process.kill('SIGTERM')
     expect(await proxy.exited).toBe(0)
@@ -69,7 +69,7 @@ describe('logging', () => {
 
 describe('careless operators', () => {
   test('behavior: an unwritable --log-file is one line naming it, exit 2, before anything starts', async () => {
-    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', '', '--log-file', join(dir, 'no-such-dir', 'x.log')], {
+    const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs('', '--log-file', join(dir, 'no-such-dir', 'x.log')), {
       waitForListening: false,
     })
     expect(await proxy.exited).toBe(2)
@@ -77,7 +77,7 @@ describe('careless operators', () => {
   })
 
   test('behavior: bound beyond loopback without tokens, the proxy says what that means', async () => {
-    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--host', '0.0.0.0', '--port', '0', '--rpc-urls', ''])
+    const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs('', '--host', '0.0.0.0'))
     proxy.process.kill('SIGTERM')
     expect(await proxy.exited).toBe(0)
     const output = proxy.output.join('')

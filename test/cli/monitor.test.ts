@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
-import { SOURCE_COMMAND, startProxy, type TestProxy } from '../helpers/proxy.ts'
+import { SOURCE_COMMAND, serverArgs, startProxy, type TestProxy } from '../helpers/proxy.ts'
 import { type ScriptedUpstream, startScriptedUpstream } from '../helpers/upstream.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { connectWs } from '../helpers/ws-client.ts'
@@ -165,7 +165,7 @@ describe('monitor', () => {
   })
 
   test('behavior: server --tui shows the dashboard of the proxy it runs; quitting stops the proxy with 0', async () => {
-    const name = openMonitor('', 100, ['server', '--tui', '--port', '0', '--rpc-urls', ''])
+    const name = openMonitor('', 100, serverArgs('', '--tui'))
     await ready(name)
     await shows(name, 'providers   0 healthy of 0')
     expect(screen(name)).not.toContain('listening on')

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Anvil, rpc, startAnvil } from '../helpers/anvil.ts'
 import { freePort } from '../helpers/ports.ts'
-import { type ProxyProcess, spawnProxy } from '../helpers/proxy.ts'
+import { type ProxyProcess, serverArgs, spawnProxy } from '../helpers/proxy.ts'
 import { startScriptedUpstream } from '../helpers/upstream.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -97,7 +97,7 @@ describe('the compiled binary', () => {
   })
 
   test('behavior: it shuts itself down after the grace period once its debugger is gone', async () => {
-    const proxy = await spawn(['server', '--port', '0', '--grace-period', '1', '--heartbeat-interval', '1', '--rpc-urls', anvil.url])
+    const proxy = await spawn(serverArgs(anvil.url, '--grace-period', '1', '--heartbeat-interval', '1'))
     const edb = spawnDebugger()
     await call(proxy.url!, 'edb_register', [edb.pid, Math.floor(Date.now() / 1000)])
     expect((await call(proxy.url!, 'edb_active_instances')).result.count).toBe(1)
@@ -108,7 +108,7 @@ describe('the compiled binary', () => {
   })
 
   test('behavior: a heartbeat from a live but unknown debugger re-registers it (a restarted proxy keeps its debuggers)', async () => {
-    const proxy = await spawn(['server', '--port', '0', '--rpc-urls', ''])
+    const proxy = await spawn(serverArgs(''))
     const edb = spawnDebugger()
     expect((await call(proxy.url!, 'edb_heartbeat', [edb.pid])).result).toMatchObject({ status: 'ok', pid: edb.pid })
     expect((await call(proxy.url!, 'edb_active_instances')).result).toEqual({ active_instances: [edb.pid], count: 1 })
@@ -122,7 +122,7 @@ describe('the compiled binary', () => {
   })
 
   test('behavior: edb_shutdown answers, then the process exits 0', async () => {
-    const proxy = await spawn(['server', '--port', '0', '--rpc-urls', anvil.url])
+    const proxy = await spawn(serverArgs(anvil.url))
     expect(await call(proxy.url!, 'edb_shutdown', [], 'bye')).toEqual({
       jsonrpc: '2.0',
       id: 'bye',
@@ -143,7 +143,7 @@ describe('the compiled binary', () => {
     })
     closeGate()
     try {
-      const first = await spawn(['server', '--port', '0', '--rpc-urls', slow.url, '--upstream-timeout-ms', '20000'])
+      const first = await spawn(serverArgs(slow.url, '--upstream-timeout-ms', '20000'))
       const inflight = call(first.url!, 'eth_gasPrice', [], 'inflight')
       await waitFor(() => slow.hits.some((hit) => hit.body.method === 'eth_gasPrice'), 'the call to reach the upstream')
       first.process.kill('SIGTERM')
@@ -154,7 +154,7 @@ describe('the compiled binary', () => {
 
       const hits = slow.hits.length
       closeGate()
-      const second = await spawn(['server', '--port', '0', '--rpc-urls', slow.url, '--upstream-timeout-ms', '20000'])
+      const second = await spawn(serverArgs(slow.url, '--upstream-timeout-ms', '20000'))
       const stuck = call(second.url!, 'eth_getBalance', ['0x01', '0x1']).catch(() => 'cut')
       await waitFor(() => slow.hits.slice(hits).some((hit) => hit.body.method === 'eth_getBalance'), 'the second call to reach the upstream')
       second.process.kill('SIGTERM')
@@ -176,7 +176,7 @@ describe('the compiled binary', () => {
     })
     try {
       // Bun's own cap (256) made three quarters of these wait on the attempt's clock and time out.
-      const proxy = await spawn(['server', '--port', '0', '--rpc-urls', slow.url, '--upstream-timeout-ms', '1500'], true, {
+      const proxy = await spawn(serverArgs(slow.url, '--upstream-timeout-ms', '1500'), true, {
         BUN_CONFIG_MAX_HTTP_REQUESTS: '256',
       })
       const environ = await Bun.file(`/proc/${proxy.process.pid}/environ`).text()
@@ -205,7 +205,7 @@ describe('the compiled binary', () => {
     const one = startScriptedUpstream(() => '0x1')
     const other = startScriptedUpstream(() => '0x89', '/v2/AbCdEf123456ghijKLmn')
     try {
-      const proxy = await spawn(['server', '--port', '0', '--rpc-urls', `${one.url},${other.url}`])
+      const proxy = await spawn(serverArgs(`${one.url},${other.url}`))
       expect(await proxy.exited).toBe(1)
       const output = proxy.output.join('')
       expect(output).toContain('upstream providers serve different chains')

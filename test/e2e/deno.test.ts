@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Anvil, rpc, startAnvil } from '../helpers/anvil.ts'
-import { type ProxyProcess, spawnProxy } from '../helpers/proxy.ts'
+import { type ProxyProcess, serverArgs, spawnProxy } from '../helpers/proxy.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { connectWs } from '../helpers/ws-client.ts'
 
@@ -26,7 +26,7 @@ afterAll(async () => {
 })
 
 async function startUnderDeno(): Promise<ProxyProcess> {
-  const proxy = await spawnProxy(DENO, ['server', '--port', '0', '--rpc-urls', anvil.url, '--dev-chain', 'no', '--cache-dir', dir], {
+  const proxy = await spawnProxy(DENO, serverArgs(anvil.url, '--dev-chain', 'no', '--cache-dir', dir), {
     env: { DENO_NO_UPDATE_CHECK: '1' },
   })
   running.push(proxy)

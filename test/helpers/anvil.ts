@@ -4,7 +4,8 @@ import { readLine } from './lines.ts'
 const ANVIL = join(import.meta.dir, '../../node_modules/.bin/anvil')
 
 /** A real anvil node on a free loopback port. */
-export type Anvil = { url: string; port: number; stop(): Promise<void> }
+/** `await using anvil = await startAnvil()` stops it when the scope ends. */
+export type Anvil = { url: string; port: number; stop(): Promise<void>; [Symbol.asyncDispose](): Promise<void> }
 
 /** Start anvil on port 0 (or the `--port` in `args`) and wait for its "Listening on" line. */
 export async function startAnvil(args: string[] = []): Promise<Anvil> {
@@ -16,6 +17,10 @@ export async function startAnvil(args: string[] = []): Promise<Anvil> {
     url: `http://127.0.0.1:${port}`,
     port,
     async stop() {
+      child.kill()
+      await child.exited
+    },
+    async [Symbol.asyncDispose]() {
       child.kill()
       await child.exited
     },

@@ -12,6 +12,7 @@ export type CountingForwarder = {
   log(): string[]
   reset(): void
   stop(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** A scripted upstream on port 0 that relays every body to `target` and counts its calls from the hit log. */
@@ -36,5 +37,6 @@ export function startCountingForwarder(target: string): CountingForwarder {
       server.hits.length = 0
     },
     stop: () => server.stop(),
+    [Symbol.asyncDispose]: () => server.stop(),
   }
 }

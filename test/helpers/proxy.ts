@@ -15,6 +15,8 @@ export type TestProxy = ServerHandle & {
   post(body: string | object, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>
   call(method: string, params?: unknown, id?: unknown): Promise<any>
   stop(): Promise<void>
+  /** `await using proxy = await startProxy(...)` stops it when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** The default options, as the CLI would resolve them with no flags and no environment. */
@@ -43,6 +45,10 @@ export async function startProxy(overrides: Partial<ServerOptions> = {}): Promis
       server.shutdown('SIGTERM')
       await server.exitCode
     },
+    async [Symbol.asyncDispose]() {
+      server.shutdown('SIGTERM')
+      await server.exitCode
+    },
   }
 }
 
@@ -54,6 +60,11 @@ export type ProxyProcess = {
   url?: string
   output: string[]
   exited: Promise<number>
+}
+
+/** The CLI's arguments for a proxy on a free port in front of `rpcUrls` (`""`: cache-only), then `flags`: one list every test shares. */
+export function serverArgs(rpcUrls: string, ...flags: string[]): string[] {
+  return ['server', '--port', '0', '--rpc-urls', rpcUrls, ...flags]
 }
 
 /** The command that runs the CLI from source with Bun. */

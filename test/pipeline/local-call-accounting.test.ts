@@ -1,17 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { type Anvil, rpc, startAnvil } from '../helpers/anvil.ts'
 import { type CountingForwarder, startCountingForwarder } from '../helpers/counting.ts'
 import { startProxy, type TestProxy } from '../helpers/proxy.ts'
 
 /**
- * Issue 20, item 3: the filter and subscription methods are answered by the proxy itself, but they
+ * The filter and subscription methods are answered by the proxy itself, but they
  * are client calls like any other: counted in the call metrics, charged against the client's budget
  * (from loopback too: only management methods are free there), and `eth_getFilterLogs` resolves
  * through the data path (cache, coalescing, answer check), not straight to a provider.
  */
 let anvil: Anvil
 let upstream: CountingForwarder
-const cleanup: (() => Promise<unknown> | unknown)[] = []
 beforeAll(async () => {
   anvil = await startAnvil()
   // Old enough blocks to be final (anvil finalizes 64 below its head).
@@ -22,20 +21,16 @@ afterAll(async () => {
   await upstream.stop()
   await anvil.stop()
 })
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()!()
-})
 
 async function proxyWith(overrides = {}): Promise<TestProxy> {
   const proxy = await startProxy({ rpcUrls: [upstream.url], devChain: 'no', ...overrides })
-  cleanup.push(() => proxy.stop())
   await proxy.cacheReady
   return proxy
 }
 
 describe('filters and subscriptions as client calls', () => {
   test('behavior: filter calls are rate limited from loopback like any call; management calls are not', async () => {
-    const proxy = await proxyWith({ rateLimit: 1, rateBurst: 2 })
+    await using proxy = await proxyWith({ rateLimit: 1, rateBurst: 2 })
     const answers = []
     for (let id = 1; id <= 3; id++) answers.push(await proxy.call('eth_newBlockFilter', [], id))
     expect(answers.map((answer) => answer.error?.code ?? 'ok')).toEqual(['ok', 'ok', -32005])
@@ -43,7 +38,7 @@ describe('filters and subscriptions as client calls', () => {
   })
 
   test('behavior: filter calls are counted in the call metrics', async () => {
-    const proxy = await proxyWith()
+    await using proxy = await proxyWith()
     const id = (await proxy.call('eth_newBlockFilter')).result
     await proxy.call('eth_getFilterChanges', [id])
     await proxy.call('eth_getFilterChanges', [id])
@@ -57,7 +52,7 @@ describe('filters and subscriptions as client calls', () => {
   })
 
   test('behavior: eth_getFilterLogs over a final range is cached and coalesced (one upstream eth_getLogs)', async () => {
-    const proxy = await proxyWith()
+    await using proxy = await proxyWith()
     const filter = { fromBlock: '0x1', toBlock: '0x3' }
     const id = (await proxy.call('eth_newFilter', [filter])).result
     upstream.reset()

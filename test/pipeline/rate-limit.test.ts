@@ -17,7 +17,6 @@ afterEach(async () => {
 
 async function proxyWith(overrides = {}): Promise<TestProxy> {
   const proxy = await startProxy({ rpcUrls: [anvil.url], devChain: 'no', ...overrides })
-  cleanup.push(() => proxy.stop())
   await proxy.cacheReady
   return proxy
 }
@@ -27,13 +26,13 @@ const body = (method: string, params: unknown[] = [], id: unknown = 1) => ({ jso
 describe('rate limits', () => {
   test('default', async () => {
     // Off unless asked: a burst of calls all pass.
-    const proxy = await proxyWith()
+    await using proxy = await proxyWith()
     const replies = await Promise.all(Array.from({ length: 50 }, (_, id) => proxy.post(body('eth_gasPrice', [], id))))
     expect(replies.every((reply) => reply.status === 200 && reply.json.result !== undefined)).toBe(true)
   })
 
   test('behavior: a budget of 5 lets exactly 5 calls through; the rest get HTTP 429, Retry-After and -32005', async () => {
-    const proxy = await proxyWith({ rateLimit: 1, rateBurst: 5 })
+    await using proxy = await proxyWith({ rateLimit: 1, rateBurst: 5 })
     const replies = []
     for (let id = 0; id < 8; id++) replies.push(await proxy.post(body('eth_gasPrice', [], id)))
     expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200, 200, 200, 429, 429, 429])
@@ -45,7 +44,7 @@ describe('rate limits', () => {
   })
 
   test('behavior: inside a batch each call is judged: the refused ones get -32005 with HTTP 200; a batch all refused is a 429', async () => {
-    const proxy = await proxyWith({ rateLimit: 1, rateBurst: 5 })
+    await using proxy = await proxyWith({ rateLimit: 1, rateBurst: 5 })
     const batch = await proxy.post(Array.from({ length: 7 }, (_, id) => body('eth_gasPrice', [], id)))
     expect(batch.status).toBe(200)
     expect(batch.json.filter((reply: any) => reply.result !== undefined)).toHaveLength(5)
@@ -56,7 +55,7 @@ describe('rate limits', () => {
   })
 
   test('behavior: methods cost what SPEC §13 says: a trace 20, eth_getLogs 10, others 1', async () => {
-    const proxy = await proxyWith({ rateLimit: 1, rateBurst: 30 })
+    await using proxy = await proxyWith({ rateLimit: 1, rateBurst: 30 })
     // One batch: its calls are charged in order on arrival, so a slow upstream cannot refill the bucket in between.
     const answered = await proxy.post([
       body('debug_traceBlockByNumber', ['0x1', {}], 'trace'),
@@ -69,7 +68,7 @@ describe('rate limits', () => {
   })
 
   test('behavior: with --rate-free-hits, cache hits cost nothing', async () => {
-    const proxy = await proxyWith({ rateLimit: 1, rateBurst: 2, rateFreeHits: true })
+    await using proxy = await proxyWith({ rateLimit: 1, rateBurst: 2, rateFreeHits: true })
     const block = body('eth_getBlockByNumber', ['0x5', false])
     expect((await proxy.post(block)).headers.get('x-cache')).toBe('MISS')
     for (let round = 0; round < 20; round++) {
@@ -82,7 +81,7 @@ describe('rate limits', () => {
   })
 
   test('behavior: without free hits, a remembered reply is charged like any call', async () => {
-    const proxy = await proxyWith({ rateLimit: 1, rateBurst: 3 })
+    await using proxy = await proxyWith({ rateLimit: 1, rateBurst: 3 })
     const block = body('eth_getBlockByNumber', ['0x6', false])
     const statuses = []
     for (let round = 0; round < 5; round++) statuses.push((await proxy.post(block)).status)
@@ -90,14 +89,14 @@ describe('rate limits', () => {
   })
 
   test('behavior: management methods from loopback are never limited', async () => {
-    const proxy = await proxyWith({ rateLimit: 1, rateBurst: 1 })
+    await using proxy = await proxyWith({ rateLimit: 1, rateBurst: 1 })
     expect((await proxy.post(body('eth_gasPrice'))).status).toBe(200)
     expect((await proxy.post(body('eth_gasPrice'))).status).toBe(429)
     for (let round = 0; round < 20; round++) expect((await proxy.call('edb_ping')).result.status).toBe('ok')
   })
 
   test('behavior: clients are told apart by token: the auth token and the admin token have budgets of their own', async () => {
-    const proxy = await proxyWith({ rateLimit: 1, rateBurst: 2, authToken: 'client-token-1', adminToken: 'admin-token-1' })
+    await using proxy = await proxyWith({ rateLimit: 1, rateBurst: 2, authToken: 'client-token-1', adminToken: 'admin-token-1' })
     const as = (token: string) => proxy.post(body('eth_gasPrice'), { authorization: `Bearer ${token}` })
     expect([(await as('client-token-1')).status, (await as('client-token-1')).status, (await as('client-token-1')).status]).toEqual([200, 200, 429])
     expect([(await as('admin-token-1')).status, (await as('admin-token-1')).status]).toEqual([200, 200])
@@ -106,7 +105,7 @@ describe('rate limits', () => {
   })
 
   test('behavior: over WebSocket each refused call gets -32005 and the socket stays open', async () => {
-    const proxy = await proxyWith({ rateLimit: 1, rateBurst: 2 })
+    await using proxy = await proxyWith({ rateLimit: 1, rateBurst: 2 })
     const ws = await connectWs(proxy.url)
     cleanup.push(() => ws.close())
     const codes = []
@@ -116,7 +115,7 @@ describe('rate limits', () => {
   })
 
   test('behavior: costs from the config file (rate-costs) replace the defaults', async () => {
-    const proxy = await proxyWith({ rateLimit: 1, rateBurst: 10, rateCosts: { eth_gasPrice: 4, 'debug_*': 1 } })
+    await using proxy = await proxyWith({ rateLimit: 1, rateBurst: 10, rateCosts: { eth_gasPrice: 4, 'debug_*': 1 } })
     const statuses = []
     for (let round = 0; round < 3; round++) statuses.push((await proxy.post(body('eth_gasPrice'))).status)
     expect(statuses).toEqual([200, 200, 429])

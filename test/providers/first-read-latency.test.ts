@@ -17,7 +17,7 @@ afterAll(async () => {
 
 const STARTS = 20
 
-describe('first read after start (issue 19)', () => {
+describe('first read after start', () => {
   test('behavior: a fresh proxy with a hanging provider answers its first read well under the hedge ceiling', async () => {
     const hangingUrl = `http://127.0.0.1:${hanging.port}`
     const account = '0x0000000000000000000000000000000000000001'

@@ -299,7 +299,7 @@ function resettingGateway(maxBytes: number) {
   return { url: `http://127.0.0.1:${listener.port}`, sizes, resets: () => resets }
 }
 
-describe('upstream batches bounded by bytes (issue 19)', () => {
+describe('upstream batches bounded by bytes', () => {
   test('behavior: 1,000 eth_calls of ~30 KB each in one client batch all get anvil’s answers', async () => {
     const calls = bulkyCalls(1_000, 30_000)
     const proxy = await proxyFor([anvil.url])

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Anvil, rpc, startAnvil } from '../helpers/anvil.ts'
-import { type ProxyProcess, SOURCE_COMMAND, spawnProxy } from '../helpers/proxy.ts'
+import { type ProxyProcess, SOURCE_COMMAND, serverArgs, spawnProxy } from '../helpers/proxy.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const CHAIN_ID = 424_243
@@ -28,7 +28,7 @@ function keysOnDisk(): Set<string> {
 }
 
 async function start() {
-  const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', anvil!.url, '--dev-chain', 'no', '--cache-dir', dir])
+  const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(anvil!.url, '--dev-chain', 'no', '--cache-dir', dir))
   running.push(proxy)
   await waitFor(async () => String((await rpc(proxy.url!, 'edb_cache_stats')).result.cache_file_path).endsWith('.sqlite'), 'the cache to open')
   return proxy

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { SOURCE_COMMAND, spawnProxy } from '../helpers/proxy.ts'
+import { SOURCE_COMMAND, serverArgs, spawnProxy } from '../helpers/proxy.ts'
 import { startScriptedUpstream } from '../helpers/upstream.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -20,7 +20,7 @@ describe('a client that hangs up', () => {
       return '0x2'
     })
     cleanup.push(() => slow.stop())
-    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', slow.url, '--log-level', 'debug'])
+    const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(slow.url, '--log-level', 'debug'))
     cleanup.push(async () => {
       proxy.process.kill('SIGKILL')
       await proxy.exited
@@ -45,7 +45,7 @@ describe('a client that hangs up', () => {
   test('behavior: hanging up halfway through sending the body is not logged as an error either', async () => {
     const node = startScriptedUpstream(() => '0x1')
     cleanup.push(() => node.stop())
-    const proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', node.url, '--log-level', 'debug'])
+    const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(node.url, '--log-level', 'debug'))
     cleanup.push(async () => {
       proxy.process.kill('SIGKILL')
       await proxy.exited

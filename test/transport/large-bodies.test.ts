@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Anvil, startAnvil } from '../helpers/anvil.ts'
-import { SOURCE_COMMAND, spawnProxy, startProxy, type TestProxy } from '../helpers/proxy.ts'
+import { SOURCE_COMMAND, serverArgs, spawnProxy, startProxy, type TestProxy } from '../helpers/proxy.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { connectWs } from '../helpers/ws-client.ts'
 
@@ -231,7 +231,7 @@ describe('large bodies (SPEC §3)', () => {
 
 describe('signals during a large body', () => {
   test('behavior: SIGTERM while a large body is half sent stops the proxy promptly, exit 0, the upload answered 503', async () => {
-    const proxyProcess = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', '', '--cache-dir', mkdtempSync(join(tmpdir(), 'edb-sig-'))])
+    const proxyProcess = await spawnProxy(SOURCE_COMMAND, serverArgs('', '--cache-dir', mkdtempSync(join(tmpdir(), 'edb-sig-'))))
     const url = proxyProcess.url as string
     const socket = await openSocket(url)
     const closed = readAll(socket)

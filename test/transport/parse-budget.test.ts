@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { estimateParseCost } from '../../src/rpc/parse-cost.ts'
 import { createParseBudget } from '../../src/transport/parse-budget.ts'
-import { type ProxyProcess, SOURCE_COMMAND, spawnProxy } from '../helpers/proxy.ts'
+import { type ProxyProcess, SOURCE_COMMAND, serverArgs, spawnProxy } from '../helpers/proxy.ts'
 
 /** A body within the 32 MiB limit made of empty objects: `{"jsonrpc":"2.0","id":1,"method":"x","params":[[{},{},...]]}`. */
 function emptyObjects(bytes: number): string {
@@ -46,7 +46,7 @@ describe('one request, gigabytes (SPEC §8)', () => {
   })
 
   test('behavior: eight concurrent 32 MiB bodies of empty objects are refused with 413, and the proxy stays small and serving', async () => {
-    proxy = await spawnProxy(SOURCE_COMMAND, ['server', '--port', '0', '--rpc-urls', ''])
+    proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(''))
     const body = emptyObjects((32 << 20) - 1024)
     const replies = await Promise.all(
       Array.from({ length: 8 }, async () => {

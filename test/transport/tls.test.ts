@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Anvil, startAnvil } from '../helpers/anvil.ts'
 import { ensureDebianCommand } from '../helpers/debian.ts'
-import { SOURCE_COMMAND, startProxy } from '../helpers/proxy.ts'
+import { SOURCE_COMMAND, serverArgs, startProxy } from '../helpers/proxy.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'edb-tls-'))
 const file = (name: string) => join(dir, name)
@@ -52,7 +52,7 @@ afterAll(async () => {
 
 /** Run the CLI with `args` until it exits (for startup errors); its code and stderr. */
 function cli(args: string[]) {
-  const run = Bun.spawnSync([...SOURCE_COMMAND, 'server', '--port', '0', '--rpc-urls', '', ...args], { stdout: 'pipe', stderr: 'pipe', timeout: 20_000 })
+  const run = Bun.spawnSync([...SOURCE_COMMAND, ...serverArgs('', ...args)], { stdout: 'pipe', stderr: 'pipe', timeout: 20_000 })
   return { code: run.exitCode, stderr: run.stderr.toString() }
 }
 
