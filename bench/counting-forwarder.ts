@@ -11,7 +11,8 @@ const server = Bun.serve({
   hostname: '127.0.0.1',
   port: 0,
   async fetch(request) {
-    if (request.method === 'GET') return new Response(String(counts.get(new URL(request.url).searchParams.get('key') ?? '') ?? 0))
+    if (request.method === 'GET')
+      return new Response(String(counts.get(new URL(request.url).searchParams.get('key') ?? '') ?? 0))
     const body = await request.text()
     const call = JSON.parse(body) as { method: string; params?: unknown }
     const key = `${call.method}${JSON.stringify(call.params ?? [])}`

@@ -14,7 +14,8 @@ upstream.onmessage = (event) => {
   const message = JSON.parse(String(event.data))
   if (message.method !== 'eth_subscription') return
   const result = JSON.stringify(message.params.result)
-  for (const [client, id] of clients) client.send(`{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${id}","result":${result}}}`)
+  for (const [client, id] of clients)
+    client.send(`{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${id}","result":${result}}}`)
 }
 const server = Bun.serve({
   hostname: '127.0.0.1',

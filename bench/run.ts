@@ -29,7 +29,16 @@ import { measureSharedCache } from './sections/shared-cache.ts'
 import { measureStreams } from './sections/streams.ts'
 import { measureWorkload } from './sections/workload.ts'
 
-const SECTIONS = ['hits', 'pass-through', 'coalescing', 'bodies', 'streams', 'shared-cache', 'workload', 'million'] as const
+const SECTIONS = [
+  'hits',
+  'pass-through',
+  'coalescing',
+  'bodies',
+  'streams',
+  'shared-cache',
+  'workload',
+  'million',
+] as const
 type SectionName = (typeof SECTIONS)[number]
 /** A bound on the whole run (about five minutes when healthy); past this, everything is stopped. */
 const WATCHDOG_MS = 420_000
@@ -54,7 +63,9 @@ const nginx = nginxBinary()
 const wanted = new Set<SectionName>(options.only)
 const needsLoad = wanted.has('hits') || wanted.has('pass-through')
 if (needsLoad && (!environment.wrk || !nginx)) {
-  console.error(`${[!environment.wrk && 'wrk', !nginx && 'nginx'].filter(Boolean).join(' and ')} not installed; install with:  ${INSTALL}`)
+  console.error(
+    `${[!environment.wrk && 'wrk', !nginx && 'nginx'].filter(Boolean).join(' and ')} not installed; install with:  ${INSTALL}`,
+  )
   process.exit(1)
 }
 const machine = describeMachine()
@@ -65,12 +76,27 @@ let finishing = false
 process.on('SIGINT', () => void finish(130, 'interrupted: stopping every process started'))
 process.on('SIGTERM', () => void finish(143, 'terminated: stopping every process started'))
 process.on('exit', () => children.killAll())
-const watchdog = setTimeout(() => void finish(1, `the benchmark ran past ${WATCHDOG_MS / 1000} s; stopping`), WATCHDOG_MS)
+const watchdog = setTimeout(
+  () => void finish(1, `the benchmark ran past ${WATCHDOG_MS / 1000} s; stopping`),
+  WATCHDOG_MS,
+)
 
 try {
-  const context: BenchContext = { children, workDir, durationS: options.durationS, runs: options.runs, warnings: [...environment.warnings], log }
+  const context: BenchContext = {
+    children,
+    workDir,
+    durationS: options.durationS,
+    runs: options.runs,
+    warnings: [...environment.warnings],
+    log,
+  }
   const sections = await runSections(context)
-  const report: Report = { title: 'edb-rpc-proxy benchmarks (SPEC §10)', meta: meta(), sections, warnings: context.warnings }
+  const report: Report = {
+    title: 'edb-rpc-proxy benchmarks (SPEC §10)',
+    meta: meta(),
+    sections,
+    warnings: context.warnings,
+  }
   console.log(`\n${renderText(report)}`)
   if (options.only.length === SECTIONS.length) {
     await Bun.write(RESULTS_FILE, renderMarkdown(report))
@@ -83,7 +109,13 @@ try {
 
 async function runSections(context: BenchContext): Promise<Section[]> {
   const sections: Section[] = []
-  if (needsLoad || wanted.has('coalescing') || wanted.has('bodies') || wanted.has('streams') || wanted.has('shared-cache')) {
+  if (
+    needsLoad ||
+    wanted.has('coalescing') ||
+    wanted.has('bodies') ||
+    wanted.has('streams') ||
+    wanted.has('shared-cache')
+  ) {
     log('starting anvil and seeding 151 blocks')
     const anvil = await startAnvil(children, SERVER_CORE)
     const chain = await seedChain(anvil.url)
@@ -184,7 +216,8 @@ function parseOptions(args: string[]) {
   const durationS = Number(values.duration)
   const runs = Number(values.runs)
   const entries = Number(values.entries)
-  if (!Number.isInteger(durationS) || durationS < 1 || durationS > 8) fail('--duration must be a whole number of seconds from 1 to 8')
+  if (!Number.isInteger(durationS) || durationS < 1 || durationS > 8)
+    fail('--duration must be a whole number of seconds from 1 to 8')
   if (!Number.isInteger(runs) || runs < 3 || runs > 9) fail('--runs must be a whole number from 3 to 9')
   if (!Number.isInteger(entries) || entries < 1_000) fail('--entries must be a whole number of at least 1000')
   const only = values.only.split(',').map((name) => name.trim())

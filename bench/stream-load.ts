@@ -144,7 +144,8 @@ function judge(subscriber: Subscriber, from: number, to: number) {
   const wanted = subscriber.heads.filter((block) => block >= from && block <= to)
   const distinct = new Set(wanted)
   let outOfOrder = 0
-  for (let index = 1; index < wanted.length; index++) if ((wanted[index] as number) <= (wanted[index - 1] as number)) outOfOrder += 1
+  for (let index = 1; index < wanted.length; index++)
+    if ((wanted[index] as number) <= (wanted[index - 1] as number)) outOfOrder += 1
   return { missing: to - from + 1 - distinct.size, duplicates: wanted.length - distinct.size, outOfOrder }
 }
 
@@ -166,7 +167,11 @@ async function startNaive(upstreamWs: string) {
 
 /** Upstream sockets up at the proxy now (undefined for the naive fan-out, which has no edb_streams). */
 async function openFeeds(url: string): Promise<number | undefined> {
-  const reply = (await (await fetch(url, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"edb_streams"}' })).json().catch(() => undefined)) as any
+  const reply = (await (
+    await fetch(url, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"edb_streams"}' })
+  )
+    .json()
+    .catch(() => undefined)) as any
   return reply?.result?.sources?.[0]?.sockets?.filter((socket: { up: boolean }) => socket.up).length
 }
 
@@ -175,7 +180,9 @@ async function fanOut(url: string) {
   const direct = await subscribe(anvilUrl as string)
   const subscribers: Subscriber[] = []
   for (let index = 0; index < clients; index += 100) {
-    subscribers.push(...(await Promise.all(Array.from({ length: Math.min(100, clients - index) }, () => subscribe(url)))))
+    subscribers.push(
+      ...(await Promise.all(Array.from({ length: Math.min(100, clients - index) }, () => subscribe(url)))),
+    )
   }
   const start = Number(await rpc('eth_blockNumber')) + 1
   for (let block = 0; block < blocks; block++) {
@@ -188,7 +195,9 @@ async function fanOut(url: string) {
   const delays: number[] = []
   for (let block = start; block <= last; block++) {
     const upstreamAt = direct.receivedAt.get(block)
-    const lastClientAt = Math.max(...subscribers.map((subscriber) => subscriber.receivedAt.get(block) ?? Number.POSITIVE_INFINITY))
+    const lastClientAt = Math.max(
+      ...subscribers.map((subscriber) => subscriber.receivedAt.get(block) ?? Number.POSITIVE_INFINITY),
+    )
     if (upstreamAt !== undefined && Number.isFinite(lastClientAt)) delays.push(lastClientAt - upstreamAt)
   }
   for (const subscriber of [direct, ...subscribers]) subscriber.socket.close()
@@ -208,7 +217,10 @@ if (mode === 'fanout') {
   const proxy = await startProxy([feed.url()])
   const naive = await startNaive(feed.url())
   // Interleaved: proxy, naive, proxy, naive, proxy, naive.
-  const runs: { proxy: Awaited<ReturnType<typeof fanOut>>[]; naive: Awaited<ReturnType<typeof fanOut>>[] } = { proxy: [], naive: [] }
+  const runs: { proxy: Awaited<ReturnType<typeof fanOut>>[]; naive: Awaited<ReturnType<typeof fanOut>>[] } = {
+    proxy: [],
+    naive: [],
+  }
   for (let round = 0; round < 3; round++) {
     runs.proxy.push(await fanOut(proxy.url))
     runs.naive.push(await fanOut(naive.url))
@@ -236,7 +248,9 @@ if (mode === 'fanout') {
   const last = start + blocks - 1
   await until(() => subscribers.every((subscriber) => subscriber.receivedAt.has(last)), 15_000)
   const verdicts = subscribers.map((subscriber) => judge(subscriber, start, last))
-  const streams = (await (await fetch(proxy.url, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"edb_streams"}' })).json()) as any
+  const streams = (await (
+    await fetch(proxy.url, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"edb_streams"}' })
+  ).json()) as any
   console.log(
     JSON.stringify({
       clients,
@@ -253,6 +267,8 @@ if (mode === 'fanout') {
   await proxy.child.exited
   for (const feed of feeds) feed.stop()
 } else {
-  console.error('usage: bun bench/stream-load.ts fanout|chaos <anvil url> <cache dir> <clients> <blocks> [restarts] [core]')
+  console.error(
+    'usage: bun bench/stream-load.ts fanout|chaos <anvil url> <cache dir> <clients> <blocks> [restarts] [core]',
+  )
   process.exit(2)
 }

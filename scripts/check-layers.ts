@@ -28,25 +28,40 @@ export function partOf(file: string): string {
 }
 
 const inParts = (parts: readonly string[]) => (file: string) => parts.includes(partOf(file))
-const importsParts = (parts: readonly string[]) => (edge: ImportEdge) => !edge.isPackage && parts.includes(partOf(edge.to))
-const importsPackage = (name: string) => (edge: ImportEdge) => edge.isPackage && (edge.to === name || edge.to.startsWith(`${name}/`))
+const importsParts = (parts: readonly string[]) => (edge: ImportEdge) =>
+  !edge.isPackage && parts.includes(partOf(edge.to))
+const importsPackage = (name: string) => (edge: ImportEdge) =>
+  edge.isPackage && (edge.to === name || edge.to.startsWith(`${name}/`))
 const outside =
   (...prefixes: string[]) =>
   (file: string) =>
     !prefixes.some((prefix) => file.startsWith(prefix))
-const importsOutside = (parts: readonly string[]) => (edge: ImportEdge) => !edge.isPackage && !parts.includes(partOf(edge.to))
+const importsOutside = (parts: readonly string[]) => (edge: ImportEdge) =>
+  !edge.isPackage && !parts.includes(partOf(edge.to))
 
 /** The walls of STYLE's dependency direction. */
 const WALLS: Wall[] = [
   { files: inParts(CORE), forbids: importsParts(TRANSPORT), reason: 'the core imports no transport' },
   { files: inParts(CORE), forbids: importsPackage('elysia'), reason: 'the core imports no transport' },
-  { files: inParts(['metrics']), forbids: importsParts([...TRANSPORT, 'streams']), reason: 'metrics import no http, transport or streams' },
+  {
+    files: inParts(['metrics']),
+    forbids: importsParts([...TRANSPORT, 'streams']),
+    reason: 'metrics import no http, transport or streams',
+  },
   { files: inParts(['cache']), forbids: importsParts(['providers']), reason: 'the cache never calls a provider' },
   { files: inParts(['config']), forbids: importsParts(['cache']), reason: 'config imports no cache' },
   { files: inParts(['rpc']), forbids: importsOutside(['rpc']), reason: 'rpc imports nothing of the project' },
   { files: inParts(['util']), forbids: importsOutside(['util']), reason: 'util imports nothing of the project' },
-  { files: inParts(['monitor']), forbids: importsOutside(['monitor', 'rpc', 'util']), reason: 'the monitor imports only rpc and util' },
-  { files: outside('src/http/', 'src/transport/http/'), forbids: importsPackage('elysia'), reason: 'elysia only under src/http or src/transport/http' },
+  {
+    files: inParts(['monitor']),
+    forbids: importsOutside(['monitor', 'rpc', 'util']),
+    reason: 'the monitor imports only rpc and util',
+  },
+  {
+    files: outside('src/http/', 'src/transport/http/'),
+    forbids: importsPackage('elysia'),
+    reason: 'elysia only under src/http or src/transport/http',
+  },
   { files: outside('src/cli/'), forbids: importsPackage('citty'), reason: 'citty only under src/cli' },
 ]
 
@@ -64,7 +79,12 @@ export function stripComments(text: string): string {
       const end = text.indexOf('*/', index + 2)
       index = end === -1 ? text.length : end + 2
       out += ' '
-    } else if (char === '"' || char === "'" || char === '`' || (char === '/' && /^$|[(,=:[!&|?{};+\-*%<>~^]$/.test(last))) {
+    } else if (
+      char === '"' ||
+      char === "'" ||
+      char === '`' ||
+      (char === '/' && /^$|[(,=:[!&|?{};+\-*%<>~^]$/.test(last))
+    ) {
       const end = literalEnd(text, index)
       out += text.slice(index, end)
       index = end
@@ -193,7 +213,11 @@ export function cycleGroups(nodes: readonly string[], next: (node: string) => re
 }
 
 /** A shortest cycle through `start` within `group`, as the list of nodes from `start` back to it. */
-export function shortestCycle(start: string, group: readonly string[], next: (node: string) => readonly string[]): string[] {
+export function shortestCycle(
+  start: string,
+  group: readonly string[],
+  next: (node: string) => readonly string[],
+): string[] {
   const members = new Set(group)
   const cameFrom = new Map<string, string>()
   const queue = [start]
@@ -246,7 +270,9 @@ export function checkLayers(root: string): { lines: string[]; summary: string } 
   for (const group of partGroups) {
     const cycle = shortestCycle(group[0] as string, group, partNext)
     const witnesses = cycle.slice(1).map((to, step) => {
-      const edge = crossing.find((candidate) => partOf(candidate.from) === cycle[step] && partOf(candidate.to) === to) as ImportEdge
+      const edge = crossing.find(
+        (candidate) => partOf(candidate.from) === cycle[step] && partOf(candidate.to) === to,
+      ) as ImportEdge
       return `${edge.from} -> ${edge.to}`
     })
     const more = group.length > cycle.length - 1 ? `; ${group.length} parts tangled: ${group.join(', ')}` : ''

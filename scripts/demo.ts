@@ -16,7 +16,9 @@ const SENDER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const anvil = await startAnvil(['--block-time', '2'])
 // A short history: a few transfers, then enough blocks for them to be final (anvil: head - 64).
 for (let index = 1; index <= 5; index++) {
-  await rpc(anvil.url, 'eth_sendTransaction', [{ from: SENDER, to: `0x${index.toString(16).padStart(40, '0')}`, value: '0x1' }])
+  await rpc(anvil.url, 'eth_sendTransaction', [
+    { from: SENDER, to: `0x${index.toString(16).padStart(40, '0')}`, value: '0x1' },
+  ])
 }
 await rpc(anvil.url, 'anvil_mine', ['0x60'])
 
@@ -26,13 +28,19 @@ const demoReads = () =>
   forwarder
     .calls()
     .filter(
-      (line) => line.startsWith('eth_getBalance ') || line.startsWith('eth_getTransactionCount ') || /^eth_getBlockByNumber \["0x[0-9a-f]+",true\]$/.test(line),
+      (line) =>
+        line.startsWith('eth_getBalance ') ||
+        line.startsWith('eth_getTransactionCount ') ||
+        /^eth_getBlockByNumber \["0x[0-9a-f]+",true\]$/.test(line),
     ).length
 const upstream = forwarder.url
-const proxy = Bun.spawn([process.execPath, join(import.meta.dir, '../src/main.ts'), 'server', '--port', port, '--rpc-urls', upstream], {
-  stdout: 'pipe',
-  stderr: 'inherit',
-})
+const proxy = Bun.spawn(
+  [process.execPath, join(import.meta.dir, '../src/main.ts'), 'server', '--port', port, '--rpc-urls', upstream],
+  {
+    stdout: 'pipe',
+    stderr: 'inherit',
+  },
+)
 let stopping: Promise<void> | undefined
 /** Stop everything once; both children are told at once (stop() signals synchronously), so an error in the demo's own calls while they stop cannot leave anvil behind. */
 const stop = (code: number) =>
@@ -58,7 +66,9 @@ if (ready === undefined) {
   await stop(1)
 }
 const url = ready![1]!
-console.log(`anvil:    ${anvil.url}\nupstream: ${upstream} (anvil + ${LATENCY_MS} ms a request, like a remote provider)\nproxy:    ${url}\n`)
+console.log(
+  `anvil:    ${anvil.url}\nupstream: ${upstream} (anvil + ${LATENCY_MS} ms a request, like a remote provider)\nproxy:    ${url}\n`,
+)
 
 /** Historical reads a debugger makes: blocks with their transactions, receipts, balances at those blocks. */
 const reads: [string, unknown[]][] = []
@@ -72,18 +82,27 @@ const replay = async () => {
   const started = performance.now()
   const caches: string[] = []
   for (const [method, params] of reads) {
-    const response = await fetch(url, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+    const response = await fetch(url, {
+      method: 'POST',
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    })
     await response.text()
     caches.push(response.headers.get('x-cache') ?? '?')
   }
-  const tally = Object.entries(Object.groupBy(caches, (cache) => cache)).map(([cache, list]) => `${list?.length} ${cache}`)
+  const tally = Object.entries(Object.groupBy(caches, (cache) => cache)).map(
+    ([cache, list]) => `${list?.length} ${cache}`,
+  )
   return { ms: performance.now() - started, calls: demoReads(), tally: tally.join(', ') }
 }
 const cold = await replay()
 const warm = await replay()
 console.log(`The same ${reads.length} historical reads, twice:`)
-console.log(`  cold: ${String(cold.calls).padStart(3)} upstream calls  ${cold.ms.toFixed(0).padStart(5)} ms   x-cache: ${cold.tally}`)
-console.log(`  warm: ${String(warm.calls).padStart(3)} upstream calls  ${warm.ms.toFixed(0).padStart(5)} ms   x-cache: ${warm.tally}\n`)
+console.log(
+  `  cold: ${String(cold.calls).padStart(3)} upstream calls  ${cold.ms.toFixed(0).padStart(5)} ms   x-cache: ${cold.tally}`,
+)
+console.log(
+  `  warm: ${String(warm.calls).padStart(3)} upstream calls  ${warm.ms.toFixed(0).padStart(5)} ms   x-cache: ${warm.tally}\n`,
+)
 
 const examples: [string, unknown[]][] = [
   ['edb_ping', []],

@@ -13,7 +13,17 @@ const binary = resolve(process.argv[2] ?? 'dist/edb-rpc-proxy')
 const anvil = await startAnvil()
 const port = freePort()
 const url = `http://127.0.0.1:${port}`
-const args = ['server', '--port', String(port), '--grace-period', '30', '--heartbeat-interval', '10', '--rpc-urls', anvil.url]
+const args = [
+  'server',
+  '--port',
+  String(port),
+  '--grace-period',
+  '30',
+  '--heartbeat-interval',
+  '10',
+  '--rpc-urls',
+  anvil.url,
+]
 const proxy = Bun.spawn([binary, ...args], { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', detached: true })
 const check = (what: string, ok: boolean, detail: unknown = '') => {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${ok ? '' : ` ${JSON.stringify(detail)}`}`)
@@ -29,7 +39,11 @@ try {
     'edb_ping',
     15_000,
   )
-  check(`edb_ping answered ${Math.round(performance.now() - startedAt)} ms after spawn`, ping.result?.status === 'ok', ping)
+  check(
+    `edb_ping answered ${Math.round(performance.now() - startedAt)} ms after spawn`,
+    ping.result?.status === 'ok',
+    ping,
+  )
   const register = await rpc(url, 'edb_register', [process.pid, Math.floor(Date.now() / 1000)])
   check('edb_register', register.result?.status === 'registered' && register.result?.pid === process.pid, register)
   const heartbeat = await rpc(url, 'edb_heartbeat', [process.pid])

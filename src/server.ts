@@ -52,20 +52,29 @@ const MAX_INSTANCES = 1_024
  * (the policies live in the parts and in `startup/`); then the server binds, and the lifecycle
  * starts chain detection (SPEC §3: binding comes first).
  */
-export async function startServer(options: ServerOptions, { handleSignals = false }: StartOptions = {}): Promise<ServerHandle> {
+export async function startServer(
+  options: ServerOptions,
+  { handleSignals = false }: StartOptions = {},
+): Promise<ServerHandle> {
   const startedAtMs = Date.now()
   // Checked before anything starts: a bad file is a one-line startup error naming it.
   const tls = readTlsFiles(options.tlsCert, options.tlsKey)
   const shutdown = createShutdown({ drainTimeoutMs: DRAIN_TIMEOUT_MS, log: (message) => log.info(message) })
   const pool = createProvidersPart(options)
   const cache = createCache({ maxItems: options.maxCacheItems, maxMemoryBytes: options.maxCacheBytes })
-  const realtime = options.realtimeTtlMs === undefined ? undefined : createRealtimeCache({ ttls: options.realtimeTtlMs })
+  const realtime =
+    options.realtimeTtlMs === undefined ? undefined : createRealtimeCache({ ttls: options.realtimeTtlMs })
   const sharedTier = createSharedTierPart(options)
   const chain = createChainPart(options, pool, () => {
     cache.invalidate()
     realtime?.clear()
   })
-  const registry = createRegistry({ heartbeatIntervalS: options.heartbeatInterval, maxInstances: MAX_INSTANCES, isAlive: isInstanceAlive, isThread })
+  const registry = createRegistry({
+    heartbeatIntervalS: options.heartbeatInterval,
+    maxInstances: MAX_INSTANCES,
+    isAlive: isInstanceAlive,
+    isThread,
+  })
   const cacheOpened = openCacheWhenKnown(options, { chain, cache, pool, sharedTier, stopping: () => shutdown.stopping })
   const { resolve, internal } = createDataPath(options, { pool, cache, chain, cacheOpened, realtime, sharedTier })
   const hub = createStreamPart(options, internal, chain)
@@ -73,21 +82,80 @@ export async function startServer(options: ServerOptions, { handleSignals = fals
   const sockets = createSocketCounters()
   const perClient = Object.keys(options.authTokens ?? {}).length > 0
   const streams = () => ({ stats: hub.stats(), sockets })
-  const observability = createObservability({ providers: pool.providers, cache, registry, streams, sharedCache: sharedTier.status, perClient })
+  const observability = createObservability({
+    providers: pool.providers,
+    cache,
+    registry,
+    streams,
+    sharedCache: sharedTier.status,
+    perClient,
+  })
   pool.watch({ attempt: observability.onAttempt })
   const providers = pool.providers
-  const local = createLocalMethodsPart({ startedAtMs, shutdown, registry, cache, sharedTier, providers, observability, hub, sockets, filters })
+  const local = createLocalMethodsPart({
+    startedAtMs,
+    shutdown,
+    registry,
+    cache,
+    sharedTier,
+    providers,
+    observability,
+    hub,
+    sockets,
+    filters,
+  })
   const pipeline = createPipelinePart(options, { resolve, local, cache, chain, sharedTier, observability })
   const chainId = () => chain.info?.chainId
-  const appParts = { pipeline, providers, chainId, startedAtMs, sharedTier, observability, hub, sockets, stopping: shutdown.began, onUnexpected: logUnexpected }
+  const appParts = {
+    pipeline,
+    providers,
+    chainId,
+    startedAtMs,
+    sharedTier,
+    observability,
+    hub,
+    sockets,
+    stopping: shutdown.began,
+    onUnexpected: logUnexpected,
+  }
   const app = createAppPart(options, appParts)
-  const grace = createGracePeriod({ gracePeriodS: options.gracePeriod, registry, onExpire: () => shutdown.begin('grace-period') })
-  const idleCollector = createIdleCollector({ served: () => observability.calls.served, collect: platform.collectGarbage })
+  const grace = createGracePeriod({
+    gracePeriodS: options.gracePeriod,
+    registry,
+    onExpire: () => shutdown.begin('grace-period'),
+  })
+  const idleCollector = createIdleCollector({
+    served: () => observability.calls.served,
+    collect: platform.collectGarbage,
+  })
   const { server, url } = await serveApp(options, app, tls)
   const sweeper = every(SWEEP_INTERVAL_MS, () => registry.sweep(), { keepAlive: true })
-  const stopping = [sharedTier, sweeper, grace, idleCollector, { stop: app.websocket.closeAll }, filters, hub, chain, pool.health, observability.history]
+  const stopping = [
+    sharedTier,
+    sweeper,
+    grace,
+    idleCollector,
+    { stop: app.websocket.closeAll },
+    filters,
+    hub,
+    chain,
+    pool.health,
+    observability.history,
+  ]
   const starting = [observability.history, grace, idleCollector]
-  runLifecycle({ shutdown, chain, afterChainKnown: pool.health, starting, stopping, server, flush: () => cache.close(), cacheOpened }, { handleSignals })
+  runLifecycle(
+    {
+      shutdown,
+      chain,
+      afterChainKnown: pool.health,
+      starting,
+      stopping,
+      server,
+      flush: () => cache.close(),
+      cacheOpened,
+    },
+    { handleSignals },
+  )
   announceListening(options, url, providers.length)
   return {
     url,

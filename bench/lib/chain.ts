@@ -40,8 +40,11 @@ export async function seedChain(url: string): Promise<SeededChain> {
   await rpc(url, 'evm_mine')
   await rpc(url, 'evm_setAutomine', [true])
   await rpc(url, 'anvil_mine', ['0x96'])
-  const receipt = await rpc<{ contractAddress: string; blockNumber: string }>(url, 'eth_getTransactionReceipt', [txHashes.at(-1)])
-  if (receipt.blockNumber !== '0x1') throw new Error(`seeding: expected the transactions in block 1, got ${receipt.blockNumber}`)
+  const receipt = await rpc<{ contractAddress: string; blockNumber: string }>(url, 'eth_getTransactionReceipt', [
+    txHashes.at(-1),
+  ])
+  if (receipt.blockNumber !== '0x1')
+    throw new Error(`seeding: expected the transactions in block 1, got ${receipt.blockNumber}`)
   const head = Number(await rpc<string>(url, 'eth_blockNumber'))
   return { accounts, txHashes, contract: receipt.contractAddress, head }
 }

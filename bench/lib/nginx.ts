@@ -16,7 +16,13 @@ export function nginxBinary(): string | undefined {
  * answers repeated bodies from `proxy_cache` keyed on `$request_body`, `forwardUrl` forwards every
  * request. Both keep connections to anvil alive, as a tuned deployment would.
  */
-export async function startNginx(children: Children, binary: string, dir: string, upstreamUrl: string, core: number): Promise<Nginx> {
+export async function startNginx(
+  children: Children,
+  binary: string,
+  dir: string,
+  upstreamUrl: string,
+  core: number,
+): Promise<Nginx> {
   await mkdir(join(dir, 'cache'), { recursive: true })
   const [cachePort, forwardPort] = [freePort(), freePort()]
   const config = join(dir, 'nginx.conf')
@@ -76,7 +82,10 @@ async function waitUntilServing(child: Child, urls: string[], dir: string): Prom
   const deadline = Date.now() + 10_000
   for (const url of urls) {
     for (;;) {
-      const ok = await fetch(url, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' })
+      const ok = await fetch(url, {
+        method: 'POST',
+        body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
+      })
         .then((response) => response.ok)
         .catch(() => false)
       if (ok) break

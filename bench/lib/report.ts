@@ -1,13 +1,25 @@
 import type { Spread } from './stats.ts'
 
 /** One (server, workload) pair over all its wrk runs. */
-export type MeasurementRow = { server: string; workload: string; rps: Spread; p50Ms: Spread; p99Ms: Spread; errors: number }
+export type MeasurementRow = {
+  server: string
+  workload: string
+  rps: Spread
+  p50Ms: Spread
+  p99Ms: Spread
+  errors: number
+}
 
 /** How a check's value is printed: a ratio (1.23x), milliseconds, MiB or a plain count. */
 export type Unit = 'x' | 'ms' | 'µs' | 'MiB' | 'count'
 
 /** A figure held to a SPEC §10 target (none: printed for information). */
-export type Check = { label: string; value: Spread; unit: Unit; target?: { op: '>=' | '<=' | '<' | '='; limit: number } }
+export type Check = {
+  label: string
+  value: Spread
+  unit: Unit
+  target?: { op: '>=' | '<=' | '<' | '='; limit: number }
+}
 
 /** One part of the benchmark: its wrk measurements (if any), any tables of its own, and the checks taken from them. */
 export type Section = { title: string; rows: MeasurementRow[]; tables?: Table[]; checks: Check[]; notes: string[] }
@@ -31,7 +43,17 @@ export function renderText(report: Report): string {
   ])
   const summary = alignTable(summaryTable(report))
   const warnings = report.warnings.map((warning) => `WARNING: ${warning}`)
-  return [report.title, '', ...meta, ...sections, '', '== Every SPEC §10 target', '', summary, ...(warnings.length ? ['', ...warnings] : [])].join('\n')
+  return [
+    report.title,
+    '',
+    ...meta,
+    ...sections,
+    '',
+    '== Every SPEC §10 target',
+    '',
+    summary,
+    ...(warnings.length ? ['', ...warnings] : []),
+  ].join('\n')
 }
 
 /** The report as Markdown, for bench/RESULTS.md. */
@@ -80,7 +102,10 @@ function tables(section: Section): Table[] {
       String(row.errors),
     ]),
   }
-  const checks: Table = { header: ['measure', 'median (min–max)', 'target', 'verdict'], body: section.checks.map(checkCells) }
+  const checks: Table = {
+    header: ['measure', 'median (min–max)', 'target', 'verdict'],
+    body: section.checks.map(checkCells),
+  }
   return [...(section.rows.length ? [measured] : []), ...(section.tables ?? []), checks]
 }
 

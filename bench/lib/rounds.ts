@@ -49,7 +49,12 @@ export function measurementRows(rounds: Rounds, workload: string): MeasurementRo
 }
 
 /** Ratio of one target's figure to another's, run by run within a round. */
-export function ratio(rounds: Rounds, of: string, to: string, figure: 'requestsPerSec' | 'p99Ms' | 'cpuUsPerRequest' = 'requestsPerSec'): Spread {
+export function ratio(
+  rounds: Rounds,
+  of: string,
+  to: string,
+  figure: 'requestsPerSec' | 'p99Ms' | 'cpuUsPerRequest' = 'requestsPerSec',
+): Spread {
   const pick = (name: string) => rounds.get(name)!.map((run) => run[figure] ?? Number.NaN)
   return ratioSpread(pick(of), pick(to))
 }

@@ -28,7 +28,13 @@ export function startCountingForwarder(children: Children, upstreamUrl: string, 
 }
 
 /** Run a script of bench/ with Bun and wait for its "listening on <url>" line. */
-async function startBenchScript(children: Children, name: string, script: string, args: string[], core: number): Promise<Server> {
+async function startBenchScript(
+  children: Children,
+  name: string,
+  script: string,
+  args: string[],
+  core: number,
+): Promise<Server> {
   const child = children.start(name, [process.execPath, join(ROOT, 'bench', script), ...args], { core })
   const match = await child.stdout.waitFor(LISTENING, START_TIMEOUT_MS)
   return { name, url: match[1]!.replace(/\/$/, ''), child }
@@ -53,17 +59,36 @@ export async function startProxy(
   core: number,
   extra: string[] = [],
 ): Promise<Server & { notes: string[] }> {
-  const base = ['server', '--host', '127.0.0.1', '--port', '0', '--rpc-urls', upstreamUrl, '--cache-dir', cacheDir, ...extra]
+  const base = [
+    'server',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--rpc-urls',
+    upstreamUrl,
+    '--cache-dir',
+    cacheDir,
+    ...extra,
+  ]
   const first = await tryStartProxy(children, [...base, '--dev-chain', 'no'], core)
   if (first.url !== undefined) return { name: 'proxy', url: first.url, child: first.child, notes: [] }
   if (first.exitCode !== 2) throw new Error(`the proxy exited with ${first.exitCode}:\n${first.output}`)
   const second = await tryStartProxy(children, base, core)
   if (second.url === undefined) throw new Error(`the proxy exited with ${second.exitCode}:\n${second.output}`)
-  return { name: 'proxy', url: second.url, child: second.child, notes: ['the proxy rejected --dev-chain (exit 2); started without it'] }
+  return {
+    name: 'proxy',
+    url: second.url,
+    child: second.child,
+    notes: ['the proxy rejected --dev-chain (exit 2); started without it'],
+  }
 }
 
 async function tryStartProxy(children: Children, args: string[], core: number) {
-  const child = children.start('proxy', [process.execPath, join(ROOT, 'src/main.ts'), ...args], { core, env: proxyEnv() })
+  const child = children.start('proxy', [process.execPath, join(ROOT, 'src/main.ts'), ...args], {
+    core,
+    env: proxyEnv(),
+  })
   try {
     const match = await child.stdout.waitFor(LISTENING, START_TIMEOUT_MS)
     return { child, url: match[1]!.replace(/\/$/, '') }

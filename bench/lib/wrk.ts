@@ -4,14 +4,34 @@ import type { Children } from './children.ts'
 const ROTATE_SCRIPT = join(import.meta.dir, '../rotate.lua')
 
 /** One wrk run, as parsed from its `--latency` report. */
-export type WrkResult = { requestsPerSec: number; requests: number; p50Ms: number; p99Ms: number; errors: number; cpuUsPerRequest?: number }
+export type WrkResult = {
+  requestsPerSec: number
+  requests: number
+  p50Ms: number
+  p99Ms: number
+  errors: number
+  cpuUsPerRequest?: number
+}
 
 /** Load settings of SPEC §10: one thread, 32 connections. */
 export type WrkOptions = { url: string; bodiesFile: string; durationS: number; connections?: number; core: number }
 
 /** Run wrk against `url`, rotating through the bodies in `bodiesFile`. */
-export async function runWrk(children: Children, { url, bodiesFile, durationS, connections = 32, core }: WrkOptions): Promise<WrkResult> {
-  const args = ['-t1', `-c${connections}`, `-d${durationS}s`, '--latency', '-s', ROTATE_SCRIPT, `${url}/`, '--', bodiesFile]
+export async function runWrk(
+  children: Children,
+  { url, bodiesFile, durationS, connections = 32, core }: WrkOptions,
+): Promise<WrkResult> {
+  const args = [
+    '-t1',
+    `-c${connections}`,
+    `-d${durationS}s`,
+    '--latency',
+    '-s',
+    ROTATE_SCRIPT,
+    `${url}/`,
+    '--',
+    bodiesFile,
+  ]
   const child = children.start('wrk', ['wrk', ...args], { core })
   const exitCode = await child.exited
   const output = child.stdout.text()

@@ -26,7 +26,8 @@ async function timedPost(url: string, body: string): Promise<number> {
   const startedAt = performance.now()
   const response = await fetch(url, { method: 'POST', body })
   const text = await response.text()
-  if (response.status !== 200 || !text.includes('"status":"ok"')) throw new Error(`unexpected answer ${response.status}: ${text.slice(0, 200)}`)
+  if (response.status !== 200 || !text.includes('"status":"ok"'))
+    throw new Error(`unexpected answer ${response.status}: ${text.slice(0, 200)}`)
   return performance.now() - startedAt
 }
 
@@ -59,8 +60,18 @@ export async function measureBodies(context: BenchContext, anvilUrl: string): Pr
       slowestPings.push(Math.max(...pings, 0))
     }
     checks.push(
-      { label: `largest body at the limit (${shape}): time to answer`, value: spread(answers), unit: 'ms', target: { op: '<=', limit: 1_000 } },
-      { label: `a ping's latency while it is parsed (${shape}), slowest`, value: spread(slowestPings), unit: 'ms', target: { op: '<=', limit: 1_000 } },
+      {
+        label: `largest body at the limit (${shape}): time to answer`,
+        value: spread(answers),
+        unit: 'ms',
+        target: { op: '<=', limit: 1_000 },
+      },
+      {
+        label: `a ping's latency while it is parsed (${shape}), slowest`,
+        value: spread(slowestPings),
+        unit: 'ms',
+        target: { op: '<=', limit: 1_000 },
+      },
     )
   }
   await proxy.child.stop()

@@ -41,7 +41,12 @@ export async function measureCoalescing(context: BenchContext, anvilUrl: string)
     rows: [],
     checks: [
       { label: 'upstream requests per burst', value: spread(upstream), unit: 'count', target: { op: '=', limit: 1 } },
-      { label: 'correct answers per burst', value: spread(correct), unit: 'count', target: { op: '=', limit: REQUESTS } },
+      {
+        label: 'correct answers per burst',
+        value: spread(correct),
+        unit: 'count',
+        target: { op: '=', limit: REQUESTS },
+      },
     ],
     notes: [],
   }
@@ -50,7 +55,9 @@ export async function measureCoalescing(context: BenchContext, anvilUrl: string)
 /** Wait until the proxy's cache is open (chain detected), so the burst meets a ready proxy. */
 async function waitForCache(url: string): Promise<void> {
   for (let tries = 0; tries < 200; tries++) {
-    const stats = (await (await fetch(url, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"edb_cache_stats"}' })).json()) as any
+    const stats = (await (
+      await fetch(url, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"edb_cache_stats"}' })
+    ).json()) as any
     if (String(stats.result?.cache_file_path).endsWith('.sqlite')) return
     await Bun.sleep(50)
   }

@@ -17,7 +17,14 @@ import { hitWorkloads } from '../lib/workloads.ts'
 const WARM_TIMEOUT_MS = 10_000
 
 /** The servers this section loads besides its own baselines. */
-export type HitServers = { anvilUrl: string; chain: SeededChain; nginxCacheUrl: string; nginxPid: number; proxyUrl: string; proxyPid: number }
+export type HitServers = {
+  anvilUrl: string
+  chain: SeededChain
+  nginxCacheUrl: string
+  nginxPid: number
+  proxyUrl: string
+  proxyPid: number
+}
 
 /** Load every server with each hit workload in interleaved rounds; the section's rows and checks. */
 export async function measureHits(context: BenchContext, servers: HitServers): Promise<Section> {
@@ -36,7 +43,8 @@ export async function measureHits(context: BenchContext, servers: HitServers): P
   const workloads = hitWorkloads(servers.chain)
   const bodies = workloads.flatMap((workload) => workload.bodies)
   const { sizes, mismatches } = await checkAnswers(servers.proxyUrl, servers.anvilUrl, bodies)
-  if (mismatches.length > 0) warnings.push(`${mismatches.length} answers through the proxy differ from anvil's: ${mismatches.join(' ')}`)
+  if (mismatches.length > 0)
+    warnings.push(`${mismatches.length} answers through the proxy differ from anvil's: ${mismatches.join(' ')}`)
   for (const body of bodies) await post(naive.url, body)
   for (const [name, url] of [
     ['B nginx', servers.nginxCacheUrl],
@@ -44,7 +52,9 @@ export async function measureHits(context: BenchContext, servers: HitServers): P
   ] as const) {
     const warm = await warmCache(url, bodies, WARM_TIMEOUT_MS)
     if (warm.hits < warm.total)
-      warnings.push(`${name}: x-cache: HIT not seen for ${warm.total - warm.hits} of ${warm.total} bodies; its rows may measure pass-through`)
+      warnings.push(
+        `${name}: x-cache: HIT not seen for ${warm.total - warm.hits} of ${warm.total} bodies; its rows may measure pass-through`,
+      )
   }
   const rows: MeasurementRow[] = []
   const checks: Check[] = []
@@ -55,16 +65,36 @@ export async function measureHits(context: BenchContext, servers: HitServers): P
     const rounds = await interleave(context, targets, file)
     rows.push(...measurementRows(rounds, workload.name))
     const failing = failingTargets(rounds)
-    if (failing.length) warnings.push(`hits/${workload.name}: wrk saw errors for ${failing.join(', ')}; those rows are suspect`)
+    if (failing.length)
+      warnings.push(`hits/${workload.name}: wrk saw errors for ${failing.join(', ')}; those rows are suspect`)
     checks.push(
-      { label: `${workload.name}: proxy / A_body req/s`, value: ratio(rounds, 'proxy', 'A_body'), unit: 'x', target: { op: '>=', limit: 0.95 } },
-      { label: `${workload.name}: proxy / B req/s`, value: ratio(rounds, 'proxy', 'B nginx'), unit: 'x', target: { op: '>=', limit: 1.5 } },
-      { label: `${workload.name}: proxy / A_body p99`, value: ratio(rounds, 'proxy', 'A_body', 'p99Ms'), unit: 'x', target: { op: '<=', limit: 1.5 } },
+      {
+        label: `${workload.name}: proxy / A_body req/s`,
+        value: ratio(rounds, 'proxy', 'A_body'),
+        unit: 'x',
+        target: { op: '>=', limit: 0.95 },
+      },
+      {
+        label: `${workload.name}: proxy / B req/s`,
+        value: ratio(rounds, 'proxy', 'B nginx'),
+        unit: 'x',
+        target: { op: '>=', limit: 1.5 },
+      },
+      {
+        label: `${workload.name}: proxy / A_body p99`,
+        value: ratio(rounds, 'proxy', 'A_body', 'p99Ms'),
+        unit: 'x',
+        target: { op: '<=', limit: 1.5 },
+      },
       { label: `${workload.name}: proxy / A req/s`, value: ratio(rounds, 'proxy', 'A'), unit: 'x' },
       { label: `${workload.name}: A_body / A req/s`, value: ratio(rounds, 'A_body', 'A'), unit: 'x' },
       { label: `${workload.name}: B / A req/s`, value: ratio(rounds, 'B nginx', 'A'), unit: 'x' },
       { label: `${workload.name}: proxy / naive Bun proxy req/s`, value: ratio(rounds, 'proxy', 'naive'), unit: 'x' },
-      ...targets.map(({ name }) => ({ label: `${workload.name}: CPU per request, ${name}`, value: cpuPerRequest(rounds, name), unit: 'µs' as const })),
+      ...targets.map(({ name }) => ({
+        label: `${workload.name}: CPU per request, ${name}`,
+        value: cpuPerRequest(rounds, name),
+        unit: 'µs' as const,
+      })),
     )
   }
   await A.child.stop()

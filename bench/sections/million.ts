@@ -29,7 +29,11 @@ export async function measureMillion(context: BenchContext, entries: number): Pr
   const binary = join(workDir, 'edb-rpc-proxy')
   const cacheDir = join(workDir, 'million')
   log('building the binary')
-  const build = Bun.spawnSync([process.execPath, join(ROOT, 'build.ts'), `--outfile=${binary}`], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
+  const build = Bun.spawnSync([process.execPath, join(ROOT, 'build.ts'), `--outfile=${binary}`], {
+    cwd: ROOT,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
   if (build.exitCode !== 0) throw new Error(`bun build.ts failed:\n${build.stderr}`)
   log(`filling the store with ${entries.toLocaleString('en-US')} entries`)
   let timer = performance.now()
@@ -68,8 +72,18 @@ export async function measureMillion(context: BenchContext, entries: number): Pr
     title: `One million entries: ${entries.toLocaleString('en-US')} results of ${RESULT_BYTES} B, the compiled binary`,
     rows: [],
     checks: [
-      { label: 'entries on disk after a restart', value: one(onDisk), unit: 'count', target: { op: '=', limit: entries } },
-      { label: 'entries read back as correct hits', value: one(correct), unit: 'count', target: { op: '=', limit: entries } },
+      {
+        label: 'entries on disk after a restart',
+        value: one(onDisk),
+        unit: 'count',
+        target: { op: '=', limit: entries },
+      },
+      {
+        label: 'entries read back as correct hits',
+        value: one(correct),
+        unit: 'count',
+        target: { op: '=', limit: entries },
+      },
       {
         label: `RSS after reading every entry (1.5 x ${rawMiB.toFixed(0)} MiB raw + 100)`,
         value: one(afterRead.rssMiB),
@@ -77,8 +91,18 @@ export async function measureMillion(context: BenchContext, entries: number): Pr
         target: { op: '<=', limit: 1.5 * rawMiB + 100 },
       },
       { label: 'peak RSS', value: one(afterRead.peakMiB), unit: 'MiB', target: { op: '<', limit: 1024 } },
-      { label: 'RSS after a restart, minus RSS of the first start', value: one(restart.rssMiB - atStart.rssMiB), unit: 'MiB', target: { op: '<=', limit: 32 } },
-      { label: 'binary spawn to first edb_ping answer', value: spread(pings), unit: 'ms', target: { op: '<=', limit: 150 } },
+      {
+        label: 'RSS after a restart, minus RSS of the first start',
+        value: one(restart.rssMiB - atStart.rssMiB),
+        unit: 'MiB',
+        target: { op: '<=', limit: 32 },
+      },
+      {
+        label: 'binary spawn to first edb_ping answer',
+        value: spread(pings),
+        unit: 'ms',
+        target: { op: '<=', limit: 150 },
+      },
       { label: 'RSS at the first start', value: one(atStart.rssMiB), unit: 'MiB' },
     ],
     notes: [
@@ -99,7 +123,11 @@ async function fillStore(dir: string, entries: number): Promise<void> {
 }
 
 /** Spawn the binary on a free port, as EDB does, and poll `edb_ping` until it answers. */
-async function spawnUntilPing(context: BenchContext, binary: string, cacheDir: string): Promise<{ child: Child; url: string; pingMs: number }> {
+async function spawnUntilPing(
+  context: BenchContext,
+  binary: string,
+  cacheDir: string,
+): Promise<{ child: Child; url: string; pingMs: number }> {
   const port = freePort()
   const url = `http://127.0.0.1:${port}`
   const startedAt = performance.now()
@@ -111,13 +139,16 @@ async function spawnUntilPing(context: BenchContext, binary: string, cacheDir: s
       () => undefined,
     )
     if (reply?.result?.status === 'ok') return { child, url, pingMs: performance.now() - startedAt }
-    if (performance.now() - startedAt > 20_000) throw new Error(`the binary did not answer edb_ping within 20 s:\n${child.stderr.text()}`)
+    if (performance.now() - startedAt > 20_000)
+      throw new Error(`the binary did not answer edb_ping within 20 s:\n${child.stderr.text()}`)
     await Bun.sleep(1)
   }
 }
 
 async function rpc(url: string, method: string): Promise<any> {
-  const reply = (await (await fetch(url, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method }) })).json()) as any
+  const reply = (await (
+    await fetch(url, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method }) })
+  ).json()) as any
   return reply.result
 }
 

@@ -14,12 +14,20 @@ import { spread } from '../lib/stats.ts'
 /** Distinct uncacheable bodies, rotated by wrk: no two in flight are the same question. */
 const BODIES = Array.from(
   { length: 1_000 },
-  (_, index) => `{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x${(index + 1).toString(16).padStart(40, '0')}","latest"]}`,
+  (_, index) =>
+    `{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x${(index + 1).toString(16).padStart(40, '0')}","latest"]}`,
 )
 const SINGLE_CONNECTION_S = 2
 
 /** The servers this section loads besides the naive proxy it starts itself. */
-export type PassThroughServers = { anvilUrl: string; anvilPid: number; nginxForwardUrl: string; nginxPid: number; proxyUrl: string; proxyPid: number }
+export type PassThroughServers = {
+  anvilUrl: string
+  anvilPid: number
+  nginxForwardUrl: string
+  nginxPid: number
+  proxyUrl: string
+  proxyPid: number
+}
 
 /** The rotated bodies through every server at 32 connections, then anvil, naive and proxy at one. */
 export async function measurePassThrough(context: BenchContext, servers: PassThroughServers): Promise<Section> {
@@ -43,7 +51,8 @@ export async function measurePassThrough(context: BenchContext, servers: PassThr
     [one, 'one connection'],
   ] as const) {
     const failing = failingTargets(rounds)
-    if (failing.length) warnings.push(`pass-through (${what}): wrk saw errors for ${failing.join(', ')}; those rows are suspect`)
+    if (failing.length)
+      warnings.push(`pass-through (${what}): wrk saw errors for ${failing.join(', ')}; those rows are suspect`)
   }
   const p50 = (name: string) => one.get(name)!.map((run) => run.p50Ms)
   const addedBy = (name: string) => spread(p50(name).map((ms, round) => ms - p50('C anvil')[round]!))
@@ -52,14 +61,23 @@ export async function measurePassThrough(context: BenchContext, servers: PassThr
     rows: [...measurementRows(many, 'c32'), ...measurementRows(one, 'c1')],
     checks: [
       { label: 'proxy / B req/s', value: ratio(many, 'proxy', 'B nginx'), unit: 'x', target: { op: '>=', limit: 1 } },
-      { label: 'added median latency over anvil, 1 connection', value: addedBy('proxy'), unit: 'ms', target: { op: '<', limit: 0.05 } },
+      {
+        label: 'added median latency over anvil, 1 connection',
+        value: addedBy('proxy'),
+        unit: 'ms',
+        target: { op: '<', limit: 0.05 },
+      },
       { label: 'added median latency over anvil, 1 connection, naive Bun proxy', value: addedBy('naive'), unit: 'ms' },
       { label: 'proxy / C req/s', value: ratio(many, 'proxy', 'C anvil'), unit: 'x' },
       { label: 'proxy / naive req/s', value: ratio(many, 'proxy', 'naive'), unit: 'x' },
       { label: 'B / C req/s', value: ratio(many, 'B nginx', 'C anvil'), unit: 'x' },
       { label: 'B / naive req/s', value: ratio(many, 'B nginx', 'naive'), unit: 'x' },
       { label: 'CPU per request: anvil answering directly (C)', value: cpuPerRequest(many, 'C anvil'), unit: 'µs' },
-      { label: 'CPU per request: nginx forwarding (B), anvil not counted', value: cpuPerRequest(many, 'B nginx'), unit: 'µs' },
+      {
+        label: 'CPU per request: nginx forwarding (B), anvil not counted',
+        value: cpuPerRequest(many, 'B nginx'),
+        unit: 'µs',
+      },
       { label: 'CPU per request: naive Bun proxy, anvil not counted', value: cpuPerRequest(many, 'naive'), unit: 'µs' },
       { label: 'CPU per request: proxy, anvil not counted', value: cpuPerRequest(many, 'proxy'), unit: 'µs' },
       {

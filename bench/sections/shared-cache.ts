@@ -28,7 +28,19 @@ export async function measureSharedCache(context: BenchContext, anvilUrl: string
   const startRedis = async () => {
     const child = children.start(
       'redis',
-      [redisServer, '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', workDir],
+      [
+        redisServer,
+        '--port',
+        String(redisPort),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        workDir,
+      ],
       {
         core: SERVER_CORE,
       },
@@ -37,7 +49,8 @@ export async function measureSharedCache(context: BenchContext, anvilUrl: string
     return child
   }
   const fresh = (name: string) => mkdtempSync(join(workDir, `${name}-`))
-  const proxy = (name: string, extra: string[]) => startProxy(children, anvilUrl, fresh(name), SERVER_CORE, ['--dev-chain', 'no', ...extra])
+  const proxy = (name: string, extra: string[]) =>
+    startProxy(children, anvilUrl, fresh(name), SERVER_CORE, ['--dev-chain', 'no', ...extra])
 
   const redis = await startRedis()
   log(`shared cache: Redis-tier hits against memory hits, ${KEYS} keys, ${runs} rounds`)
@@ -58,7 +71,9 @@ export async function measureSharedCache(context: BenchContext, anvilUrl: string
     await reader.child.stop()
   }
 
-  log(`shared cache: Redis-tier hits under load, ${LOAD_KEYS} keys first touched by ${LOAD_CONCURRENCY} loops, against memory hits`)
+  log(
+    `shared cache: Redis-tier hits under load, ${LOAD_KEYS} keys first touched by ${LOAD_CONCURRENCY} loops, against memory hits`,
+  )
   const redisLoad: Load[] = []
   const memoryLoad: Load[] = []
   for (let round = 0; round < runs; round++) {
@@ -81,7 +96,12 @@ export async function measureSharedCache(context: BenchContext, anvilUrl: string
   const without = await proxy('no-redis', [])
   const hitBodies = Array.from({ length: 50 }, (_, index) => balance(1_000_000 + index))
   for (const target of [withDown, without]) for (const body of hitBodies) await call(target.url, body)
-  const loads: Record<'downHit' | 'noneHit' | 'downMiss' | 'noneMiss', Load[]> = { downHit: [], noneHit: [], downMiss: [], noneMiss: [] }
+  const loads: Record<'downHit' | 'noneHit' | 'downMiss' | 'noneMiss', Load[]> = {
+    downHit: [],
+    noneHit: [],
+    downMiss: [],
+    noneMiss: [],
+  }
   for (let round = 0; round < runs; round++) {
     loads.downHit.push(await load(withDown.url, (index) => hitBodies[index % hitBodies.length] as string))
     loads.noneHit.push(await load(without.url, (index) => hitBodies[index % hitBodies.length] as string))
@@ -105,15 +125,24 @@ export async function measureSharedCache(context: BenchContext, anvilUrl: string
   await limited.child.stop()
   await without.child.stop()
 
-  const pair = (a: Load[], b: Load[], pick: (load: Load) => number) => spread(a.map((run, index) => pick(run) / pick(b[index] as Load)))
+  const pair = (a: Load[], b: Load[], pick: (load: Load) => number) =>
+    spread(a.map((run, index) => pick(run) / pick(b[index] as Load)))
   const added = spread(redisHit.map((ms, index) => ms - (memoryHit[index] as number)))
   const errors = [...loads.downHit, ...loads.downMiss].reduce((sum, run) => sum + run.errors, 0)
   const checks: Check[] = [
     { label: 'Redis-tier hit, median at one connection', value: spread(redisHit), unit: 'ms' },
     { label: 'memory hit, median at one connection', value: spread(memoryHit), unit: 'ms' },
     { label: 'Redis-tier hit minus memory hit, median', value: added, unit: 'ms', target: { op: '<', limit: 0.3 } },
-    { label: 'under load: Redis-tier hits / memory hits, req/s', value: pair(redisLoad, memoryLoad, (run) => run.rps), unit: 'x' },
-    { label: 'under load: Redis-tier hits / memory hits, p99', value: pair(redisLoad, memoryLoad, (run) => run.p99Ms), unit: 'x' },
+    {
+      label: 'under load: Redis-tier hits / memory hits, req/s',
+      value: pair(redisLoad, memoryLoad, (run) => run.rps),
+      unit: 'x',
+    },
+    {
+      label: 'under load: Redis-tier hits / memory hits, p99',
+      value: pair(redisLoad, memoryLoad, (run) => run.p99Ms),
+      unit: 'x',
+    },
     {
       label: 'Redis stopped / no --cache-url, hits req/s',
       value: pair(loads.downHit, loads.noneHit, (run) => run.rps),
@@ -207,7 +236,11 @@ async function drive(url: string, next: (index: number) => string | undefined): 
     }),
   )
   latencies.sort((a, b) => a - b)
-  return { rps: latencies.length / ((performance.now() - started) / 1000), p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, errors }
+  return {
+    rps: latencies.length / ((performance.now() - started) / 1000),
+    p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN,
+    errors,
+  }
 }
 
 function median(values: number[]): number {

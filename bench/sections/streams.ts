@@ -21,11 +21,22 @@ type Run = { feedsOpen?: number; p50Ms: number; p99Ms: number; missing: number; 
 export async function measureStreams(context: BenchContext, anvilUrl: string, pinned: boolean): Promise<Section> {
   const { log } = context
   log(`streams: ${CLIENTS} clients on newHeads, ${FAN_OUT_BLOCKS} blocks, proxy and a naive fan-out interleaved`)
-  const fanOut = await runLoad(context, ['fanout', anvilUrl, join(context.workDir, 'cache-fanout'), String(CLIENTS), String(FAN_OUT_BLOCKS)], pinned)
+  const fanOut = await runLoad(
+    context,
+    ['fanout', anvilUrl, join(context.workDir, 'cache-fanout'), String(CLIENTS), String(FAN_OUT_BLOCKS)],
+    pinned,
+  )
   log(`streams: chaos, ${CHAOS_CLIENTS} clients, ${CHAOS_BLOCKS} blocks, ${CHAOS_RESTARTS} feed restarts`)
   const chaos = await runLoad(
     context,
-    ['chaos', anvilUrl, join(context.workDir, 'cache-chaos'), String(CHAOS_CLIENTS), String(CHAOS_BLOCKS), String(CHAOS_RESTARTS)],
+    [
+      'chaos',
+      anvilUrl,
+      join(context.workDir, 'cache-chaos'),
+      String(CHAOS_CLIENTS),
+      String(CHAOS_BLOCKS),
+      String(CHAOS_RESTARTS),
+    ],
     pinned,
   )
   const proxy: Run[] = fanOut.runs.proxy
@@ -46,8 +57,17 @@ export async function measureStreams(context: BenchContext, anvilUrl: string, pi
       },
       { label: 'fan-out: event to last client, p50, proxy', value: spread(proxy.map((run) => run.p50Ms)), unit: 'ms' },
       { label: 'fan-out: event to last client, p99, proxy', value: spread(proxy.map((run) => run.p99Ms)), unit: 'ms' },
-      { label: 'fan-out: event to last client, p99, naive fan-out', value: spread(naive.map((run) => run.p99Ms)), unit: 'ms' },
-      { label: 'fan-out: p99 the proxy adds over the naive fan-out', value: added, unit: 'ms', target: { op: '<=', limit: 5 } },
+      {
+        label: 'fan-out: event to last client, p99, naive fan-out',
+        value: spread(naive.map((run) => run.p99Ms)),
+        unit: 'ms',
+      },
+      {
+        label: 'fan-out: p99 the proxy adds over the naive fan-out',
+        value: added,
+        unit: 'ms',
+        target: { op: '<=', limit: 5 },
+      },
       { label: 'fan-out: proxy / naive p50', value: ratio((run) => run.p50Ms), unit: 'x' },
       {
         label: 'fan-out: blocks missing, duplicated or out of order (all clients)',
@@ -55,10 +75,30 @@ export async function measureStreams(context: BenchContext, anvilUrl: string, pi
         unit: 'count',
         target: { op: '=', limit: 0 },
       },
-      { label: 'chaos: feed restarts', value: spread([chaos.restarts]), unit: 'count', target: { op: '>=', limit: CHAOS_RESTARTS } },
-      { label: 'chaos: blocks missing, worst client', value: spread([worst(chaos.missing)]), unit: 'count', target: { op: '=', limit: 0 } },
-      { label: 'chaos: blocks duplicated, worst client', value: spread([worst(chaos.duplicates)]), unit: 'count', target: { op: '=', limit: 0 } },
-      { label: 'chaos: blocks out of order, worst client', value: spread([worst(chaos.outOfOrder)]), unit: 'count', target: { op: '=', limit: 0 } },
+      {
+        label: 'chaos: feed restarts',
+        value: spread([chaos.restarts]),
+        unit: 'count',
+        target: { op: '>=', limit: CHAOS_RESTARTS },
+      },
+      {
+        label: 'chaos: blocks missing, worst client',
+        value: spread([worst(chaos.missing)]),
+        unit: 'count',
+        target: { op: '=', limit: 0 },
+      },
+      {
+        label: 'chaos: blocks duplicated, worst client',
+        value: spread([worst(chaos.duplicates)]),
+        unit: 'count',
+        target: { op: '=', limit: 0 },
+      },
+      {
+        label: 'chaos: blocks out of order, worst client',
+        value: spread([worst(chaos.outOfOrder)]),
+        unit: 'count',
+        target: { op: '=', limit: 0 },
+      },
     ],
     notes: [
       `fan-out: the delay runs from anvil's event as a direct subscriber in the load process sees it to the moment the last of ${CLIENTS} clients (all in that one process) has it; the naive fan-out (bench/naive-fanout.ts: one upstream subscription, one send per client) measures what that floor is on this machine`,
@@ -70,7 +110,12 @@ export async function measureStreams(context: BenchContext, anvilUrl: string, pi
 async function runLoad(context: BenchContext, args: string[], pinned: boolean): Promise<any> {
   const child = context.children.start(
     'stream-load',
-    [process.execPath, join(import.meta.dir, '..', 'stream-load.ts'), ...args, ...(pinned ? [String(SERVER_CORE)] : [])],
+    [
+      process.execPath,
+      join(import.meta.dir, '..', 'stream-load.ts'),
+      ...args,
+      ...(pinned ? [String(SERVER_CORE)] : []),
+    ],
     {
       core: LOAD_CORE,
     },

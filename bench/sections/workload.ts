@@ -27,9 +27,16 @@ const WAYS = ['limit', 'direct', 'cold', 'warm', 'restart'] as const
 type Way = (typeof WAYS)[number]
 type RunName = keyof typeof WORKLOAD_RUNS
 /** Answers about "now", which a warm run may still ask (SPEC §10: at most one). */
-const NOW_METHODS = new Set(['eth_gasPrice', 'eth_maxPriorityFeePerGas', 'eth_feeHistory', 'eth_blobBaseFee', 'eth_blockNumber'])
+const NOW_METHODS = new Set([
+  'eth_gasPrice',
+  'eth_maxPriorityFeePerGas',
+  'eth_feeHistory',
+  'eth_blobBaseFee',
+  'eth_blockNumber',
+])
 /** The proxy's own head tracking, never counted against a run (SPEC §10). */
-const isHeadTracking = (line: string) => line === 'eth_blockNumber []' || line === 'eth_getBlockByNumber ["finalized",false]'
+const isHeadTracking = (line: string) =>
+  line === 'eth_blockNumber []' || line === 'eth_getBlockByNumber ["finalized",false]'
 
 type Measured = { ms: number; calls: Record<string, number>; own: number; output: string }
 
@@ -37,7 +44,9 @@ export async function measureWorkload(context: BenchContext): Promise<Section> {
   const { children, workDir, log } = context
   // Runs of 0.1–1 s swing with the machine more than wrk's seconds-long runs: more rounds.
   const runs = Math.max(context.runs, WORKLOAD_ROUNDS)
-  log('workload: seeding anvil (a contract, three calls in one block, 80 blocks on top) and compiling the forge test with solcjs')
+  log(
+    'workload: seeding anvil (a contract, three calls in one block, 80 blocks on top) and compiling the forge test with solcjs',
+  )
   const anvil = await startAnvil(children, SERVER_CORE)
   const workload = await seedWorkload(anvil.url, mkdtempSync(join(workDir, 'workload-')))
   await buildForgeProject(workload)
@@ -99,9 +108,12 @@ async function coldBatch(context: BenchContext, upstream: LatencyForwarder, work
     params: [`0x${(index + 1).toString(16).padStart(40, '0')}`, `0x${workload.block.toString(16)}`],
   }))
   upstream.reset()
-  const answers = (await (await fetch(proxy.url, { method: 'POST', body: JSON.stringify(batch) })).json()) as { result?: unknown }[]
+  const answers = (await (await fetch(proxy.url, { method: 'POST', body: JSON.stringify(batch) })).json()) as {
+    result?: unknown
+  }[]
   await proxy.child.stop()
-  if (answers.length !== BATCH_CALLS || answers.some((answer) => answer.result === undefined)) throw new Error('the cold batch was not answered call by call')
+  if (answers.length !== BATCH_CALLS || answers.some((answer) => answer.result === undefined))
+    throw new Error('the cold batch was not answered call by call')
   return upstream.requestsWith('eth_getBalance')
 }
 
@@ -109,11 +121,19 @@ async function coldBatch(context: BenchContext, upstream: LatencyForwarder, work
 async function readyProxy(context: BenchContext, upstream: LatencyForwarder, cacheDir: string): Promise<Server> {
   const proxy = await startProxy(context.children, upstream.url, cacheDir, SERVER_CORE)
   // A static cacheable call waits for the cache to open: the proxy is then as a debugger finds it.
-  await fetch(proxy.url, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) })
+  await fetch(proxy.url, {
+    method: 'POST',
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+  })
   return proxy
 }
 
-async function timed(workload: Workload, runner: (workload: Workload, url: string) => Promise<string>, url: string, counter?: LatencyForwarder) {
+async function timed(
+  workload: Workload,
+  runner: (workload: Workload, url: string) => Promise<string>,
+  url: string,
+  counter?: LatencyForwarder,
+) {
   counter?.reset()
   const startedAt = performance.now()
   const output = await runner(workload, url)
@@ -127,7 +147,8 @@ function report(results: Map<string, Measured[]>, runs: number): Section {
   const of = (run: RunName, way: Way) => results.get(`${run}\u0000${way}`) ?? []
   const total = (measured: Measured) => Object.values(measured.calls).reduce((sum, count) => sum + count, 0)
   const callsOf = (run: RunName, way: Way) => spread(of(run, way).map(total)).median
-  const nowCalls = (measured: Measured) => Object.entries(measured.calls).reduce((sum, [method, count]) => sum + (NOW_METHODS.has(method) ? count : 0), 0)
+  const nowCalls = (measured: Measured) =>
+    Object.entries(measured.calls).reduce((sum, [method, count]) => sum + (NOW_METHODS.has(method) ? count : 0), 0)
   const rows: string[][] = []
   const checks: Check[] = []
   const notes: string[] = []
@@ -149,11 +170,15 @@ function report(results: Map<string, Measured[]>, runs: number): Section {
         formatMsSpread(spread(measured.map((entry) => entry.ms))),
         way === 'limit' ? '-' : String(spread(measured.map(total)).median),
         way === 'limit' ? '-' : describeCalls(last?.calls ?? {}),
-        way === 'cold' || way === 'warm' || way === 'restart' ? String(spread(measured.map((entry) => entry.own)).median) : '-',
+        way === 'cold' || way === 'warm' || way === 'restart'
+          ? String(spread(measured.map((entry) => entry.own)).median)
+          : '-',
       ])
     }
     const warm = of(run, 'warm')
-    const roundTrips = warm.map((entry, index) => (entry.ms - nowCalls(entry) * LATENCY_MS) / (limit[index] as Measured).ms)
+    const roundTrips = warm.map(
+      (entry, index) => (entry.ms - nowCalls(entry) * LATENCY_MS) / (limit[index] as Measured).ms,
+    )
     checks.push(
       {
         label: `${run}: warm upstream calls but for "now" answers`,
@@ -161,9 +186,24 @@ function report(results: Map<string, Measured[]>, runs: number): Section {
         unit: 'count',
         target: { op: '=', limit: 0 },
       },
-      { label: `${run}: warm "now" answers asked upstream`, value: spread(warm.map(nowCalls)), unit: 'count', target: { op: '<=', limit: 1 } },
-      { label: `${run}: warm time, less its "now" round trips / limit`, value: spread(roundTrips), unit: 'x', target: { op: '<=', limit: 1.2 } },
-      { label: `${run}: cold time / direct`, value: ratios(of(run, 'cold'), of(run, 'direct')), unit: 'x', target: { op: '<=', limit: 1.1 } },
+      {
+        label: `${run}: warm "now" answers asked upstream`,
+        value: spread(warm.map(nowCalls)),
+        unit: 'count',
+        target: { op: '<=', limit: 1 },
+      },
+      {
+        label: `${run}: warm time, less its "now" round trips / limit`,
+        value: spread(roundTrips),
+        unit: 'x',
+        target: { op: '<=', limit: 1.2 },
+      },
+      {
+        label: `${run}: cold time / direct`,
+        value: ratios(of(run, 'cold'), of(run, 'direct')),
+        unit: 'x',
+        target: { op: '<=', limit: 1.1 },
+      },
       {
         label: `${run}: restart (warm from disk) time / the limit's median`,
         value: spread(of(run, 'restart').map((entry) => entry.ms / spread(limit.map((one) => one.ms)).median)),
@@ -176,16 +216,34 @@ function report(results: Map<string, Measured[]>, runs: number): Section {
       },
     )
   }
-  checks.push({ label: 'outputs differing from the limit (every way, every round)', value: spread([mismatches]), unit: 'count', target: { op: '=', limit: 0 } })
+  checks.push({
+    label: 'outputs differing from the limit (every way, every round)',
+    value: spread([mismatches]),
+    unit: 'count',
+    target: { op: '=', limit: 0 },
+  })
   const table: Table = {
-    header: ['run', 'way', 'wall time median (min–max)', 'upstream calls', 'by method (last round)', "proxy's own (head tracking)"],
+    header: [
+      'run',
+      'way',
+      'wall time median (min–max)',
+      'upstream calls',
+      'by method (last round)',
+      "proxy's own (head tracking)",
+    ],
     body: rows,
   }
   notes.unshift(
     `${runs} rounds; each run through a fresh proxy (its own cache directory) cold, then ${PAIRS_PER_ROUND} times the limit followed by a warm run (the target compares each pair), then warm from disk after a restart. Upstream: anvil behind a forwarder adding ${LATENCY_MS} ms a request; limit: the same run straight to anvil. Foundry's fork cache off (--no-storage-caching, FOUNDRY_NO_STORAGE_CACHING).`,
     'The forwarder has no anvil_ methods (a hosted provider has none): Foundry probes anvil_nodeInfo on every run; the proxy remembers that every provider lacks it, so a warm run does not ask again. That memory is not on disk: a run after a restart asks once.',
   )
-  return { title: 'The debugger workload: cast run, forge fork test, anvil --fork-url', rows: [], tables: [table], checks, notes }
+  return {
+    title: 'The debugger workload: cast run, forge fork test, anvil --fork-url',
+    rows: [],
+    tables: [table],
+    checks,
+    notes,
+  }
 }
 
 function ratios(a: Measured[], b: Measured[]) {
@@ -194,7 +252,9 @@ function ratios(a: Measured[], b: Measured[]) {
 
 function describeCalls(calls: Record<string, number>): string {
   const entries = Object.entries(calls).sort(([a], [b]) => a.localeCompare(b))
-  return entries.length === 0 ? 'none' : entries.map(([method, count]) => `${method.replace(/^eth_/, '')} ${count}`).join(', ')
+  return entries.length === 0
+    ? 'none'
+    : entries.map(([method, count]) => `${method.replace(/^eth_/, '')} ${count}`).join(', ')
 }
 
 function formatMsSpread(value: { median: number; min: number; max: number }): string {

@@ -22,7 +22,9 @@ export function browserRule(rules: BrowserRules, tokens: TokenCheck): ContextRul
     const isAdmin = token !== undefined && tokens.match(token)?.kind === 'admin'
     if (origin !== null) context.adminDenied = 'not allowed from a browser (the request carries an Origin header)'
     else if (isAdmin) return
-    else if (tokens.adminConfigured) context.adminDenied = 'the admin token is required (Authorization: Bearer <admin token>)'
-    else if (!rules.loopbackBound) context.adminDenied = 'bound to a non-loopback address: start the proxy with --admin-token to allow it'
+    else if (tokens.adminConfigured)
+      context.adminDenied = 'the admin token is required (Authorization: Bearer <admin token>)'
+    else if (!rules.loopbackBound)
+      context.adminDenied = 'bound to a non-loopback address: start the proxy with --admin-token to allow it'
   }
 }

@@ -23,7 +23,10 @@ export type TokenCheck = {
 
 /** Digest the tokens once, so a request costs one hash of its own token and a constant-time compare per token. */
 export function createTokenCheck(tokens: Tokens): TokenCheck {
-  const clients: [match: TokenMatch, digest: Buffer][] = (tokens.namedTokens ?? []).map(([name, token]) => [{ kind: 'client', name }, digestOf(token)])
+  const clients: [match: TokenMatch, digest: Buffer][] = (tokens.namedTokens ?? []).map(([name, token]) => [
+    { kind: 'client', name },
+    digestOf(token),
+  ])
   if (tokens.authToken !== undefined) clients.push([{ kind: 'client', name: 'auth-token' }, digestOf(tokens.authToken)])
   const admin = tokens.adminToken === undefined ? undefined : digestOf(tokens.adminToken)
   return {

@@ -29,7 +29,11 @@ export function accountInfoParts(plan: CachePlan, params: unknown, resultJson: s
 }
 
 /** An `eth_getAccountInfo` result composed from its three cached parts, or undefined when one is missing. */
-export function composeAccountInfo(plan: CachePlan, params: unknown, lookup: (plan: CachePlan) => string | undefined): string | undefined {
+export function composeAccountInfo(
+  plan: CachePlan,
+  params: unknown,
+  lookup: (plan: CachePlan) => string | undefined,
+): string | undefined {
   if (plan.method !== 'eth_getAccountInfo') return undefined
   const values: string[] = []
   for (const [field, method] of PARTS) {

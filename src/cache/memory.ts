@@ -45,11 +45,22 @@ export class MemoryCache {
     const bytes = (key.length + resultJson.length) * 2 + ENTRY_OVERHEAD_BYTES
     if (bytes > this.options.maxBytes || this.options.maxItems === 0) return
     this.delete(key)
-    const node: Node = { key, resultJson, bytes, accessedAtMs: nowMs, touchedAtMs: nowMs, older: undefined, newer: undefined }
+    const node: Node = {
+      key,
+      resultJson,
+      bytes,
+      accessedAtMs: nowMs,
+      touchedAtMs: nowMs,
+      older: undefined,
+      newer: undefined,
+    }
     this.nodes.set(key, node)
     this.append(node)
     this.totalBytes += bytes
-    while (this.oldest !== undefined && (this.nodes.size > this.options.maxItems || this.totalBytes > this.options.maxBytes)) {
+    while (
+      this.oldest !== undefined &&
+      (this.nodes.size > this.options.maxItems || this.totalBytes > this.options.maxBytes)
+    ) {
       this.delete(this.oldest.key)
       this.evictions += 1
     }

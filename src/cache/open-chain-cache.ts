@@ -29,9 +29,16 @@ export async function openChainCache(options: ChainCacheOptions): Promise<DiskSt
     return undefined
   }
   const dir = join(options.cacheDir, 'rpc', chainDirName(options.chainId))
-  const store = await openDiskStore({ dir, maxItems: options.maxItems, openSqlite: options.openSqlite, warn: options.warn })
+  const store = await openDiskStore({
+    dir,
+    maxItems: options.maxItems,
+    openSqlite: options.openSqlite,
+    warn: options.warn,
+  })
   // Imported before the cache is attached: an imported entry is served from the first call (SPEC §5.1).
-  await importReference(store, dir, options).catch((error: Error) => options.warn(`reference cache not imported: ${error.message}`))
+  await importReference(store, dir, options).catch((error: Error) =>
+    options.warn(`reference cache not imported: ${error.message}`),
+  )
   options.cache.attach(store)
   return store
 }
@@ -45,5 +52,7 @@ async function importReference(store: DiskStore, dir: string, options: ChainCach
     reference.entries.map((entry) => ({ ...entry, accessedAt: entry.accessedAt * 1000 })),
     signature,
   )
-  options.info(`imported ${reference.entries.length} entries from the reference cache ${reference.source} (${reference.dropped} not cacheable, dropped)`)
+  options.info(
+    `imported ${reference.entries.length} entries from the reference cache ${reference.source} (${reference.dropped} not cacheable, dropped)`,
+  )
 }

@@ -3,7 +3,10 @@ import { type BlockRef, blockRefKey, toBlockRef, toNumberRef } from './block-ref
 import { canonicalJson } from './canonical-json.ts'
 
 /** What a stored answer depends on, decided from the call alone. */
-export type Anchor = { kind: 'immutable' } | { kind: 'block'; number: number } | { kind: 'tx'; hash: string; blockInResult: boolean }
+export type Anchor =
+  | { kind: 'immutable' }
+  | { kind: 'block'; number: number }
+  | { kind: 'tx'; hash: string; blockInResult: boolean }
 
 /**
  * A call that may be cached: its canonical key, what its answer is anchored to, and its params as
@@ -13,7 +16,11 @@ export type Anchor = { kind: 'immutable' } | { kind: 'block'; number: number } |
 export type CachePlan = { key: string; method: string; anchor: Anchor; params: unknown[] }
 
 /** What to do with an answer once it arrived: store it, drop it, or store it once a block is final. */
-export type StoreVerdict = { kind: 'store' } | { kind: 'skip' } | { kind: 'when-final'; block: number } | { kind: 'when-tx-final'; hash: string }
+export type StoreVerdict =
+  | { kind: 'store' }
+  | { kind: 'skip' }
+  | { kind: 'when-final'; block: number }
+  | { kind: 'when-tx-final'; hash: string }
 
 const TX_HASH = /^0x[0-9a-fA-F]{64}$/
 
@@ -37,14 +44,20 @@ export function planCall(method: string, params: unknown): CachePlan | undefined
       if (ref.kind === 'now' || (pin.kind === 'block-hash' && ref.kind !== 'hash')) return undefined
       // An EIP-1898 object stays an object (a node that rejects it for this method must not share the plain form's answer).
       const pinned =
-        typeof original === 'string' ? blockRefKey(ref) : { ...(original as object), [ref.kind === 'hash' ? 'blockHash' : 'blockNumber']: blockRefKey(ref) }
+        typeof original === 'string'
+          ? blockRefKey(ref)
+          : { ...(original as object), [ref.kind === 'hash' ? 'blockHash' : 'blockNumber']: blockRefKey(ref) }
       return { ...keyWith(method, list, pin.index, pinned), method, anchor: anchorOf(ref) }
     }
     case 'tx': {
       const hash = list[pin.index]
       if (typeof hash !== 'string' || !TX_HASH.test(hash)) return undefined
       const normalized = hash.toLowerCase()
-      return { ...keyWith(method, list, pin.index, normalized), method, anchor: { kind: 'tx', hash: normalized, blockInResult: pin.blockInResult } }
+      return {
+        ...keyWith(method, list, pin.index, normalized),
+        method,
+        anchor: { kind: 'tx', hash: normalized, blockInResult: pin.blockInResult },
+      }
     }
     case 'logs':
       return planLogs(method, list)
@@ -77,7 +90,8 @@ function planLogs(method: string, list: unknown[]): CachePlan | undefined {
   const { blockHash, fromBlock, toBlock, ...rest } = filter as Record<string, unknown>
   if (blockHash !== undefined) {
     const ref = toBlockRef(blockHash)
-    if (typeof blockHash !== 'string' || ref.kind !== 'hash' || fromBlock !== undefined || toBlock !== undefined) return undefined
+    if (typeof blockHash !== 'string' || ref.kind !== 'hash' || fromBlock !== undefined || toBlock !== undefined)
+      return undefined
     const params = [{ ...rest, blockHash: ref.hash }]
     return { key: `${method}:${canonicalJson(params)}`, method, anchor: { kind: 'immutable' }, params }
   }

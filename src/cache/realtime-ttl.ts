@@ -27,7 +27,8 @@ export function createRealtimeCache({ ttls, maxEntries = 1_024, now = Date.now }
     keyOf(method, params) {
       if (!Object.hasOwn(ttls, method)) return undefined
       // SPEC §13: `eth_feeHistory` only when it asks up to `latest` (the method table's `at-latest`).
-      if (methodInfo(method).realtime === 'at-latest' && !(Array.isArray(params) && params[1] === 'latest')) return undefined
+      if (methodInfo(method).realtime === 'at-latest' && !(Array.isArray(params) && params[1] === 'latest'))
+        return undefined
       return `${method}:${canonicalJson(params ?? [])}`
     },
     get(key) {

@@ -31,8 +31,14 @@ const KEY = /^([^:]+):[0-9a-f]{1,16}$/
  * Read a Rust reference cache from its chain directory (SPEC Appendix A): `rpc_cache/rpc.json.N`
  * slices, else `rpc.json`, else `rpc.json.N` slices in the directory; undefined when none exists.
  */
-export async function readReferenceCache(chainDir: string, isCacheableMethod: (method: string) => boolean): Promise<ReferenceCache | undefined> {
-  const found = (await readSlices(join(chainDir, 'rpc_cache'))) ?? (await readWhole(join(chainDir, 'rpc.json'))) ?? (await readSlices(chainDir))
+export async function readReferenceCache(
+  chainDir: string,
+  isCacheableMethod: (method: string) => boolean,
+): Promise<ReferenceCache | undefined> {
+  const found =
+    (await readSlices(join(chainDir, 'rpc_cache'))) ??
+    (await readWhole(join(chainDir, 'rpc.json'))) ??
+    (await readSlices(chainDir))
   if (found === undefined) return undefined
   const object = parseCache(found)
   const entries: ImportedEntry[] = []
@@ -98,7 +104,11 @@ function parseCache({ source, bytes }: Found): Record<string, unknown> {
 }
 
 /** SPEC §5.1 applied to imports: errors, null and pending results, and uncacheable methods are not kept. */
-function toEntry(key: string, value: unknown, isCacheableMethod: (method: string) => boolean): ImportedEntry | undefined {
+function toEntry(
+  key: string,
+  value: unknown,
+  isCacheableMethod: (method: string) => boolean,
+): ImportedEntry | undefined {
   const method = KEY.exec(key)?.[1]
   if (method === undefined || !isCacheableMethod(method)) return undefined
   if (!isObject(value) || !isObject(value.data)) return undefined

@@ -87,7 +87,15 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
   const maxQueuedBytes = options.maxQueuedBytes ?? 64 << 20
   const maxValueBytes = options.maxValueBytes ?? 1 << 20
   const compressAtBytes = options.compressAtBytes ?? 1_024
-  const status: SharedTierStatus = { url: options.label, state: 'down', hits: 0, misses: 0, writes: 0, errors: 0, dropped: 0 }
+  const status: SharedTierStatus = {
+    url: options.label,
+    state: 'down',
+    hits: 0,
+    misses: 0,
+    writes: 0,
+    errors: 0,
+    dropped: 0,
+  }
   let connection: RedisConnection | undefined
   let queue: { plan: CachePlan; resultJson: string }[] = []
   let queuedBytes = 0
@@ -110,7 +118,10 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
     status.state = 'down'
     connection?.close()
     connection = undefined
-    if (!saidDown) options.warn(`shared cache ${options.label} unavailable (${reason}): serving without it, reconnecting in the background`)
+    if (!saidDown)
+      options.warn(
+        `shared cache ${options.label} unavailable (${reason}): serving without it, reconnecting in the background`,
+      )
     saidDown = true
     schedule()
   }
@@ -152,7 +163,10 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
     } catch (error) {
       opened.close()
       status.errors += 1
-      if (!saidDown) options.warn(`shared cache ${options.label} unavailable (${describe(error)}): serving without it, reconnecting in the background`)
+      if (!saidDown)
+        options.warn(
+          `shared cache ${options.label} unavailable (${describe(error)}): serving without it, reconnecting in the background`,
+        )
       saidDown = true
       return schedule()
     }
@@ -181,7 +195,11 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
       value: encode(entry.plan.key, entry.resultJson, compressAtBytes),
     }))
     // Auto-pipelined: the batch goes out as one write; a Redis that stalls fails it after WRITE_TIMEOUT_MS.
-    void bounded((current) => Promise.all(encoded.map((entry) => current.set(entry.key, entry.value))), WRITE_TIMEOUT_MS, true)
+    void bounded(
+      (current) => Promise.all(encoded.map((entry) => current.set(entry.key, entry.value))),
+      WRITE_TIMEOUT_MS,
+      true,
+    )
       .then(
         () => {
           status.writes += batch.length
@@ -200,7 +218,11 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
    * the tier out; a timeout only where waiting long proves trouble (a write batch after 1 s), not
    * on the request path, where a busy event loop alone can pass a few milliseconds.
    */
-  const bounded = async <T>(work: (current: RedisConnection) => Promise<T>, timeoutMs = options.timeoutMs, timeoutIsFailure = false): Promise<T> => {
+  const bounded = async <T>(
+    work: (current: RedisConnection) => Promise<T>,
+    timeoutMs = options.timeoutMs,
+    timeoutIsFailure = false,
+  ): Promise<T> => {
     const current = connection
     if (current === undefined) throw new Error('down')
     try {
@@ -256,7 +278,10 @@ export function createSharedTier(options: SharedTierOptions): SharedTier {
       let cursor = '0'
       let deleted = 0
       do {
-        const [next, keys] = (await withTimeout(current.send('SCAN', [cursor, 'MATCH', pattern, 'COUNT', '1000']), DELETE_TIMEOUT_MS)) as [string, string[]]
+        const [next, keys] = (await withTimeout(
+          current.send('SCAN', [cursor, 'MATCH', pattern, 'COUNT', '1000']),
+          DELETE_TIMEOUT_MS,
+        )) as [string, string[]]
         cursor = next
         if (keys.length > 0) deleted += Number(await withTimeout(current.send('UNLINK', keys), DELETE_TIMEOUT_MS))
       } while (cursor !== '0')

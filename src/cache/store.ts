@@ -67,7 +67,9 @@ export async function openDiskStore(options: DiskStoreOptions): Promise<DiskStor
 
 async function replaceCorrupt(path: string, error: unknown, warn: (message: string) => void): Promise<void> {
   const aside = await moveAside(path)
-  warn(`the cache store ${path} is corrupt (${(error as Error).message}); moved it aside to ${aside} and started a new one`)
+  warn(
+    `the cache store ${path} is corrupt (${(error as Error).message}); moved it aside to ${aside} and started a new one`,
+  )
 }
 
 async function openChecked(path: string, openSqlite: DiskStoreOptions['openSqlite']): Promise<SqliteDatabase> {
@@ -208,7 +210,10 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
     },
     deleteMethod(method) {
       for (const [key, entry] of pendingPuts) if (entry.method === method) pendingPuts.delete(key)
-      return guard(0, () => statements.deleteMethod.run(method).changes + statements.deleteImportedMethod.run(method).changes)
+      return guard(
+        0,
+        () => statements.deleteMethod.run(method).changes + statements.deleteImportedMethod.run(method).changes,
+      )
     },
     clear() {
       pendingPuts.clear()
@@ -270,6 +275,8 @@ function prepareAll(db: SqliteDatabase) {
       'INSERT INTO imported (key, method, result, accessed_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET result = excluded.result',
     ),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
-    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    setMeta: db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
   }
 }

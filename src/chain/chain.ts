@@ -87,7 +87,9 @@ export function createChain(options: ChainOptions): Chain {
         if (options.chainId !== undefined && options.chainId !== detection.chainId) {
           throw new Error(`--chain-id ${options.chainId} does not match the upstreams' chain ${detection.chainId}`)
         }
-        const devChain = options.devChain === 'yes' || (options.devChain === 'auto' && isDevChain(detection.chainId, detection.clientVersions))
+        const devChain =
+          options.devChain === 'yes' ||
+          (options.devChain === 'auto' && isDevChain(detection.chainId, detection.clientVersions))
         tracker = createHeadTracker({
           send: options.send,
           askSeveral: options.askSeveral,

@@ -111,12 +111,19 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
     const [headOutcomes, finalizedOutcomes, fingerprintOutcome] = await Promise.all([
       askSeveral(call('eth_blockNumber', [])),
       tagSupported ? askSeveral(call('eth_getBlockByNumber', ['finalized', false])) : undefined,
-      options.devChain ? options.send(call('eth_getBlockByNumber', [toQuantity(fingerprint.number), false])) : undefined,
+      options.devChain
+        ? options.send(call('eth_getBlockByNumber', [toQuantity(fingerprint.number), false]))
+        : undefined,
     ])
     if (started !== generation) return
     // No provider answered one of them: nothing is learned, and nothing is verified.
     const unanswered = (outcome: Outcome | undefined) => outcome?.unavailable === true
-    if (headOutcomes.every(unanswered) || (finalizedOutcomes?.every(unanswered) ?? false) || unanswered(fingerprintOutcome)) return
+    if (
+      headOutcomes.every(unanswered) ||
+      (finalizedOutcomes?.every(unanswered) ?? false) ||
+      unanswered(fingerprintOutcome)
+    )
+      return
     let reset = false
     if (options.devChain) {
       const verdict = checkFingerprint(fingerprintOutcome)
@@ -138,14 +145,23 @@ export function createHeadTracker(options: HeadTrackerOptions): HeadTracker {
     const reportedHead = heads.length === 0 ? undefined : Math.max(...heads)
     const lowestHead = heads.length === headOutcomes.length && heads.length > 0 ? Math.min(...heads) : undefined
     if (reportedHead !== undefined) head = reset ? reportedHead : Math.max(head, reportedHead)
-    const finalizedBlocks = (finalizedOutcomes ?? []).map((outcome) => (outcome.resultJson === undefined ? undefined : toHeader(outcome.resultJson)))
+    const finalizedBlocks = (finalizedOutcomes ?? []).map((outcome) =>
+      outcome.resultJson === undefined ? undefined : toHeader(outcome.resultJson),
+    )
     // Only an answer every node would give (unknown method, invalid params) says the tag is unsupported;
     // "finalized block not found" from a node still syncing does not.
-    if (finalizedOutcomes?.some((outcome) => outcome.error !== undefined && classifyRpcError(outcome.error) === 'answer')) tagSupported = false
+    if (
+      finalizedOutcomes?.some((outcome) => outcome.error !== undefined && classifyRpcError(outcome.error) === 'answer')
+    )
+      tagSupported = false
     // Confirmed only when every provider asked named a finalized block: then the lowest of them, below every head seen.
-    const confirmed = finalizedBlocks.length > 0 && finalizedBlocks.every((block) => block !== undefined) ? (finalizedBlocks as BlockHeader[]) : undefined
+    const confirmed =
+      finalizedBlocks.length > 0 && finalizedBlocks.every((block) => block !== undefined)
+        ? (finalizedBlocks as BlockHeader[])
+        : undefined
     const finalizedBlock = confirmed?.reduce((low, block) => (block.number < low.number ? block : low))
-    if (finalizedBlock !== undefined && lowestHead !== undefined) adoptFinalized(Math.min(finalizedBlock.number, lowestHead), reset)
+    if (finalizedBlock !== undefined && lowestHead !== undefined)
+      adoptFinalized(Math.min(finalizedBlock.number, lowestHead), reset)
     else if (!tagSupported && lowestHead !== undefined) adoptFinalized(lowestHead - options.finalityDepth, reset)
     if (options.devChain && !reset) {
       if (finalizedBlock?.hash !== undefined && finalizedBlock.number > fingerprint.number) fingerprint = finalizedBlock

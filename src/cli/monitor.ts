@@ -31,6 +31,9 @@ function integerFlag(name: string, raw: unknown, fallback: number, min: number, 
   if (raw === undefined) return fallback
   const text = String(raw).trim()
   const value = /^\d+$/.test(text) ? Number(text) : Number.NaN
-  if (!(value >= min && value <= max)) throw new ConfigError(`invalid value for --${name}: ${JSON.stringify(raw)} (expected an integer from ${min} to ${max})`)
+  if (!(value >= min && value <= max))
+    throw new ConfigError(
+      `invalid value for --${name}: ${JSON.stringify(raw)} (expected an integer from ${min} to ${max})`,
+    )
   return value
 }

@@ -40,7 +40,10 @@ export async function runCli(rawArgs: string[], io: CliIo): Promise<number> {
     return usageError(io, flags.length > 0 ? `unexpected ${flags[0]} before the command` : 'a command is required')
   }
   try {
-    const { result } = await runCommand(sub, { rawArgs: rawArgs.slice(subIndex + 1), data: { allowFetches: io.allowFetches } satisfies CommandData })
+    const { result } = await runCommand(sub, {
+      rawArgs: rawArgs.slice(subIndex + 1),
+      data: { allowFetches: io.allowFetches } satisfies CommandData,
+    })
     return typeof result === 'number' ? result : 0
   } catch (error) {
     if (error instanceof ConfigError || (error instanceof Error && error.name === 'CLIError')) {

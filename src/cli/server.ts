@@ -24,12 +24,19 @@ export const serverCommand = defineCommand({
       throw error
     }
     if (fetchCap < needed) {
-      log.warn(`the runtime runs at most ${fetchCap} fetches at once, fewer than the ${needed} the upstream slots need: lower --upstream-concurrency`)
+      log.warn(
+        `the runtime runs at most ${fetchCap} fetches at once, fewer than the ${needed} the upstream slots need: lower --upstream-concurrency`,
+      )
     }
     const server = await startServer(options, { handleSignals: true })
     if (!options.tui) return server.exitCode
     const { runMonitor } = await import('../monitor/run-monitor.tsx')
-    await runMonitor({ url: server.url, refreshMs: 250, timeoutMs: 5_000, err: (text) => process.stderr.write(`${text}\n`) })
+    await runMonitor({
+      url: server.url,
+      refreshMs: 250,
+      timeoutMs: 5_000,
+      err: (text) => process.stderr.write(`${text}\n`),
+    })
     server.shutdown('tui-quit')
     return server.exitCode
   },

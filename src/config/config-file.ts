@@ -36,7 +36,8 @@ function substitute(value: unknown, env: Record<string, string | undefined>, pat
   if (typeof value !== 'string') return value
   return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
     const found = env[name]
-    if (found === undefined) throw new ConfigError(`config file ${path}: key "${key}" uses \${${name}}, which is not set`)
+    if (found === undefined)
+      throw new ConfigError(`config file ${path}: key "${key}" uses \${${name}}, which is not set`)
     return found
   })
 }

@@ -4,7 +4,13 @@ import { realtimeMethods } from '../rpc/methods.ts'
 import { redactUrl } from '../util/redact.ts'
 import { readConfigFile } from './config-file.ts'
 import { ConfigError } from './errors.ts'
-import { describeAccepted, optionKind, type ServerOptionName, type ServerOptions, ServerOptionsSchema } from './schema.ts'
+import {
+  describeAccepted,
+  optionKind,
+  type ServerOptionName,
+  type ServerOptions,
+  ServerOptionsSchema,
+} from './schema.ts'
 
 export { ConfigError }
 
@@ -44,7 +50,9 @@ export function loadServerOptions({ flags, env }: LoadOptions): ServerOptions {
   const known = new Set(OPTION_ENTRIES.map(([key]) => toFlagName(key)))
   for (const key of Object.keys(fromFile)) {
     if (!known.has(key) || key === 'config')
-      throw new ConfigError(`config file ${configPath}: unknown key "${key}" (keys are the long flag names, like "rpc-urls")`)
+      throw new ConfigError(
+        `config file ${configPath}: unknown key "${key}" (keys are the long flag names, like "rpc-urls")`,
+      )
   }
   const options: Record<string, unknown> = {}
   for (const [key, schema] of OPTION_ENTRIES) {
@@ -55,7 +63,8 @@ export function loadServerOptions({ flags, env }: LoadOptions): ServerOptions {
     const fileOnly = schema.fileOnly === true
     if (fromFlag !== undefined && !fileOnly) options[key] = convert(schema, fromFlag, `--${toFlagName(key)}`)
     else if (fromEnv !== undefined && !fileOnly) options[key] = convert(schema, fromEnv, envName)
-    else if (fileValue !== undefined) options[key] = convertFileValue(schema, fileValue, `config file ${configPath}: key "${toFlagName(key)}"`)
+    else if (fileValue !== undefined)
+      options[key] = convertFileValue(schema, fileValue, `config file ${configPath}: key "${toFlagName(key)}"`)
     else if (schema.default !== undefined) options[key] = structuredClone(schema.default)
   }
   return options as ServerOptions
@@ -68,7 +77,10 @@ function isTokenMap(value: unknown): value is Record<string, string> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
   // An empty mapping would silently mean "no tokens required": refused.
   const entries = Object.entries(value)
-  return entries.length > 0 && entries.every(([name, token]) => TOKEN_NAME.test(name) && typeof token === 'string' && token.length >= 8)
+  return (
+    entries.length > 0 &&
+    entries.every(([name, token]) => TOKEN_NAME.test(name) && typeof token === 'string' && token.length >= 8)
+  )
 }
 
 const METHOD_PATTERN = /^[A-Za-z][A-Za-z0-9]*_(?:[A-Za-z0-9_]+|\*)$/
@@ -88,11 +100,15 @@ function isRealtimeMap(value: unknown): value is Record<string, number> {
 /** A file value: native YAML/JSON types are checked as they are; strings go through the flag conversion. */
 function convertFileValue(schema: TSchema, value: unknown, source: string): unknown {
   if (optionKind(schema) === 'map') {
-    const shapeOk = schema.mapOf === 'tokens' ? isTokenMap(value) : schema.mapOf === 'costs' ? isCostMap(value) : isRealtimeMap(value)
+    const shapeOk =
+      schema.mapOf === 'tokens' ? isTokenMap(value) : schema.mapOf === 'costs' ? isCostMap(value) : isRealtimeMap(value)
     if (shapeOk && Value.Check(schema, value)) return value
-    throw new ConfigError(`invalid value for ${source}: ${shownValue(schema, value)} (expected ${describeAccepted(schema)})`)
+    throw new ConfigError(
+      `invalid value for ${source}: ${shownValue(schema, value)} (expected ${describeAccepted(schema)})`,
+    )
   }
-  if (typeof value === 'string' || (typeof value === 'boolean' && optionKind(schema) === 'boolean')) return convert(schema, value, source)
+  if (typeof value === 'string' || (typeof value === 'boolean' && optionKind(schema) === 'boolean'))
+    return convert(schema, value, source)
   if (typeof value === 'number' && optionKind(schema) !== 'list') return convert(schema, String(value), source)
   if (Array.isArray(value) && optionKind(schema) === 'list' && value.every((item) => typeof item === 'string')) {
     if (
@@ -103,7 +119,9 @@ function convertFileValue(schema: TSchema, value: unknown, source: string): unkn
     )
       return value.map((item) => item.trim())
   }
-  throw new ConfigError(`invalid value for ${source}: ${shownValue(schema, value)} (expected ${describeAccepted(schema)})`)
+  throw new ConfigError(
+    `invalid value for ${source}: ${shownValue(schema, value)} (expected ${describeAccepted(schema)})`,
+  )
 }
 
 /**
@@ -114,14 +132,18 @@ function shownValue(schema: TSchema, value: unknown): string {
   if (schema.secret === true) return '(the value is hidden: it is a secret)'
   if (schema.items?.format !== 'http-url' && schema.items?.format !== 'ws-url') return JSON.stringify(value)
   const entries = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value]
-  const redacted = entries.map((entry) => (typeof entry === 'string' && entry.trim() !== '' ? redactUrl(entry.trim()) : entry))
+  const redacted = entries.map((entry) =>
+    typeof entry === 'string' && entry.trim() !== '' ? redactUrl(entry.trim()) : entry,
+  )
   return JSON.stringify(Array.isArray(value) ? redacted : redacted.join(','))
 }
 
 function convert(schema: TSchema, raw: string | boolean, source: string): unknown {
   const value = toTyped(schema, raw)
   if (value === undefined || !Value.Check(schema, value)) {
-    throw new ConfigError(`invalid value for ${source}: ${shownValue(schema, raw)} (expected ${describeAccepted(schema)})`)
+    throw new ConfigError(
+      `invalid value for ${source}: ${shownValue(schema, raw)} (expected ${describeAccepted(schema)})`,
+    )
   }
   return value
 }

@@ -37,7 +37,8 @@ FormatRegistry.Set('redis-url', urlWith('redis:', 'rediss:'))
 const integer = (minimum: number, maximum: number, defaultValue: number, description: string) =>
   Type.Integer({ minimum, maximum, default: defaultValue, description })
 
-const optionalInteger = (minimum: number, maximum: number, description: string) => Type.Optional(Type.Integer({ minimum, maximum, description }))
+const optionalInteger = (minimum: number, maximum: number, description: string) =>
+  Type.Optional(Type.Integer({ minimum, maximum, description }))
 
 const MAX_SECONDS = 31_536_000
 
@@ -47,7 +48,12 @@ const MAX_SECONDS = 31_536_000
  * (`rpcUrls` → `--rpc-urls`), the environment variable `EDB_PROXY_` + SNAKE_CASE.
  */
 export const ServerOptionsSchema = Type.Object({
-  config: Type.Optional(Type.String({ minLength: 1, description: 'YAML or JSON file with these options under their long names; ${ENV_VAR} is substituted' })),
+  config: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'YAML or JSON file with these options under their long names; ${ENV_VAR} is substituted',
+    }),
+  ),
   host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address to bind' }),
   port: integer(0, 65535, 8546, 'Port to listen on (0 picks a free one)'),
   rpcUrls: Type.Array(Type.String({ format: 'http-url' }), {
@@ -63,7 +69,8 @@ export const ServerOptionsSchema = Type.Object({
   heartbeatInterval: integer(1, 86_400, 10, 'Seconds between expected debugger heartbeats'),
   tui: Type.Boolean({
     default: false,
-    description: 'Run the monitor dashboard in this terminal (logs then go only to --log-file); quitting it stops the proxy',
+    description:
+      'Run the monitor dashboard in this terminal (logs then go only to --log-file); quitting it stops the proxy',
   }),
   chainId: optionalInteger(1, Number.MAX_SAFE_INTEGER, 'Chain id for cache-only mode (default 1, mainnet)'),
   adminToken: Type.Optional(
@@ -74,14 +81,19 @@ export const ServerOptionsSchema = Type.Object({
     }),
   ),
   authToken: Type.Optional(
-    Type.String({ minLength: 1, secret: true, description: "token required for every call (Bearer, or Basic auth's password: http://user:TOKEN@host)" }),
+    Type.String({
+      minLength: 1,
+      secret: true,
+      description: "token required for every call (Bearer, or Basic auth's password: http://user:TOKEN@host)",
+    }),
   ),
   authTokens: Type.Optional(
     Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ minLength: 8 }), {
       fileOnly: true,
       mapOf: 'tokens',
       secret: true,
-      description: 'Config file only: named client tokens (name: token, ${ENV} allowed); a call must carry one, and is rate limited and counted by its name',
+      description:
+        'Config file only: named client tokens (name: token, ${ENV} allowed); a call must carry one, and is rate limited and counted by its name',
     }),
   ),
   allowedOrigins: Type.Array(Type.String({ format: 'origin-rule' }), {
@@ -91,9 +103,24 @@ export const ServerOptionsSchema = Type.Object({
   }),
   maxBodyBytes: integer(1024, 1 << 30, 32 << 20, 'Largest accepted request body in bytes (larger: HTTP 413)'),
   maxBatchSize: integer(1, 100_000, 1000, 'Most calls accepted in one batch'),
-  upstreamTimeoutMs: integer(100, 600_000, 10_000, 'Milliseconds one upstream attempt may take (time spent waiting for a slot not counted)'),
-  upstreamConcurrency: integer(1, 16_384, 256, 'Most upstream attempts in flight at once per provider; more calls wait for a slot'),
-  upstreamQueue: integer(0, 1_000_000, 4_096, 'Most calls waiting for a slot per provider; beyond it the next provider is tried, then -32005'),
+  upstreamTimeoutMs: integer(
+    100,
+    600_000,
+    10_000,
+    'Milliseconds one upstream attempt may take (time spent waiting for a slot not counted)',
+  ),
+  upstreamConcurrency: integer(
+    1,
+    16_384,
+    256,
+    'Most upstream attempts in flight at once per provider; more calls wait for a slot',
+  ),
+  upstreamQueue: integer(
+    0,
+    1_000_000,
+    4_096,
+    'Most calls waiting for a slot per provider; beyond it the next provider is tried, then -32005',
+  ),
   upstreamBatchSize: integer(
     1,
     10_000,
@@ -113,10 +140,13 @@ export const ServerOptionsSchema = Type.Object({
     description:
       'Treat the upstream as a local development chain (memory-only cache, invalidated by evm_/anvil_/hardhat_ calls); auto: chain id 31337/1337 or an anvil/hardhat/ganache client',
   }),
-  logLevel: Type.Union([Type.Literal('silent'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], {
-    default: 'info',
-    description: 'Least severe log level written (info: startup and warnings only, never per call)',
-  }),
+  logLevel: Type.Union(
+    [Type.Literal('silent'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')],
+    {
+      default: 'info',
+      description: 'Least severe log level written (info: startup and warnings only, never per call)',
+    },
+  ),
   logFormat: Type.Union([Type.Literal('pretty'), Type.Literal('json')], {
     default: 'pretty',
     description: 'Log lines for people (pretty) or machines (json, one object per line)',
@@ -130,15 +160,26 @@ export const ServerOptionsSchema = Type.Object({
   }),
   wsMaxConnections: integer(1, 1_000_000, 10_000, 'Most WebSocket connections at once (more: HTTP 503 at the upgrade)'),
   wsMaxSubscriptions: integer(1, 100_000, 100, 'Most subscriptions per WebSocket connection'),
-  wsSendQueueBytes: integer(1024, 1 << 30, 16 << 20, 'Bytes queued for one WebSocket client before it is closed as too slow (1008)'),
+  wsSendQueueBytes: integer(
+    1024,
+    1 << 30,
+    16 << 20,
+    'Bytes queued for one WebSocket client before it is closed as too slow (1008)',
+  ),
   cacheUrl: Type.Optional(
     Type.String({
       format: 'redis-url',
       secret: true,
-      description: 'Shared cache tier: redis://[user:pass@]host:port[/db] or rediss:// (TLS); final answers of real chains, shared by every proxy using it',
+      description:
+        'Shared cache tier: redis://[user:pass@]host:port[/db] or rediss:// (TLS); final answers of real chains, shared by every proxy using it',
     }),
   ),
-  cachePrefix: Type.String({ minLength: 1, maxLength: 64, default: 'edb:', description: 'Key prefix in the shared cache (then the chain id)' }),
+  cachePrefix: Type.String({
+    minLength: 1,
+    maxLength: 64,
+    default: 'edb:',
+    description: 'Key prefix in the shared cache (then the chain id)',
+  }),
   realtimeTtlMs: Type.Optional(
     Type.Record(Type.String(), Type.Integer({ minimum: 1, maximum: 60_000 }), {
       fileOnly: true,
@@ -147,8 +188,18 @@ export const ServerOptionsSchema = Type.Object({
         'Config file only: milliseconds an answer about "now" may be shared (eth_blockNumber, eth_gasPrice, eth_maxPriorityFeePerGas, eth_feeHistory at latest); memory only, x-cache: HIT-TTL; default none',
     }),
   ),
-  rateLimit: integer(0, 1_000_000, 0, 'Calls per second each client may make (token bucket; debug_/trace_ cost 20, eth_getLogs 10); 0: no limit'),
-  rateBurst: integer(0, 10_000_000, 0, 'Most calls a client may make at once before the rate applies; 0: twice --rate-limit'),
+  rateLimit: integer(
+    0,
+    1_000_000,
+    0,
+    'Calls per second each client may make (token bucket; debug_/trace_ cost 20, eth_getLogs 10); 0: no limit',
+  ),
+  rateBurst: integer(
+    0,
+    10_000_000,
+    0,
+    'Most calls a client may make at once before the rate applies; 0: twice --rate-limit',
+  ),
   rateCosts: Type.Optional(
     Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: 1_000_000 }), {
       fileOnly: true,
@@ -157,10 +208,23 @@ export const ServerOptionsSchema = Type.Object({
         'Config file only: what a call costs against --rate-limit, per method or namespace_* (defaults: debug_*/trace_* 20, eth_getLogs 10, others 1)',
     }),
   ),
-  rateFreeHits: Type.Boolean({ default: false, description: 'Cache hits cost nothing against --rate-limit (only calls that go upstream count)' }),
-  tlsCert: Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate file: serve HTTPS and WSS on the port (with --tls-key)' })),
+  rateFreeHits: Type.Boolean({
+    default: false,
+    description: 'Cache hits cost nothing against --rate-limit (only calls that go upstream count)',
+  }),
+  tlsCert: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'PEM certificate file: serve HTTPS and WSS on the port (with --tls-key)',
+    }),
+  ),
   tlsKey: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key file of --tls-cert' })),
-  pollIntervalMs: integer(50, 600_000, 1_000, 'Milliseconds between head polls over HTTP when no upstream WebSocket feed is up'),
+  pollIntervalMs: integer(
+    50,
+    600_000,
+    1_000,
+    'Milliseconds between head polls over HTTP when no upstream WebSocket feed is up',
+  ),
 })
 
 /** Validated options of the `server` subcommand. */
@@ -186,18 +250,23 @@ export function optionKind(schema: TSchema): OptionKind {
 export function describeAccepted(schema: TSchema): string {
   switch (optionKind(schema)) {
     case 'integer':
-      return schema.maximum >= Number.MAX_SAFE_INTEGER ? `an integer >= ${schema.minimum}` : `an integer from ${schema.minimum} to ${schema.maximum}`
+      return schema.maximum >= Number.MAX_SAFE_INTEGER
+        ? `an integer >= ${schema.minimum}`
+        : `an integer from ${schema.minimum} to ${schema.maximum}`
     case 'boolean':
       return 'true or false'
     case 'list':
-      if (schema.items?.format === 'origin-rule') return 'a comma-separated list of loopback, * or scheme://host[:port|:*]'
+      if (schema.items?.format === 'origin-rule')
+        return 'a comma-separated list of loopback, * or scheme://host[:port|:*]'
       if (schema.items?.format === 'ws-url') return 'a comma-separated list of ws(s) URLs, or "" for none'
       return 'a comma-separated list of http(s) URLs, or "" for none'
     case 'choice':
       return `one of ${choices(schema).join(', ')}`
     case 'map':
-      if (schema.mapOf === 'tokens') return 'a mapping of names (letters, digits, _ . -) to tokens of at least 8 characters'
-      if (schema.mapOf === 'costs') return 'a mapping of method names (or namespace_*) to costs, whole numbers from 0 to 1000000'
+      if (schema.mapOf === 'tokens')
+        return 'a mapping of names (letters, digits, _ . -) to tokens of at least 8 characters'
+      if (schema.mapOf === 'costs')
+        return 'a mapping of method names (or namespace_*) to costs, whole numbers from 0 to 1000000'
       return `a mapping of ${realtimeMethods().join(', ')} to milliseconds (1 to 60000)`
     case 'string':
       return 'a non-empty string'

@@ -27,7 +27,8 @@ export function readTlsFiles(certPath: string | undefined, keyPath: string | und
   } catch {
     throw new ConfigError(`--tls-key ${keyPath}: not a PEM private key (an encrypted key is not supported)`)
   }
-  if (!certificate.checkPrivateKey(privateKey)) throw new ConfigError(`--tls-key ${keyPath} is not the private key of --tls-cert ${certPath}`)
+  if (!certificate.checkPrivateKey(privateKey))
+    throw new ConfigError(`--tls-key ${keyPath} is not the private key of --tls-cert ${certPath}`)
   return { cert, key }
 }
 
@@ -37,7 +38,13 @@ function readPem(path: string, flag: string): string {
   } catch (error) {
     const code = (error as { code?: string }).code
     const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory, not a file' : String(code ?? error)
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'a directory, not a file'
+            : String(code ?? error)
     throw new ConfigError(`${flag} ${path}: cannot read it (${reason})`)
   }
 }

@@ -16,7 +16,12 @@ export type IdleCollectorOptions = {
  * million entries and went quiet gives back what the burst left behind, instead of waiting for the
  * runtime's next collection (SPEC §10 sets the bound on RSS after GC). Never while requests flow.
  */
-export function createIdleCollector({ served, collect, intervalMs = 1_000, minRequests = 1_000 }: IdleCollectorOptions) {
+export function createIdleCollector({
+  served,
+  collect,
+  intervalMs = 1_000,
+  minRequests = 1_000,
+}: IdleCollectorOptions) {
   let lastSeen = served()
   let atCollection = lastSeen
   let timer: Every | undefined

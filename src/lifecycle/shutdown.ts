@@ -1,7 +1,14 @@
 import { TimeoutError, withTimeout } from '../util/with-timeout.ts'
 
 /** Why the process is stopping. */
-export type ShutdownReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'edb_shutdown' | 'grace-period' | 'startup-error' | 'tui-quit'
+export type ShutdownReason =
+  | 'SIGINT'
+  | 'SIGTERM'
+  | 'SIGHUP'
+  | 'edb_shutdown'
+  | 'grace-period'
+  | 'startup-error'
+  | 'tui-quit'
 
 /** What stops, in order: background timers first, then the server drains, then stores flush. */
 export type StopPhase = 'background' | 'flush'

@@ -43,13 +43,22 @@ return math.max(1, math.ceil((needed - tokens) / rate))
 `
 
 /** Rate limits shared through Redis, falling back to this process's buckets while it is down. */
-export function createSharedBuckets(options: SharedBucketOptions): { take(client: string, cost: number): Take | Promise<Take> } {
+export function createSharedBuckets(options: SharedBucketOptions): {
+  take(client: string, cost: number): Take | Promise<Take>
+} {
   return {
     take(client, cost) {
       const needed = Math.min(cost, options.burst)
       const pending = options
         .store()
-        ?.send('EVAL', [TAKE, '1', `${options.prefix}rate:${client}`, String(options.ratePerS), String(options.burst), String(needed)])
+        ?.send('EVAL', [
+          TAKE,
+          '1',
+          `${options.prefix}rate:${client}`,
+          String(options.ratePerS),
+          String(options.burst),
+          String(needed),
+        ])
       if (pending === undefined) return options.local.take(client, cost)
       return pending.then(
         (wait): Take => (Number(wait) === 0 ? { ok: true } : { ok: false, retryAfterS: Number(wait) }),

@@ -14,7 +14,12 @@ export type TokenBucketOptions = {
 /** Per-client token buckets (SPEC §13): each call takes its cost, refused while the bucket has too few. */
 export type TokenBuckets = { take(client: string, cost: number): Take }
 
-export function createTokenBuckets({ ratePerS, burst, maxClients = 10_000, now = () => performance.now() }: TokenBucketOptions): TokenBuckets {
+export function createTokenBuckets({
+  ratePerS,
+  burst,
+  maxClients = 10_000,
+  now = () => performance.now(),
+}: TokenBucketOptions): TokenBuckets {
   const buckets = new Map<string, { tokens: number; atMs: number }>()
   return {
     take(client, cost) {

@@ -10,7 +10,10 @@ const BAD_FORMAT = 'Expected [method] or [method, params]'
  * `edb_cache_stats` and `edb_deleteCache`, with the reference's result shapes (SPEC §4); with a
  * shared tier, the stats carry `shared_cache` and deleting reaches it too (SPEC §7).
  */
-export function createCacheMethods(cache: Cache, sharedTier: () => SharedTier | undefined = () => undefined): Record<string, ManagementMethod> {
+export function createCacheMethods(
+  cache: Cache,
+  sharedTier: () => SharedTier | undefined = () => undefined,
+): Record<string, ManagementMethod> {
   return {
     edb_cache_stats: {
       run: () => {
@@ -29,15 +32,22 @@ export function createCacheMethods(cache: Cache, sharedTier: () => SharedTier | 
           const local = cache.deleteMethod(method)
           const shared = tier === undefined ? 0 : await tier.deleteMethod(method).catch((error: Error) => error)
           if (shared instanceof Error)
-            return { success: false, error: `deleted ${local} entries here; the shared cache was not reached (${shared.message}): its entries remain` }
+            return {
+              success: false,
+              error: `deleted ${local} entries here; the shared cache was not reached (${shared.message}): its entries remain`,
+            }
           const deleted = local + shared
           return { success: true, deleted_count: deleted, message: `Deleted ${deleted} entries for method '${method}'` }
         }
         const plan = tier === undefined ? undefined : planCall(method, params[1])
         const local = cache.deleteCall(method, params[1])
-        const shared = plan === undefined || tier === undefined ? 0 : await tier.deleteCall(plan).catch((error: Error) => error)
+        const shared =
+          plan === undefined || tier === undefined ? 0 : await tier.deleteCall(plan).catch((error: Error) => error)
         if (shared instanceof Error)
-          return { success: false, error: `deleted ${local} entries here; the shared cache was not reached (${shared.message}): its entry remains` }
+          return {
+            success: false,
+            error: `deleted ${local} entries here; the shared cache was not reached (${shared.message}): its entry remains`,
+          }
         const deleted = local + shared
         return {
           success: true,

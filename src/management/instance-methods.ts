@@ -6,7 +6,10 @@ import { type ManagementMethod, paramsChecker } from './method.ts'
 const Pid = Type.Integer({ minimum: 1, maximum: 4_294_967_295 })
 const UnixSeconds = Type.Integer({ minimum: 0 })
 
-const checkRegister = paramsChecker(Type.Union([Type.Tuple([Pid]), Type.Tuple([Pid, UnixSeconds])]), '[pid, unixSeconds] with pid a positive integer')
+const checkRegister = paramsChecker(
+  Type.Union([Type.Tuple([Pid]), Type.Tuple([Pid, UnixSeconds])]),
+  '[pid, unixSeconds] with pid a positive integer',
+)
 const checkHeartbeat = paramsChecker(Type.Tuple([Pid]), '[pid] with pid a positive integer')
 
 const FULL = 'Too many registered EDB instances: every slot holds a live debugger process'
@@ -34,7 +37,8 @@ export function createInstanceMethods(registry: Registry): Record<string, Manage
         }
         if (result.kind === 'ok') return { status: 'ok', pid, registered_at: result.instance.registeredAt }
         if (result.kind === 'full') throw new LimitExceededError(FULL)
-        if (result.kind === 'not-allowed') throw new ForbiddenError(`edb_heartbeat may not register an unknown pid: ${denied}`)
+        if (result.kind === 'not-allowed')
+          throw new ForbiddenError(`edb_heartbeat may not register an unknown pid: ${denied}`)
         throw new ServerError('Unknown EDB instance')
       },
     },

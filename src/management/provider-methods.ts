@@ -3,19 +3,29 @@ import { percent } from '../util/percent.ts'
 import type { ManagementMethod } from './method.ts'
 
 /** `edb_providers` and `edb_provider_metrics`, with the reference's field names and types (SPEC §4). */
-export function createProviderMethods(providers: readonly Provider[], now: () => number = Date.now): Record<string, ManagementMethod> {
+export function createProviderMethods(
+  providers: readonly Provider[],
+  now: () => number = Date.now,
+): Record<string, ManagementMethod> {
   return {
     edb_providers: {
       run: () => {
         const list = providers.map((provider) => ({
           url: provider.label,
           is_healthy: isHealthy(provider),
-          last_health_check_seconds_ago: provider.lastHealthCheckMs === null ? null : Math.max(0, Math.floor((now() - provider.lastHealthCheckMs) / 1000)),
+          last_health_check_seconds_ago:
+            provider.lastHealthCheckMs === null
+              ? null
+              : Math.max(0, Math.floor((now() - provider.lastHealthCheckMs) / 1000)),
           response_time_ms: provider.latency.smoothedMs === null ? null : Math.round(provider.latency.smoothedMs),
           consecutive_failures: provider.breaker.consecutiveFailures,
           state: provider.quarantined ? 'quarantined' : provider.breaker.state,
         }))
-        return { providers: list, healthy_count: list.filter((entry) => entry.is_healthy).length, total_count: list.length }
+        return {
+          providers: list,
+          healthy_count: list.filter((entry) => entry.is_healthy).length,
+          total_count: list.length,
+        }
       },
     },
     edb_provider_metrics: {

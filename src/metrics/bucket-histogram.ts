@@ -37,9 +37,17 @@ export function createBucketHistogram(name: string, help: string, labelName: str
           let cumulative = 0
           buckets.forEach((bound, index) => {
             cumulative += entry.counts[index] as number
-            values.push({ metricName: `${name}_bucket`, labels: { le: bound, [labelName]: labelValue }, value: cumulative })
+            values.push({
+              metricName: `${name}_bucket`,
+              labels: { le: bound, [labelName]: labelValue },
+              value: cumulative,
+            })
           })
-          values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', [labelName]: labelValue }, value: entry.count })
+          values.push({
+            metricName: `${name}_bucket`,
+            labels: { le: '+Inf', [labelName]: labelValue },
+            value: entry.count,
+          })
           values.push({ metricName: `${name}_sum`, labels: { [labelName]: labelValue }, value: entry.sum })
           values.push({ metricName: `${name}_count`, labels: { [labelName]: labelValue }, value: entry.count })
         }

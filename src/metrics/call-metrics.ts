@@ -3,7 +3,13 @@ import type { CacheStatus, RpcErrorObject } from '../rpc/types.ts'
 import { percent } from '../util/percent.ts'
 
 /** Per-method counters, as `edb_cache_metrics.method_stats` reports them. */
-export type MethodStats = { hits: number; misses: number; total_requests: number; total_response_time_ms: number; errors: number }
+export type MethodStats = {
+  hits: number
+  misses: number
+  total_requests: number
+  total_response_time_ms: number
+  errors: number
+}
 
 export type CallMetricsOptions = {
   /** Distinct method names tracked; the rest fold into `other` (client input never grows memory). */
@@ -62,7 +68,12 @@ export function createCallMetrics({ maxMethods, now = Date.now }: CallMetricsOpt
 
   return {
     /** One data call answered. */
-    record(method: string, cache: CacheStatus | undefined, error: RpcErrorObject | undefined, durationMs: number): void {
+    record(
+      method: string,
+      cache: CacheStatus | undefined,
+      error: RpcErrorObject | undefined,
+      durationMs: number,
+    ): void {
       const stats = statsFor(method)
       stats.total_requests += 1
       stats.total_response_time_ms += durationMs

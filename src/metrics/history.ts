@@ -3,7 +3,12 @@ import { type Every, every } from '../util/every.ts'
 /** One point of `edb_metrics_history.cache_history`. */
 export type CachePoint = { timestamp: number; cache_size: number; hit_rate: number; requests_per_minute: number }
 /** One point of `edb_metrics_history.provider_history`. */
-export type ProviderPoint = { timestamp: number; healthy_providers: number; total_providers: number; avg_response_time_ms: number }
+export type ProviderPoint = {
+  timestamp: number
+  healthy_providers: number
+  total_providers: number
+  avg_response_time_ms: number
+}
 
 export type MetricsHistoryOptions = {
   /** Take one sample of each series (timestamps in unix seconds). */

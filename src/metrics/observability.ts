@@ -22,7 +22,15 @@ export type ObservabilityOptions = {
 }
 
 /** Everything that counts: call metrics, their history, and the Prometheus exporter, fed from one place. */
-export function createObservability({ providers, cache, registry, streams, sharedCache, maxMethods = 256, perClient = false }: ObservabilityOptions) {
+export function createObservability({
+  providers,
+  cache,
+  registry,
+  streams,
+  sharedCache,
+  maxMethods = 256,
+  perClient = false,
+}: ObservabilityOptions) {
   const calls = createCallMetrics({ maxMethods })
   /** Bounded like methods (SPEC §8); none without named clients, so the pipeline does not ask who calls. */
   const clientCalls = perClient ? createClientCalls(maxMethods) : undefined
@@ -50,7 +58,9 @@ export function createObservability({ providers, cache, registry, streams, share
   const history = createMetricsHistory({
     sample: () => {
       const timestamp = Math.floor(Date.now() / 1000)
-      const latencies = providers.flatMap((provider) => (provider.latency.smoothedMs === null ? [] : [provider.latency.smoothedMs]))
+      const latencies = providers.flatMap((provider) =>
+        provider.latency.smoothedMs === null ? [] : [provider.latency.smoothedMs],
+      )
       return {
         cache: {
           timestamp,
@@ -62,7 +72,8 @@ export function createObservability({ providers, cache, registry, streams, share
           timestamp,
           healthy_providers: providers.filter(isHealthy).length,
           total_providers: providers.length,
-          avg_response_time_ms: latencies.length === 0 ? 0 : latencies.reduce((sum, ms) => sum + ms, 0) / latencies.length,
+          avg_response_time_ms:
+            latencies.length === 0 ? 0 : latencies.reduce((sum, ms) => sum + ms, 0) / latencies.length,
         },
       }
     },
@@ -76,7 +87,10 @@ export function createObservability({ providers, cache, registry, streams, share
       prometheus.observeCall(cache ?? 'BYPASS', durationMs / 1000)
     },
     /** A served call of a named client (undefined without named clients: nothing to ask or count). */
-    observeClient: clientCalls === undefined ? undefined : (client: string, outcome: ClientOutcome) => clientCalls.record(client, outcome),
+    observeClient:
+      clientCalls === undefined
+        ? undefined
+        : (client: string, outcome: ClientOutcome) => clientCalls.record(client, outcome),
     onRateLimited(client: string) {
       const key = rateLimited.has(client) || rateLimited.size < maxMethods ? client : 'other'
       rateLimited.set(key, (rateLimited.get(key) ?? 0) + 1)

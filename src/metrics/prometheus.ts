@@ -79,7 +79,11 @@ export function createPrometheus(sources: PrometheusSources) {
 }
 
 /** The registry: every figure is read from `sources` at scrape time. */
-async function buildRegistry(sources: PrometheusSources, attempts: Map<string, number>, histograms: unknown[]): Promise<Registry> {
+async function buildRegistry(
+  sources: PrometheusSources,
+  attempts: Map<string, number>,
+  histograms: unknown[],
+): Promise<Registry> {
   const { Counter, Gauge, Registry } = await import('prom-client')
   const registry = new Registry()
   const registers = [registry]
@@ -93,7 +97,12 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
         this.set(read())
       },
     })
-  const counterFrom = <L extends string>(name: string, help: string, labelNames: L[], read: () => [Record<L, string>, number][]) =>
+  const counterFrom = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    read: () => [Record<L, string>, number][],
+  ) =>
     new Counter({
       name,
       help,
@@ -105,33 +114,65 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
       },
     })
 
-  counterFrom('edb_proxy_calls_total', 'Client data calls by method and whether the cache answered', ['method', 'cache'], () =>
-    [...sources.calls.methods].flatMap(([method, stats]) => [
-      [{ method, cache: 'hit' }, stats.hits],
-      [{ method, cache: 'miss' }, stats.misses],
-    ]),
+  counterFrom(
+    'edb_proxy_calls_total',
+    'Client data calls by method and whether the cache answered',
+    ['method', 'cache'],
+    () =>
+      [...sources.calls.methods].flatMap(([method, stats]) => [
+        [{ method, cache: 'hit' }, stats.hits],
+        [{ method, cache: 'miss' }, stats.misses],
+      ]),
   )
-  counterFrom('edb_proxy_call_errors_total', 'Client data calls answered with a JSON-RPC error, by method', ['method'], () =>
-    [...sources.calls.methods].map(([method, stats]) => [{ method }, stats.errors]),
+  counterFrom(
+    'edb_proxy_call_errors_total',
+    'Client data calls answered with a JSON-RPC error, by method',
+    ['method'],
+    () => [...sources.calls.methods].map(([method, stats]) => [{ method }, stats.errors]),
   )
-  counterFrom('edb_proxy_errors_total', 'Errors by class: user (every node agrees), rate_limit (upstream attempts)', ['class'], () => [
-    [{ class: 'user' }, sources.calls.totals.userErrors],
-    [{ class: 'rate_limit' }, sources.calls.totals.rateLimitErrors],
-  ])
+  counterFrom(
+    'edb_proxy_errors_total',
+    'Errors by class: user (every node agrees), rate_limit (upstream attempts)',
+    ['class'],
+    () => [
+      [{ class: 'user' }, sources.calls.totals.userErrors],
+      [{ class: 'rate_limit' }, sources.calls.totals.rateLimitErrors],
+    ],
+  )
   counterFrom('edb_proxy_cache_stores_total', 'Answers written to the cache', [], () => [[{}, sources.cache().stores]])
-  counterFrom('edb_proxy_cache_evictions_total', 'Entries evicted from the memory cache', [], () => [[{}, sources.cache().evictions]])
-  counterFrom('edb_proxy_upstream_attempts_total', 'Upstream attempts by provider (redacted) and outcome', ['provider', 'outcome'], () =>
-    [...attempts].map(([key, value]) => {
-      const [provider, outcome] = key.split('\u0000') as [string, string]
-      return [{ provider, outcome }, value]
-    }),
+  counterFrom('edb_proxy_cache_evictions_total', 'Entries evicted from the memory cache', [], () => [
+    [{}, sources.cache().evictions],
+  ])
+  counterFrom(
+    'edb_proxy_upstream_attempts_total',
+    'Upstream attempts by provider (redacted) and outcome',
+    ['provider', 'outcome'],
+    () =>
+      [...attempts].map(([key, value]) => {
+        const [provider, outcome] = key.split('\u0000') as [string, string]
+        return [{ provider, outcome }, value]
+      }),
   )
-  gauge('edb_proxy_cache_entries', 'Entries in the whole cache (disk store, or memory for development chains)', () => sources.cache().entries)
-  gauge('edb_proxy_cache_memory_bytes', 'Accounted bytes of the in-memory hot subset', () => sources.cache().memoryBytes)
+  gauge(
+    'edb_proxy_cache_entries',
+    'Entries in the whole cache (disk store, or memory for development chains)',
+    () => sources.cache().entries,
+  )
+  gauge(
+    'edb_proxy_cache_memory_bytes',
+    'Accounted bytes of the in-memory hot subset',
+    () => sources.cache().memoryBytes,
+  )
   gauge('edb_proxy_active_requests', 'HTTP requests being answered now', () => sources.calls.totals.active)
-  gauge('edb_proxy_requests_per_minute', 'Client data calls in the last 60 seconds', () => sources.calls.requestsPerMinute())
+  gauge('edb_proxy_requests_per_minute', 'Client data calls in the last 60 seconds', () =>
+    sources.calls.requestsPerMinute(),
+  )
   gauge('edb_proxy_registered_instances', 'Registered debugger instances', () => sources.instances())
-  const providerGauge = (name: string, help: string, value: (provider: ReturnType<PrometheusSources['providers']>[number]) => number) =>
+  const providerGauge = (
+    name: string,
+    help: string,
+    value: (provider: ReturnType<PrometheusSources['providers']>[number]) => number,
+  ) =>
     new Gauge({
       name,
       help,
@@ -147,22 +188,38 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
     'Circuit of each provider: 0 closed, 1 half-open, 2 open, 3 quarantined',
     (provider) => CIRCUIT[provider.state],
   )
-  providerGauge('edb_proxy_upstream_in_flight', 'Client attempts in flight to each provider (at most --upstream-concurrency)', (provider) => provider.inFlight)
-  providerGauge('edb_proxy_upstream_waiting', 'Calls waiting for a slot of each provider (at most --upstream-queue)', (provider) => provider.waiting)
+  providerGauge(
+    'edb_proxy_upstream_in_flight',
+    'Client attempts in flight to each provider (at most --upstream-concurrency)',
+    (provider) => provider.inFlight,
+  )
+  providerGauge(
+    'edb_proxy_upstream_waiting',
+    'Calls waiting for a slot of each provider (at most --upstream-queue)',
+    (provider) => provider.waiting,
+  )
   providerGauge(
     'edb_proxy_upstream_batches_refused',
     'Whether a provider refused a JSON-RPC batch lately (1: its calls go one by one for 10 minutes)',
     (provider) => (provider.batchesRefused ? 1 : 0),
   )
-  counterFrom('edb_proxy_upstream_batches_total', 'JSON-RPC batches posted to each provider (misses of client batches)', ['provider'], () =>
-    sources.providers().map((provider) => [{ provider: provider.label }, provider.batches]),
+  counterFrom(
+    'edb_proxy_upstream_batches_total',
+    'JSON-RPC batches posted to each provider (misses of client batches)',
+    ['provider'],
+    () => sources.providers().map((provider) => [{ provider: provider.label }, provider.batches]),
   )
-  counterFrom('edb_proxy_upstream_batched_calls_total', 'Calls carried in those batches, per provider', ['provider'], () =>
-    sources.providers().map((provider) => [{ provider: provider.label }, provider.batchedCalls]),
+  counterFrom(
+    'edb_proxy_upstream_batched_calls_total',
+    'Calls carried in those batches, per provider',
+    ['provider'],
+    () => sources.providers().map((provider) => [{ provider: provider.label }, provider.batchedCalls]),
   )
   const sharedCache = sources.sharedCache
   if (sharedCache !== undefined) {
-    gauge('edb_proxy_shared_cache_up', 'The shared (Redis) tier is in use: 1 up, 0 down (or none yet)', () => (sharedCache()?.state === 'up' ? 1 : 0))
+    gauge('edb_proxy_shared_cache_up', 'The shared (Redis) tier is in use: 1 up, 0 down (or none yet)', () =>
+      sharedCache()?.state === 'up' ? 1 : 0,
+    )
     for (const [name, field] of [
       ['hits', 'hits'],
       ['misses', 'misses'],
@@ -170,21 +227,33 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
       ['errors', 'errors'],
       ['dropped', 'dropped'],
     ] as const) {
-      counterFrom(`edb_proxy_shared_cache_${name}_total`, `Shared tier ${name}`, [], () => [[{}, sharedCache()?.[field] ?? 0]])
+      counterFrom(`edb_proxy_shared_cache_${name}_total`, `Shared tier ${name}`, [], () => [
+        [{}, sharedCache()?.[field] ?? 0],
+      ])
     }
   }
   const rateLimited = sources.rateLimited
   if (rateLimited !== undefined) {
-    counterFrom('edb_proxy_rate_limited_total', 'Calls refused by the rate limit, by client (token name or ip:address)', ['client'], () =>
-      [...rateLimited()].map(([client, count]) => [{ client }, count]),
+    counterFrom(
+      'edb_proxy_rate_limited_total',
+      'Calls refused by the rate limit, by client (token name or ip:address)',
+      ['client'],
+      () => [...rateLimited()].map(([client, count]) => [{ client }, count]),
     )
   }
   const clients = sources.clients
   if (clients !== undefined) {
-    counterFrom('edb_proxy_client_calls_total', 'Calls by client (token name) and outcome: hit, upstream, refused (rate limit)', ['client', 'outcome'], () =>
-      [...clients()].flatMap(([client, counts]) =>
-        CLIENT_OUTCOMES.map((outcome): [Record<'client' | 'outcome', string>, number] => [{ client, outcome }, counts[outcome]]),
-      ),
+    counterFrom(
+      'edb_proxy_client_calls_total',
+      'Calls by client (token name) and outcome: hit, upstream, refused (rate limit)',
+      ['client', 'outcome'],
+      () =>
+        [...clients()].flatMap(([client, counts]) =>
+          CLIENT_OUTCOMES.map((outcome): [Record<'client' | 'outcome', string>, number] => [
+            { client, outcome },
+            counts[outcome],
+          ]),
+        ),
     )
   }
   const streams = sources.streams
@@ -194,10 +263,18 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
       [{ outcome: 'accepted' }, streams().sockets.accepted],
       [{ outcome: 'refused' }, streams().sockets.refused],
     ])
-    counterFrom('edb_proxy_ws_slow_disconnects_total', 'WebSocket clients closed (1008) for reading too slowly', [], () => [[{}, streams().sockets.slowClosed]])
-    counterFrom('edb_proxy_ws_frames_refused_total', 'WebSocket frames over the size limit (closed with 1009)', [], () => [
-      [{}, streams().sockets.framesRefused],
-    ])
+    counterFrom(
+      'edb_proxy_ws_slow_disconnects_total',
+      'WebSocket clients closed (1008) for reading too slowly',
+      [],
+      () => [[{}, streams().sockets.slowClosed]],
+    )
+    counterFrom(
+      'edb_proxy_ws_frames_refused_total',
+      'WebSocket frames over the size limit (closed with 1009)',
+      [],
+      () => [[{}, streams().sockets.framesRefused]],
+    )
     new Gauge({
       name: 'edb_proxy_subscriptions',
       help: 'Subscriptions (and filters) by kind',
@@ -208,7 +285,11 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
         for (const [kind, count] of Object.entries(streams().stats.subscriptions)) this.set({ kind }, count)
       },
     })
-    gauge('edb_proxy_stream_feeds', 'Distinct feeds (kind and filter) with at least one subscriber', () => streams().stats.feeds.length)
+    gauge(
+      'edb_proxy_stream_feeds',
+      'Distinct feeds (kind and filter) with at least one subscriber',
+      () => streams().stats.feeds.length,
+    )
     new Gauge({
       name: 'edb_proxy_stream_sources_up',
       help: 'Upstream sockets up per feed kind (0 while polling over HTTP)',
@@ -217,20 +298,38 @@ async function buildRegistry(sources: PrometheusSources, attempts: Map<string, n
       collect() {
         this.reset()
         for (const source of streams().stats.sources)
-          for (const socket of source.sockets) this.set({ kind: source.kind, provider: socket.label }, socket.up ? 1 : 0)
+          for (const socket of source.sockets)
+            this.set({ kind: source.kind, provider: socket.label }, socket.up ? 1 : 0)
       },
     })
-    const counter = (name: string, help: string, read: (stats: StreamStats) => number) => counterFrom(name, help, [], () => [[{}, read(streams().stats)]])
-    counter('edb_proxy_stream_events_total', 'Subscription events delivered to clients', (stats) => stats.counters.eventsDelivered)
+    const counter = (name: string, help: string, read: (stats: StreamStats) => number) =>
+      counterFrom(name, help, [], () => [[{}, read(streams().stats)]])
+    counter(
+      'edb_proxy_stream_events_total',
+      'Subscription events delivered to clients',
+      (stats) => stats.counters.eventsDelivered,
+    )
     counter(
       'edb_proxy_stream_duplicates_dropped_total',
       'Events dropped as already delivered (two feeds, repeats)',
       (stats) => stats.counters.duplicatesDropped,
     )
-    counter('edb_proxy_stream_gaps_filled_total', 'Gaps in the heads filled over HTTP', (stats) => stats.counters.gapsFilled)
-    counter('edb_proxy_stream_blocks_filled_total', 'Blocks fetched over HTTP to fill gaps', (stats) => stats.counters.blocksFilled)
+    counter(
+      'edb_proxy_stream_gaps_filled_total',
+      'Gaps in the heads filled over HTTP',
+      (stats) => stats.counters.gapsFilled,
+    )
+    counter(
+      'edb_proxy_stream_blocks_filled_total',
+      'Blocks fetched over HTTP to fill gaps',
+      (stats) => stats.counters.blocksFilled,
+    )
     counter('edb_proxy_stream_reorgs_total', 'Reorgs seen in the canonical chain', (stats) => stats.counters.reorgs)
-    counter('edb_proxy_stream_restarts_total', 'Gaps or reorgs too deep to repair (delivery restarted at the head)', (stats) => stats.counters.restarts)
+    counter(
+      'edb_proxy_stream_restarts_total',
+      'Gaps or reorgs too deep to repair (delivery restarted at the head)',
+      (stats) => stats.counters.restarts,
+    )
   }
   for (const metric of histograms) registry.registerMetric(metric as never)
   return registry

@@ -34,12 +34,15 @@ export async function callProxy(url: string, method: string, timeoutMs: number, 
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(params === undefined ? { jsonrpc: '2.0', method, id: 1 } : { jsonrpc: '2.0', method, params, id: 1 }),
+    body: JSON.stringify(
+      params === undefined ? { jsonrpc: '2.0', method, id: 1 } : { jsonrpc: '2.0', method, params, id: 1 },
+    ),
     signal: AbortSignal.timeout(timeoutMs),
   })
   if (!response.ok) throw new Error(`HTTP ${response.status}`)
   const body = (await response.json()) as { result?: unknown; error?: { message?: unknown } }
-  if (body.error !== undefined) throw new Error(typeof body.error.message === 'string' ? sanitizeText(body.error.message) : 'JSON-RPC error')
+  if (body.error !== undefined)
+    throw new Error(typeof body.error.message === 'string' ? sanitizeText(body.error.message) : 'JSON-RPC error')
   return sanitizeDeep(body.result)
 }
 

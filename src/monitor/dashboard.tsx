@@ -111,11 +111,19 @@ export function Dashboard({ url, refreshMs, timeoutMs, initial }: DashboardProps
 function Overview({ snapshot, series }: { snapshot: Snapshot; series: { hitRate: number[]; latency: number[] } }) {
   const { info, cacheStats, cacheMetrics, providers, requests } = snapshot
   const remoteHits = (snapshot.history?.cache_history ?? []).map((point: any) => Number(point.hit_rate))
-  const remoteLatency = (snapshot.history?.provider_history ?? []).map((point: any) => Number(point.avg_response_time_ms))
+  const remoteLatency = (snapshot.history?.provider_history ?? []).map((point: any) =>
+    Number(point.avg_response_time_ms),
+  )
   return (
     <Box flexDirection="column">
-      <Line label="version" value={`${info?.version ?? '?'} · up ${formatDuration(info?.uptime)} · pid ${info?.pid ?? '?'}`} />
-      <Line label="cache" value={`${cacheStats?.total_entries ?? '?'} entries (${cacheStats?.utilization ?? '?'} of ${cacheStats?.max_entries ?? '?'})`} />
+      <Line
+        label="version"
+        value={`${info?.version ?? '?'} · up ${formatDuration(info?.uptime)} · pid ${info?.pid ?? '?'}`}
+      />
+      <Line
+        label="cache"
+        value={`${cacheStats?.total_entries ?? '?'} entries (${cacheStats?.utilization ?? '?'} of ${cacheStats?.max_entries ?? '?'})`}
+      />
       <Line
         label="hit rate"
         value={`${cacheMetrics?.hit_rate ?? '?'} of ${cacheMetrics?.total_requests ?? '?'} calls · errors ${cacheMetrics?.error_rate ?? '?'}`}
@@ -124,7 +132,10 @@ function Overview({ snapshot, series }: { snapshot: Snapshot; series: { hitRate:
         label="requests"
         value={`${requests?.requests_per_minute ?? '?'}/min (peak ${requests?.peak_requests_per_minute ?? '?'}) · ${requests?.active_requests ?? '?'} active`}
       />
-      <Line label="providers" value={`${providers?.healthy_count ?? '?'} healthy of ${providers?.total_count ?? '?'}`} />
+      <Line
+        label="providers"
+        value={`${providers?.healthy_count ?? '?'} healthy of ${providers?.total_count ?? '?'}`}
+      />
       <Line label="hit rate %" value={sparkline([...remoteHits, ...series.hitRate], 60) || '(collecting)'} />
       <Line label="latency ms" value={sparkline([...remoteLatency, ...series.latency], 60) || '(collecting)'} />
     </Box>
@@ -166,11 +177,20 @@ function Cache({ snapshot }: { snapshot: Snapshot }) {
   const metrics = snapshot.cacheMetrics
   return (
     <Box flexDirection="column">
-      <Line label="entries" value={`${stats?.total_entries ?? '?'} of ${stats?.max_entries ?? '?'} (${stats?.utilization ?? '?'})`} />
+      <Line
+        label="entries"
+        value={`${stats?.total_entries ?? '?'} of ${stats?.max_entries ?? '?'} (${stats?.utilization ?? '?'})`}
+      />
       <Line label="oldest" value={formatDuration(stats?.oldest_entry_age_seconds)} />
       <Line label="newest" value={formatDuration(stats?.newest_entry_age_seconds)} />
-      <Line label="hits" value={`${metrics?.cache_hits ?? '?'} · misses ${metrics?.cache_misses ?? '?'} · hit rate ${metrics?.hit_rate ?? '?'}`} />
-      <Line label="errors" value={`${metrics?.total_errors ?? '?'} (user ${metrics?.user_errors ?? '?'}, rate limit ${metrics?.rate_limit_errors ?? '?'})`} />
+      <Line
+        label="hits"
+        value={`${metrics?.cache_hits ?? '?'} · misses ${metrics?.cache_misses ?? '?'} · hit rate ${metrics?.hit_rate ?? '?'}`}
+      />
+      <Line
+        label="errors"
+        value={`${metrics?.total_errors ?? '?'} (user ${metrics?.user_errors ?? '?'}, rate limit ${metrics?.rate_limit_errors ?? '?'})`}
+      />
       <Line label="store" value={stats?.cache_file_path ?? '?'} />
     </Box>
   )
@@ -248,7 +268,11 @@ function Streams({ snapshot, row }: { snapshot: Snapshot; row: number }) {
       </Text>
       {feeds.length === 0 && <Text dimColor>no feeds</Text>}
       {feeds.map((feed, index) => (
-        <Text key={`${feed.kind}${feed.filter ?? ''}`} inverse={index === Math.min(row, feeds.length - 1)} wrap="truncate-end">
+        <Text
+          key={`${feed.kind}${feed.filter ?? ''}`}
+          inverse={index === Math.min(row, feeds.length - 1)}
+          wrap="truncate-end"
+        >
           {pad(String(feed.subscribers), 13)}
           {pad(String(feed.kind), 24)}
           {feed.filter ?? ''}
@@ -283,7 +307,9 @@ function hitRateOf(snapshot: Snapshot): number {
 }
 
 function latencyOf(snapshot: Snapshot): number {
-  const times = (snapshot.providers?.providers ?? []).map((provider: any) => provider.response_time_ms).filter((ms: unknown) => typeof ms === 'number')
+  const times = (snapshot.providers?.providers ?? [])
+    .map((provider: any) => provider.response_time_ms)
+    .filter((ms: unknown) => typeof ms === 'number')
   return times.length === 0 ? 0 : times.reduce((sum: number, ms: number) => sum + ms, 0) / times.length
 }
 

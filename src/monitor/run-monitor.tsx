@@ -14,7 +14,9 @@ export async function runMonitor({ url, refreshMs, timeoutMs, err }: MonitorOpti
     return 1
   }
   const initial = await fetchSnapshot(url, timeoutMs)
-  const app = render(<Dashboard url={url} refreshMs={refreshMs} timeoutMs={timeoutMs} initial={initial} />, { exitOnCtrlC: false })
+  const app = render(<Dashboard url={url} refreshMs={refreshMs} timeoutMs={timeoutMs} initial={initial} />, {
+    exitOnCtrlC: false,
+  })
   await app.waitUntilExit()
   return 0
 }

@@ -6,5 +6,7 @@ export function sparkline(values: readonly number[], width: number): string {
   if (shown.length === 0) return ''
   const min = Math.min(...shown)
   const max = Math.max(...shown)
-  return shown.map((value) => BARS[max === min ? 0 : Math.round(((value - min) / (max - min)) * (BARS.length - 1))]).join('')
+  return shown
+    .map((value) => BARS[max === min ? 0 : Math.round(((value - min) / (max - min)) * (BARS.length - 1))])
+    .join('')
 }

@@ -35,7 +35,12 @@ export function createCacheTiers({ cache, isFinal, sharedTier }: CacheTiersOptio
 }
 
 /** An imported entry is served (and kept) only when SPEC §5 allows it. */
-async function keptIfFinal(cache: Cache, plan: CachePlan, resultJson: string, isFinal: CacheTiersOptions['isFinal']): Promise<string | undefined> {
+async function keptIfFinal(
+  cache: Cache,
+  plan: CachePlan,
+  resultJson: string,
+  isFinal: CacheTiersOptions['isFinal'],
+): Promise<string | undefined> {
   const epoch = cache.epoch
   if (!(await isFinal(plan, resultJson))) return undefined
   cache.store(plan, resultJson, epoch)

@@ -19,7 +19,12 @@ export type RateLimit = {
 
 /** Observers of answered calls (the metrics): data calls and the counted local methods. */
 export type CallObservers = {
-  observeCall?: (method: string, cache: CacheStatus | undefined, error: RpcErrorObject | undefined, durationMs: number) => void
+  observeCall?: (
+    method: string,
+    cache: CacheStatus | undefined,
+    error: RpcErrorObject | undefined,
+    durationMs: number,
+  ) => void
   /** Per named client (SPEC §13); given only while clients are named by token. */
   observeClient?: (client: string, outcome: 'hit' | 'upstream') => void
 }
@@ -51,9 +56,13 @@ export function createCallStage(options: CallStageOptions): CallStage {
       const refusal = await charge(rateLimit, call.method, scope.context)
       if (refusal !== undefined) return refusal
     }
-    const gate = rateLimit?.freeHits && local === undefined ? chargingGate(rateLimit, call.method, scope.context) : OPEN_GATE
-    const answer = () => (local === undefined ? options.resolve(call, { ...scope, gate }) : runLocal(local, call, scope.context))
-    return options.observeCall === undefined && options.observeClient === undefined ? answer() : observed(options, call, scope.context, answer)
+    const gate =
+      rateLimit?.freeHits && local === undefined ? chargingGate(rateLimit, call.method, scope.context) : OPEN_GATE
+    const answer = () =>
+      local === undefined ? options.resolve(call, { ...scope, gate }) : runLocal(local, call, scope.context)
+    return options.observeCall === undefined && options.observeClient === undefined
+      ? answer()
+      : observed(options, call, scope.context, answer)
   }
 }
 
@@ -66,7 +75,12 @@ function guard(call: RpcCall, context: ContextSource): Resolved | undefined {
   return denied === undefined ? undefined : refusedWith(new ForbiddenError(`${call.method} refused: ${denied}`))
 }
 
-async function answerManagement(options: CallStageOptions, call: RpcCall, method: LocalMethod, context: ContextSource): Promise<Resolved> {
+async function answerManagement(
+  options: CallStageOptions,
+  call: RpcCall,
+  method: LocalMethod,
+  context: ContextSource,
+): Promise<Resolved> {
   // SPEC §13: management from this machine is never limited (EDB's heartbeats must always pass).
   if (options.rateLimit !== undefined && context().loopback !== true) {
     const refusal = await charge(options.rateLimit, call.method, context, method.cost)
@@ -93,7 +107,12 @@ async function runLocal(method: LocalMethod, call: RpcCall, context: ContextSour
 }
 
 /** Take a call's cost from its client's budget; the refusal, when the budget is spent. */
-async function charge(rateLimit: RateLimit, method: string, context: ContextSource, cost = methodCost(method, rateLimit.costs)): Promise<Resolved | undefined> {
+async function charge(
+  rateLimit: RateLimit,
+  method: string,
+  context: ContextSource,
+  cost = methodCost(method, rateLimit.costs),
+): Promise<Resolved | undefined> {
   const client = context().client ?? 'unknown'
   const taken = await rateLimit.take(client, cost)
   if (taken.ok) return undefined
@@ -106,7 +125,12 @@ function chargingGate(rateLimit: RateLimit, method: string, context: ContextSour
   return async (go) => (await charge(rateLimit, method, context)) ?? go()
 }
 
-async function observed(options: CallObservers, call: RpcCall, context: ContextSource, answer: () => Promise<Resolved>): Promise<Resolved> {
+async function observed(
+  options: CallObservers,
+  call: RpcCall,
+  context: ContextSource,
+  answer: () => Promise<Resolved>,
+): Promise<Resolved> {
   const startedAt = performance.now()
   const resolved = await answer()
   // A refusal was counted by the rate limit; it carries no cache status.

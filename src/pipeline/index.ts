@@ -104,8 +104,18 @@ async function answerBody(
     const reply = await answerEntry(options, answerCall, parsed.entry, { context, gate: OPEN_GATE })
     const { resolved } = reply
     const { call } = parsed.entry
-    if (call !== undefined && reply.text !== null && resolved?.key !== undefined && resolved.outcome.resultJson !== undefined) {
-      memo.remember(text, { method: call.method, key: resolved.key, resultJson: resolved.outcome.resultJson, reply: reply.text })
+    if (
+      call !== undefined &&
+      reply.text !== null &&
+      resolved?.key !== undefined &&
+      resolved.outcome.resultJson !== undefined
+    ) {
+      memo.remember(text, {
+        method: call.method,
+        key: resolved.key,
+        resultJson: resolved.outcome.resultJson,
+        reply: reply.text,
+      })
     }
     return assemble([reply], reply.text)
   }
@@ -117,7 +127,12 @@ async function answerBody(
 }
 
 /** One parsed entry's reply text; an unexpected exception becomes -32603 with fixed text (details logged). */
-async function answerEntry(options: PipelineOptions, answerCall: CallStage, entry: ParsedCall, scope: BodyScope): Promise<CallReply> {
+async function answerEntry(
+  options: PipelineOptions,
+  answerCall: CallStage,
+  entry: ParsedCall,
+  scope: BodyScope,
+): Promise<CallReply> {
   if (entry.error !== undefined) return { text: toReplyText(entry.idJson, errorOutcome(entry.error)) }
   const resolved = await answerCall(entry.call, scope).catch((error: unknown): Resolved => {
     options.onUnexpected(error)
@@ -149,7 +164,9 @@ function assemble(replies: CallReply[], text: string | null): BodyReply {
 /** One call: its own status. A batch is a HIT when every cached call hit, a MISS when any went upstream for a cacheable call. */
 function cacheStatusOf(replies: CallReply[]): CacheStatus {
   if (replies.length === 1) return replies[0]?.resolved?.cache ?? 'BYPASS'
-  const statuses = replies.map((reply) => reply.resolved?.cache).filter((status) => status !== undefined && status !== 'BYPASS')
+  const statuses = replies
+    .map((reply) => reply.resolved?.cache)
+    .filter((status) => status !== undefined && status !== 'BYPASS')
   if (statuses.length === 0) return 'BYPASS'
   return statuses.every((status) => status === 'HIT' || status === 'HIT-TTL') ? 'HIT' : 'MISS'
 }

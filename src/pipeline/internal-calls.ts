@@ -23,7 +23,11 @@ export function createInternalCalls({ forward, resolve }: { forward: Forwarder; 
   return {
     send: (call) => forward(call),
     stream: (method, params, notHere) =>
-      forward({ jsonrpc: '2.0', id: 0, method, params }, notHere === undefined ? undefined : { check: (value) => (notHere(value) ? NOT_HERE : undefined) }),
-    getLogs: async (filter) => (await resolve({ jsonrpc: '2.0', id: 0, method: 'eth_getLogs', params: [filter] }, INTERNAL_SCOPE)).outcome,
+      forward(
+        { jsonrpc: '2.0', id: 0, method, params },
+        notHere === undefined ? undefined : { check: (value) => (notHere(value) ? NOT_HERE : undefined) },
+      ),
+    getLogs: async (filter) =>
+      (await resolve({ jsonrpc: '2.0', id: 0, method: 'eth_getLogs', params: [filter] }, INTERNAL_SCOPE)).outcome,
   }
 }

@@ -28,11 +28,14 @@ export type LocalMethods = ReadonlyMap<string, LocalMethod>
  * Build the table from its groups, each a list of the records its modules make. A name given twice
  * is a programming error, refused at start-up (an object spread would let the later one win silently).
  */
-export function createLocalMethods(groups: Partial<Record<LocalGroup, Record<string, ManagementMethod>[]>>): LocalMethods {
+export function createLocalMethods(
+  groups: Partial<Record<LocalGroup, Record<string, ManagementMethod>[]>>,
+): LocalMethods {
   const table = new Map<string, LocalMethod>()
   for (const [group, records] of Object.entries(groups) as [LocalGroup, Record<string, ManagementMethod>[]][]) {
     for (const [name, method] of records.flatMap((record) => Object.entries(record))) {
-      if (table.has(name)) throw new Error(`${name} is answered by two groups of local methods (${table.get(name)?.group} and ${group})`)
+      if (table.has(name))
+        throw new Error(`${name} is answered by two groups of local methods (${table.get(name)?.group} and ${group})`)
       table.set(name, {
         run: method.run,
         group,

@@ -35,7 +35,12 @@ export type ResolverOptions = {
 export type Resolver = (call: RpcCall, scope: BodyScope) => Promise<Resolved>
 
 /** Everything the resolution steps share, built once. */
-type Deps = ResolverOptions & { inflight: Inflight<Outcome>; tiers: Tier[]; opened: { value: boolean }; resolve: Resolver }
+type Deps = ResolverOptions & {
+  inflight: Inflight<Outcome>
+  tiers: Tier[]
+  opened: { value: boolean }
+  resolve: Resolver
+}
 
 /**
  * A data call, top to bottom (SPEC §5): a dev chain's history rewrite invalidates the cache; a call
@@ -51,23 +56,34 @@ export function createResolver(options: ResolverOptions): Resolver {
     opened.value = true
   }
   options.cacheOpened.then(markOpened, markOpened)
-  const deps: Deps = { ...options, inflight: createInflight<Outcome>(), tiers: [], opened, resolve: (call, scope) => resolveCall(deps, call, scope) }
+  const deps: Deps = {
+    ...options,
+    inflight: createInflight<Outcome>(),
+    tiers: [],
+    opened,
+    resolve: (call, scope) => resolveCall(deps, call, scope),
+  }
   deps.tiers = createCacheTiers({
     cache: options.cache,
     sharedTier: options.sharedTier,
-    isFinal: (plan, resultJson) => isFinalAnswer(plan, resultJson, options.chain.view, (hash) => blockOfTransaction(deps, hash)),
+    isFinal: (plan, resultJson) =>
+      isFinalAnswer(plan, resultJson, options.chain.view, (hash) => blockOfTransaction(deps, hash)),
   })
   return deps.resolve
 }
 
 function resolveCall(deps: Deps, call: RpcCall, scope: BodyScope): Promise<Resolved> {
   const notification = isNotification(call)
-  if (deps.chain.devChain && methodInfo(call.method).kind === 'dev-rewrite') return scope.gate(() => rewrite(deps, call, notification))
+  if (deps.chain.devChain && methodInfo(call.method).kind === 'dev-rewrite')
+    return scope.gate(() => rewrite(deps, call, notification))
   const plan = notification ? undefined : planCall(call.method, call.params)
   if (plan !== undefined) return cacheable(deps, call, plan, scope)
   const shortLived = notification ? undefined : deps.realtime?.keyOf(call.method, call.params)
   if (shortLived !== undefined) return realtime(deps, call, shortLived, scope)
-  return scope.gate(async () => ({ outcome: await deps.forward(call, { notification, batch: scope.batch }), cache: 'BYPASS' }))
+  return scope.gate(async () => ({
+    outcome: await deps.forward(call, { notification, batch: scope.batch }),
+    cache: 'BYPASS',
+  }))
 }
 
 async function cacheable(deps: Deps, call: RpcCall, plan: CachePlan, scope: BodyScope): Promise<Resolved> {
@@ -83,12 +99,18 @@ async function cacheable(deps: Deps, call: RpcCall, plan: CachePlan, scope: Body
   // Caching off, not started in time, or a dev chain not verified since an outage: identical reads still share one request.
   if (!cache.ready || !chain.view.trusted) {
     const check = answerCheck(plan)
-    return scope.gate(async () => ({ outcome: await deps.inflight.run(flight, () => deps.forward(asked, { check, batch: scope.batch })), cache: 'BYPASS' }))
+    return scope.gate(async () => ({
+      outcome: await deps.inflight.run(flight, () => deps.forward(asked, { check, batch: scope.batch })),
+      cache: 'BYPASS',
+    }))
   }
   const found = firstHit(deps.tiers, plan, call.params)
   const hit = found instanceof Promise ? await found : found
   if (hit !== undefined) return { outcome: { resultJson: hit }, cache: 'HIT', key: plan.key }
-  return scope.gate(async () => ({ outcome: await deps.inflight.run(flight, () => fetchAndStore(deps, asked, plan, scope)), cache: 'MISS' }))
+  return scope.gate(async () => ({
+    outcome: await deps.inflight.run(flight, () => fetchAndStore(deps, asked, plan, scope)),
+    cache: 'MISS',
+  }))
 }
 
 /** Forward, then store the answer if it can never change: decided before anyone else may see it. */
@@ -96,15 +118,24 @@ async function fetchAndStore(deps: Deps, call: RpcCall, plan: CachePlan, scope: 
   const { cache } = deps
   const epoch = cache.epoch
   // A trace by transaction hash is final once its transaction's block is: learn that block alongside.
-  const txBlock = plan.anchor.kind === 'tx' && !plan.anchor.blockInResult ? blockOfTransaction(deps, plan.anchor.hash, scope).catch(() => undefined) : undefined
+  const txBlock =
+    plan.anchor.kind === 'tx' && !plan.anchor.blockInResult
+      ? blockOfTransaction(deps, plan.anchor.hash, scope).catch(() => undefined)
+      : undefined
   // SPEC §8: an answer that does not match the question is a provider fault, tried elsewhere, never stored.
   const answer = await deps.forward(call, { check: answerCheck(plan), batch: scope.batch })
   if (answer.resultJson === undefined) return answer
-  const final = await isFinalAnswer(plan, answer.resultJson, deps.chain.view, (hash) => txBlock ?? blockOfTransaction(deps, hash, scope))
+  const final = await isFinalAnswer(
+    plan,
+    answer.resultJson,
+    deps.chain.view,
+    (hash) => txBlock ?? blockOfTransaction(deps, hash, scope),
+  )
   if (!final) return answer
   cache.store(plan, answer.resultJson, epoch)
   if (epoch === cache.epoch) deps.sharedTier?.()?.put(plan, answer.resultJson)
-  for (const [part, resultJson] of accountInfoParts(plan, call.params, answer.resultJson)) cache.store(part, resultJson, epoch)
+  for (const [part, resultJson] of accountInfoParts(plan, call.params, answer.resultJson))
+    cache.store(part, resultJson, epoch)
   return answer
 }
 
@@ -116,7 +147,8 @@ async function realtime(deps: Deps, call: RpcCall, key: string, scope: BodyScope
   return scope.gate(async () => {
     const epoch = deps.cache.epoch
     const outcome = await deps.inflight.run(`${epoch}:ttl:${key}`, () => deps.forward(call, { batch: scope.batch }))
-    if (outcome.resultJson !== undefined && epoch === deps.cache.epoch) realtime.set(key, call.method, outcome.resultJson)
+    if (outcome.resultJson !== undefined && epoch === deps.cache.epoch)
+      realtime.set(key, call.method, outcome.resultJson)
     return { outcome, cache: 'BYPASS' }
   })
 }
@@ -141,7 +173,11 @@ async function rewrite(deps: Deps, call: RpcCall, notification: boolean): Promis
 /** The block a transaction was mined in, asked through the resolver so the answer is cached too. */
 async function blockOfTransaction(deps: Deps, hash: string, scope?: BodyScope): Promise<number | undefined> {
   const call: RpcCall = { jsonrpc: '2.0', id: 0, method: 'eth_getTransactionByHash', params: [hash] }
-  const { outcome } = await deps.resolve(call, { context: scope?.context ?? NO_CONTEXT, batch: scope?.batch, gate: OPEN_GATE })
+  const { outcome } = await deps.resolve(call, {
+    context: scope?.context ?? NO_CONTEXT,
+    batch: scope?.batch,
+    gate: OPEN_GATE,
+  })
   return outcome.resultJson === undefined ? undefined : blockNumberOf(outcome.resultJson)
 }
 

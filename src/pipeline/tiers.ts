@@ -8,7 +8,12 @@ import type { CachePlan } from '../cache/policy.ts'
 export type Tier = (plan: CachePlan, params: unknown) => string | undefined | Promise<string | undefined>
 
 /** The first answer the tiers hold, asked in order; synchronous while every tier asked was. */
-export function firstHit(tiers: readonly Tier[], plan: CachePlan, params: unknown, from = 0): string | undefined | Promise<string | undefined> {
+export function firstHit(
+  tiers: readonly Tier[],
+  plan: CachePlan,
+  params: unknown,
+  from = 0,
+): string | undefined | Promise<string | undefined> {
   for (let index = from; index < tiers.length; index++) {
     const found = (tiers[index] as Tier)(plan, params)
     if (found instanceof Promise) return found.then((value) => value ?? firstHit(tiers, plan, params, index + 1))

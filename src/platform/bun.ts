@@ -49,7 +49,14 @@ export const bunPlatform: Platform = {
         },
         // Bun's native router matches `POST /` without building the URL in JavaScript.
         ...(rootPost
-          ? { routes: { '/': { POST: (request: Request, self: Bun.Server<SocketData>) => rootPost(request, () => self.requestIP(request)?.address) } } }
+          ? {
+              routes: {
+                '/': {
+                  POST: (request: Request, self: Bun.Server<SocketData>) =>
+                    rootPost(request, () => self.requestIP(request)?.address),
+                },
+              },
+            }
           : {}),
         // The app enforces its own body limit with a JSON-RPC 413 (SPEC §3): the runtime's bare one must never answer first.
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
@@ -57,7 +64,8 @@ export const bunPlatform: Platform = {
         idleTimeout: 255,
       })
     } catch (error) {
-      const reason = (error as { code?: string }).code === 'EADDRINUSE' ? 'the address is already in use' : String(error)
+      const reason =
+        (error as { code?: string }).code === 'EADDRINUSE' ? 'the address is already in use' : String(error)
       throw new ListenError(`cannot listen on ${hostname}:${port}: ${reason}`, { cause: error })
     }
     return {
@@ -77,7 +85,9 @@ export const bunPlatform: Platform = {
     const current = Number(process.env[FETCH_CAP_VARIABLE] ?? DEFAULT_FETCH_CAP)
     // An invalid value leaves Bun at its default, which NaN stands for here too.
     const inEffect = Number.isInteger(current) && current >= 1 && current <= MAX_FETCH_CAP ? current : DEFAULT_FETCH_CAP
-    const execve = (process as { execve?: (file: string, args: string[], env: Record<string, string | undefined>) => never }).execve
+    const execve = (
+      process as { execve?: (file: string, args: string[], env: Record<string, string | undefined>) => never }
+    ).execve
     if (inEffect >= wanted || execve === undefined) return inEffect
     // A compiled binary's argv[1] is its own embedded entry (its exec arguments are embedded too).
     const compiled = Bun.main.startsWith('/$bunfs/')
@@ -134,7 +144,8 @@ export const bunPlatform: Platform = {
         const statement = db.prepare(sql)
         prepared.push(statement)
         return {
-          get: (...params) => (statement.get(...(params as never[])) as Record<string, SqliteValue> | null) ?? undefined,
+          get: (...params) =>
+            (statement.get(...(params as never[])) as Record<string, SqliteValue> | null) ?? undefined,
           all: (...params) => statement.all(...(params as never[])) as Record<string, SqliteValue>[],
           run: (...params) => ({ changes: statement.run(...(params as never[])).changes }),
         }

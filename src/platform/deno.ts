@@ -4,7 +4,13 @@ import { type ClientInfo, isUpgradeRequest, ListenError, type Platform } from '.
 
 declare const Deno: {
   serve(
-    options: { hostname: string; port: number; cert?: string; key?: string; onListen?: (addr: { hostname: string; port: number }) => void },
+    options: {
+      hostname: string
+      port: number
+      cert?: string
+      key?: string
+      onListen?: (addr: { hostname: string; port: number }) => void
+    },
     handler: (request: Request, info: { remoteAddr?: { hostname?: string } }) => Response | Promise<Response>,
   ): { addr: { hostname: string; port: number }; shutdown(): Promise<void>; finished: Promise<void> }
   addSignalListener(signal: string, handler: () => void): void
@@ -18,7 +24,9 @@ export const denoPlatform: Platform = {
     let server: ReturnType<typeof Deno.serve>
     try {
       const http = (request: Request, client: ClientInfo) =>
-        rootPost !== undefined && request.method === 'POST' && new URL(request.url).pathname === '/' ? rootPost(request, client) : fetch(request, client)
+        rootPost !== undefined && request.method === 'POST' && new URL(request.url).pathname === '/'
+          ? rootPost(request, client)
+          : fetch(request, client)
       const handler = (request: Request, info: { remoteAddr?: { hostname?: string } }) => {
         const client = () => info.remoteAddr?.hostname
         if (websocket === undefined || !isUpgradeRequest(request)) return http(request, client)
@@ -26,8 +34,15 @@ export const denoPlatform: Platform = {
         if (decision instanceof Response) return decision
         const { socket, response } = Deno.upgradeWebSocket(request)
         socket.onopen = () =>
-          decision.open({ send: (text) => socket.send(text), close: (code, reason) => socket.close(code, reason), bufferedAmount: () => socket.bufferedAmount })
-        socket.onmessage = (event) => decision.message(typeof event.data === 'string' ? event.data : new TextDecoder().decode(event.data as ArrayBuffer))
+          decision.open({
+            send: (text) => socket.send(text),
+            close: (code, reason) => socket.close(code, reason),
+            bufferedAmount: () => socket.bufferedAmount,
+          })
+        socket.onmessage = (event) =>
+          decision.message(
+            typeof event.data === 'string' ? event.data : new TextDecoder().decode(event.data as ArrayBuffer),
+          )
         socket.onclose = (event) => decision.close(event.code, event.reason)
         return response
       }

@@ -25,7 +25,12 @@ export type AttemptSlots = {
   readonly waiting: number
 }
 
-type Waiter = { resolve: () => void; reject: (reason: unknown) => void; signal: AbortSignal | undefined; onAbort: () => void }
+type Waiter = {
+  resolve: () => void
+  reject: (reason: unknown) => void
+  signal: AbortSignal | undefined
+  onAbort: () => void
+}
 
 export function createAttemptSlots({ concurrency, queue }: SlotLimits): AttemptSlots {
   let inFlight = 0
@@ -42,7 +47,9 @@ export function createAttemptSlots({ concurrency, queue }: SlotLimits): AttemptS
       }
       if (signal?.aborted) return Promise.reject(signal.reason)
       if (waiters.length >= queue) {
-        return Promise.reject(new QueueFullError(`all ${concurrency} upstream slots busy and ${queue} calls already waiting`))
+        return Promise.reject(
+          new QueueFullError(`all ${concurrency} upstream slots busy and ${queue} calls already waiting`),
+        )
       }
       return new Promise<void>((resolve, reject) => {
         const waiter: Waiter = {

@@ -15,7 +15,13 @@ export type Breaker = {
 export type BreakerOptions = { maxFailures: number; baseCooldownMs: number; maxCooldownMs: number }
 
 export function createBreaker(options: BreakerOptions): Breaker {
-  return { state: 'closed', consecutiveFailures: 0, openedAtMs: 0, cooldownMs: options.baseCooldownMs, trialInFlight: false }
+  return {
+    state: 'closed',
+    consecutiveFailures: 0,
+    openedAtMs: 0,
+    cooldownMs: options.baseCooldownMs,
+    trialInFlight: false,
+  }
 }
 
 /** Whether a call may use the provider now: freely, as the one half-open trial, or not (open). */

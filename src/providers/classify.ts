@@ -10,9 +10,11 @@ import type { RpcErrorObject } from '../rpc/types.ts'
 export type ErrorVerdict = 'answer' | 'rate-limited' | 'provider-fault' | 'behind' | 'unknown'
 
 const RATE_LIMIT_CODES = new Set<number>([RPC_CODES.tooManyRequests, RPC_CODES.limitExceeded])
-const RATE_LIMIT_WORDING = /rate.?limit|too many requests|request limit|exceeded .*(quota|limit|capacity)|throttl|compute units/i
+const RATE_LIMIT_WORDING =
+  /rate.?limit|too many requests|request limit|exceeded .*(quota|limit|capacity)|throttl|compute units/i
 const PROVIDER_FAULT_WORDING = /internal server error|upstream|timed? ?out|temporarily unavailable/i
-const BEHIND_WORDING = /missing trie node|pruned|header not found|state (is )?not available|historical state|not (yet )?synced|block not found|unknown block/i
+const BEHIND_WORDING =
+  /missing trie node|pruned|header not found|state (is )?not available|historical state|not (yet )?synced|block not found|unknown block/i
 const DETERMINISTIC_CODES = new Set<number>([
   RPC_CODES.executionReverted,
   RPC_CODES.invalidRequest,

@@ -1,5 +1,11 @@
 import { type AnswerCheck, NOT_HERE } from '../rpc/answer-check.ts'
-import { type AttemptReport, LimitExceededError, ProvidersUnavailableError, RPC_CODES, toErrorObject } from '../rpc/errors.ts'
+import {
+  type AttemptReport,
+  LimitExceededError,
+  ProvidersUnavailableError,
+  RPC_CODES,
+  toErrorObject,
+} from '../rpc/errors.ts'
 import { methodInfo } from '../rpc/methods.ts'
 import { parseQuantityJson } from '../rpc/quantity.ts'
 import { rawTransactionHash } from '../rpc/raw-transaction.ts'
@@ -108,7 +114,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     let queuedMs = 0
     const deadline = () => callStartedAt + queuedMs + attemptTimeoutMs * options.deadlineFactor
     const hedging = !notification && kind === 'read'
-    const rawHash = call.method === 'eth_sendRawTransaction' && Array.isArray(call.params) ? rawTransactionHash(call.params[0]) : undefined
+    const rawHash =
+      call.method === 'eth_sendRawTransaction' && Array.isArray(call.params)
+        ? rawTransactionHash(call.params[0])
+        : undefined
     const upstreamId = nextUpstreamId++
     const body = JSON.stringify(
       notification
@@ -151,7 +160,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     }
 
     /** One attempt, holding a slot (or handed to a batch, which takes one): its timer starts once it is sent. */
-    const send = async (provider: Provider, trial: boolean, controller: AbortController, batch?: UpstreamBatch): Promise<Settled> => {
+    const send = async (
+      provider: Provider,
+      trial: boolean,
+      controller: AbortController,
+      batch?: UpstreamBatch,
+    ): Promise<Settled> => {
       markSent(provider, now(), trial)
       let startedAt = now()
       try {
@@ -198,12 +212,18 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         if (call.method === 'eth_chainId' && isOtherChain(answer.resultJson, options.chainId())) {
           quarantine(provider)
           options.onQuarantine(provider, answer.resultJson)
-          throw new UpstreamRpcFaultError(provider.label, 'provider-fault', { code: 0, message: `answered chain ${answer.resultJson}` })
+          throw new UpstreamRpcFaultError(provider.label, 'provider-fault', {
+            code: 0,
+            message: `answered chain ${answer.resultJson}`,
+          })
         }
         const mismatch = check?.(answer.value)
         if (mismatch === NOT_HERE) return { kind: 'unknown-error', error: NOT_FOUND_HERE, provider }
         if (mismatch !== undefined) {
-          throw new UpstreamRpcFaultError(provider.label, 'provider-fault', { code: 0, message: `the answer does not match the question: ${mismatch}` })
+          throw new UpstreamRpcFaultError(provider.label, 'provider-fault', {
+            code: 0,
+            message: `the answer does not match the question: ${mismatch}`,
+          })
         }
         options.unsupported?.observe(provider, call.method, undefined)
         return { kind: 'answer', outcome: { resultJson: answer.resultJson, provider: provider.label } }
@@ -257,7 +277,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           const seen = unknownErrors.get(signature) ?? { error: settled.error, count: 0 }
           seen.count += 1
           unknownErrors.set(signature, seen)
-          attempts.push({ provider: settled.provider.label, failure: 'rpc-error', message: `${settled.error.code}: ${settled.error.message}` })
+          attempts.push({
+            provider: settled.provider.label,
+            failure: 'rpc-error',
+            message: `${settled.error.code}: ${settled.error.message}`,
+          })
           if (seen.count >= consensus) return { error: seen.error, provider: settled.provider.label }
         } else {
           attempts.push(settled.report)
@@ -271,7 +295,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (common !== undefined) return { error: common.error }
     if (attempts.length > 0 && attempts.every((report) => report.failure === 'busy')) {
       return {
-        error: toErrorObject(new LimitExceededError('Upstream busy: every provider has all its slots in use and its queue full; retry shortly', { attempts })),
+        error: toErrorObject(
+          new LimitExceededError(
+            'Upstream busy: every provider has all its slots in use and its queue full; retry shortly',
+            { attempts },
+          ),
+        ),
       }
     }
     return unavailable(`All ${attempts.length} upstream attempts failed`, attempts)
@@ -286,10 +315,16 @@ const cancelled = (provider: Provider): Settled => ({
 /** A provider whose slots are all taken is tried after those with room, in the selector's order otherwise. */
 function withRoomFirst(candidates: Candidate[]): Candidate[] {
   if (candidates.every((candidate) => candidate.provider.slots.hasRoom)) return candidates
-  return [...candidates.filter((candidate) => candidate.provider.slots.hasRoom), ...candidates.filter((candidate) => !candidate.provider.slots.hasRoom)]
+  return [
+    ...candidates.filter((candidate) => candidate.provider.slots.hasRoom),
+    ...candidates.filter((candidate) => !candidate.provider.slots.hasRoom),
+  ]
 }
 
-const NOT_FOUND_HERE: RpcErrorObject = { code: RPC_CODES.resourceNotFound, message: 'not found on this provider (it may be behind)' }
+const NOT_FOUND_HERE: RpcErrorObject = {
+  code: RPC_CODES.resourceNotFound,
+  message: 'not found on this provider (it may be behind)',
+}
 
 const HEDGE = Symbol('hedge')
 

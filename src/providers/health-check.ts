@@ -47,7 +47,10 @@ export function createHealthChecker(options: HealthCheckOptions): HealthChecker 
     const wasHealthy = isHealthy(provider)
     markProbed(provider, startedAt)
     try {
-      const head = await postToProvider(provider, BLOCK_NUMBER, { timeoutMs: options.timeoutMs, maxResponseBytes: 4096 })
+      const head = await postToProvider(provider, BLOCK_NUMBER, {
+        timeoutMs: options.timeoutMs,
+        maxResponseBytes: 4096,
+      })
       const block = head.kind === 'result' ? parseQuantityJson(head.resultJson) : undefined
       if (block === undefined) throw new Error('no block number')
       const latencyMs = now() - startedAt

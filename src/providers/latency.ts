@@ -21,7 +21,8 @@ export function createLatencyStats(): LatencyStats {
 export function addLatency(stats: LatencyStats, latencyMs: number): void {
   stats.count += 1
   stats.totalMs += latencyMs
-  stats.smoothedMs = stats.smoothedMs === null ? latencyMs : stats.smoothedMs + SMOOTHING * (latencyMs - stats.smoothedMs)
+  stats.smoothedMs =
+    stats.smoothedMs === null ? latencyMs : stats.smoothedMs + SMOOTHING * (latencyMs - stats.smoothedMs)
   if (stats.samples.length < WINDOW) stats.samples.push(latencyMs)
   else stats.samples[stats.next] = latencyMs
   stats.next = (stats.next + 1) % WINDOW

@@ -109,7 +109,8 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
       options.warn(`${provider.label}: ${outcome}; failing over to another provider`)
     }
   }
-  const onQuarantine = (provider: Provider, chain: string) => options.warn(`${provider.label} answered chain ${chain}, not ${chainId}: quarantined`)
+  const onQuarantine = (provider: Provider, chain: string) =>
+    options.warn(`${provider.label} answered chain ${chain}, not ${chainId}: quarantined`)
   const forward = createForwarder({
     providers,
     select: createWeightedSelector(),
@@ -156,7 +157,10 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
       const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: call.method, params: call.params })
       const outcomes = await Promise.all(
         chosen.map((provider) =>
-          postToProvider(provider, body, { timeoutMs: options.upstreamTimeoutMs, maxResponseBytes: options.maxResponseBytes }).then(
+          postToProvider(provider, body, {
+            timeoutMs: options.upstreamTimeoutMs,
+            maxResponseBytes: options.maxResponseBytes,
+          }).then(
             (answer): Outcome | undefined =>
               answer.kind === 'result'
                 ? { resultJson: answer.resultJson, provider: provider.label }
@@ -169,7 +173,13 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
       )
       const answered = outcomes.filter((outcome): outcome is Outcome => outcome !== undefined)
       if (answered.length === chosen.length) return answered
-      return [...answered, { error: { code: RPC_CODES.resourceUnavailable, message: 'a provider asked did not answer' }, unavailable: true }]
+      return [
+        ...answered,
+        {
+          error: { code: RPC_CODES.resourceUnavailable, message: 'a provider asked did not answer' },
+          unavailable: true,
+        },
+      ]
     },
     watch(listener) {
       listeners.push(listener)

@@ -34,7 +34,11 @@ export type Provider = {
 export const DEFAULT_SLOT_LIMITS: SlotLimits = { concurrency: 256, queue: 4096 }
 
 /** A provider for `url`, closed (in use) until it fails. */
-export function createProvider(url: string, breakerOptions: BreakerOptions, limits: SlotLimits = DEFAULT_SLOT_LIMITS): Provider {
+export function createProvider(
+  url: string,
+  breakerOptions: BreakerOptions,
+  limits: SlotLimits = DEFAULT_SLOT_LIMITS,
+): Provider {
   return {
     url,
     label: redactUrl(url),

@@ -5,5 +5,7 @@ import type { RpcErrorObject } from '../rpc/types.ts'
  * mean it is already in a mempool: the send succeeded.
  */
 export function meansAlreadySent(error: RpcErrorObject): boolean {
-  return /already known|already imported|known transaction|nonce too low|transaction already exists/i.test(error.message)
+  return /already known|already imported|known transaction|nonce too low|transaction already exists/i.test(
+    error.message,
+  )
 }

@@ -43,7 +43,8 @@ function weightedShuffle(providers: Provider[], random: () => number): Provider[
   while (pool.length > 0) {
     let pick = random() * pool.reduce((sum, entry) => sum + entry.weight, 0)
     let index = 0
-    while (index < pool.length - 1 && pick >= (pool[index] as { weight: number }).weight) pick -= (pool[index++] as { weight: number }).weight
+    while (index < pool.length - 1 && pick >= (pool[index] as { weight: number }).weight)
+      pick -= (pool[index++] as { weight: number }).weight
     order.push((pool.splice(index, 1)[0] as { provider: Provider }).provider)
   }
   return order

@@ -22,7 +22,13 @@ export type UnsupportedMethods = {
 /** Method names are client input: at most this many are remembered. */
 const MAX_METHODS = 256
 
-export function createUnsupportedMethods({ restMs, now = Date.now }: { restMs: number; now?: () => number }): UnsupportedMethods {
+export function createUnsupportedMethods({
+  restMs,
+  now = Date.now,
+}: {
+  restMs: number
+  now?: () => number
+}): UnsupportedMethods {
   const methods = new Map<string, Map<Provider, { error: RpcErrorObject; untilMs: number }>>()
   return {
     known(method, providers) {

@@ -1,7 +1,15 @@
 import { QueueFullError } from './attempt-slots.ts'
 import { classifyRpcError } from './classify.ts'
 import { countBatch, learnBatchBytes, type Provider, refuseBatches } from './provider.ts'
-import { type AttemptOptions, answerOf, HEADERS, isErrorObject, postToProvider, readResponseCapped, type UpstreamAnswer } from './upstream.ts'
+import {
+  type AttemptOptions,
+  answerOf,
+  HEADERS,
+  isErrorObject,
+  postToProvider,
+  readResponseCapped,
+  type UpstreamAnswer,
+} from './upstream.ts'
 import {
   isConnectionReset,
   UpstreamBodyTooLargeError,
@@ -69,7 +77,9 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): Upstre
   /** The most bytes a batch to this provider may carry now: the option, or less once it refused more. */
   const maxBytesFor = (provider: Provider) => {
     const learned = provider.batchBytesLearned
-    return learned !== undefined && now() < learned.untilMs ? Math.min(options.maxBytes, learned.maxBytes) : options.maxBytes
+    return learned !== undefined && now() < learned.untilMs
+      ? Math.min(options.maxBytes, learned.maxBytes)
+      : options.maxBytes
   }
 
   /** A batch of `bytes` was refused as too large: later batches to this provider stay within half of it, for a while. */
@@ -110,7 +120,8 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): Upstre
     try {
       await slot
     } catch (error) {
-      for (const entry of entries) entry.fail(error instanceof QueueFullError ? error : new UpstreamNetworkError(provider.label, error))
+      for (const entry of entries)
+        entry.fail(error instanceof QueueFullError ? error : new UpstreamNetworkError(provider.label, error))
       return false
     }
     if (entries.some((entry) => !entry.done)) return true
@@ -184,12 +195,17 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): Upstre
     if (!Array.isArray(body) || body.length === 0) {
       const error = (body as { error?: unknown } | null)?.error
       // A rate limit on the whole batch is the provider's trouble for every call in it, like a 429.
-      if (isErrorObject(error) && classifyRpcError(error) === 'rate-limited') throw new UpstreamRpcFaultError(provider.label, 'rate-limited', error)
-      refuse(provider, isErrorObject(error) ? `error ${error.code} to a batch: ${error.message}` : 'no array answering a batch')
+      if (isErrorObject(error) && classifyRpcError(error) === 'rate-limited')
+        throw new UpstreamRpcFaultError(provider.label, 'rate-limited', error)
+      refuse(
+        provider,
+        isErrorObject(error) ? `error ${error.code} to a batch: ${error.message}` : 'no array answering a batch',
+      )
       return live
     }
     const byId = new Map<unknown, object>()
-    for (const item of body) if (item !== null && typeof item === 'object') byId.set((item as { id?: unknown }).id, item)
+    for (const item of body)
+      if (item !== null && typeof item === 'object') byId.set((item as { id?: unknown }).id, item)
     const missing: Entry[] = []
     for (const entry of live) {
       const item = byId.get(entry.id)
@@ -251,7 +267,13 @@ type Entry = {
   fail(error: unknown): void
 }
 
-function createEntry(provider: Provider, body: string, id: number, options: BatchedAttemptOptions, now: () => number): Entry {
+function createEntry(
+  provider: Provider,
+  body: string,
+  id: number,
+  options: BatchedAttemptOptions,
+  now: () => number,
+): Entry {
   let resolve!: (answer: UpstreamAnswer) => void
   let reject!: (error: unknown) => void
   const answer = new Promise<UpstreamAnswer>((ok, fail) => {
@@ -288,7 +310,10 @@ function createEntry(provider: Provider, body: string, id: number, options: Batc
       // Sent again after its batch was refused as too large: its clock runs on from the first send.
       if (sentAt !== undefined) return
       send()
-      timer = setTimeout(() => entry.fail(new UpstreamTimeoutError(provider.label, options.timeoutMs)), options.timeoutMs)
+      timer = setTimeout(
+        () => entry.fail(new UpstreamTimeoutError(provider.label, options.timeoutMs)),
+        options.timeoutMs,
+      )
     },
     handOver() {
       if (entry.done) return undefined
@@ -339,9 +364,11 @@ function chunk(entries: Entry[], size: number, maxBytes: number): Entry[][] {
 /** One item of a batch's answer, judged like a single answer; a result past the size cap is refused. */
 function answerItem(provider: Provider, item: object, maxBytes: number): UpstreamAnswer {
   const answer = answerOf(provider, item)
-  if (answer.kind === 'result' && answer.resultJson.length > maxBytes) throw new UpstreamBodyTooLargeError(provider.label, maxBytes)
+  if (answer.kind === 'result' && answer.resultJson.length > maxBytes)
+    throw new UpstreamBodyTooLargeError(provider.label, maxBytes)
   return answer
 }
 
 /** After the current turn's microtasks: every call of a client batch that needs no I/O first has been posted by then. */
-const nextTurn: (run: () => void) => void = typeof setImmediate === 'function' ? (run) => setImmediate(run) : (run) => setTimeout(run, 0)
+const nextTurn: (run: () => void) => void =
+  typeof setImmediate === 'function' ? (run) => setImmediate(run) : (run) => setTimeout(run, 0)

@@ -1,5 +1,12 @@
 /** What kind of failure an attempt met; the failover loop reports it per attempt. */
-export type UpstreamFailureKind = 'timeout' | 'network' | 'http-status' | 'invalid-body' | 'too-large' | 'rate-limited' | 'provider-fault'
+export type UpstreamFailureKind =
+  | 'timeout'
+  | 'network'
+  | 'http-status'
+  | 'invalid-body'
+  | 'too-large'
+  | 'rate-limited'
+  | 'provider-fault'
 
 /** A failure talking to one provider. Carries the redacted label, never the URL; the original is `cause`. */
 export class UpstreamError extends Error {

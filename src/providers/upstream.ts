@@ -28,7 +28,11 @@ export type AttemptOptions = {
 export const HEADERS = { 'content-type': 'application/json', accept: 'application/json' }
 
 /** One POST of a JSON-RPC body to one provider, bounded in time and size. Throws `UpstreamError`s. */
-export async function postToProvider(provider: Provider, bodyText: string, options: AttemptOptions): Promise<UpstreamAnswer> {
+export async function postToProvider(
+  provider: Provider,
+  bodyText: string,
+  options: AttemptOptions,
+): Promise<UpstreamAnswer> {
   // One controller and one timer per attempt (AbortSignal.timeout plus AbortSignal.any cost more on the hot path).
   const controller = options.controller ?? new AbortController()
   let timedOut = false
@@ -37,7 +41,12 @@ export async function postToProvider(provider: Provider, bodyText: string, optio
     controller.abort()
   }, options.timeoutMs)
   try {
-    const response = await fetch(provider.url, { method: 'POST', headers: HEADERS, body: bodyText, signal: controller.signal })
+    const response = await fetch(provider.url, {
+      method: 'POST',
+      headers: HEADERS,
+      body: bodyText,
+      signal: controller.signal,
+    })
     const text = await readResponseCapped(response, options.maxResponseBytes, provider)
     return toAnswer(provider, response.status, text, options.notification === true)
   } catch (error) {

@@ -23,7 +23,11 @@ export type RegistryOptions = {
 export type RegisterResult = { ok: true; instance: Instance } | { ok: false; reason: 'full' }
 
 /** Outcome of a heartbeat: known (or registered again), unknown and dead, or alive but not to be registered. */
-export type HeartbeatResult = { kind: 'ok'; instance: Instance } | { kind: 'unknown' } | { kind: 'not-allowed' } | { kind: 'full' }
+export type HeartbeatResult =
+  | { kind: 'ok'; instance: Instance }
+  | { kind: 'unknown' }
+  | { kind: 'not-allowed' }
+  | { kind: 'full' }
 
 /** The debugger instances the proxy lives for. */
 export type Registry = {
@@ -67,7 +71,8 @@ export function createRegistry(options: RegistryOptions): Registry {
   }
 
   const add = (pid: number): RegisterResult => {
-    if (!instances.has(pid) && instances.size >= options.maxInstances && !makeRoom()) return { ok: false, reason: 'full' }
+    if (!instances.has(pid) && instances.size >= options.maxInstances && !makeRoom())
+      return { ok: false, reason: 'full' }
     const at = now()
     const instance = { pid, registeredAt: Math.floor(at / 1000), lastHeartbeatMs: at, observedPeriodMs: null }
     instances.set(pid, instance)

@@ -217,7 +217,9 @@ export class UpstreamAnswerError extends RpcError {
 /** The only place that builds wire error objects; unexpected exceptions never leak details. */
 export function toErrorObject(error: unknown): RpcErrorObject {
   if (error instanceof RpcError) {
-    return error.data === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, data: error.data }
+    return error.data === undefined
+      ? { code: error.code, message: error.message }
+      : { code: error.code, message: error.message, data: error.data }
   }
   return { code: InternalError.code, message: 'Internal error' }
 }

@@ -67,7 +67,8 @@ const now = (realtime: MethodInfo['realtime'] = 'always'): MethodInfo => ({ kind
 /** A trace costs 20 plain calls, a log query 10 (SPEC §13 defaults). */
 const TRACE_COST = 20
 const LOGS_COST = 10
-const management = (privileged = false): MethodInfo => (privileged ? { kind: 'management', privileged } : { kind: 'management' })
+const management = (privileged = false): MethodInfo =>
+  privileged ? { kind: 'management', privileged } : { kind: 'management' }
 
 /** Every method with a row of its own; the namespaces below cover the rest. */
 const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
@@ -207,7 +208,9 @@ export function realtimeMethods(): string[] {
 
 /** The single-field methods an `eth_getAccountInfo` answer is made of, by field. */
 export function accountInfoFields(): [field: AccountField, method: string][] {
-  const methods = new Map([...TABLE].flatMap(([name, info]) => (info.accountField === undefined ? [] : [[info.accountField, name] as const])))
+  const methods = new Map(
+    [...TABLE].flatMap(([name, info]) => (info.accountField === undefined ? [] : [[info.accountField, name] as const])),
+  )
   // In the order a node answers them: balance, nonce, code.
   return (['balance', 'nonce', 'code'] as const).map((field) => [field, methods.get(field) as string])
 }

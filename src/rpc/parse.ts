@@ -18,17 +18,24 @@ export const RpcCallSchema = Type.Object({
 })
 
 const checkCall = TypeCompiler.Compile(RpcCallSchema)
-const checkManagementCall = TypeCompiler.Compile(Type.Object({ ...RpcCallSchema.properties, params: Type.Optional(Type.Unknown()) }))
+const checkManagementCall = TypeCompiler.Compile(
+  Type.Object({ ...RpcCallSchema.properties, params: Type.Optional(Type.Unknown()) }),
+)
 const checkId = TypeCompiler.Compile(IdSchema)
 
 /**
  * One element of a body: a valid call, or the error to answer it with; `idJson` is the caller's id as
  * JSON text, exactly as sent (SPEC §3: byte for byte, integers beyond 2^53 included).
  */
-export type ParsedCall = { call: RpcCall; idJson: string; error?: undefined } | { error: RpcError; idJson: string; call?: undefined }
+export type ParsedCall =
+  | { call: RpcCall; idJson: string; error?: undefined }
+  | { error: RpcError; idJson: string; call?: undefined }
 
 /** A whole body: one call, a batch, or an error answered alone with `id: null`. */
-export type ParsedBody = { kind: 'single'; entry: ParsedCall } | { kind: 'batch'; entries: ParsedCall[] } | { kind: 'invalid'; error: RpcError }
+export type ParsedBody =
+  | { kind: 'single'; entry: ParsedCall }
+  | { kind: 'batch'; entries: ParsedCall[] }
+  | { kind: 'invalid'; error: RpcError }
 
 export type ParseOptions = { maxBatchSize: number }
 
@@ -69,7 +76,14 @@ function parseKeepingLongIntegers(text: string): unknown {
   return JSON.parse(text, (key: string, value: unknown, context?: { source?: string }) => {
     const source = context?.source
     // A call's id stays a number: its text is echoed from the scan, and the schema checks its type.
-    if (key === 'id' || typeof value !== 'number' || source === undefined || Number.isSafeInteger(value) || !INTEGER.test(source)) return value
+    if (
+      key === 'id' ||
+      typeof value !== 'number' ||
+      source === undefined ||
+      Number.isSafeInteger(value) ||
+      !INTEGER.test(source)
+    )
+      return value
     return rawJson(source)
   })
 }
@@ -83,11 +97,15 @@ export function toParsedCall(value: unknown, idSource?: string): ParsedCall {
     const call = value as RpcCall & { params?: unknown }
     if (call.params === null) delete call.params
     const idJson = call.id === undefined ? 'null' : (idSource ?? JSON.stringify(call.id))
-    if (call.params === undefined || !nestedDeeperThan(call.params, MAX_PARAMS_DEPTH)) return { call: call as RpcCall, idJson }
+    if (call.params === undefined || !nestedDeeperThan(call.params, MAX_PARAMS_DEPTH))
+      return { call: call as RpcCall, idJson }
     return { error: new InvalidRequestError(`"params" nested deeper than ${MAX_PARAMS_DEPTH} levels`), idJson }
   }
   const id = recoverId(value)
-  return { error: new InvalidRequestError(describeInvalid(value)), idJson: id === null ? 'null' : (idSource ?? JSON.stringify(id)) }
+  return {
+    error: new InvalidRequestError(describeInvalid(value)),
+    idJson: id === null ? 'null' : (idSource ?? JSON.stringify(id)),
+  }
 }
 
 /**

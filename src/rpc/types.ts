@@ -17,7 +17,10 @@ export type RpcErrorObject = { code: number; message: string; data?: unknown }
  * The answer to one call, without its id: a result kept as raw JSON text (so cached and upstream
  * results are spliced, not re-serialized), or an error object.
  */
-export type Outcome = ({ resultJson: string; error?: undefined } | { error: RpcErrorObject; resultJson?: undefined }) & {
+export type Outcome = (
+  | { resultJson: string; error?: undefined }
+  | { error: RpcErrorObject; resultJson?: undefined }
+) & {
   /** The redacted label of the provider that answered (SPEC §9), when one did. */
   provider?: string
   /** Set when the proxy itself found no provider to answer (its own -32002), never for an upstream's error. */

@@ -13,7 +13,15 @@ import type { SharedTierPart } from './shared-tier-part.ts'
 
 type AppConfig = Pick<
   ServerOptions,
-  'host' | 'adminToken' | 'authToken' | 'authTokens' | 'allowedOrigins' | 'maxBodyBytes' | 'wsMaxConnections' | 'wsMaxSubscriptions' | 'wsSendQueueBytes'
+  | 'host'
+  | 'adminToken'
+  | 'authToken'
+  | 'authTokens'
+  | 'allowedOrigins'
+  | 'maxBodyBytes'
+  | 'wsMaxConnections'
+  | 'wsMaxSubscriptions'
+  | 'wsSendQueueBytes'
 >
 
 export type AppParts = {

@@ -21,7 +21,10 @@ export type CacheOpeningParts = {
  * Once the chain is known: the providers are held to it, the shared tier opens for it, and the
  * cache opens its store (SPEC §5.1, §5.4, §7). Settles when the cache is open (or failed to open).
  */
-export function openCacheWhenKnown(options: Pick<ServerOptions, 'cacheDir' | 'maxCacheItems'>, parts: CacheOpeningParts): Promise<unknown> {
+export function openCacheWhenKnown(
+  options: Pick<ServerOptions, 'cacheDir' | 'maxCacheItems'>,
+  parts: CacheOpeningParts,
+): Promise<unknown> {
   return parts.chain.known.then((info) => {
     log.info(`upstream chain id ${info.chainId}${info.devChain ? ' (a development chain: cached in memory only)' : ''}`)
     parts.sharedTier.open(info.chainId, info.devChain, parts.stopping())

@@ -23,7 +23,10 @@ export type DataParts = {
 }
 
 /** The data path (SPEC §5): the resolver, and the proxy's own calls over it and the pool. */
-export function createDataPath(options: Pick<ServerOptions, 'upstreamTimeoutMs'>, parts: DataParts): { resolve: Resolver; internal: InternalCalls } {
+export function createDataPath(
+  options: Pick<ServerOptions, 'upstreamTimeoutMs'>,
+  parts: DataParts,
+): { resolve: Resolver; internal: InternalCalls } {
   const resolve = createResolver({
     forward: parts.pool.forward,
     cache: parts.cache,

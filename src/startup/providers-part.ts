@@ -5,7 +5,13 @@ import { log } from '../util/log.ts'
 
 type ProviderConfig = Pick<
   ServerOptions,
-  'rpcUrls' | 'maxFailures' | 'healthCheckInterval' | 'upstreamTimeoutMs' | 'maxResponseBytes' | 'upstreamConcurrency' | 'upstreamQueue'
+  | 'rpcUrls'
+  | 'maxFailures'
+  | 'healthCheckInterval'
+  | 'upstreamTimeoutMs'
+  | 'maxResponseBytes'
+  | 'upstreamConcurrency'
+  | 'upstreamQueue'
 >
 
 /** The providers, their breakers, the failover forwarder and the health checker (SPEC §6). */
@@ -30,8 +36,11 @@ export function createBatchingPart(
     size: options.upstreamBatchSize,
     maxBytes: options.upstreamBatchBytes,
     maxResponseBytes: options.maxResponseBytes,
-    onRefused: (provider, reason) => log.warn(`${provider.label} refused a JSON-RPC batch (${reason}): its calls go one by one for 10 minutes`),
+    onRefused: (provider, reason) =>
+      log.warn(`${provider.label} refused a JSON-RPC batch (${reason}): its calls go one by one for 10 minutes`),
     onTooLarge: (provider, bytes, maxBytes) =>
-      log.warn(`${provider.label} refused a JSON-RPC batch of ${bytes} bytes as too large: its batches stay within ${maxBytes} bytes for 10 minutes`),
+      log.warn(
+        `${provider.label} refused a JSON-RPC batch of ${bytes} bytes as too large: its batches stay within ${maxBytes} bytes for 10 minutes`,
+      ),
   })
 }

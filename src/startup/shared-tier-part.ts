@@ -22,7 +22,10 @@ export type SharedTierPart = {
   stop(): void
 }
 
-export function createSharedTierPart({ cacheUrl, cachePrefix }: Pick<ServerOptions, 'cacheUrl' | 'cachePrefix'>): SharedTierPart {
+export function createSharedTierPart({
+  cacheUrl,
+  cachePrefix,
+}: Pick<ServerOptions, 'cacheUrl' | 'cachePrefix'>): SharedTierPart {
   const slot: { tier?: SharedTier } = {}
   return {
     current: () => slot.tier,

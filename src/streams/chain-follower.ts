@@ -96,15 +96,19 @@ export function createChainFollower(options: FollowerOptions): ChainFollower {
     return removed
   }
 
-  const fetched = async (value: Promise<unknown>): Promise<Head | undefined> => toHead(await value.catch(() => undefined))
+  const fetched = async (value: Promise<unknown>): Promise<Head | undefined> =>
+    toHead(await value.catch(() => undefined))
 
   /** The missing blocks between the tip and `head` by number, in parallel, if they link up; else undefined. */
   const fillByNumber = async (from: Head, head: Head): Promise<Head[] | undefined> => {
     const count = head.number - from.number - 1
-    const blocks = await Promise.all(Array.from({ length: count }, (_, index) => fetched(options.blockByNumber(from.number + 1 + index))))
+    const blocks = await Promise.all(
+      Array.from({ length: count }, (_, index) => fetched(options.blockByNumber(from.number + 1 + index))),
+    )
     let parent = from
     for (const block of blocks) {
-      if (block === undefined || block.parentHash !== parent.hash || block.number !== parent.number + 1) return undefined
+      if (block === undefined || block.parentHash !== parent.hash || block.number !== parent.number + 1)
+        return undefined
       parent = block
     }
     return parent.hash === head.parentHash ? (blocks as Head[]) : undefined
@@ -120,7 +124,8 @@ export function createChainFollower(options: FollowerOptions): ChainFollower {
     while (!byHash.has(cursor.parentHash)) {
       if (branch.length > options.windowSize || cursor.number <= (window[0]?.number ?? 0)) return 'deep'
       const parent = await fetched(options.blockByHash(cursor.parentHash))
-      if (parent === undefined || parent.hash !== cursor.parentHash || parent.number !== cursor.number - 1) return 'unavailable'
+      if (parent === undefined || parent.hash !== cursor.parentHash || parent.number !== cursor.number - 1)
+        return 'unavailable'
       branch.unshift(parent)
       cursor = parent
     }
@@ -185,7 +190,8 @@ export function createChainFollower(options: FollowerOptions): ChainFollower {
       if (attempt + 1 >= options.retryDelaysMs.length + 1) break
       await new Promise((resolve) => setTimeout(resolve, options.retryDelaysMs[attempt]))
     }
-    if (mine === generation) restart(head, `the blocks joining block ${head.number} to the chain delivered could not be fetched`)
+    if (mine === generation)
+      restart(head, `the blocks joining block ${head.number} to the chain delivered could not be fetched`)
   }
 
   const enqueue = (head: Head, seed: boolean) => {

@@ -42,7 +42,11 @@ const SWEEP_EVERY_MS = 30_000
  * as subscriptions: a filter is a subscription whose events wait for the next poll. It does not
  * live on one provider, so it survives failover and works across any number of them.
  */
-export function createFilterMethods(options: FilterOptions): { methods: Record<string, ManagementMethod>; stop(): void; readonly size: number } {
+export function createFilterMethods(options: FilterOptions): {
+  methods: Record<string, ManagementMethod>
+  stop(): void
+  readonly size: number
+} {
   const now = options.now ?? Date.now
   const maxFilters = options.maxFilters ?? 10_000
   const idleMs = options.idleMs ?? 5 * 60_000
@@ -56,10 +60,16 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
   }
 
   /** A filter, answered once the hub knows the head it starts from: its first changes are the blocks after it (as in geth). */
-  const install = async (kind: SubscriptionKind, subscribeFilter: unknown, pick: (resultJson: string) => string | undefined, extra: Partial<Filter> = {}) => {
+  const install = async (
+    kind: SubscriptionKind,
+    subscribeFilter: unknown,
+    pick: (resultJson: string) => string | undefined,
+    extra: Partial<Filter> = {},
+  ) => {
     // Expired filters go before the bound is judged: idle ones never lock a new client out.
     if (filters.size + installing >= maxFilters) sweep()
-    if (filters.size + installing >= maxFilters) throw new LimitExceededError(`too many filters installed: the limit is ${maxFilters}`)
+    if (filters.size + installing >= maxFilters)
+      throw new LimitExceededError(`too many filters installed: the limit is ${maxFilters}`)
     const filter = { kind, changes: [] as string[], lastPolledMs: now(), ...extra } as Filter
     filter.client = {
       deliver(_id, resultJson) {
@@ -90,7 +100,8 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
   }
 
   const find = (params: unknown): Filter => {
-    if (!Array.isArray(params) || params.length !== 1 || typeof params[0] !== 'string') throw new InvalidParamsError('expected [filter id]')
+    if (!Array.isArray(params) || params.length !== 1 || typeof params[0] !== 'string')
+      throw new InvalidParamsError('expected [filter id]')
     const filter = filters.get(params[0].toLowerCase())
     if (filter === undefined) throw new FilterNotFoundError()
     if (now() - filter.lastPolledMs > idleMs) {
@@ -104,17 +115,25 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
   const sweeper = every(SWEEP_EVERY_MS, sweep)
 
   const noParams = (params: unknown) => {
-    if (params !== undefined && !(Array.isArray(params) && params.length === 0)) throw new InvalidParamsError('expected no params')
+    if (params !== undefined && !(Array.isArray(params) && params.length === 0))
+      throw new InvalidParamsError('expected no params')
   }
 
   const methods: Record<string, ManagementMethod> = {
     eth_newFilter: {
       run(params) {
-        if (!Array.isArray(params) || params.length !== 1 || params[0] === null || typeof params[0] !== 'object' || Array.isArray(params[0])) {
+        if (
+          !Array.isArray(params) ||
+          params.length !== 1 ||
+          params[0] === null ||
+          typeof params[0] !== 'object' ||
+          Array.isArray(params[0])
+        ) {
           throw new InvalidParamsError('expected [{fromBlock?, toBlock?, address?, topics?}]')
         }
         const criteria = params[0] as Record<string, unknown>
-        if (criteria.blockHash !== undefined) throw new InvalidParamsError('a filter takes fromBlock and toBlock, not blockHash')
+        if (criteria.blockHash !== undefined)
+          throw new InvalidParamsError('a filter takes fromBlock and toBlock, not blockHash')
         const logFilter = parseLogFilter({ address: criteria.address, topics: criteria.topics })
         const fromBlock = blockBound(criteria.fromBlock, 'fromBlock')
         const toBlock = blockBound(criteria.toBlock, 'toBlock')
@@ -124,7 +143,11 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
           (resultJson) => {
             if (fromBlock === undefined && toBlock === undefined) return resultJson
             const block = parseQuantity((JSON.parse(resultJson) as { blockNumber?: unknown }).blockNumber)
-            if (block !== undefined && ((fromBlock !== undefined && block < fromBlock) || (toBlock !== undefined && block > toBlock))) return undefined
+            if (
+              block !== undefined &&
+              ((fromBlock !== undefined && block < fromBlock) || (toBlock !== undefined && block > toBlock))
+            )
+              return undefined
             return resultJson
           },
           { criteria, fromBlock, toBlock },
@@ -134,13 +157,16 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
     eth_newBlockFilter: {
       run(params) {
         noParams(params)
-        return install('newHeads', undefined, (resultJson) => JSON.stringify((JSON.parse(resultJson) as { hash?: unknown }).hash))
+        return install('newHeads', undefined, (resultJson) =>
+          JSON.stringify((JSON.parse(resultJson) as { hash?: unknown }).hash),
+        )
       },
     },
     eth_newPendingTransactionFilter: {
       run(params) {
         // geth takes an optional `fullTx` flag; only hashes are served.
-        if (Array.isArray(params) && params.length === 1 && params[0] === true) throw new InvalidParamsError('full transactions are not served: omit fullTx')
+        if (Array.isArray(params) && params.length === 1 && params[0] === true)
+          throw new InvalidParamsError('full transactions are not served: omit fullTx')
         if (!(Array.isArray(params) && params.length === 1 && params[0] === false)) noParams(params)
         return install('newPendingTransactions', undefined, (resultJson) => resultJson)
       },
@@ -158,13 +184,15 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
         const filter = find(params)
         if (filter.criteria === undefined) throw new FilterNotFoundError()
         const outcome = await options.getLogs(filter.criteria)
-        if (outcome.error !== undefined) throw new UpstreamAnswerError(outcome.error.code, outcome.error.message, outcome.error.data)
+        if (outcome.error !== undefined)
+          throw new UpstreamAnswerError(outcome.error.code, outcome.error.message, outcome.error.data)
         return JSON.parse(outcome.resultJson ?? '[]')
       },
     },
     eth_uninstallFilter: {
       run(params) {
-        if (!Array.isArray(params) || params.length !== 1 || typeof params[0] !== 'string') throw new InvalidParamsError('expected [filter id]')
+        if (!Array.isArray(params) || params.length !== 1 || typeof params[0] !== 'string')
+          throw new InvalidParamsError('expected [filter id]')
         return uninstall(params[0].toLowerCase())
       },
     },
@@ -183,7 +211,15 @@ export function createFilterMethods(options: FilterOptions): { methods: Record<s
 
 /** A filter's `fromBlock`/`toBlock`: a block number, or undefined for a tag (latest, pending, earliest means 0). */
 function blockBound(value: unknown, name: string): number | undefined {
-  if (value === undefined || value === null || value === 'latest' || value === 'pending' || value === 'safe' || value === 'finalized') return undefined
+  if (
+    value === undefined ||
+    value === null ||
+    value === 'latest' ||
+    value === 'pending' ||
+    value === 'safe' ||
+    value === 'finalized'
+  )
+    return undefined
   if (value === 'earliest') return 0
   const block = parseQuantity(value)
   if (block === undefined) throw new InvalidParamsError(`expected ${name} as a block number or tag`)

@@ -71,7 +71,15 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const feeds = new Map<string, Feed>()
   const owners = new Map<string, { client: StreamClient; feed: Feed }>()
   const byClient = new Map<StreamClient, Set<string>>()
-  const counters: StreamCounters = { eventsDelivered: 0, duplicatesDropped: 0, gapsFilled: 0, blocksFilled: 0, reorgs: 0, restarts: 0, logFetchFailures: 0 }
+  const counters: StreamCounters = {
+    eventsDelivered: 0,
+    duplicatesDropped: 0,
+    gapsFilled: 0,
+    blocksFilled: 0,
+    reorgs: 0,
+    restarts: 0,
+    logFetchFailures: 0,
+  }
   /** Logs of recent canonical blocks, by block hash, to send again as removed on a reorg. */
   const blockLogs = new Map<string, Log[]>()
   let logQueue: Promise<void> = Promise.resolve()
@@ -87,7 +95,9 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       counters.eventsDelivered += 1
     } catch (error) {
       // One broken client must not cost the others their events.
-      options.warn(`subscriptions: a client could not be written to and is released (${error instanceof Error ? error.message : String(error)})`)
+      options.warn(
+        `subscriptions: a client could not be written to and is released (${error instanceof Error ? error.message : String(error)})`,
+      )
       releaseClient(subscriber.client)
     }
   }
@@ -114,13 +124,15 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     windowSize,
     retryDelaysMs: FOLLOWER_RETRY_DELAYS_MS,
     blockByHash: (hash) => resultOf(options.call('eth_getBlockByHash', [hash, false], isNull)),
-    blockByNumber: (block) => resultOf(options.call('eth_getBlockByNumber', [`0x${block.toString(16)}`, false], isNull)),
+    blockByNumber: (block) =>
+      resultOf(options.call('eth_getBlockByNumber', [`0x${block.toString(16)}`, false], isNull)),
     onChange: (change) => {
       const heads = feeds.get('newHeads')
       if (heads !== undefined) publishHeads(heads, change)
       const newest = change.added[change.added.length - 1]
       if (newest !== undefined) options.onHead?.(newest.number)
-      if (feedsOf('logs').length > 0 || change.removed.length > 0) logQueue = logQueue.then(() => deliverLogs(change)).catch(() => {})
+      if (feedsOf('logs').length > 0 || change.removed.length > 0)
+        logQueue = logQueue.then(() => deliverLogs(change)).catch(() => {})
     },
     onDuplicate: () => {
       counters.duplicatesDropped += 1
@@ -143,10 +155,18 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const logsOf = async (head: Head): Promise<Log[] | undefined> => {
     for (let attempt = 0; ; attempt++) {
       // An empty list for a block whose bloom is not empty is a provider that lacks the block.
-      const outcome = await options.call('eth_getLogs', [{ blockHash: head.hash }], (value) => !Array.isArray(value) || (value.length === 0 && hasLogs(head)))
+      const outcome = await options.call(
+        'eth_getLogs',
+        [{ blockHash: head.hash }],
+        (value) => !Array.isArray(value) || (value.length === 0 && hasLogs(head)),
+      )
       if (outcome.resultJson !== undefined) {
         const logs = JSON.parse(outcome.resultJson) as Log[]
-        if (Array.isArray(logs) && logs.every((log) => typeof log?.blockHash === 'string' && log.blockHash.toLowerCase() === head.hash)) return logs
+        if (
+          Array.isArray(logs) &&
+          logs.every((log) => typeof log?.blockHash === 'string' && log.blockHash.toLowerCase() === head.hash)
+        )
+          return logs
       }
       const pause = LOG_RETRY_DELAYS_MS[attempt]
       if (pause === undefined) return undefined
@@ -169,7 +189,9 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       const logs = fetched[index]
       if (logs === undefined) {
         counters.logFetchFailures += 1
-        options.warn(`subscriptions: the logs of block ${head.number} could not be fetched from any provider; they are not delivered`)
+        options.warn(
+          `subscriptions: the logs of block ${head.number} could not be fetched from any provider; they are not delivered`,
+        )
         continue
       }
       blockLogs.set(head.hash, logs)
@@ -198,7 +220,8 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     }
     for (const [id, subscriber] of [...feed.subscribers]) {
       const news = newsFor(subscriber, change)
-      for (const head of [...news.removed, ...news.added]) for (const text of matchingOf(head)) deliverTo(feed, id, text)
+      for (const head of [...news.removed, ...news.added])
+        for (const text of matchingOf(head)) deliverTo(feed, id, text)
     }
   }
 
@@ -232,7 +255,10 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     params: ['newPendingTransactions'],
     onEvent: onPending,
     poll: async () => {
-      const block = (await resultOf(options.call('eth_getBlockByNumber', ['pending', false]))) as { transactions?: unknown } | null | undefined
+      const block = (await resultOf(options.call('eth_getBlockByNumber', ['pending', false]))) as
+        | { transactions?: unknown }
+        | null
+        | undefined
       if (Array.isArray(block?.transactions)) for (const hash of block.transactions) onPending(hash)
     },
     pollIntervalMs: options.pollIntervalMs,
@@ -294,7 +320,13 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   }
 
   /** Add a subscription whose start is known; the follower learns the start, so the gap above it is filled. */
-  const register = (client: StreamClient, id: string, kind: SubscriptionKind, logFilter: LogFilter | undefined, asked: Head | undefined) => {
+  const register = (
+    client: StreamClient,
+    id: string,
+    kind: SubscriptionKind,
+    logFilter: LogFilter | undefined,
+    asked: Head | undefined,
+  ) => {
     const key = logFilter === undefined ? kind : `logs:${logFilterKey(logFilter)}`
     let feed = feeds.get(key)
     if (feed === undefined) {
@@ -312,10 +344,17 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   return {
     async subscribe(client, kind, filter) {
       if (typeof kind !== 'string' || !KINDS.has(kind as SubscriptionKind)) {
-        throw new InvalidParamsError(`unsupported subscription ${JSON.stringify(kind)}: newHeads, logs or newPendingTransactions`)
+        throw new InvalidParamsError(
+          `unsupported subscription ${JSON.stringify(kind)}: newHeads, logs or newPendingTransactions`,
+        )
       }
       const subscriptionKind = kind as SubscriptionKind
-      if (subscriptionKind !== 'logs' && filter !== undefined && filter !== null && !(typeof filter === 'object' && Object.keys(filter).length === 0)) {
+      if (
+        subscriptionKind !== 'logs' &&
+        filter !== undefined &&
+        filter !== null &&
+        !(typeof filter === 'object' && Object.keys(filter).length === 0)
+      ) {
         throw new InvalidParamsError(`${kind} takes no filter`)
       }
       const logFilter = subscriptionKind === 'logs' ? parseLogFilter(filter) : undefined

@@ -9,7 +9,14 @@ export type LogFilter = {
 }
 
 /** A log as nodes return it; only the fields the filter and the reorg bookkeeping read are typed. */
-export type Log = { address: string; topics: string[]; blockHash: string; logIndex: string; removed?: boolean; [field: string]: unknown }
+export type Log = {
+  address: string
+  topics: string[]
+  blockHash: string
+  logIndex: string
+  removed?: boolean
+  [field: string]: unknown
+}
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 const TOPIC = /^0x[0-9a-fA-F]{64}$/
@@ -20,7 +27,8 @@ const MAX_TOPIC_ALTERNATIVES = 1_000
 /** Read a filter object (`{address?, topics?}`, anything else ignored as geth does); `-32602` on a malformed one. */
 export function parseLogFilter(value: unknown): LogFilter {
   if (value === undefined || value === null) return { addresses: [], topics: [] }
-  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidParamsError('expected a filter object {address?, topics?}')
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new InvalidParamsError('expected a filter object {address?, topics?}')
   const { address, topics } = value as { address?: unknown; topics?: unknown }
   return { addresses: parseAddresses(address), topics: parseTopics(topics) }
 }
@@ -30,7 +38,8 @@ function parseAddresses(address: unknown): string[] {
   const list = Array.isArray(address) ? address : [address]
   if (list.length > MAX_ADDRESSES) throw new InvalidParamsError(`at most ${MAX_ADDRESSES} addresses in a filter`)
   return list.map((entry) => {
-    if (typeof entry !== 'string' || !ADDRESS.test(entry)) throw new InvalidParamsError('expected address as a 20-byte hex string or a list of them')
+    if (typeof entry !== 'string' || !ADDRESS.test(entry))
+      throw new InvalidParamsError('expected address as a 20-byte hex string or a list of them')
     return entry.toLowerCase()
   })
 }
@@ -42,10 +51,12 @@ function parseTopics(topics: unknown): (string[] | null)[] {
   return topics.map((position) => {
     if (position === null) return null
     const list = Array.isArray(position) ? position : [position]
-    if (list.length > MAX_TOPIC_ALTERNATIVES) throw new InvalidParamsError(`at most ${MAX_TOPIC_ALTERNATIVES} topics in one position`)
+    if (list.length > MAX_TOPIC_ALTERNATIVES)
+      throw new InvalidParamsError(`at most ${MAX_TOPIC_ALTERNATIVES} topics in one position`)
     if (list.length === 0) return null
     return list.map((topic) => {
-      if (typeof topic !== 'string' || !TOPIC.test(topic)) throw new InvalidParamsError('expected each topic as a 32-byte hex string, null, or a list of them')
+      if (typeof topic !== 'string' || !TOPIC.test(topic))
+        throw new InvalidParamsError('expected each topic as a 32-byte hex string, null, or a list of them')
       return topic.toLowerCase()
     })
   })
@@ -53,7 +64,10 @@ function parseTopics(topics: unknown): (string[] | null)[] {
 
 /** The filter's identity: two subscriptions with equal keys share one feed. */
 export function logFilterKey(filter: LogFilter): string {
-  return JSON.stringify([[...filter.addresses].sort(), filter.topics.map((position) => (position === null ? null : [...position].sort()))])
+  return JSON.stringify([
+    [...filter.addresses].sort(),
+    filter.topics.map((position) => (position === null ? null : [...position].sort())),
+  ])
 }
 
 /** Whether a log matches, with the semantics of geth's filters (any address listed; each topic position any of its list). */

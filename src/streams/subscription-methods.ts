@@ -54,7 +54,8 @@ export function createSubscriptionMethods(hub: StreamHub): Record<string, Manage
       run(params, context) {
         const stream = context().stream
         if (stream === undefined) throw new NotificationsUnsupportedError()
-        if (!Array.isArray(params) || params.length !== 1 || typeof params[0] !== 'string') throw new InvalidParamsError('expected [subscription id]')
+        if (!Array.isArray(params) || params.length !== 1 || typeof params[0] !== 'string')
+          throw new InvalidParamsError('expected [subscription id]')
         return hub.unsubscribe(stream.client, params[0])
       },
     },

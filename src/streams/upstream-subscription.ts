@@ -77,20 +77,35 @@ export function createUpstreamSubscription(options: UpstreamSubscriptionOptions)
     const connectTimer = setTimeout(() => {
       if (subscription === undefined) ws.close()
     }, connectTimeoutMs)
-    const subscribe = () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: SUBSCRIBE_ID, method: 'eth_subscribe', params: options.params }))
+    const subscribe = () =>
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: SUBSCRIBE_ID, method: 'eth_subscribe', params: options.params }))
     // SPEC §6 for sockets too: a feed is taken only from the chain the proxy serves.
-    ws.onopen = () => (options.chainId?.() === undefined ? subscribe() : ws.send(`{"jsonrpc":"2.0","id":${CHAIN_ID},"method":"eth_chainId","params":[]}`))
+    ws.onopen = () =>
+      options.chainId?.() === undefined
+        ? subscribe()
+        : ws.send(`{"jsonrpc":"2.0","id":${CHAIN_ID},"method":"eth_chainId","params":[]}`)
     ws.onmessage = (event) => {
-      let message: { id?: unknown; result?: unknown; error?: { message?: unknown }; method?: unknown; params?: { subscription?: unknown; result?: unknown } }
+      let message: {
+        id?: unknown
+        result?: unknown
+        error?: { message?: unknown }
+        method?: unknown
+        params?: { subscription?: unknown; result?: unknown }
+      }
       try {
-        message = JSON.parse(typeof event.data === 'string' ? event.data : new TextDecoder().decode(event.data as ArrayBuffer))
+        message = JSON.parse(
+          typeof event.data === 'string' ? event.data : new TextDecoder().decode(event.data as ArrayBuffer),
+        )
       } catch {
         return
       }
       if (message.id === CHAIN_ID && subscription === undefined) {
         const expected = options.chainId?.()
         if (typeof message.result === 'string' && parseQuantity(message.result) === expected) return subscribe()
-        wrongChain = { kind: 'wrong-chain', detail: `answered chain ${JSON.stringify(message.result ?? message.error?.message ?? null)}, not ${expected}` }
+        wrongChain = {
+          kind: 'wrong-chain',
+          detail: `answered chain ${JSON.stringify(message.result ?? message.error?.message ?? null)}, not ${expected}`,
+        }
         ws.close()
         return
       }
@@ -105,7 +120,11 @@ export function createUpstreamSubscription(options: UpstreamSubscriptionOptions)
         options.onUp?.()
         return
       }
-      if (message.method === 'eth_subscription' && message.params?.subscription === subscription && subscription !== undefined) {
+      if (
+        message.method === 'eth_subscription' &&
+        message.params?.subscription === subscription &&
+        subscription !== undefined
+      ) {
         options.onEvent(message.params?.result)
       }
     }

@@ -11,19 +11,26 @@ export type ParseBudgetOptions = {
 }
 
 /** Admitted (with the cost to release when answered), or refused with the HTTP status and error. */
-export type Admission = { cost: number; status?: undefined; error?: undefined } | { status: 413 | 503; error: RpcError; cost?: undefined }
+export type Admission =
+  | { cost: number; status?: undefined; error?: undefined }
+  | { status: 413 | 503; error: RpcError; cost?: undefined }
 
 /**
  * SPEC §8: the memory one request's parse may cost is bounded by a small multiple of its size, and
  * the memory of all requests in flight by a total; beyond either, a clear JSON-RPC error (413 for
  * the body itself, 503 for the moment), never an out-of-memory.
  */
-export function createParseBudget({ maxCostFactor = 16, minCostBytes = 16 << 20, maxInFlightBytes = 1 << 30 }: ParseBudgetOptions = {}) {
+export function createParseBudget({
+  maxCostFactor = 16,
+  minCostBytes = 16 << 20,
+  maxInFlightBytes = 1 << 30,
+}: ParseBudgetOptions = {}) {
   let inFlight = 0
   return {
     admit(text: string): Admission {
       const cost = estimateParseCost(text)
-      if (cost > Math.max(minCostBytes, maxCostFactor * text.length)) return { status: 413, error: new BodyTooCostlyError(cost, text.length) }
+      if (cost > Math.max(minCostBytes, maxCostFactor * text.length))
+        return { status: 413, error: new BodyTooCostlyError(cost, text.length) }
       if (inFlight + cost > maxInFlightBytes && inFlight > 0) return { status: 503, error: new OverloadedError() }
       inFlight += cost
       return { cost }

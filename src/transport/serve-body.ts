@@ -81,5 +81,9 @@ function refused(status: 413 | 503, error: RpcError): ServedBody {
 }
 
 /** The fixed text of an unexpected exception: the same for every caller, built once. */
-const INTERNAL_ERROR: ServedBody = { text: toReplyText('null', errorOutcome(new InternalError())), cache: 'BYPASS', status: 500 }
+const INTERNAL_ERROR: ServedBody = {
+  text: toReplyText('null', errorOutcome(new InternalError())),
+  cache: 'BYPASS',
+  status: 500,
+}
 const HUNG_UP: ServedBody = { text: null, cache: 'BYPASS', status: 499 }

@@ -60,7 +60,9 @@ function plainReporter(): ConsolaReporter {
 }
 
 function messageOf(entry: LogObject): string {
-  return entry.args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' ')
+  return entry.args
+    .map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : JSON.stringify(arg)))
+    .join(' ')
 }
 
 /** One JSON object per line: time, level, tag, message. To the file (and stdout/stderr unless `console` is false). */

@@ -6,7 +6,10 @@ import { isLoopbackHost } from './loopback.ts'
  * `*` (any origin), or `scheme://host[:port]` where the port may be `*` and the host may start with
  * `*.` (any subdomain).
  */
-export type OriginRule = { kind: 'loopback' } | { kind: 'any' } | { kind: 'pattern'; protocol: string; host: string; subdomains: boolean; port: string }
+export type OriginRule =
+  | { kind: 'loopback' }
+  | { kind: 'any' }
+  | { kind: 'pattern'; protocol: string; host: string; subdomains: boolean; port: string }
 
 const PATTERN = /^(https?):\/\/(\*\.)?(\[[0-9a-f:]+\]|[a-z0-9.-]+)(?::(\d{1,5}|\*))?$/i
 
@@ -16,9 +19,21 @@ export function parseOriginRule(entry: string): OriginRule | undefined {
   if (entry === '*') return { kind: 'any' }
   const match = PATTERN.exec(entry)
   if (match === null) return undefined
-  const [, protocol, star, host, port] = match as unknown as [string, string, string | undefined, string, string | undefined]
+  const [, protocol, star, host, port] = match as unknown as [
+    string,
+    string,
+    string | undefined,
+    string,
+    string | undefined,
+  ]
   if (port !== undefined && port !== '*' && Number(port) > 65_535) return undefined
-  return { kind: 'pattern', protocol: `${protocol.toLowerCase()}:`, host: host.toLowerCase(), subdomains: star !== undefined, port: port ?? '' }
+  return {
+    kind: 'pattern',
+    protocol: `${protocol.toLowerCase()}:`,
+    host: host.toLowerCase(),
+    subdomains: star !== undefined,
+    port: port ?? '',
+  }
 }
 
 /** Compile the allowed origins once; the check runs only for guarded methods called with an `Origin`. */

@@ -3,7 +3,11 @@
  * cancelled and `tooLarge()` is thrown. The chunks are kept as bytes and decoded once, so the cost is
  * linear in the size (no text built piece by piece).
  */
-export async function readCapped(stream: ReadableStream<Uint8Array>, maxBytes: number, tooLarge: () => Error): Promise<string> {
+export async function readCapped(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<string> {
   const chunks: Uint8Array[] = []
   let total = 0
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {

@@ -17,14 +17,27 @@ describe('account info parts', () => {
   })
 
   test('behavior: an answer missing a field, or not an object, gives no parts', () => {
-    for (const answer of ['{"balance":"0x10","nonce":"0x2"}', '{"balance":1,"nonce":"0x2","code":"0x"}', '"0x1"', 'null', '[]']) {
+    for (const answer of [
+      '{"balance":"0x10","nonce":"0x2"}',
+      '{"balance":1,"nonce":"0x2","code":"0x"}',
+      '"0x1"',
+      'null',
+      '[]',
+    ]) {
       expect(accountInfoParts(plan, params, answer)).toEqual([])
     }
-    expect(accountInfoParts(planCall('eth_getBalance', params)!, params, '{"balance":"0x1","nonce":"0x1","code":"0x"}')).toEqual([])
+    expect(
+      accountInfoParts(planCall('eth_getBalance', params)!, params, '{"balance":"0x1","nonce":"0x1","code":"0x"}'),
+    ).toEqual([])
   })
 
   test('behavior: the three cached parts compose the info; one missing composes nothing', () => {
-    const cached = new Map(accountInfoParts(plan, params, '{"balance":"0x10","nonce":"0x2","code":"0x6000"}').map(([part, json]) => [part.key, json]))
+    const cached = new Map(
+      accountInfoParts(plan, params, '{"balance":"0x10","nonce":"0x2","code":"0x6000"}').map(([part, json]) => [
+        part.key,
+        json,
+      ]),
+    )
     const lookup = (part: { key: string }) => cached.get(part.key)
     expect(composeAccountInfo(plan, [ADDRESS, '0x1'], lookup)).toBe('{"balance":"0x10","nonce":"0x2","code":"0x6000"}')
     cached.delete(planCall('eth_getCode', params)!.key)

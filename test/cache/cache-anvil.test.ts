@@ -111,7 +111,12 @@ describe('caching against anvil', () => {
   test('behavior: every cacheable method at a final block (or by hash) is fetched once', async () => {
     for (const [method, params] of cachedOnce()) {
       const result = await twice(method, params)
-      expect({ method, params, upstreamCalls: result.upstreamCalls, cache: result.headers[1] }).toEqual({ method, params, upstreamCalls: 1, cache: 'HIT' })
+      expect({ method, params, upstreamCalls: result.upstreamCalls, cache: result.headers[1] }).toEqual({
+        method,
+        params,
+        upstreamCalls: 1,
+        cache: 'HIT',
+      })
       expect({ method, answer: result.second }).toEqual({ method, answer: await rpc(anvil.url, method, params, 2) })
     }
   })
@@ -163,14 +168,24 @@ describe('caching against anvil', () => {
 
   test('behavior: integer ids beyond 2^53 come back byte for byte, on hits, misses, errors and in batches', async () => {
     const raw = async (body: string) => (await fetch(proxy.url, { method: 'POST', body })).text()
-    const call = (id: string, method: string, params: string) => `{"jsonrpc":"2.0","id":${id},"method":"${method}","params":${params}}`
+    const call = (id: string, method: string, params: string) =>
+      `{"jsonrpc":"2.0","id":${id},"method":"${method}","params":${params}}`
     for (let round = 0; round < 2; round++) {
-      expect(await raw(call('9007199254741003', 'eth_getBlockByNumber', '["0x1",false]'))).toStartWith('{"jsonrpc":"2.0","id":9007199254741003,"result":')
+      expect(await raw(call('9007199254741003', 'eth_getBlockByNumber', '["0x1",false]'))).toStartWith(
+        '{"jsonrpc":"2.0","id":9007199254741003,"result":',
+      )
     }
-    expect(await raw(call('9007199254741005', 'eth_blockNumber', '[]'))).toStartWith('{"jsonrpc":"2.0","id":9007199254741005,"result":')
-    expect(await raw(call('18446744073709551617', 'eth_call', '[{"to":"0x1"},"latest"]'))).toStartWith('{"jsonrpc":"2.0","id":18446744073709551617,"error":')
+    expect(await raw(call('9007199254741005', 'eth_blockNumber', '[]'))).toStartWith(
+      '{"jsonrpc":"2.0","id":9007199254741005,"result":',
+    )
+    expect(await raw(call('18446744073709551617', 'eth_call', '[{"to":"0x1"},"latest"]'))).toStartWith(
+      '{"jsonrpc":"2.0","id":18446744073709551617,"error":',
+    )
     const batch = JSON.parse(
-      (await raw(`[${call('1', 'eth_chainId', '[]')},${call('12345678901234567890', 'eth_chainId', '[]')}]`)).replace(/"id":(\d+)/g, '"id":"$1"'),
+      (await raw(`[${call('1', 'eth_chainId', '[]')},${call('12345678901234567890', 'eth_chainId', '[]')}]`)).replace(
+        /"id":(\d+)/g,
+        '"id":"$1"',
+      ),
     )
     expect(batch.map((reply: any) => reply.id)).toEqual(['1', '12345678901234567890'])
   })
@@ -179,7 +194,11 @@ describe('caching against anvil', () => {
     const viaProxy = await proxy.post('{"jsonrpc":"2.0","id":4,"method":"anvil_nodeInfo","params":null}')
     expect(viaProxy.json.error).toBeUndefined()
     expect(viaProxy.json.result.environment.chainId).toBe(31337)
-    expect((await proxy.post('{"jsonrpc":"2.0","id":5,"method":"eth_chainId","params":null}')).json).toEqual({ jsonrpc: '2.0', id: 5, result: '0x7a69' })
+    expect((await proxy.post('{"jsonrpc":"2.0","id":5,"method":"eth_chainId","params":null}')).json).toEqual({
+      jsonrpc: '2.0',
+      id: 5,
+      result: '0x7a69',
+    })
   })
 
   test("behavior: one question, one key: an EIP-1898 object anvil rejects never shares the plain number's answer", async () => {
@@ -196,12 +215,16 @@ describe('caching against anvil', () => {
   test('behavior: what is forwarded is what the key means ("0x0003" goes upstream as "0x3")', async () => {
     counter.reset()
     await proxy.call('eth_getBlockTransactionCountByNumber', ['0x0003'])
-    expect(counter.log().filter((line) => line.startsWith('eth_getBlockTransactionCountByNumber'))).toEqual(['eth_getBlockTransactionCountByNumber ["0x3"]'])
+    expect(counter.log().filter((line) => line.startsWith('eth_getBlockTransactionCountByNumber'))).toEqual([
+      'eth_getBlockTransactionCountByNumber ["0x3"]',
+    ])
   })
 
   test('behavior: 50 concurrent identical misses make one upstream call', async () => {
     counter.reset()
-    const replies = await Promise.all(Array.from({ length: 50 }, (_, id) => proxy.call('eth_getBlockByNumber', ['0x3', true], id)))
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, (_, id) => proxy.call('eth_getBlockByNumber', ['0x3', true], id)),
+    )
     expect(counter.count('eth_getBlockByNumber', ['0x3', true])).toBe(1)
     expect(new Set(replies.map((reply) => JSON.stringify(reply.result))).size).toBe(1)
     expect(replies.map((reply) => reply.id)).toEqual(Array.from({ length: 50 }, (_, id) => id))
@@ -278,7 +301,11 @@ describe('caching against anvil', () => {
     await direct('anvil_mine', ['0x50'])
     await proxy.refreshChain()
     const before = await proxy.call('eth_getBalance', [THIRD, block])
-    expect((await proxy.post({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [THIRD, block] })).headers.get('x-cache')).toBe('HIT')
+    expect(
+      (await proxy.post({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [THIRD, block] })).headers.get(
+        'x-cache',
+      ),
+    ).toBe('HIT')
     expect((await proxy.call('evm_revert', [snapshot])).result).toBe(true)
     await direct('eth_sendTransaction', [{ from: DEV, to: THIRD, value: '0x222' }])
     await direct('anvil_mine', ['0x50'])
@@ -318,10 +345,15 @@ describe('caching against anvil', () => {
       deleted_count: 2,
       message: "Deleted 2 entries for method 'eth_getBlockByNumber'",
     })
-    expect((await proxy.call('edb_deleteCache', ['eth_getBalance', [DEV, '0x1']])).result.message).toBe('Cache entry not found')
+    expect((await proxy.call('edb_deleteCache', ['eth_getBalance', [DEV, '0x1']])).result.message).toBe(
+      'Cache entry not found',
+    )
     // SPEC §4 (compat): any params shape, strings and numbers included, gets the result, never a framing error.
     for (const params of [[], {}, [1], ['a', [], 'extra'], null, undefined, 'eth_getBlockByNumber', 7, true]) {
-      const call = params === undefined ? { jsonrpc: '2.0', id: 9, method: 'edb_deleteCache' } : { jsonrpc: '2.0', id: 9, method: 'edb_deleteCache', params }
+      const call =
+        params === undefined
+          ? { jsonrpc: '2.0', id: 9, method: 'edb_deleteCache' }
+          : { jsonrpc: '2.0', id: 9, method: 'edb_deleteCache', params }
       expect((await proxy.post(call)).json).toEqual({
         jsonrpc: '2.0',
         id: 9,

@@ -60,13 +60,25 @@ describe('planCall', () => {
   test('behavior: earliest is block 0; hashes (plain or EIP-1898) are immutable anchors', () => {
     expect(planCall('eth_getBalance', [ADDRESS, 'earliest'])?.anchor).toEqual({ kind: 'block', number: 0 })
     expect(planCall('eth_getBalance', [ADDRESS, { blockHash: HASH }])?.anchor).toEqual({ kind: 'immutable' })
-    expect(planCall('eth_getBalance', [ADDRESS, { blockHash: HASH, requireCanonical: false }])?.anchor).toEqual({ kind: 'immutable' })
-    expect(planCall('eth_getBlockByHash', [HASH.toUpperCase().replace('0X', '0x'), true])?.key).toBe(`eth_getBlockByHash:["${HASH}",true]`)
+    expect(planCall('eth_getBalance', [ADDRESS, { blockHash: HASH, requireCanonical: false }])?.anchor).toEqual({
+      kind: 'immutable',
+    })
+    expect(planCall('eth_getBlockByHash', [HASH.toUpperCase().replace('0X', '0x'), true])?.key).toBe(
+      `eth_getBlockByHash:["${HASH}",true]`,
+    )
   })
 
   test('behavior: transaction-addressed methods anchor on the transaction', () => {
-    expect(planCall('eth_getTransactionReceipt', [HASH])?.anchor).toEqual({ kind: 'tx', hash: HASH, blockInResult: true })
-    expect(planCall('debug_traceTransaction', [HASH, { tracer: 'callTracer' }])?.anchor).toEqual({ kind: 'tx', hash: HASH, blockInResult: false })
+    expect(planCall('eth_getTransactionReceipt', [HASH])?.anchor).toEqual({
+      kind: 'tx',
+      hash: HASH,
+      blockInResult: true,
+    })
+    expect(planCall('debug_traceTransaction', [HASH, { tracer: 'callTracer' }])?.anchor).toEqual({
+      kind: 'tx',
+      hash: HASH,
+      blockInResult: false,
+    })
   })
 
   test('behavior: closed log ranges anchor on toBlock; blockHash filters are immutable', () => {

@@ -76,7 +76,8 @@ describe('a provider that answers another question', () => {
     return proxy
   }
 
-  const asked = (server: ScriptedUpstream) => server.hits.filter((hit) => hit.body?.method === 'eth_getBlockByNumber' && hit.body.params[0] === '0x8').length
+  const asked = (server: ScriptedUpstream) =>
+    server.hits.filter((hit) => hit.body?.method === 'eth_getBlockByNumber' && hit.body.params[0] === '0x8').length
 
   test('behavior: its wrong block is never served nor stored; the honest provider answers', async () => {
     const liar = node(1)
@@ -87,7 +88,9 @@ describe('a provider that answers another question', () => {
       expect((await proxy.call('eth_getBlockByNumber', ['0x8', false], id)).result.number).toBe('0x8')
     }
     expect(asked(liar)).toBeGreaterThan(0)
-    const view = (await proxy.call('edb_providers')).result.providers.find((entry: any) => liar.url.startsWith(entry.url))
+    const view = (await proxy.call('edb_providers')).result.providers.find((entry: any) =>
+      liar.url.startsWith(entry.url),
+    )
     expect(view.consecutive_failures).toBeGreaterThan(0)
   })
 

@@ -37,17 +37,25 @@ const storePath = (dir: string) => join(dir, 'rpc', String(CHAIN_ID), 'cache.sql
 
 /** A proxy process on a real (non-dev) chain: anvil with its own chain id, `--dev-chain no`. */
 async function start(dir: string, extra: string[] = []) {
-  const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(counter.url, '--dev-chain', 'no', '--cache-dir', dir, ...extra))
+  const proxy = await spawnProxy(
+    SOURCE_COMMAND,
+    serverArgs(counter.url, '--dev-chain', 'no', '--cache-dir', dir, ...extra),
+  )
   running.push(proxy)
   await waitFor(
-    async () => (await rpc(proxy.url!, 'edb_cache_stats')).result.cache_file_path !== '(in memory: caching disabled (--max-cache-items 0))',
+    async () =>
+      (await rpc(proxy.url!, 'edb_cache_stats')).result.cache_file_path !==
+      '(in memory: caching disabled (--max-cache-items 0))',
     'the cache to open',
   )
   return proxy
 }
 
 async function post(proxy: ProxyProcess, method: string, params: unknown[]) {
-  const response = await fetch(proxy.url!, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 9, method, params }) })
+  const response = await fetch(proxy.url!, {
+    method: 'POST',
+    body: JSON.stringify({ jsonrpc: '2.0', id: 9, method, params }),
+  })
   return { cache: response.headers.get('x-cache'), json: (await response.json()) as any }
 }
 
@@ -119,7 +127,9 @@ describe('persistence', () => {
       writeFileSync(storePath(dir), content)
       const proxy = await start(dir)
       const output = proxy.output.join('')
-      const aside = readdirSync(join(dir, 'rpc', String(CHAIN_ID))).find((file) => file.startsWith('cache.sqlite.corrupt-'))
+      const aside = readdirSync(join(dir, 'rpc', String(CHAIN_ID))).find((file) =>
+        file.startsWith('cache.sqlite.corrupt-'),
+      )
       expect(aside).toBeDefined()
       expect(output).toContain('corrupt')
       expect(output).toContain(storePath(dir))
@@ -143,7 +153,10 @@ describe('persistence', () => {
     const text = new TextEncoder().encode(JSON.stringify(cache, null, 2))
     const sliceBytes = Math.ceil(text.length / 3)
     for (let index = 0; index < 3; index++) {
-      writeFileSync(join(chainDir, 'rpc_cache', `rpc.json.${index + 1}`), text.slice(index * sliceBytes, (index + 1) * sliceBytes))
+      writeFileSync(
+        join(chainDir, 'rpc_cache', `rpc.json.${index + 1}`),
+        text.slice(index * sliceBytes, (index + 1) * sliceBytes),
+      )
     }
     const proxy = await start(dir)
     await waitFor(() => proxy.output.join('').includes('imported 2 entries from the reference cache'), 'the import')
@@ -152,7 +165,9 @@ describe('persistence', () => {
     expect(imported).toEqual({ cache: 'HIT', json: { jsonrpc: '2.0', id: 9, result: '0xabc' } })
     expect(counter.count('eth_getBalance', [DEV, '0x1'])).toBe(0)
     // "latest" is never served from the cache, whatever the reference stored
-    expect((await post(proxy, 'eth_getBalance', [DEV, 'latest'])).json.result).toBe((await rpc(anvil.url, 'eth_getBalance', [DEV, 'latest'])).result)
+    expect((await post(proxy, 'eth_getBalance', [DEV, 'latest'])).json.result).toBe(
+      (await rpc(anvil.url, 'eth_getBalance', [DEV, 'latest'])).result,
+    )
     expect((await post(proxy, 'eth_getBalance', [DEV, '0x3'])).cache).toBe('MISS')
   })
 
@@ -161,11 +176,17 @@ describe('persistence', () => {
     const chainDir = join(dir, 'rpc', String(CHAIN_ID))
     mkdirSync(chainDir, { recursive: true })
     const key = referenceKey('eth_getBalance', [DEV, '0x2'])
-    writeFileSync(join(chainDir, 'rpc.json'), JSON.stringify({ [key]: { data: { jsonrpc: '2.0', id: 1, result: '0x1234' }, accessed_at: 1_700_000_000 } }))
+    writeFileSync(
+      join(chainDir, 'rpc.json'),
+      JSON.stringify({ [key]: { data: { jsonrpc: '2.0', id: 1, result: '0x1234' }, accessed_at: 1_700_000_000 } }),
+    )
     counter.reset()
     const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(counter.url, '--dev-chain', 'no', '--cache-dir', dir))
     running.push(proxy)
-    expect(await post(proxy, 'eth_getBalance', [DEV, '0x2'])).toEqual({ cache: 'HIT', json: { jsonrpc: '2.0', id: 9, result: '0x1234' } })
+    expect(await post(proxy, 'eth_getBalance', [DEV, '0x2'])).toEqual({
+      cache: 'HIT',
+      json: { jsonrpc: '2.0', id: 9, result: '0x1234' },
+    })
     expect(counter.count('eth_getBalance')).toBe(0)
   })
 
@@ -174,10 +195,16 @@ describe('persistence', () => {
     const chainDir = join(dir, 'rpc', String(CHAIN_ID))
     mkdirSync(chainDir, { recursive: true })
     const key = referenceKey('eth_getBalance', [DEV, '0x3'])
-    writeFileSync(join(chainDir, 'rpc.json'), JSON.stringify({ [key]: { data: { jsonrpc: '2.0', id: 1, result: '0x77' }, accessed_at: 1_700_000_000 } }))
+    writeFileSync(
+      join(chainDir, 'rpc.json'),
+      JSON.stringify({ [key]: { data: { jsonrpc: '2.0', id: 1, result: '0x77' }, accessed_at: 1_700_000_000 } }),
+    )
     const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs('', '--chain-id', String(CHAIN_ID), '--cache-dir', dir))
     running.push(proxy)
-    expect(await post(proxy, 'eth_getBalance', [DEV, '0x3'])).toEqual({ cache: 'HIT', json: { jsonrpc: '2.0', id: 9, result: '0x77' } })
+    expect(await post(proxy, 'eth_getBalance', [DEV, '0x3'])).toEqual({
+      cache: 'HIT',
+      json: { jsonrpc: '2.0', id: 9, result: '0x77' },
+    })
     expect((await post(proxy, 'eth_getBalance', [DEV, '0x4'])).json.error.code).toBe(-32002)
   })
 
@@ -191,7 +218,10 @@ describe('persistence', () => {
   for (const [name, stop, extra] of stops) {
     test(`behavior: an answer delivered just before ${name} is on disk after the exit 0`, async () => {
       const dir = cacheDir()
-      const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(counter.url, '--dev-chain', 'no', '--cache-dir', dir, ...extra))
+      const proxy = await spawnProxy(
+        SOURCE_COMMAND,
+        serverArgs(counter.url, '--dev-chain', 'no', '--cache-dir', dir, ...extra),
+      )
       running.push(proxy)
       expect((await post(proxy, 'eth_getBlockByNumber', ['0x5', false])).cache).toBe('MISS')
       await stop(proxy)
@@ -216,16 +246,25 @@ describe('persistence', () => {
       '0',
     ])
     running.push(proxy)
-    for (let round = 0; round < 2; round++) expect((await post(proxy, 'eth_getBlockByNumber', ['0x1', false])).cache).toBe('BYPASS')
-    expect((await rpc(proxy.url!, 'edb_cache_stats')).result).toMatchObject({ total_entries: 0, max_entries: 0, utilization: '0.0%' })
+    for (let round = 0; round < 2; round++)
+      expect((await post(proxy, 'eth_getBlockByNumber', ['0x1', false])).cache).toBe('BYPASS')
+    expect((await rpc(proxy.url!, 'edb_cache_stats')).result).toMatchObject({
+      total_entries: 0,
+      max_entries: 0,
+      utilization: '0.0%',
+    })
     expect(existsSync(join(dir, 'rpc'))).toBe(false)
   })
 
   test('behavior: 25 distinct entries with --max-cache-items 10 hold at most 10, and the newest still hits', async () => {
     const dir = cacheDir()
     const proxy = await start(dir, ['--max-cache-items', '10'])
-    for (let block = 1; block <= 25; block++) await post(proxy, 'eth_getBlockByNumber', [`0x${block.toString(16)}`, false])
-    await waitFor(async () => (await rpc(proxy.url!, 'edb_cache_stats')).result.total_entries === 10, 'the bound to hold')
+    for (let block = 1; block <= 25; block++)
+      await post(proxy, 'eth_getBlockByNumber', [`0x${block.toString(16)}`, false])
+    await waitFor(
+      async () => (await rpc(proxy.url!, 'edb_cache_stats')).result.total_entries === 10,
+      'the bound to hold',
+    )
     expect(rowsOnDisk(dir).length).toBeLessThanOrEqual(10)
     expect((await post(proxy, 'eth_getBlockByNumber', ['0x19', false])).cache).toBe('HIT')
     expect((await post(proxy, 'eth_getBlockByNumber', ['0x1', false])).cache).toBe('MISS')

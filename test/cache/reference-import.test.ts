@@ -49,7 +49,11 @@ function referenceObject(): Record<string, unknown> {
     object[referenceKey(method, params)] = { data, accessed_at: accessedAt }
   }
   drop('eth_getBlockByNumber', ['0x2000000', false], response(10, { result: null }))
-  drop('eth_call', [{ to: '0x02', data: '0x' }, '0x10'], response(11, { error: { code: 3, message: 'execution reverted' } }))
+  drop(
+    'eth_call',
+    [{ to: '0x02', data: '0x' }, '0x10'],
+    response(11, { error: { code: 3, message: 'execution reverted' } }),
+  )
   drop('eth_getTransactionByHash', ['0xbb'], response(12, { result: { hash: '0xbb', blockNumber: null } }))
   drop('eth_getTransactionReceipt', ['0xcc'], response(13, {}))
   drop('eth_blockNumber', [], response(14, { result: '0x10' }))
@@ -76,7 +80,9 @@ function slices(bytes: Uint8Array): Uint8Array[] {
   const euro = text.indexOf('€')
   const splitChar = euro === -1 ? [] : [new TextEncoder().encode(text.slice(0, euro)).length + 1]
   const step = Math.ceil(bytes.length / 12)
-  const cuts = [...new Set([...splitChar, ...Array.from({ length: 11 }, (_, i) => (i + 1) * step)])].filter((cut) => cut < bytes.length).sort((a, b) => a - b)
+  const cuts = [...new Set([...splitChar, ...Array.from({ length: 11 }, (_, i) => (i + 1) * step)])]
+    .filter((cut) => cut < bytes.length)
+    .sort((a, b) => a - b)
   return [0, ...cuts].map((start, i) => bytes.subarray(start, cuts[i] ?? bytes.length))
 }
 
@@ -132,7 +138,9 @@ describe('readReferenceCache', () => {
   test('behavior: rpc_cache slices win over rpc.json, which wins over slices in the directory', async () => {
     const dir = await chainDir()
     const one = (result: string) =>
-      new TextEncoder().encode(JSON.stringify({ [referenceKey('eth_chainId', [])]: { data: response(1, { result }), accessed_at: 1 } }))
+      new TextEncoder().encode(
+        JSON.stringify({ [referenceKey('eth_chainId', [])]: { data: response(1, { result }), accessed_at: 1 } }),
+      )
     await writeSlices(dir, one('0x3'))
     expect((await readReferenceCache(dir, isCacheableMethod))?.entries[0]?.resultJson).toBe('"0x3"')
     await writeFile(join(dir, 'rpc.json'), one('0x2'))
@@ -143,7 +151,10 @@ describe('readReferenceCache', () => {
 
   test('behavior: pending blocks, receipts and logs are dropped', async () => {
     const dir = await chainDir()
-    const entry = (method: string, params: unknown, result: unknown) => [referenceKey(method, params), { data: response(1, { result }), accessed_at: 1 }]
+    const entry = (method: string, params: unknown, result: unknown) => [
+      referenceKey(method, params),
+      { data: response(1, { result }), accessed_at: 1 },
+    ]
     const object = Object.fromEntries([
       entry('eth_getBlockByNumber', ['pending', false], { number: null, hash: null, transactions: [] }),
       entry('eth_getTransactionReceipt', ['0xdd'], { transactionHash: '0xdd', blockNumber: null }),

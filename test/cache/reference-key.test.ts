@@ -10,8 +10,18 @@ describe('referenceKey', () => {
     ['full transactions flag', 'eth_getBlockByNumber', ['0x0', true], 'eth_getBlockByNumber:7439f0244b7da06a'],
     ['empty params array', 'eth_chainId', [], 'eth_chainId:59642169565dbcd5'],
     ['absent params hash as null', 'eth_chainId', undefined, 'eth_chainId:674b4dcefea2799c'],
-    ['hex without zero padding', 'eth_getBalance', ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', '0x1'], 'eth_getBalance:180042cb1540c88'],
-    ['object inside params', 'eth_call', [{ to: '0x1234567890123456789012345678901234567890', data: '0x' }, '0x1000000'], 'eth_call:a13a88e4f9919c9'],
+    [
+      'hex without zero padding',
+      'eth_getBalance',
+      ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', '0x1'],
+      'eth_getBalance:180042cb1540c88',
+    ],
+    [
+      'object inside params',
+      'eth_call',
+      [{ to: '0x1234567890123456789012345678901234567890', data: '0x' }, '0x1000000'],
+      'eth_call:a13a88e4f9919c9',
+    ],
     ['number as its JSON text', 'eth_getLogs', [{ fromBlock: 1, toBlock: '0x2' }], 'eth_getLogs:2d77eb58948ee447'],
     [
       'nested objects sorted by key',
@@ -20,7 +30,12 @@ describe('referenceKey', () => {
       'debug_traceTransaction:ac50a1a3807871b0',
     ],
     // The two below were cross-checked against Rust's DefaultHasher with the same encoding.
-    ['keys sorted by UTF-8 bytes, not UTF-16 units', 'x_test', [{ a: 'é', '\u{1F600}': 2, '\uff61': 1 }], 'x_test:210b5dab6da0b3'],
+    [
+      'keys sorted by UTF-8 bytes, not UTF-16 units',
+      'x_test',
+      [{ a: 'é', '\u{1F600}': 2, '\uff61': 1 }],
+      'x_test:210b5dab6da0b3',
+    ],
     ['input longer than 255 bytes', 'eth_call', ['ab'.repeat(150), 1.5, null], 'eth_call:23255e197cf26b22'],
   ]
   for (const [rule, method, params, expected] of table) {

@@ -10,7 +10,12 @@ function fakeRedis() {
   const connection: RedisConnection = {
     connect: async () => {},
     connected: true,
-    getBytes: () => (state.failing ? Promise.reject(new Error('ERR broken')) : state.stalled ? new Promise(() => {}) : Promise.resolve(null)),
+    getBytes: () =>
+      state.failing
+        ? Promise.reject(new Error('ERR broken'))
+        : state.stalled
+          ? new Promise(() => {})
+          : Promise.resolve(null),
     set: async () => {
       state.sets += 1
     },

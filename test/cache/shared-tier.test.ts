@@ -31,7 +31,11 @@ afterEach(async () => {
 /** An HTTP relay to anvil that counts what it was asked. */
 function relay(): ScriptedUpstream {
   const server = startScriptedUpstream(async (call) => {
-    const answer = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(call) })
+    const answer = await fetch(anvil.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(call),
+    })
     return new Response(await answer.text(), { headers: { 'content-type': 'application/json' } })
   })
   cleanup.push(() => server.stop())
@@ -45,9 +49,16 @@ async function proxyWith(upstream: string, overrides = {}): Promise<TestProxy> {
   return proxy
 }
 
-const block = (number: number) => ({ jsonrpc: '2.0', id: 1, method: 'eth_getBlockByNumber', params: [`0x${number.toString(16)}`, false] })
+const block = (number: number) => ({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'eth_getBlockByNumber',
+  params: [`0x${number.toString(16)}`, false],
+})
 const asked = (server: ScriptedUpstream, number: number) =>
-  server.hits.filter((hit) => hit.body?.method === 'eth_getBlockByNumber' && hit.body.params[0] === `0x${number.toString(16)}`).length
+  server.hits.filter(
+    (hit) => hit.body?.method === 'eth_getBlockByNumber' && hit.body.params[0] === `0x${number.toString(16)}`,
+  ).length
 const tierOf = async (proxy: TestProxy) => (await proxy.call('edb_cache_stats')).result.shared_cache
 const tierUp = (proxy: TestProxy) => waitFor(async () => (await tierOf(proxy))?.state === 'up', 'the shared tier up')
 
@@ -90,7 +101,10 @@ describe('the shared cache tier (Redis)', () => {
     const plan = planCall('eth_getBlockByNumber', ['0x6', false])!
     const key = `edb:31337:eth_getBlockByNumber:${createHash('sha256').update(plan.key).digest('hex').slice(0, 40)}`
     const client = redis.client()
-    await client.set(key, Buffer.concat([Buffer.from([0]), Buffer.from(`eth_getBlockByNumber:["0x7",false]\n{"forged":true}`)]) as never)
+    await client.set(
+      key,
+      Buffer.concat([Buffer.from([0]), Buffer.from(`eth_getBlockByNumber:["0x7",false]\n{"forged":true}`)]) as never,
+    )
     client.close()
     const answer = await proxy.post(block(6))
     expect(answer.json.result.forged).toBeUndefined()
@@ -213,7 +227,9 @@ describe('the shared cache tier (Redis)', () => {
       await proxy.exited
       outputs.push(proxy.output.join(''))
     }
-    const bad = Bun.spawnSync([...SOURCE_COMMAND, 'server', '--cache-url', 'redis://:s3cret-pw-42@'], { stderr: 'pipe' })
+    const bad = Bun.spawnSync([...SOURCE_COMMAND, 'server', '--cache-url', 'redis://:s3cret-pw-42@'], {
+      stderr: 'pipe',
+    })
     outputs.push(bad.stderr.toString())
     expect(bad.exitCode).toBe(2)
     const all = outputs.join('\n')

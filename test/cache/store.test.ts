@@ -20,7 +20,13 @@ function tempDir() {
 }
 
 async function open(dir: string, maxItems = 100, warnings: string[] = [], now?: () => number) {
-  const store = await openDiskStore({ dir, maxItems, openSqlite: platform.openSqlite, warn: (message) => warnings.push(message), now })
+  const store = await openDiskStore({
+    dir,
+    maxItems,
+    openSqlite: platform.openSqlite,
+    warn: (message) => warnings.push(message),
+    now,
+  })
   opened.push(store)
   return store
 }

@@ -57,7 +57,8 @@ describe('chain', () => {
       chain.start()
       expect(await chain.known).toEqual({ chainId: 1, devChain: true })
       chain.stop()
-      for (const node of [real, anvil]) expect(node.hits.some((hit) => hit.body?.method === 'web3_clientVersion')).toBe(true)
+      for (const node of [real, anvil])
+        expect(node.hits.some((hit) => hit.body?.method === 'web3_clientVersion')).toBe(true)
     }
   })
 

@@ -69,7 +69,11 @@ describe('a development chain restarted under the proxy', () => {
     await first.stop()
     const second = await anvilOn(port)
     // SPEC §6: checked at least every second while calls flow.
-    await waitFor(async () => (await proxy.call('eth_getTransactionByHash', calls[0]![1])).result === null, 'the restart to be noticed', 5_000)
+    await waitFor(
+      async () => (await proxy.call('eth_getTransactionByHash', calls[0]![1])).result === null,
+      'the restart to be noticed',
+      5_000,
+    )
     await expectNewChain(second, proxy, calls)
     expect((await proxy.call('edb_cache_stats')).result.total_entries).toBe(0)
   })

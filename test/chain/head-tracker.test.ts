@@ -2,7 +2,13 @@ import { describe, expect, test } from 'bun:test'
 import { createHeadTracker } from '../../src/chain/head-tracker.ts'
 import type { Outcome, RpcCall } from '../../src/rpc/types.ts'
 
-type Node = { head: number; finalized: number; hashes: Map<number, string>; finalizedError?: { code: number; message: string }; down?: boolean }
+type Node = {
+  head: number
+  finalized: number
+  hashes: Map<number, string>
+  finalizedError?: { code: number; message: string }
+  down?: boolean
+}
 
 /** A node the tracker asks through `send`; `gate` holds answers back when set. */
 function scripted(node: Node) {
@@ -16,7 +22,12 @@ function scripted(node: Node) {
     const [tag] = call.params as [string]
     if (tag === 'finalized') {
       if (node.finalizedError !== undefined) return { error: node.finalizedError }
-      return { resultJson: JSON.stringify({ number: `0x${node.finalized.toString(16)}`, hash: node.hashes.get(node.finalized) }) }
+      return {
+        resultJson: JSON.stringify({
+          number: `0x${node.finalized.toString(16)}`,
+          hash: node.hashes.get(node.finalized),
+        }),
+      }
     }
     const number = Number.parseInt(tag, 16)
     const hash = node.hashes.get(number)
@@ -45,10 +56,22 @@ const chainOf = (head: number, prefix: string): Node => ({
 describe('head tracker', () => {
   test('default', async () => {
     const node = scripted(chainOf(100, 'a'))
-    const tracker = createHeadTracker({ send: node.send, finalityDepth: 64, devChain: false, idleRefreshMs: 60_000, onReset: () => {} })
+    const tracker = createHeadTracker({
+      send: node.send,
+      finalityDepth: 64,
+      devChain: false,
+      idleRefreshMs: 60_000,
+      onReset: () => {},
+    })
     expect(tracker.isFinal(0)).toBe(false)
     await tracker.refresh()
-    expect([tracker.head, tracker.finalized, tracker.isFinal(36), tracker.isFinal(37), tracker.trusted]).toEqual([100, 36, true, false, true])
+    expect([tracker.head, tracker.finalized, tracker.isFinal(36), tracker.isFinal(37), tracker.trusted]).toEqual([
+      100,
+      36,
+      true,
+      false,
+      true,
+    ])
   })
 
   test('behavior: "finalized block not found" does not switch the chain to head minus depth; "method not supported" does', async () => {
@@ -56,7 +79,13 @@ describe('head tracker', () => {
     state.finalized = 700
     state.finalizedError = { code: -32000, message: 'finalized block not found' }
     const node = scripted(state)
-    const tracker = createHeadTracker({ send: node.send, finalityDepth: 64, devChain: false, idleRefreshMs: 60_000, onReset: () => {} })
+    const tracker = createHeadTracker({
+      send: node.send,
+      finalityDepth: 64,
+      devChain: false,
+      idleRefreshMs: 60_000,
+      onReset: () => {},
+    })
     await tracker.refresh()
     expect(tracker.finalized).toBe(-1)
     state.finalizedError = undefined
@@ -73,7 +102,13 @@ describe('head tracker', () => {
     const state = chainOf(100, 'a')
     const node = scripted(state)
     const resets: string[] = []
-    const tracker = createHeadTracker({ send: node.send, finalityDepth: 64, devChain: true, idleRefreshMs: 60_000, onReset: (why) => resets.push(why) })
+    const tracker = createHeadTracker({
+      send: node.send,
+      finalityDepth: 64,
+      devChain: true,
+      idleRefreshMs: 60_000,
+      onReset: (why) => resets.push(why),
+    })
     await tracker.refresh()
     await tracker.refresh()
     expect([tracker.finalized, tracker.trusted, resets]).toEqual([36, true, []])
@@ -85,7 +120,13 @@ describe('head tracker', () => {
 
   test('behavior: a failure reported while a refresh is in flight is not cleared by that refresh', async () => {
     const node = scripted(chainOf(100, 'a'))
-    const tracker = createHeadTracker({ send: node.send, finalityDepth: 64, devChain: true, idleRefreshMs: 60_000, onReset: () => {} })
+    const tracker = createHeadTracker({
+      send: node.send,
+      finalityDepth: 64,
+      devChain: true,
+      idleRefreshMs: 60_000,
+      onReset: () => {},
+    })
     await tracker.refresh()
     expect(tracker.trusted).toBe(true)
     const release = node.hold()
@@ -101,7 +142,13 @@ describe('head tracker', () => {
   test('behavior: when no provider answers, nothing is learned and a suspected dev chain stays unverified', async () => {
     const state = chainOf(100, 'a')
     const node = scripted(state)
-    const tracker = createHeadTracker({ send: node.send, finalityDepth: 64, devChain: true, idleRefreshMs: 60_000, onReset: () => {} })
+    const tracker = createHeadTracker({
+      send: node.send,
+      finalityDepth: 64,
+      devChain: true,
+      idleRefreshMs: 60_000,
+      onReset: () => {},
+    })
     await tracker.refresh()
     tracker.suspect()
     state.down = true
@@ -112,7 +159,13 @@ describe('head tracker', () => {
   test("behavior: an upstream's own -32002 is an answer, not the proxy finding no provider: the head is still learned", async () => {
     const state = chainOf(100, 'a')
     state.finalizedError = { code: -32002, message: 'resource unavailable' }
-    const tracker = createHeadTracker({ send: scripted(state).send, finalityDepth: 64, devChain: false, idleRefreshMs: 60_000, onReset: () => {} })
+    const tracker = createHeadTracker({
+      send: scripted(state).send,
+      finalityDepth: 64,
+      devChain: false,
+      idleRefreshMs: 60_000,
+      onReset: () => {},
+    })
     await tracker.refresh()
     expect([tracker.head, tracker.finalized]).toEqual([100, -1])
   })
@@ -135,9 +188,21 @@ describe('finality across providers', () => {
     const liar = chainOf(100, 'a')
     liar.finalized = 0x64
     const { send, askSeveral } = two(liar, honest)
-    const tracker = createHeadTracker({ send, askSeveral, finalityDepth: 64, devChain: false, idleRefreshMs: 60_000, onReset: () => {} })
+    const tracker = createHeadTracker({
+      send,
+      askSeveral,
+      finalityDepth: 64,
+      devChain: false,
+      idleRefreshMs: 60_000,
+      onReset: () => {},
+    })
     await tracker.refresh()
-    expect([tracker.finalized, tracker.isFinal(0x24), tracker.isFinal(0x25), tracker.isFinal(0x61)]).toEqual([0x24, true, false, false])
+    expect([tracker.finalized, tracker.isFinal(0x24), tracker.isFinal(0x25), tracker.isFinal(0x61)]).toEqual([
+      0x24,
+      true,
+      false,
+      false,
+    ])
   })
 
   test("behavior: finality never passes the slowest healthy provider's head", async () => {
@@ -145,7 +210,13 @@ describe('finality across providers', () => {
     ahead.finalized = 150
     const behind = chainOf(120, 'a')
     behind.finalized = 150
-    const tracker = createHeadTracker({ ...two(ahead, behind), finalityDepth: 64, devChain: false, idleRefreshMs: 60_000, onReset: () => {} })
+    const tracker = createHeadTracker({
+      ...two(ahead, behind),
+      finalityDepth: 64,
+      devChain: false,
+      idleRefreshMs: 60_000,
+      onReset: () => {},
+    })
     await tracker.refresh()
     expect([tracker.head, tracker.finalized]).toEqual([200, 120])
   })
@@ -153,7 +224,13 @@ describe('finality across providers', () => {
   test('behavior: one of the two not answering confirms nothing', async () => {
     const up = chainOf(100, 'a')
     const down = { ...chainOf(100, 'a'), down: true }
-    const tracker = createHeadTracker({ ...two(up, down), finalityDepth: 64, devChain: false, idleRefreshMs: 60_000, onReset: () => {} })
+    const tracker = createHeadTracker({
+      ...two(up, down),
+      finalityDepth: 64,
+      devChain: false,
+      idleRefreshMs: 60_000,
+      onReset: () => {},
+    })
     await tracker.refresh()
     expect([tracker.head, tracker.finalized]).toEqual([100, -1])
   })

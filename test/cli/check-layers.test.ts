@@ -51,7 +51,10 @@ describe('check-layers', () => {
     })
     expect(check(root)).toEqual({
       code: 1,
-      lines: ['cycle: src/cache/a.ts -> src/cache/b.ts -> src/cache/c.ts -> src/cache/a.ts', expect.stringContaining('1 file cycle(s)')],
+      lines: [
+        'cycle: src/cache/a.ts -> src/cache/b.ts -> src/cache/c.ts -> src/cache/a.ts',
+        expect.stringContaining('1 file cycle(s)'),
+      ],
     })
   })
 
@@ -63,7 +66,10 @@ describe('check-layers', () => {
     })
     expect(check(root)).toEqual({
       code: 1,
-      lines: ['cycle: src/chain/a.ts -> src/chain/b.ts -> src/chain/c.ts -> src/chain/a.ts', expect.stringContaining('1 file cycle(s)')],
+      lines: [
+        'cycle: src/chain/a.ts -> src/chain/b.ts -> src/chain/c.ts -> src/chain/a.ts',
+        expect.stringContaining('1 file cycle(s)'),
+      ],
     })
   })
 
@@ -92,7 +98,8 @@ describe('check-layers', () => {
       'src/streams/hub.ts': 'export type Hub = 1\n',
       'src/config/load.ts': "import { REALTIME } from '../cache/realtime.ts'\nimport { defineCommand } from 'citty'\n",
       'src/cache/realtime.ts': 'export const REALTIME = 1\n',
-      'src/monitor/client.ts': "import { log } from '../util/log.ts'\nimport { parse } from '../rpc/parse.ts'\nimport { x } from '../cache/realtime.ts'\n",
+      'src/monitor/client.ts':
+        "import { log } from '../util/log.ts'\nimport { parse } from '../rpc/parse.ts'\nimport { x } from '../cache/realtime.ts'\n",
       'src/util/every.ts': 'export const every = 1\n',
       'src/util/log.ts': "import { REALTIME } from '../cache/realtime.ts'\nexport const log = REALTIME\n",
       'src/rpc/parse.ts': "import { every } from '../util/every.ts'\nexport const parse = every\n",
@@ -138,7 +145,19 @@ describe('importSpecifiers', () => {
       "const l = await import('./l.ts')",
       "type M = typeof import('./m.ts')",
     ].join('\n')
-    expect(importSpecifiers(text)).toEqual(['./a.ts', './b.ts', './c.ts', './e.ts', './f.ts', './g.ts', './h.ts', './i.ts', './j.ts', './l.ts', './m.ts'])
+    expect(importSpecifiers(text)).toEqual([
+      './a.ts',
+      './b.ts',
+      './c.ts',
+      './e.ts',
+      './f.ts',
+      './g.ts',
+      './h.ts',
+      './i.ts',
+      './j.ts',
+      './l.ts',
+      './m.ts',
+    ])
   })
 
   test('behavior: comments are not read; strings, templates and regular expressions do not open comments', () => {

@@ -6,8 +6,16 @@ import { ServerOptionsSchema } from '../../src/config/schema.ts'
 import { SOURCE_COMMAND } from '../helpers/proxy.ts'
 
 async function run(args: string[]) {
-  const child = Bun.spawn([...SOURCE_COMMAND, ...args], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } })
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  const child = Bun.spawn([...SOURCE_COMMAND, ...args], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { ...process.env, NO_COLOR: '1' },
+  })
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ])
   return { stdout, stderr, code }
 }
 
@@ -66,13 +74,22 @@ describe('edb-rpc-proxy CLI', () => {
   const bad: [string[], string][] = [
     [['server', '--port', '70000'], 'error: invalid value for --port: "70000" (expected an integer from 0 to 65535)'],
     [['server', '--port=-5'], 'error: invalid value for --port: "-5" (expected an integer from 0 to 65535)'],
-    [['server', '--grace-period', '-1'], 'error: invalid value for --grace-period: "-1" (expected an integer from 0 to 31536000)'],
-    [['server', '--heartbeat-interval', 'soon'], 'error: invalid value for --heartbeat-interval: "soon" (expected an integer from 1 to 86400)'],
+    [
+      ['server', '--grace-period', '-1'],
+      'error: invalid value for --grace-period: "-1" (expected an integer from 0 to 31536000)',
+    ],
+    [
+      ['server', '--heartbeat-interval', 'soon'],
+      'error: invalid value for --heartbeat-interval: "soon" (expected an integer from 1 to 86400)',
+    ],
     [
       ['server', '--rpc-urls', 'localhost:8545'],
       'error: invalid value for --rpc-urls: "<localhost: URL #bf603f78>" (expected a comma-separated list of http(s) URLs, or "" for none)',
     ],
-    [['server', '--max-cache-items', '1e3'], 'error: invalid value for --max-cache-items: "1e3" (expected an integer from 0 to 1000000000)'],
+    [
+      ['server', '--max-cache-items', '1e3'],
+      'error: invalid value for --max-cache-items: "1e3" (expected an integer from 0 to 1000000000)',
+    ],
     [['server', '--port'], 'error: invalid value for --port: "" (expected an integer from 0 to 65535)'],
     [['server', '--bogus', '1'], 'error: unknown flag --bogus (see --help)'],
     [['server', 'extra'], 'error: unexpected argument "extra" (see --help)'],
@@ -88,9 +105,15 @@ describe('edb-rpc-proxy CLI', () => {
   }
 
   test('behavior: a bad environment value names the variable, exit 2', async () => {
-    const child = Bun.spawn([...SOURCE_COMMAND, 'server'], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, EDB_PROXY_PORT: 'x' } })
+    const child = Bun.spawn([...SOURCE_COMMAND, 'server'], {
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: { ...process.env, EDB_PROXY_PORT: 'x' },
+    })
     expect(await child.exited).toBe(2)
-    expect(await new Response(child.stderr).text()).toBe('error: invalid value for EDB_PROXY_PORT: "x" (expected an integer from 0 to 65535)\n')
+    expect(await new Response(child.stderr).text()).toBe(
+      'error: invalid value for EDB_PROXY_PORT: "x" (expected an integer from 0 to 65535)\n',
+    )
   })
 
   test('behavior: a port already in use is one line and exit 1', async () => {

@@ -15,7 +15,9 @@ function file(text: string, name = `c${files++}.yaml`) {
 
 describe('config file', () => {
   test('default', () => {
-    const path = file('port: 9100\nrpc-urls:\n  - http://a.example\n  - https://b.example/x\ngrace-period: 30\ntui: true\n')
+    const path = file(
+      'port: 9100\nrpc-urls:\n  - http://a.example\n  - https://b.example/x\ngrace-period: 30\ntui: true\n',
+    )
     expect(loadServerOptions({ flags: { config: path }, env: {} })).toMatchObject({
       port: 9100,
       rpcUrls: ['http://a.example', 'https://b.example/x'],
@@ -26,8 +28,13 @@ describe('config file', () => {
 
   test('behavior: precedence is defaults < file < environment < flags', () => {
     const path = file('port: 9100\nmax-failures: 7\nheartbeat-interval: 20\n')
-    const options = loadServerOptions({ flags: { config: path, port: '9300' }, env: { EDB_PROXY_PORT: '9200', EDB_PROXY_MAX_FAILURES: '8' } })
-    expect([options.port, options.maxFailures, options.heartbeatInterval, options.gracePeriod]).toEqual([9300, 8, 20, 0])
+    const options = loadServerOptions({
+      flags: { config: path, port: '9300' },
+      env: { EDB_PROXY_PORT: '9200', EDB_PROXY_MAX_FAILURES: '8' },
+    })
+    expect([options.port, options.maxFailures, options.heartbeatInterval, options.gracePeriod]).toEqual([
+      9300, 8, 20, 0,
+    ])
   })
 
   test('behavior: the file may come from EDB_PROXY_CONFIG; JSON works; a comma string works for rpc-urls', () => {
@@ -72,7 +79,8 @@ describe('config file', () => {
   })
 
   test('behavior: an invalid URL list in an error is shown redacted', () => {
-    const entries = 'https://node.example/v3/0123456789abcdef0123456789abcdef,wss://user:secret@node.example/ws,htps://node.example/KEY123'
+    const entries =
+      'https://node.example/v3/0123456789abcdef0123456789abcdef,wss://user:secret@node.example/ws,htps://node.example/KEY123'
     let message = ''
     try {
       loadServerOptions({ flags: { rpcUrls: entries }, env: {} })
@@ -86,7 +94,10 @@ describe('config file', () => {
   test('behavior: an invalid --ws-urls list is shown redacted too, and says what it expects', () => {
     let message = ''
     try {
-      loadServerOptions({ flags: { wsUrls: 'wss://node.example/ws/0123456789abcdef,https://user:secret@node.example/KEY123' }, env: {} })
+      loadServerOptions({
+        flags: { wsUrls: 'wss://node.example/ws/0123456789abcdef,https://user:secret@node.example/KEY123' },
+        env: {},
+      })
     } catch (error) {
       message = (error as Error).message
     }
@@ -102,6 +113,8 @@ describe('config file', () => {
     } catch (error) {
       message = (error as Error).message
     }
-    expect(message).toBe('invalid value for --admin-token: (the value is hidden: it is a secret) (expected a non-empty string)')
+    expect(message).toBe(
+      'invalid value for --admin-token: (the value is hidden: it is a secret) (expected a non-empty string)',
+    )
   })
 })

@@ -53,7 +53,10 @@ describe('loadServerOptions', () => {
   })
 
   test('behavior: rpc-urls is a comma list; "" means cache-only', () => {
-    expect(loadServerOptions({ flags: { rpcUrls: 'http://a:1, https://b/x' }, env: {} }).rpcUrls).toEqual(['http://a:1', 'https://b/x'])
+    expect(loadServerOptions({ flags: { rpcUrls: 'http://a:1, https://b/x' }, env: {} }).rpcUrls).toEqual([
+      'http://a:1',
+      'https://b/x',
+    ])
     expect(loadServerOptions({ flags: { rpcUrls: '' }, env: {} }).rpcUrls).toEqual([])
   })
 
@@ -63,16 +66,46 @@ describe('loadServerOptions', () => {
   })
 
   const bad: [string, Record<string, string>, Record<string, string>, string][] = [
-    ['port above range', { port: '70000' }, {}, 'invalid value for --port: "70000" (expected an integer from 0 to 65535)'],
-    ['negative interval', { gracePeriod: '-1' }, {}, 'invalid value for --grace-period: "-1" (expected an integer from 0 to 31536000)'],
-    ['fraction', { heartbeatInterval: '1.5' }, {}, 'invalid value for --heartbeat-interval: "1.5" (expected an integer from 1 to 86400)'],
-    ['words for a number', { maxFailures: 'three' }, {}, 'invalid value for --max-failures: "three" (expected an integer from 1 to 1000)'],
+    [
+      'port above range',
+      { port: '70000' },
+      {},
+      'invalid value for --port: "70000" (expected an integer from 0 to 65535)',
+    ],
+    [
+      'negative interval',
+      { gracePeriod: '-1' },
+      {},
+      'invalid value for --grace-period: "-1" (expected an integer from 0 to 31536000)',
+    ],
+    [
+      'fraction',
+      { heartbeatInterval: '1.5' },
+      {},
+      'invalid value for --heartbeat-interval: "1.5" (expected an integer from 1 to 86400)',
+    ],
+    [
+      'words for a number',
+      { maxFailures: 'three' },
+      {},
+      'invalid value for --max-failures: "three" (expected an integer from 1 to 1000)',
+    ],
     ['empty number', { port: '' }, {}, 'invalid value for --port: "" (expected an integer from 0 to 65535)'],
     ['unparsable URL', { rpcUrls: 'not a url' }, {}, '--rpc-urls: "<not a URL #d8b5bf9b>"'],
     ['non-http URL', { rpcUrls: 'ftp://x' }, {}, '--rpc-urls: "ftp://x"'],
     ['bad environment value', {}, { EDB_PROXY_PORT: 'abc' }, 'invalid value for EDB_PROXY_PORT: "abc"'],
-    ['unknown choice', { devChain: 'maybe' }, {}, 'invalid value for --dev-chain: "maybe" (expected one of auto, yes, no)'],
-    ['bad switch word', {}, { EDB_PROXY_TUI: 'maybe' }, 'invalid value for EDB_PROXY_TUI: "maybe" (expected true or false)'],
+    [
+      'unknown choice',
+      { devChain: 'maybe' },
+      {},
+      'invalid value for --dev-chain: "maybe" (expected one of auto, yes, no)',
+    ],
+    [
+      'bad switch word',
+      {},
+      { EDB_PROXY_TUI: 'maybe' },
+      'invalid value for EDB_PROXY_TUI: "maybe" (expected true or false)',
+    ],
   ]
   for (const [name, flags, env, message] of bad) {
     test(`behavior: rejects ${name} naming its source`, () => {

@@ -10,7 +10,8 @@ let proxy: TestProxy
 let session = 0
 
 const socketOf = (name: string) => `edb-monitor-test-${process.pid}-${name}`
-const tmux = (name: string, ...args: string[]) => Bun.spawnSync(['tmux', '-L', socketOf(name), ...args], { stdout: 'pipe', stderr: 'pipe' })
+const tmux = (name: string, ...args: string[]) =>
+  Bun.spawnSync(['tmux', '-L', socketOf(name), ...args], { stdout: 'pipe', stderr: 'pipe' })
 const screen = (name: string) => tmux(name, 'capture-pane', '-p', '-t', name).stdout.toString()
 const keys = (name: string, ...sequence: string[]) => tmux(name, 'send-keys', '-t', name, ...sequence)
 const opened: string[] = []
@@ -19,16 +20,32 @@ function openMonitor(url: string, width = 100, args = ['monitor', url, '--refres
   const name = `s${session++}`
   const command = [...SOURCE_COMMAND, ...args].map((part) => `'${part}'`).join(' ')
   // Ink draws only a final frame when it believes it runs in CI; this terminal is a real one.
-  tmux(name, 'new-session', '-d', '-s', name, '-x', String(width), '-y', '24', `env -u CI ${command}; echo EXIT=$?; sleep 60`)
+  tmux(
+    name,
+    'new-session',
+    '-d',
+    '-s',
+    name,
+    '-x',
+    String(width),
+    '-y',
+    '24',
+    `env -u CI ${command}; echo EXIT=$?; sleep 60`,
+  )
   opened.push(name)
   return name
 }
 
 /** The first background refresh has drawn the charts: the dashboard's effects, keys included, are live. */
 const ready = (name: string) =>
-  waitFor(() => screen(name).includes('hit rate %') && !screen(name).includes('(collecting)'), `the first refresh:\n${screen(name)}`, 15_000)
+  waitFor(
+    () => screen(name).includes('hit rate %') && !screen(name).includes('(collecting)'),
+    `the first refresh:\n${screen(name)}`,
+    15_000,
+  )
 
-const shows = (name: string, text: string) => waitFor(() => screen(name).includes(text), `"${text}" on the screen:\n${screen(name)}`, 15_000)
+const shows = (name: string, text: string) =>
+  waitFor(() => screen(name).includes(text), `"${text}" on the screen:\n${screen(name)}`, 15_000)
 
 beforeAll(async () => {
   node = startScriptedUpstream((call) => {
@@ -76,7 +93,10 @@ describe('monitor', () => {
     const socket = await connectWs(proxy.url)
     try {
       expect((await socket.call('eth_subscribe', ['newHeads'])).result).toMatch(/^0x/)
-      expect((await socket.call('eth_subscribe', ['logs', { address: '0x00000000000000000000000000000000000000e1' }])).result).toMatch(/^0x/)
+      expect(
+        (await socket.call('eth_subscribe', ['logs', { address: '0x00000000000000000000000000000000000000e1' }]))
+          .result,
+      ).toMatch(/^0x/)
       const name = openMonitor(proxy.url, 140)
       await ready(name)
       keys(name, 'BTab')
@@ -99,7 +119,9 @@ describe('monitor', () => {
     await shows(name, 'version')
     const selected = () => {
       const styled = tmux(name, 'capture-pane', '-p', '-e', '-t', name).stdout.toString().split('\n')
-      return styled.find((line) => /\u001b\[(?:\d+;)*7m/.test(line) && line.includes('x_'))?.replace(/\u001b\[[0-9;]*m/g, '')
+      return styled
+        .find((line) => /\u001b\[(?:\d+;)*7m/.test(line) && line.includes('x_'))
+        ?.replace(/\u001b\[[0-9;]*m/g, '')
     }
     keys(name, 'BTab')
     await shows(name, 'connections')
@@ -177,15 +199,23 @@ describe('monitor', () => {
     const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() })
     const deadPort = server.port
     server.stop(true)
-    const child = Bun.spawn([...SOURCE_COMMAND, 'monitor', `http://127.0.0.1:${deadPort}`, '--timeout', '2'], { stdout: 'pipe', stderr: 'pipe' })
+    const child = Bun.spawn([...SOURCE_COMMAND, 'monitor', `http://127.0.0.1:${deadPort}`, '--timeout', '2'], {
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
     expect(await child.exited).toBe(1)
-    expect(await new Response(child.stderr).text()).toStartWith(`error: cannot reach the proxy at http://127.0.0.1:${deadPort}: `)
+    expect(await new Response(child.stderr).text()).toStartWith(
+      `error: cannot reach the proxy at http://127.0.0.1:${deadPort}: `,
+    )
   })
 
   test('behavior: bad monitor flags are one line and exit 2', async () => {
     for (const [args, message] of [
       [['monitor', 'nope'], 'error: invalid value for URL: "nope" (expected an http(s) URL)'],
-      [['monitor', 'http://x', '--refresh-interval', '5'], 'error: invalid value for --refresh-interval: "5" (expected an integer from 50 to 60000)'],
+      [
+        ['monitor', 'http://x', '--refresh-interval', '5'],
+        'error: invalid value for --refresh-interval: "5" (expected an integer from 50 to 60000)',
+      ],
       [['monitor', 'http://x', '--bogus'], 'error: unknown flag --bogus (see --help)'],
     ] as const) {
       const child = Bun.spawn([...SOURCE_COMMAND, ...args], { stdout: 'pipe', stderr: 'pipe' })

@@ -61,8 +61,11 @@ describe('through the proxy against anvil', () => {
   test('behavior: the same calls batched answer what anvil answers one by one, in order', async () => {
     const calls = debuggerCalls()
     const expected = []
-    for (const [index, [method, params]] of calls.entries()) expected.push(await rpc(anvil.url, method, params, `b${index}`))
-    const reply = await proxy.post(calls.map(([method, params], index) => ({ jsonrpc: '2.0', id: `b${index}`, method, params })))
+    for (const [index, [method, params]] of calls.entries())
+      expected.push(await rpc(anvil.url, method, params, `b${index}`))
+    const reply = await proxy.post(
+      calls.map(([method, params], index) => ({ jsonrpc: '2.0', id: `b${index}`, method, params })),
+    )
     expect(reply.json).toEqual(expected)
   })
 

@@ -15,7 +15,11 @@ const running: ProxyProcess[] = []
 const debuggers: ReturnType<typeof Bun.spawn>[] = []
 
 beforeAll(async () => {
-  const build = Bun.spawn([process.execPath, 'build.ts', `--outfile=${BINARY[0]}`], { cwd: join(import.meta.dir, '../..'), stdout: 'pipe', stderr: 'pipe' })
+  const build = Bun.spawn([process.execPath, 'build.ts', `--outfile=${BINARY[0]}`], {
+    cwd: join(import.meta.dir, '../..'),
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
   expect(await build.exited).toBe(0)
   anvil = await startAnvil()
 }, 120_000)
@@ -39,7 +43,8 @@ function spawnDebugger() {
   return child
 }
 
-const call = async (url: string, method: string, params: unknown[] = [], id: unknown = 1) => rpc(url, method, params, id)
+const call = async (url: string, method: string, params: unknown[] = [], id: unknown = 1) =>
+  rpc(url, method, params, id)
 
 /** EDB polls edb_ping (2 s timeout) until the body is JSON without an `error` key. */
 async function edbWaitsForPing(url: string) {
@@ -63,14 +68,32 @@ describe('the compiled binary', () => {
 
   test('behavior: spawned exactly as EDB spawns it, it answers ping, register, heartbeats and calls, and stops on SIGTERM with 0', async () => {
     const port = freePort()
-    const proxy = await spawn(['server', '--port', String(port), '--grace-period', '30', '--heartbeat-interval', '10', '--rpc-urls', anvil.url])
+    const proxy = await spawn([
+      'server',
+      '--port',
+      String(port),
+      '--grace-period',
+      '30',
+      '--heartbeat-interval',
+      '10',
+      '--rpc-urls',
+      anvil.url,
+    ])
     const url = `http://127.0.0.1:${port}`
     expect(proxy.url).toBe(url)
     const ping = await edbWaitsForPing(url)
-    expect(ping).toEqual({ jsonrpc: '2.0', id: 1, result: { status: 'ok', service: 'edb-rpc-proxy', timestamp: expect.any(Number) } })
+    expect(ping).toEqual({
+      jsonrpc: '2.0',
+      id: 1,
+      result: { status: 'ok', service: 'edb-rpc-proxy', timestamp: expect.any(Number) },
+    })
     const edb = spawnDebugger()
     const now = Math.floor(Date.now() / 1000)
-    expect(await call(url, 'edb_register', [edb.pid, now])).toEqual({ jsonrpc: '2.0', id: 1, result: { status: 'registered', pid: edb.pid } })
+    expect(await call(url, 'edb_register', [edb.pid, now])).toEqual({
+      jsonrpc: '2.0',
+      id: 1,
+      result: { status: 'registered', pid: edb.pid },
+    })
     for (let beat = 0; beat < 3; beat++) {
       const reply = await call(url, 'edb_heartbeat', [edb.pid])
       expect(reply.result).toEqual({ status: 'ok', pid: edb.pid, registered_at: expect.any(Number) })
@@ -112,7 +135,11 @@ describe('the compiled binary', () => {
     const edb = spawnDebugger()
     expect((await call(proxy.url!, 'edb_heartbeat', [edb.pid])).result).toMatchObject({ status: 'ok', pid: edb.pid })
     expect((await call(proxy.url!, 'edb_active_instances')).result).toEqual({ active_instances: [edb.pid], count: 1 })
-    expect(await call(proxy.url!, 'edb_heartbeat', [2 ** 31 - 2])).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32000, message: 'Unknown EDB instance' } })
+    expect(await call(proxy.url!, 'edb_heartbeat', [2 ** 31 - 2])).toEqual({
+      jsonrpc: '2.0',
+      id: 1,
+      error: { code: -32000, message: 'Unknown EDB instance' },
+    })
     for (const params of [[0], [-5], ['123'], [1.5], []]) {
       expect((await call(proxy.url!, 'edb_heartbeat', params)).error.code).toBe(-32602)
       expect((await call(proxy.url!, 'edb_register', params)).error.code).toBe(-32602)
@@ -156,7 +183,10 @@ describe('the compiled binary', () => {
       closeGate()
       const second = await spawn(serverArgs(slow.url, '--upstream-timeout-ms', '20000'))
       const stuck = call(second.url!, 'eth_getBalance', ['0x01', '0x1']).catch(() => 'cut')
-      await waitFor(() => slow.hits.slice(hits).some((hit) => hit.body.method === 'eth_getBalance'), 'the second call to reach the upstream')
+      await waitFor(
+        () => slow.hits.slice(hits).some((hit) => hit.body.method === 'eth_getBalance'),
+        'the second call to reach the upstream',
+      )
       second.process.kill('SIGTERM')
       await waitFor(() => second.output.join('').includes('shutting down (SIGTERM)'), 'the shutdown to begin')
       second.process.kill('SIGTERM')

@@ -12,7 +12,12 @@ describe('npm run demo', () => {
     })
     const output: string[] = []
     try {
-      const warm = await readLine(demo.stdout as ReadableStream<Uint8Array>, /warm:\s+(\d+) upstream calls.*x-cache: (.*)/, 60_000, output)
+      const warm = await readLine(
+        demo.stdout as ReadableStream<Uint8Array>,
+        /warm:\s+(\d+) upstream calls.*x-cache: (.*)/,
+        60_000,
+        output,
+      )
       const cold = output.join('').match(/cold:\s+(\d+) upstream calls.*x-cache: (.*)/)!
       expect([Number(cold[1]), cold[2]!.trim()]).toEqual([15, '15 MISS'])
       expect([Number(warm[1]), warm[2]!.trim()]).toEqual([0, '15 HIT'])

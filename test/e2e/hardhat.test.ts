@@ -3,7 +3,13 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Anvil, rpc, startAnvil } from '../helpers/anvil.ts'
-import { type HardhatProject, importReadFork, runForkTest, startHardhatNode, writeHardhatProject } from '../helpers/hardhat.ts'
+import {
+  type HardhatProject,
+  importReadFork,
+  runForkTest,
+  startHardhatNode,
+  writeHardhatProject,
+} from '../helpers/hardhat.ts'
 import { type LatencyForwarder, startLatencyForwarder } from '../helpers/latency-forwarder.ts'
 import { startProxy, type TestProxy } from '../helpers/proxy.ts'
 import { seedWorkload, type Workload } from '../helpers/workload.ts'
@@ -52,7 +58,8 @@ afterAll(async () => {
 })
 
 const passed = (run: { code: number; output: string }) => {
-  if (run.code !== 0 || !run.output.includes('1 passing')) throw new Error(`the Hardhat fork test did not pass:\n${run.output}`)
+  if (run.code !== 0 || !run.output.includes('1 passing'))
+    throw new Error(`the Hardhat fork test did not pass:\n${run.output}`)
 }
 
 describe('Hardhat through the proxy', () => {

@@ -24,7 +24,10 @@ const cacheDir = mkdtempSync(join(tmpdir(), 'edb-workload-cache-'))
 const direct = new Map<string, string>()
 
 /** What the proxy sent upstream for its clients: its own head tracking is not counted against a run (SPEC §10). */
-const clientCalls = () => provider.calls().filter((line) => line !== 'eth_blockNumber []' && line !== 'eth_getBlockByNumber ["finalized",false]')
+const clientCalls = () =>
+  provider
+    .calls()
+    .filter((line) => line !== 'eth_blockNumber []' && line !== 'eth_getBlockByNumber ["finalized",false]')
 
 const start = async () => {
   // anvil stands in for a remote provider here: --dev-chain no caches it as a real chain.
@@ -77,7 +80,10 @@ describe('Foundry through the proxy', () => {
   }, 60_000)
 })
 
-const STORE_ABI = parseAbi(['function total() view returns (uint256)', 'function byUser(address) view returns (uint256)'])
+const STORE_ABI = parseAbi([
+  'function total() view returns (uint256)',
+  'function byUser(address) view returns (uint256)',
+])
 const USER = getAddress('0x70997970c51812dc3a010c7d01b50e0d17dc79c8')
 
 describe('JavaScript clients that batch', () => {
@@ -96,7 +102,15 @@ describe('JavaScript clients that batch', () => {
           client.getTransactionReceipt(workload.tx),
           client.call({ to: workload.store, data: '0x2ddbd13a', blockTag }),
         ])
-        return JSON.stringify({ block: block?.toJSON(), balance: String(balance), nonce, code, slot, receipt: receipt?.toJSON(), total })
+        return JSON.stringify({
+          block: block?.toJSON(),
+          balance: String(balance),
+          nonce,
+          code,
+          slot,
+          receipt: receipt?.toJSON(),
+          total,
+        })
       } finally {
         client.destroy()
       }
@@ -124,8 +138,19 @@ describe('JavaScript clients that batch', () => {
         client.getCode({ address: workload.store as `0x${string}`, blockNumber }),
         client.getStorageAt({ address: workload.store as `0x${string}`, slot: '0x0', blockNumber }),
         client.getTransactionReceipt({ hash: workload.tx as `0x${string}` }),
-        client.readContract({ address: workload.store as `0x${string}`, abi: STORE_ABI, functionName: 'total', blockNumber }),
-        client.readContract({ address: workload.store as `0x${string}`, abi: STORE_ABI, functionName: 'byUser', args: [USER], blockNumber }),
+        client.readContract({
+          address: workload.store as `0x${string}`,
+          abi: STORE_ABI,
+          functionName: 'total',
+          blockNumber,
+        }),
+        client.readContract({
+          address: workload.store as `0x${string}`,
+          abi: STORE_ABI,
+          functionName: 'byUser',
+          args: [USER],
+          blockNumber,
+        }),
       ])
       return JSON.stringify(results, (_, value) => (typeof value === 'bigint' ? `${value}n` : value))
     }

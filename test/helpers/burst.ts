@@ -8,8 +8,17 @@ export {}
 const [url, count] = [process.argv[2] as string, Number(process.argv[3])]
 const answers = await Promise.all(
   Array.from({ length: count }, async (_, index) => {
-    const body = { jsonrpc: '2.0', id: index, method: 'eth_getBalance', params: [`0x${index.toString(16).padStart(40, '0')}`, 'latest'] }
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const body = {
+      jsonrpc: '2.0',
+      id: index,
+      method: 'eth_getBalance',
+      params: [`0x${index.toString(16).padStart(40, '0')}`, 'latest'],
+    }
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
     return (await response.json()) as { result?: unknown; error?: unknown }
   }),
 )

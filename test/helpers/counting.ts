@@ -18,14 +18,22 @@ export type CountingForwarder = {
 /** A scripted upstream on port 0 that relays every body to `target` and counts its calls from the hit log. */
 export function startCountingForwarder(target: string): CountingForwarder {
   const server = startScriptedUpstream(async (body) => {
-    const answer = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const answer = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
     return new Response(await answer.text(), { status: answer.status, headers: { 'content-type': 'application/json' } })
   })
   const calls = () => server.hits.flatMap((hit) => (Array.isArray(hit.body) ? hit.body : [hit.body]))
   return {
     url: server.url.replace(/\/$/, ''),
     count: (method, params) =>
-      calls().filter((call) => call.method === method && (params === undefined || JSON.stringify(call.params ?? []) === JSON.stringify(params))).length,
+      calls().filter(
+        (call) =>
+          call.method === method &&
+          (params === undefined || JSON.stringify(call.params ?? []) === JSON.stringify(params)),
+      ).length,
     total: () => calls().length,
     requestSizes: (method) =>
       server.hits.flatMap((hit) => {

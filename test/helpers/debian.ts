@@ -9,7 +9,11 @@ export function ensureDebianCommand(command: string, pkg = command): string {
     ['apt-get', 'update'],
     ['apt-get', 'install', '-y', pkg],
   ]) {
-    const run = Bun.spawnSync(args, { stdout: 'ignore', stderr: 'pipe', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+    const run = Bun.spawnSync(args, {
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    })
     if (run.exitCode !== 0) throw new Error(`${args.join(' ')} failed: ${run.stderr.toString().slice(-400)}`)
   }
   const installed = Bun.which(command)

@@ -11,7 +11,11 @@ import type { Workload } from './workload.ts'
 const ROOT = join(import.meta.dir, '../..')
 const HARDHAT = join(ROOT, 'node_modules/hardhat/dist/src/cli.js')
 /** anvil's first three accounts, which hold the seeded history (also Hardhat's own first three). */
-const USERS = ['0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266', '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc']
+const USERS = [
+  '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266',
+  '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',
+  '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc',
+]
 const TOTAL = '0x2ddbd13a'
 const BY_USER = '0x71c7432a'
 
@@ -101,7 +105,12 @@ export type ForkRun = { code: number; output: string; answers?: unknown }
  * `hardhat test mocha` with the fork at `url` and `block` (and `token` as a Bearer header). Hardhat's
  * own fork cache is emptied first, so only the proxy's cache can answer.
  */
-export async function runForkTest(project: HardhatProject, workload: Workload, url: string, token?: string): Promise<ForkRun> {
+export async function runForkTest(
+  project: HardhatProject,
+  workload: Workload,
+  url: string,
+  token?: string,
+): Promise<ForkRun> {
   rmSync(join(project.dir, 'cache'), { recursive: true, force: true })
   const answersFile = join(project.dir, 'answers.json')
   rmSync(answersFile, { force: true })
@@ -114,8 +123,17 @@ export async function runForkTest(project: HardhatProject, workload: Workload, u
     FORK_ANSWERS: answersFile,
   }
   if (token !== undefined) env.FORK_TOKEN = token
-  const child = Bun.spawn([process.execPath, HARDHAT, 'test', 'mocha', '--no-compile'], { cwd: project.dir, env, stdout: 'pipe', stderr: 'pipe' })
-  const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()])
+  const child = Bun.spawn([process.execPath, HARDHAT, 'test', 'mocha', '--no-compile'], {
+    cwd: project.dir,
+    env,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [code, out, err] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ])
   const file = Bun.file(answersFile)
   return { code, output: `${out}\n${err}`, answers: (await file.exists()) ? await file.json() : undefined }
 }
@@ -123,10 +141,25 @@ export async function runForkTest(project: HardhatProject, workload: Workload, u
 /** `hardhat node --fork url --fork-block-number block` on a free loopback port. */
 export async function startHardhatNode(project: HardhatProject, workload: Workload, url: string) {
   rmSync(join(project.dir, 'cache'), { recursive: true, force: true })
-  const args = ['node', '--fork', url, '--fork-block-number', String(workload.block), '--hostname', '127.0.0.1', '--port', '0']
+  const args = [
+    'node',
+    '--fork',
+    url,
+    '--fork-block-number',
+    String(workload.block),
+    '--hostname',
+    '127.0.0.1',
+    '--port',
+    '0',
+  ]
   // The config's own fork network needs its variables set even when the node is told where to fork.
   const env = { ...process.env, ...project.env, FORK_URL: url, FORK_BLOCK: String(workload.block) }
-  const child = Bun.spawn([process.execPath, HARDHAT, ...args], { cwd: project.dir, env, stdout: 'pipe', stderr: 'pipe' })
+  const child = Bun.spawn([process.execPath, HARDHAT, ...args], {
+    cwd: project.dir,
+    env,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
   try {
     const match = await readLine(child.stdout, /JSON-RPC server at (http:\/\/127\.0\.0\.1:\d+)/, 20_000)
     return {

@@ -36,13 +36,16 @@ export function startLatencyForwarder(target: string, latencyMs: number): Latenc
       if (Array.isArray(parsed) && parsed.length > 1) batches += 1
       const calls = [parsed].flat()
       for (const call of calls) lines.push(`${call?.method} ${JSON.stringify(call?.params ?? null)}`)
-      for (const method of new Set(calls.map((call) => String(call?.method)))) requestsBy.set(method, (requestsBy.get(method) ?? 0) + 1)
+      for (const method of new Set(calls.map((call) => String(call?.method))))
+        requestsBy.set(method, (requestsBy.get(method) ?? 0) + 1)
       // A long-running user (the demo keeps serving) must not grow without bound: the oldest go.
       if (lines.length > MAX_LINES) lines.splice(0, lines.length - MAX_LINES)
       await Bun.sleep(latencyMs)
       if (!calls.some(isDevCall)) return relay(target, body)
       const answers = await Promise.all(
-        calls.map((call) => (isDevCall(call) ? lacking(call) : relay(target, JSON.stringify(call)).then((answer) => answer.json()))),
+        calls.map((call) =>
+          isDevCall(call) ? lacking(call) : relay(target, JSON.stringify(call)).then((answer) => answer.json()),
+        ),
       )
       return Response.json(Array.isArray(parsed) ? answers : answers[0])
     },

@@ -2,13 +2,21 @@
  * Read a process's output until a line matches `pattern`; the rest keeps flowing into `sink`
  * so the pipe never fills. Rejects after `timeoutMs` with everything read so far.
  */
-export async function readLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs: number, sink: TextSink = []): Promise<RegExpMatchArray> {
+export async function readLine(
+  stream: ReadableStream<Uint8Array>,
+  pattern: RegExp,
+  timeoutMs: number,
+  sink: TextSink = [],
+): Promise<RegExpMatchArray> {
   const reader = stream.getReader() as ReadableStreamDefaultReader<Uint8Array>
   const decoder = new TextDecoder()
   let buffer = ''
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => undefined)])
+    const chunk = await Promise.race([
+      reader.read(),
+      Bun.sleep(Math.max(0, deadline - Date.now())).then(() => undefined),
+    ])
     if (chunk === undefined || chunk.done) break
     buffer += decoder.decode(chunk.value, { stream: true })
     const match = buffer.match(pattern)

@@ -12,7 +12,10 @@ log.level = 0
 /** An in-process proxy on port 0 with defaults plus `overrides`. */
 export type TestProxy = ServerHandle & {
   /** POST a raw body; returns status, headers and parsed JSON (or null when empty). */
-  post(body: string | object, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>
+  post(
+    body: string | object,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; json: any }>
   call(method: string, params?: unknown, id?: unknown): Promise<any>
   stop(): Promise<void>
   /** `await using proxy = await startProxy(...)` stops it when the scope ends. */
@@ -84,12 +87,18 @@ export async function spawnProxy(
   const output: string[] = []
   void (async () => {
     const decoder = new TextDecoder()
-    for await (const chunk of child.stderr as ReadableStream<Uint8Array>) output.push(decoder.decode(chunk, { stream: true }))
+    for await (const chunk of child.stderr as ReadableStream<Uint8Array>)
+      output.push(decoder.decode(chunk, { stream: true }))
   })()
   const result: ProxyProcess = { process: child, output, exited: child.exited }
   if (waitForListening) {
     try {
-      const match = await readLine(child.stdout as ReadableStream<Uint8Array>, /listening on (http:\/\/\S+)/, 15_000, output)
+      const match = await readLine(
+        child.stdout as ReadableStream<Uint8Array>,
+        /listening on (http:\/\/\S+)/,
+        15_000,
+        output,
+      )
       result.url = match[1]
     } catch (error) {
       // A proxy that never said it listens is not left running behind a failed test.

@@ -62,7 +62,8 @@ export async function rawWebSocket(port: number, headers: Record<string, string>
       const payload = buffer.subarray(offset, offset + length)
       buffer = buffer.subarray(offset + length)
       if (opcode === 1) texts.push(payload.toString())
-      if (opcode === 8) close = { code: payload.length >= 2 ? payload.readUInt16BE(0) : 1005, reason: payload.subarray(2).toString() }
+      if (opcode === 8)
+        close = { code: payload.length >= 2 ? payload.readUInt16BE(0) : 1005, reason: payload.subarray(2).toString() }
     }
   })
   await handshake.promise

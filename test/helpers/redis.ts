@@ -22,12 +22,29 @@ export async function startRedis({ password }: { password?: string } = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), 'edb-redis-'))
   const auth = password === undefined ? [] : ['--requirepass', password]
   let child: ReturnType<typeof Bun.spawn> | undefined
-  const url = password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`
+  const url =
+    password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`
   const start = async () => {
-    child = Bun.spawn([server, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...auth], {
-      stdout: 'ignore',
-      stderr: 'ignore',
-    })
+    child = Bun.spawn(
+      [
+        server,
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        ...auth,
+      ],
+      {
+        stdout: 'ignore',
+        stderr: 'ignore',
+      },
+    )
     for (let tries = 0; tries < 200; tries++) {
       const probe = new Bun.RedisClient(url, { connectionTimeout: 200, autoReconnect: false })
       try {

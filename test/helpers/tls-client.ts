@@ -23,7 +23,9 @@ const block = await new Promise<bigint>((resolve, reject) => {
   // The subscription is up once the proxy reports it; mine then.
   const mine = async () => {
     for (let tries = 0; tries < 100; tries++) {
-      const streams = (await overHttps.request({ method: 'edb_streams' as never })) as { subscriptions: { newHeads: number } }
+      const streams = (await overHttps.request({ method: 'edb_streams' as never })) as {
+        subscriptions: { newHeads: number }
+      }
       if (streams.subscriptions.newHeads > 0) break
       await Bun.sleep(20)
     }

@@ -40,5 +40,9 @@ export function startScriptedUpstream(handler: ScriptedHandler, path = '/'): Scr
 
 /** A JSON-RPC error body as a node sends it, for the given request. */
 export function rpcErrorResponse(call: any, code: number, message: string, data?: unknown): Response {
-  return Response.json({ jsonrpc: '2.0', id: call?.id ?? null, error: { code, message, ...(data === undefined ? {} : { data }) } })
+  return Response.json({
+    jsonrpc: '2.0',
+    id: call?.id ?? null,
+    error: { code, message, ...(data === undefined ? {} : { data }) },
+  })
 }

@@ -15,11 +15,17 @@ import { waitFor } from './wait.ts'
 const ROOT = join(import.meta.dir, '../..')
 const BIN = join(ROOT, 'node_modules/.bin')
 /** anvil's first three unlocked accounts (its default mnemonic). */
-const USERS = ['0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266', '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc'].map(
-  (address) => getAddress(address),
-)
+const USERS = [
+  '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266',
+  '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',
+  '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc',
+].map((address) => getAddress(address))
 const AMOUNTS = [7n, 11n, 13n]
-const ABI = parseAbi(['function add(uint256 amount)', 'function total() view returns (uint256)', 'function byUser(address) view returns (uint256)'])
+const ABI = parseAbi([
+  'function add(uint256 amount)',
+  'function total() view returns (uint256)',
+  'function byUser(address) view returns (uint256)',
+])
 /** Foundry's own fork cache off everywhere: the proxy's effect is what is measured. */
 const FOUNDRY_ENV = { ...process.env, FOUNDRY_NO_STORAGE_CACHING: 'true', NO_COLOR: '1' }
 
@@ -69,7 +75,8 @@ const send = async (url: string, transaction: object): Promise<string> => {
   return answer.result
 }
 
-const receipt = (url: string, hash: string) => waitFor(async () => (await rpc(url, 'eth_getTransactionReceipt', [hash])).result, `the receipt of ${hash}`)
+const receipt = (url: string, hash: string) =>
+  waitFor(async () => (await rpc(url, 'eth_getTransactionReceipt', [hash])).result, `the receipt of ${hash}`)
 
 /**
  * Deploy Store, mine three `add` calls from three accounts into one block, then 80 more blocks so
@@ -98,7 +105,10 @@ export async function seedWorkload(nodeUrl: string, dir: string): Promise<Worklo
 
 function writeForgeProject(dir: string, store: string, block: number) {
   mkdirSync(join(dir, 'test'), { recursive: true })
-  writeFileSync(join(dir, 'foundry.toml'), '[profile.default]\nsrc = "test"\ntest = "test"\nout = "out"\nlibs = []\noffline = true\n')
+  writeFileSync(
+    join(dir, 'foundry.toml'),
+    '[profile.default]\nsrc = "test"\ntest = "test"\nout = "out"\nlibs = []\noffline = true\n',
+  )
   const total = AMOUNTS.reduce((sum, amount) => sum + amount, 0n)
   writeFileSync(
     join(dir, 'test/History.t.sol'),
@@ -145,7 +155,15 @@ process.stdin.on('end', () => process.stdout.write(solc.compile(input)))
 
 /** Compile the forge project once, so the timed runs measure the fork, not the compiler. */
 export async function buildForgeProject(workload: Workload): Promise<void> {
-  await run([join(BIN, 'forge'), 'build', '--root', workload.forgeDir, '--use', join(workload.forgeDir, 'solc'), '--offline'])
+  await run([
+    join(BIN, 'forge'),
+    'build',
+    '--root',
+    workload.forgeDir,
+    '--use',
+    join(workload.forgeDir, 'solc'),
+    '--offline',
+  ])
 }
 
 /** Durations, and the endpoint a run was pointed at, out of a tool's output. */
@@ -158,7 +176,11 @@ export function normalize(output: string, url: string): string {
 
 async function run(command: string[]): Promise<string> {
   const child = Bun.spawn(command, { stdout: 'pipe', stderr: 'pipe', env: FOUNDRY_ENV })
-  const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()])
+  const [code, out, err] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ])
   if (code !== 0) throw new Error(`${command[0]?.split('/').at(-1)} exited ${code}:\n${out}\n${err}`)
   return out
 }
@@ -190,11 +212,20 @@ export async function forgeForkTest(workload: Workload, url: string): Promise<st
 
 /** `anvil --fork-url` at the seeded block, then a fixed set of reads (and one call on top), as JSON. */
 export async function anvilForkSession(workload: Workload, url: string): Promise<string> {
-  const fork = await startAnvil(['--fork-url', url, '--fork-block-number', String(workload.block), '--no-storage-caching'])
+  const fork = await startAnvil([
+    '--fork-url',
+    url,
+    '--fork-block-number',
+    String(workload.block),
+    '--no-storage-caching',
+  ])
   try {
     const read = async (method: string, params: unknown[]) => (await rpc(fork.url, method, params)).result
     const call = (functionName: 'total' | 'byUser', args: readonly [] | readonly [`0x${string}`]) =>
-      read('eth_call', [{ to: workload.store, data: encodeFunctionData({ abi: ABI, functionName, args } as never) }, 'latest'])
+      read('eth_call', [
+        { to: workload.store, data: encodeFunctionData({ abi: ABI, functionName, args } as never) },
+        'latest',
+      ])
     const answers = {
       chainId: await read('eth_chainId', []),
       block: (await read('eth_getBlockByNumber', ['latest', false]))?.hash,
@@ -213,4 +244,8 @@ export async function anvilForkSession(workload: Workload, url: string): Promise
 }
 
 /** The three runs, by name. */
-export const WORKLOAD_RUNS = { 'cast run': castRun, 'forge fork test': forgeForkTest, 'anvil --fork-url': anvilForkSession } as const
+export const WORKLOAD_RUNS = {
+  'cast run': castRun,
+  'forge fork test': forgeForkTest,
+  'anvil --fork-url': anvilForkSession,
+} as const

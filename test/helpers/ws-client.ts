@@ -13,7 +13,10 @@ export type WsClient = {
   close(): void
 }
 
-export async function connectWs(url: string, protocols?: string[] | { headers?: Record<string, string> }): Promise<WsClient> {
+export async function connectWs(
+  url: string,
+  protocols?: string[] | { headers?: Record<string, string> },
+): Promise<WsClient> {
   const socket = new WebSocket(url.replace(/^http/, 'ws'), protocols as never)
   const notifications = new Map<string, any[]>()
   const messages: any[] = []

@@ -14,7 +14,11 @@ describe('liveness', () => {
       .filter((tid) => tid !== process.pid)
     expect(threads.length).toBeGreaterThan(0)
     for (const tid of threads) {
-      expect({ tid, alive: isInstanceAlive(tid), thread: isThreadOfAnother(tid) }).toEqual({ tid, alive: true, thread: true })
+      expect({ tid, alive: isInstanceAlive(tid), thread: isThreadOfAnother(tid) }).toEqual({
+        tid,
+        alive: true,
+        thread: true,
+      })
     }
   })
 

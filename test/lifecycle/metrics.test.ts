@@ -41,7 +41,9 @@ async function proxyFor(urls: string[]): Promise<TestProxy> {
 
 const sample = (families: any[], name: string, labels: Record<string, string> = {}) =>
   Number(
-    families.find((family) => family.name === name)?.metrics.find((entry: any) => Object.entries(labels).every(([key, value]) => entry.labels?.[key] === value))
+    families
+      .find((family) => family.name === name)
+      ?.metrics.find((entry: any) => Object.entries(labels).every(([key, value]) => entry.labels?.[key] === value))
       ?.value ?? Number.NaN,
   )
 
@@ -49,9 +51,16 @@ describe('metrics', () => {
   test('behavior: edb_metrics_history has its first sample at startup, not 30 s later', async () => {
     const proxy = await proxyFor([node().url])
     const history = (await proxy.call('edb_metrics_history')).result
-    expect(history.cache_history).toEqual([{ timestamp: expect.any(Number), cache_size: 0, hit_rate: 0, requests_per_minute: 0 }])
+    expect(history.cache_history).toEqual([
+      { timestamp: expect.any(Number), cache_size: 0, hit_rate: 0, requests_per_minute: 0 },
+    ])
     expect(history.provider_history).toEqual([
-      { timestamp: expect.any(Number), healthy_providers: expect.any(Number), total_providers: 1, avg_response_time_ms: expect.any(Number) },
+      {
+        timestamp: expect.any(Number),
+        healthy_providers: expect.any(Number),
+        total_providers: 1,
+        avg_response_time_ms: expect.any(Number),
+      },
     ])
     expect(Math.abs(history.cache_history[0].timestamp - Date.now() / 1000)).toBeLessThan(5)
   })
@@ -90,7 +99,12 @@ describe('metrics', () => {
       rate_limit_errors: 0,
       user_errors: 2,
     })
-    expect(Object.keys(metrics.method_stats).sort()).toEqual(['eth_blockNumber', 'eth_call', 'eth_getBalance', 'foo_bar'])
+    expect(Object.keys(metrics.method_stats).sort()).toEqual([
+      'eth_blockNumber',
+      'eth_call',
+      'eth_getBalance',
+      'foo_bar',
+    ])
     expect(metrics.method_stats.eth_getBalance).toEqual({
       hits: 1,
       misses: 1,
@@ -117,21 +131,33 @@ describe('metrics', () => {
     const body = '{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x02","0x1"]}'
     await proxy.post(body)
     for (let round = 0; round < 4; round++) expect((await proxy.post(body)).headers.get('x-cache')).toBe('HIT')
-    expect((await proxy.call('edb_cache_metrics')).result).toMatchObject({ total_requests: 5, cache_hits: 4, cache_misses: 1 })
+    expect((await proxy.call('edb_cache_metrics')).result).toMatchObject({
+      total_requests: 5,
+      cache_hits: 4,
+      cache_misses: 1,
+    })
   })
 
   test('behavior: rate-limited upstream attempts are counted', async () => {
     // The head tracker's own calls are answered; the client's eth_gasPrice is refused.
-    const limited = startScriptedUpstream((call) => (call.method === 'eth_gasPrice' ? new Response('slow', { status: 429 }) : '0x1'))
+    const limited = startScriptedUpstream((call) =>
+      call.method === 'eth_gasPrice' ? new Response('slow', { status: 429 }) : '0x1',
+    )
     cleanup.push(() => limited.stop())
     const proxy = await proxyFor([limited.url])
     await proxy.call('eth_gasPrice', [], 1)
-    expect((await proxy.call('edb_cache_metrics')).result).toMatchObject({ total_errors: 1, rate_limit_errors: 1, user_errors: 0 })
+    expect((await proxy.call('edb_cache_metrics')).result).toMatchObject({
+      total_errors: 1,
+      rate_limit_errors: 1,
+      user_errors: 0,
+    })
   })
 
   test('behavior: method names are capped; the rest fold into "other"', async () => {
     const proxy = await proxyFor([node().url])
-    await proxy.post(Array.from({ length: 300 }, (_, index) => ({ jsonrpc: '2.0', id: index, method: `x_m${index}`, params: [] })))
+    await proxy.post(
+      Array.from({ length: 300 }, (_, index) => ({ jsonrpc: '2.0', id: index, method: `x_m${index}`, params: [] })),
+    )
     const stats = (await proxy.call('edb_cache_metrics')).result.method_stats
     expect(Object.keys(stats).length).toBe(257)
     expect(stats.other.total_requests).toBe(44)
@@ -154,12 +180,19 @@ describe('metrics', () => {
     expect(sample(families, 'edb_proxy_cache_entries')).toBe(1)
     expect(sample(families, 'edb_proxy_provider_circuit_state')).toBe(0)
     const upstream = families.find((family: any) => family.name === 'edb_proxy_upstream_attempts_total')
-    const okAttempts = upstream.metrics.filter((entry: any) => entry.labels.outcome === 'ok').reduce((sum: number, entry: any) => sum + Number(entry.value), 0)
+    const okAttempts = upstream.metrics
+      .filter((entry: any) => entry.labels.outcome === 'ok')
+      .reduce((sum: number, entry: any) => sum + Number(entry.value), 0)
     expect(okAttempts).toBeGreaterThanOrEqual(2)
     const histogram = families.find((family: any) => family.name === 'edb_proxy_call_duration_seconds')
     expect(histogram.type).toBe('HISTOGRAM')
     // one observation per data call; the parser merges labelled histogram series, so read the _count lines
-    const counts = Object.fromEntries([...text.matchAll(/^edb_proxy_call_duration_seconds_count\{cache="(\w+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]))
+    const counts = Object.fromEntries(
+      [...text.matchAll(/^edb_proxy_call_duration_seconds_count\{cache="(\w+)"\} (\d+)$/gm)].map((m) => [
+        m[1],
+        Number(m[2]),
+      ]),
+    )
     expect(counts).toEqual({ miss: 1, hit: 1, bypass: 1 })
   })
 })

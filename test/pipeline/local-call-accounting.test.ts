@@ -59,7 +59,12 @@ describe('filters and subscriptions as client calls', () => {
     const direct = await rpc(anvil.url, 'eth_getLogs', [filter])
     const concurrent = await Promise.all([1, 2, 3].map((n) => proxy.call('eth_getFilterLogs', [id], n)))
     const again = await proxy.call('eth_getFilterLogs', [id], 4)
-    expect([...concurrent, again].map((answer) => answer.result)).toEqual([direct.result, direct.result, direct.result, direct.result])
+    expect([...concurrent, again].map((answer) => answer.result)).toEqual([
+      direct.result,
+      direct.result,
+      direct.result,
+      direct.result,
+    ])
     expect(upstream.count('eth_getLogs')).toBe(1)
   })
 })

@@ -38,7 +38,11 @@ describe('rate limits', () => {
     expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200, 200, 200, 429, 429, 429])
     const refused = replies[5]!
     expect(refused.headers.get('retry-after')).toBe('1')
-    expect(refused.json).toEqual({ jsonrpc: '2.0', id: 5, error: { code: -32005, message: 'rate limit exceeded', data: { retry_after_seconds: 1 } } })
+    expect(refused.json).toEqual({
+      jsonrpc: '2.0',
+      id: 5,
+      error: { code: -32005, message: 'rate limit exceeded', data: { retry_after_seconds: 1 } },
+    })
     const metrics = await (await fetch(`${proxy.url}/metrics`)).text()
     expect(metrics).toContain('edb_proxy_rate_limited_total{client="ip:127.0.0.1"} 3')
   })
@@ -96,11 +100,22 @@ describe('rate limits', () => {
   })
 
   test('behavior: clients are told apart by token: the auth token and the admin token have budgets of their own', async () => {
-    await using proxy = await proxyWith({ rateLimit: 1, rateBurst: 2, authToken: 'client-token-1', adminToken: 'admin-token-1' })
+    await using proxy = await proxyWith({
+      rateLimit: 1,
+      rateBurst: 2,
+      authToken: 'client-token-1',
+      adminToken: 'admin-token-1',
+    })
     const as = (token: string) => proxy.post(body('eth_gasPrice'), { authorization: `Bearer ${token}` })
-    expect([(await as('client-token-1')).status, (await as('client-token-1')).status, (await as('client-token-1')).status]).toEqual([200, 200, 429])
+    expect([
+      (await as('client-token-1')).status,
+      (await as('client-token-1')).status,
+      (await as('client-token-1')).status,
+    ]).toEqual([200, 200, 429])
     expect([(await as('admin-token-1')).status, (await as('admin-token-1')).status]).toEqual([200, 200])
-    const metrics = await (await fetch(`${proxy.url}/metrics`, { headers: { authorization: 'Bearer admin-token-1' } })).text()
+    const metrics = await (
+      await fetch(`${proxy.url}/metrics`, { headers: { authorization: 'Bearer admin-token-1' } })
+    ).text()
     expect(metrics).toContain('edb_proxy_rate_limited_total{client="auth-token"} 1')
   })
 

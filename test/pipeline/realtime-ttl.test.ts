@@ -24,14 +24,16 @@ async function proxyWith(overrides = {}): Promise<{ proxy: TestProxy; upstream: 
   return { proxy, upstream }
 }
 
-const asked = (upstream: ScriptedUpstream, method: string) => upstream.hits.filter((hit) => hit.body?.method === method).length
+const asked = (upstream: ScriptedUpstream, method: string) =>
+  upstream.hits.filter((hit) => hit.body?.method === method).length
 
 describe('short-lived answers (realtime-ttl-ms)', () => {
   test('default', async () => {
     // Off: every "now" call goes upstream and is never reused.
     const { proxy, upstream } = await proxyWith()
     const replies = []
-    for (let id = 0; id < 3; id++) replies.push(await proxy.post({ jsonrpc: '2.0', id, method: 'eth_gasPrice', params: [] }))
+    for (let id = 0; id < 3; id++)
+      replies.push(await proxy.post({ jsonrpc: '2.0', id, method: 'eth_gasPrice', params: [] }))
     expect(replies.map((reply) => [reply.headers.get('x-cache'), reply.json.result])).toEqual([
       ['BYPASS', '0x1'],
       ['BYPASS', '0x2'],
@@ -43,8 +45,15 @@ describe('short-lived answers (realtime-ttl-ms)', () => {
   test('behavior: with a TTL, one upstream answer is shared for it, marked HIT-TTL, and stored nowhere', async () => {
     const { proxy, upstream } = await proxyWith({ realtimeTtlMs: { eth_gasPrice: 60_000 } })
     const replies = []
-    for (let id = 0; id < 5; id++) replies.push(await proxy.post({ jsonrpc: '2.0', id, method: 'eth_gasPrice', params: [] }))
-    expect(replies.map((reply) => reply.headers.get('x-cache'))).toEqual(['BYPASS', 'HIT-TTL', 'HIT-TTL', 'HIT-TTL', 'HIT-TTL'])
+    for (let id = 0; id < 5; id++)
+      replies.push(await proxy.post({ jsonrpc: '2.0', id, method: 'eth_gasPrice', params: [] }))
+    expect(replies.map((reply) => reply.headers.get('x-cache'))).toEqual([
+      'BYPASS',
+      'HIT-TTL',
+      'HIT-TTL',
+      'HIT-TTL',
+      'HIT-TTL',
+    ])
     expect(replies.every((reply) => reply.json.result === '0x1')).toBe(true)
     expect(asked(upstream, 'eth_gasPrice')).toBe(1)
     expect((await proxy.call('edb_cache_stats')).result.total_entries).toBe(0)
@@ -71,7 +80,10 @@ describe('short-lived answers (realtime-ttl-ms)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'edb-ttl-'))
     const good = join(dir, 'good.yaml')
     writeFileSync(good, 'realtime-ttl-ms:\n  eth_blockNumber: 500\n  eth_gasPrice: 1000\n')
-    expect(loadServerOptions({ flags: { config: good }, env: {} }).realtimeTtlMs).toEqual({ eth_blockNumber: 500, eth_gasPrice: 1000 })
+    expect(loadServerOptions({ flags: { config: good }, env: {} }).realtimeTtlMs).toEqual({
+      eth_blockNumber: 500,
+      eth_gasPrice: 1000,
+    })
     const bad = join(dir, 'bad.yaml')
     writeFileSync(bad, 'realtime-ttl-ms:\n  eth_getBalance: 500\n')
     expect(() => loadServerOptions({ flags: { config: bad }, env: {} })).toThrow(
@@ -82,7 +94,9 @@ describe('short-lived answers (realtime-ttl-ms)', () => {
     expect(loadServerOptions({ flags: { config: costs }, env: {} }).rateCosts).toEqual({ eth_call: 3, 'trace_*': 40 })
     const badCosts = join(dir, 'bad-costs.yaml')
     writeFileSync(badCosts, 'rate-costs:\n  "not a method": 3\n')
-    expect(() => loadServerOptions({ flags: { config: badCosts }, env: {} })).toThrow('(expected a mapping of method names (or namespace_*) to costs')
+    expect(() => loadServerOptions({ flags: { config: badCosts }, env: {} })).toThrow(
+      '(expected a mapping of method names (or namespace_*) to costs',
+    )
     const long = join(dir, 'long.yaml')
     writeFileSync(long, 'realtime-ttl-ms:\n  eth_blockNumber: 600000\n')
     expect(() => loadServerOptions({ flags: { config: long }, env: {} })).toThrow('invalid value')

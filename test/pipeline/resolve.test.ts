@@ -78,12 +78,26 @@ const blockAnswer = (call: RpcCall): Outcome => {
 }
 
 /** The pipeline over a resolver, as the server builds it, with no local methods. */
-function build(forward: Forwarder, cache: ReturnType<typeof createCache>, chain: Chain, cacheOpened: Promise<unknown>): Pipeline {
+function build(
+  forward: Forwarder,
+  cache: ReturnType<typeof createCache>,
+  chain: Chain,
+  cacheOpened: Promise<unknown>,
+): Pipeline {
   const resolve = createResolver({ forward, cache, chain, cacheOpened, waitMs: 1_000 })
-  return createPipeline({ resolve, cache, chain, local: createLocalMethods({}), maxBatchSize: 10, onUnexpected: () => {} })
+  return createPipeline({
+    resolve,
+    cache,
+    chain,
+    local: createLocalMethods({}),
+    maxBatchSize: 10,
+    onUnexpected: () => {},
+  })
 }
 
-function setup(options: { finalized?: number; devChain?: boolean; trusted?: boolean; cacheOpened?: Promise<unknown> } = {}) {
+function setup(
+  options: { finalized?: number; devChain?: boolean; trusted?: boolean; cacheOpened?: Promise<unknown> } = {},
+) {
   const upstream = scriptedForwarder(blockAnswer)
   const cache = createCache({ maxItems: 1000, maxMemoryBytes: 1 << 20 })
   const { chain, state } = fakeChain(options.finalized ?? 100, options)
@@ -98,8 +112,10 @@ async function settled(condition: () => boolean): Promise<void> {
   if (!condition()) throw new Error('the condition never held')
 }
 
-const body = (method: string, params: unknown[], id: unknown = 1) => JSON.stringify({ jsonrpc: '2.0', id, method, params })
-const ask = async (pipeline: Pipeline, method: string, params: unknown[], id: unknown = 1) => pipeline.handle(body(method, params, id), () => ({}))
+const body = (method: string, params: unknown[], id: unknown = 1) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method, params })
+const ask = async (pipeline: Pipeline, method: string, params: unknown[], id: unknown = 1) =>
+  pipeline.handle(body(method, params, id), () => ({}))
 
 describe('pipeline', () => {
   test('default', async () => {
@@ -109,7 +125,10 @@ describe('pipeline', () => {
       cache: 'MISS',
       provider: 'scripted',
     })
-    expect(await ask(pipeline, 'eth_getBlockByNumber', ['0x5', false], 2)).toEqual({ text: '{"jsonrpc":"2.0","id":2,"result":{"number":"0x5"}}', cache: 'HIT' })
+    expect(await ask(pipeline, 'eth_getBlockByNumber', ['0x5', false], 2)).toEqual({
+      text: '{"jsonrpc":"2.0","id":2,"result":{"number":"0x5"}}',
+      cache: 'HIT',
+    })
     expect(upstream.calls).toEqual(['eth_getBlockByNumber ["0x5",false]'])
   })
 
@@ -121,7 +140,8 @@ describe('pipeline', () => {
 
   test('behavior: sequential reads of a block above the finalized one each go upstream', async () => {
     const { pipeline, upstream } = setup({ finalized: 4 })
-    for (let id = 0; id < 3; id++) expect((await ask(pipeline, 'eth_getBlockByNumber', ['0x5', false], id)).cache).toBe('MISS')
+    for (let id = 0; id < 3; id++)
+      expect((await ask(pipeline, 'eth_getBlockByNumber', ['0x5', false], id)).cache).toBe('MISS')
     expect(upstream.calls.length).toBe(3)
   })
 
@@ -142,7 +162,10 @@ describe('pipeline', () => {
     const final = setup({ finalized: 5 })
     await ask(final.pipeline, 'debug_traceTransaction', [`0x${'ab'.repeat(32)}`])
     expect((await ask(final.pipeline, 'debug_traceTransaction', [`0x${'ab'.repeat(32)}`])).cache).toBe('HIT')
-    expect(final.upstream.calls.map((line) => line.split(' ')[0]).sort()).toEqual(['debug_traceTransaction', 'eth_getTransactionByHash'])
+    expect(final.upstream.calls.map((line) => line.split(' ')[0]).sort()).toEqual([
+      'debug_traceTransaction',
+      'eth_getTransactionByHash',
+    ])
     const recent = setup({ finalized: 4 })
     await ask(recent.pipeline, 'debug_traceTransaction', [`0x${'ab'.repeat(32)}`])
     expect((await ask(recent.pipeline, 'debug_traceTransaction', [`0x${'ab'.repeat(32)}`])).cache).toBe('MISS')
@@ -197,7 +220,9 @@ describe('pipeline', () => {
 
   test('behavior: a read sent after a rewrite never joins one sent before it', async () => {
     let balance = '"0x10"'
-    const upstream = scriptedForwarder((call) => (call.method === 'eth_getBalance' ? { resultJson: balance } : { resultJson: 'true' }))
+    const upstream = scriptedForwarder((call) =>
+      call.method === 'eth_getBalance' ? { resultJson: balance } : { resultJson: 'true' },
+    )
     const cache = createCache({ maxItems: 1000, maxMemoryBytes: 1 << 20 })
     cache.attach(undefined, 'test')
     const { chain } = fakeChain(100, { devChain: true })

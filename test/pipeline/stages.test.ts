@@ -50,17 +50,28 @@ describe('finality', () => {
 
 describe('local methods', () => {
   test('default', () => {
-    const table = createLocalMethods({ management: [{ edb_ping: { run: () => 'ok' } }], filters: [{ eth_newBlockFilter: { run: () => '0x1' } }] })
+    const table = createLocalMethods({
+      management: [{ edb_ping: { run: () => 'ok' } }],
+      filters: [{ eth_newBlockFilter: { run: () => '0x1' } }],
+    })
     expect(table.get('edb_ping')).toMatchObject({ group: 'management', counted: false, privileged: false, cost: 1 })
-    expect(table.get('eth_newBlockFilter')).toMatchObject({ group: 'filters', counted: true, privileged: false, cost: undefined })
+    expect(table.get('eth_newBlockFilter')).toMatchObject({
+      group: 'filters',
+      counted: true,
+      privileged: false,
+      cost: undefined,
+    })
   })
   test('behavior: a name given twice, in one group or two, is refused at start-up', () => {
-    expect(() => createLocalMethods({ management: [{ edb_ping: { run: () => 1 } }, { edb_ping: { run: () => 2 } }] })).toThrow(
-      'edb_ping is answered by two groups of local methods (management and management)',
-    )
-    expect(() => createLocalMethods({ management: [{ eth_subscribe: { run: () => 1 } }], subscriptions: [{ eth_subscribe: { run: () => 2 } }] })).toThrow(
-      'eth_subscribe is answered by two groups of local methods (management and subscriptions)',
-    )
+    expect(() =>
+      createLocalMethods({ management: [{ edb_ping: { run: () => 1 } }, { edb_ping: { run: () => 2 } }] }),
+    ).toThrow('edb_ping is answered by two groups of local methods (management and management)')
+    expect(() =>
+      createLocalMethods({
+        management: [{ eth_subscribe: { run: () => 1 } }],
+        subscriptions: [{ eth_subscribe: { run: () => 2 } }],
+      }),
+    ).toThrow('eth_subscribe is answered by two groups of local methods (management and subscriptions)')
   })
 })
 
@@ -81,18 +92,27 @@ describe('the call stage', () => {
   const resolvedBy =
     (cache: Resolved['cache'], upstream = true) =>
     async (_call: RpcCall, inner: BodyScope): Promise<Resolved> =>
-      upstream ? inner.gate(async () => ({ outcome: { resultJson: '"0x1"' }, cache })) : { outcome: { resultJson: '"0x1"' }, cache }
+      upstream
+        ? inner.gate(async () => ({ outcome: { resultJson: '"0x1"' }, cache }))
+        : { outcome: { resultJson: '"0x1"' }, cache }
 
   test('default', async () => {
     const stage = createCallStage({ local: createLocalMethods({}), resolve: resolvedBy('MISS') })
-    expect(await stage(call('eth_getBalance', ['0x1', '0x5']), scope())).toEqual({ outcome: { resultJson: '"0x1"' }, cache: 'MISS' })
+    expect(await stage(call('eth_getBalance', ['0x1', '0x5']), scope())).toEqual({
+      outcome: { resultJson: '"0x1"' },
+      cache: 'MISS',
+    })
   })
 
   test('behavior: management is free from loopback and charged 1 elsewhere; privileged needs admin rights', async () => {
     const { rateLimit, charged } = budget(10)
-    const local = createLocalMethods({ management: [{ edb_ping: { run: () => 'pong' }, edb_shutdown: { run: () => 'bye' } }] })
+    const local = createLocalMethods({
+      management: [{ edb_ping: { run: () => 'pong' }, edb_shutdown: { run: () => 'bye' } }],
+    })
     const stage = createCallStage({ local, resolve: resolvedBy('MISS'), rateLimit })
-    expect((await stage(call('edb_ping'), scope({ loopback: true, client: 'me' }))).outcome).toEqual({ resultJson: '"pong"' })
+    expect((await stage(call('edb_ping'), scope({ loopback: true, client: 'me' }))).outcome).toEqual({
+      resultJson: '"pong"',
+    })
     expect((await stage(call('edb_ping'), scope({ client: 'far' }))).outcome).toEqual({ resultJson: '"pong"' })
     expect(charged).toEqual(['far:1'])
     const refused = await stage(call('edb_shutdown'), scope({ loopback: true, adminDenied: 'no admin token' }))
@@ -103,9 +123,14 @@ describe('the call stage', () => {
     const { rateLimit, charged } = budget(1)
     const local = createLocalMethods({ filters: [{ eth_newBlockFilter: { run: () => '0x1' } }] })
     const stage = createCallStage({ local, resolve: resolvedBy('MISS'), rateLimit })
-    expect((await stage(call('eth_newBlockFilter'), scope({ loopback: true, client: 'me' }))).outcome).toEqual({ resultJson: '"0x1"' })
+    expect((await stage(call('eth_newBlockFilter'), scope({ loopback: true, client: 'me' }))).outcome).toEqual({
+      resultJson: '"0x1"',
+    })
     const refused = await stage(call('eth_newBlockFilter'), scope({ loopback: true, client: 'me' }))
-    expect({ code: refused.outcome.error?.code, retryAfterS: refused.retryAfterS }).toEqual({ code: -32005, retryAfterS: 1 })
+    expect({ code: refused.outcome.error?.code, retryAfterS: refused.retryAfterS }).toEqual({
+      code: -32005,
+      retryAfterS: 1,
+    })
     expect(charged).toEqual(['me:1', 'me:1'])
   })
 
@@ -154,7 +179,10 @@ describe('the pipeline around its stages', () => {
       maxBatchSize: 10,
       onUnexpected: () => {},
     })
-    const reply = await pipeline.handle(JSON.stringify([call('eth_subscribe', ['newHeads'], 1), call('eth_chainId', [], 2)]), () => ({}))
+    const reply = await pipeline.handle(
+      JSON.stringify([call('eth_subscribe', ['newHeads'], 1), call('eth_chainId', [], 2)]),
+      () => ({}),
+    )
     expect(reply).toEqual({
       text: '[{"jsonrpc":"2.0","id":1,"result":"0xsub"},{"jsonrpc":"2.0","id":2,"result":"eth_chainId"}]',
       cache: 'MISS',

@@ -47,9 +47,15 @@ describe('token buckets', () => {
   })
 
   test('behavior: costs: traces 20, eth_getLogs 10, anything else 1', () => {
-    expect(['debug_traceTransaction', 'trace_block', 'eth_getLogs', 'eth_call', 'x'].map((method) => methodCost(method))).toEqual([20, 20, 10, 1, 1])
+    expect(
+      ['debug_traceTransaction', 'trace_block', 'eth_getLogs', 'eth_call', 'x'].map((method) => methodCost(method)),
+    ).toEqual([20, 20, 10, 1, 1])
     // rate-costs in the config file: an exact method wins over its namespace, which wins over the defaults.
     const overrides = { debug_traceCall: 5, 'debug_*': 50, eth_call: 0 }
-    expect(['debug_traceCall', 'debug_traceTransaction', 'eth_call', 'eth_getLogs'].map((method) => methodCost(method, overrides))).toEqual([5, 50, 0, 10])
+    expect(
+      ['debug_traceCall', 'debug_traceTransaction', 'eth_call', 'eth_getLogs'].map((method) =>
+        methodCost(method, overrides),
+      ),
+    ).toEqual([5, 50, 0, 10])
   })
 })

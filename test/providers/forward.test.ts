@@ -10,7 +10,10 @@ afterEach(async () => {
 })
 
 function upstream(handler: Parameters<typeof startScriptedUpstream>[0], path?: string): ScriptedUpstream {
-  const server = startScriptedUpstream((call, hit) => (call?.method === 'eth_chainId' ? '0x1' : handler(call, hit)), path)
+  const server = startScriptedUpstream(
+    (call, hit) => (call?.method === 'eth_chainId' ? '0x1' : handler(call, hit)),
+    path,
+  )
   cleanup.push(() => server.stop())
   return server
 }
@@ -21,7 +24,8 @@ async function proxyFor(urls: string[], overrides = {}): Promise<TestProxy> {
   return proxy
 }
 
-const callsTo = (server: ScriptedUpstream, method: string) => server.hits.filter((hit) => hit.body?.method === method).length
+const callsTo = (server: ScriptedUpstream, method: string) =>
+  server.hits.filter((hit) => hit.body?.method === method).length
 
 describe('forwarding', () => {
   test('default', async () => {
@@ -36,12 +40,21 @@ describe('forwarding', () => {
 
   const faults: [string, Parameters<typeof startScriptedUpstream>[0]][] = [
     ['HTTP 503', () => new Response('busy', { status: 503 })],
-    ['HTTP 500 with a JSON body', (call) => Response.json({ jsonrpc: '2.0', id: call.id, result: 'wrong' }, { status: 500 })],
+    [
+      'HTTP 500 with a JSON body',
+      (call) => Response.json({ jsonrpc: '2.0', id: call.id, result: 'wrong' }, { status: 500 }),
+    ],
     ['HTTP 429', () => new Response('slow down', { status: 429 })],
     ['a garbage body', () => new Response('<html>oops</html>')],
     ['a JSON body that is not a response', () => Response.json({ hello: 'world' })],
-    ['a compact answer with junk after it', (call) => new Response(`{"jsonrpc":"2.0","id":${call.id},"result":"0x1"}junk`)],
-    ['a compact answer with a stray brace after it', (call) => new Response(`{"jsonrpc":"2.0","id":${call.id},"result":"0x1"} }`)],
+    [
+      'a compact answer with junk after it',
+      (call) => new Response(`{"jsonrpc":"2.0","id":${call.id},"result":"0x1"}junk`),
+    ],
+    [
+      'a compact answer with a stray brace after it',
+      (call) => new Response(`{"jsonrpc":"2.0","id":${call.id},"result":"0x1"} }`),
+    ],
     ['a rate-limit JSON-RPC error', (call) => rpcErrorResponse(call, -32005, 'limit exceeded')],
     ['an internal JSON-RPC error', (call) => rpcErrorResponse(call, -32603, 'internal error')],
     [
@@ -83,7 +96,10 @@ describe('forwarding', () => {
     const proxy = await proxyFor([node.url])
     const texts: string[] = []
     for (let index = 0; index < answers.length; index++) {
-      const response = await fetch(proxy.url, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'eth_call', params: [index] }) })
+      const response = await fetch(proxy.url, {
+        method: 'POST',
+        body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'eth_call', params: [index] }),
+      })
       texts.push(await response.text())
     }
     expect(texts[0]).toBe('{"jsonrpc":"2.0","id":9,"result":{"big":123456789012345678901234567890,"s":"\\u00e9\\n"}}')
@@ -102,7 +118,11 @@ describe('forwarding', () => {
     const error = { code: 3, message: 'execution reverted: no', data: '0x08c379a0' }
     const nodes = [0, 1].map(() => upstream((call) => Response.json({ jsonrpc: '2.0', id: call.id, error })))
     const proxy = await proxyFor(nodes.map((node) => node.url))
-    expect(await proxy.call('eth_call', [{ to: '0x01' }, 'latest'], 'rev')).toEqual({ jsonrpc: '2.0', id: 'rev', error })
+    expect(await proxy.call('eth_call', [{ to: '0x01' }, 'latest'], 'rev')).toEqual({
+      jsonrpc: '2.0',
+      id: 'rev',
+      error,
+    })
     expect(nodes.map((node) => callsTo(node, 'eth_call')).sort()).toEqual([0, 1])
   })
 
@@ -120,7 +140,10 @@ describe('forwarding', () => {
     const garbage = upstream(() => new Response('nope'))
     const refused = `http://user:pass@127.0.0.1:${freePort()}/rpc?apikey=${SECRET}`
     const proxy = await proxyFor([keyed.url, garbage.url, refused])
-    const response = await fetch(proxy.url, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 'x', method: 'eth_blockNumber' }) })
+    const response = await fetch(proxy.url, {
+      method: 'POST',
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'x', method: 'eth_blockNumber' }),
+    })
     const text = await response.text()
     expect(response.status).toBe(200)
     expect(text).not.toContain(SECRET)
@@ -163,7 +186,8 @@ describe('forwarding', () => {
 describe('upstream errors quoting secrets', () => {
   test('behavior: an upstream error message quoting its own URL reaches the client redacted', async () => {
     const node = upstream(
-      (call) => rpcErrorResponse(call, -32602, `invalid argument for http://127.0.0.1:${new URL(node.url).port}/v3/${SECRET}`),
+      (call) =>
+        rpcErrorResponse(call, -32602, `invalid argument for http://127.0.0.1:${new URL(node.url).port}/v3/${SECRET}`),
       `/v3/${SECRET}`,
     )
     const proxy = await proxyFor([node.url])
@@ -191,7 +215,9 @@ describe('params as written', () => {
       await server.stop(true)
     })
     const proxy = await proxyFor([`http://127.0.0.1:${server.port}`])
-    const reply = await proxy.post('{"jsonrpc":"2.0","id":5,"method":"eth_estimateGas","params":[{"to":"0x1","value":123456789012345678901234567}]}')
+    const reply = await proxy.post(
+      '{"jsonrpc":"2.0","id":5,"method":"eth_estimateGas","params":[{"to":"0x1","value":123456789012345678901234567}]}',
+    )
     expect(reply.json).toEqual({ jsonrpc: '2.0', id: 5, result: '0x0' })
     expect(bodies.some((text) => text.includes('"value":123456789012345678901234567'))).toBe(true)
   })

@@ -32,7 +32,8 @@ async function proxyFor(urls: string[], overrides = {}): Promise<TestProxy> {
 }
 
 const providersOf = async (proxy: TestProxy) => (await proxy.call('edb_providers')).result
-const stateOf = async (proxy: TestProxy, url: string) => (await providersOf(proxy)).providers.find((entry: any) => url.startsWith(entry.url))
+const stateOf = async (proxy: TestProxy, url: string) =>
+  (await providersOf(proxy)).providers.find((entry: any) => url.startsWith(entry.url))
 
 describe('providers tell the truth', () => {
   test('behavior: a provider refusing connections from the start is reported unhealthy, even after successful calls', async () => {
@@ -57,7 +58,10 @@ describe('providers tell the truth', () => {
       for (let id = 0; flowing; id++) await proxy.call('eth_gasPrice', [], id)
     })()
     try {
-      await waitFor(() => switching.hits.filter((hit) => hit.body?.method === 'eth_gasPrice').length > 5, 'the provider to be busy')
+      await waitFor(
+        () => switching.hits.filter((hit) => hit.body?.method === 'eth_gasPrice').length > 5,
+        'the provider to be busy',
+      )
       chain = '0x89'
       await waitFor(async () => (await stateOf(proxy, switching.url))?.state === 'quarantined', 'the quarantine', 5_000)
       const asked = switching.hits.filter((hit) => hit.body?.method === 'eth_gasPrice').length
@@ -73,7 +77,10 @@ describe('providers tell the truth', () => {
     const padded = node(() => '0x01')
     const plain = node(() => '0x1')
     const proxy = await proxyFor([padded.url, plain.url], { healthCheckInterval: 1 })
-    await waitFor(async () => (await stateOf(proxy, padded.url))?.last_health_check_seconds_ago !== null, 'a health check')
+    await waitFor(
+      async () => (await stateOf(proxy, padded.url))?.last_health_check_seconds_ago !== null,
+      'a health check',
+    )
     for (let id = 0; id < 6; id++) await proxy.call('eth_chainId', [], id)
     expect((await providersOf(proxy)).providers.map((entry: any) => entry.state)).toEqual(['closed', 'closed'])
     expect((await fetch(`${proxy.url}/health`)).status).toBe(200)
@@ -85,7 +92,11 @@ describe('providers tell the truth', () => {
     const direct = await rpc(anvil.url, 'eth_getLogs', params, 5)
     expect(direct.error.message).toBe('unknown block')
     for (let round = 0; round < 5; round++) expect(await proxy.call('eth_getLogs', params, 5)).toEqual(direct)
-    expect((await providersOf(proxy)).providers[0]).toMatchObject({ is_healthy: true, state: 'closed', consecutive_failures: 0 })
+    expect((await providersOf(proxy)).providers[0]).toMatchObject({
+      is_healthy: true,
+      state: 'closed',
+      consecutive_failures: 0,
+    })
     expect((await fetch(`${proxy.url}/health`)).status).toBe(200)
   })
 
@@ -124,10 +135,19 @@ describe('finality across providers', () => {
       () => honest.stop(),
     )
     const proxy = await proxyFor([liar.url, honest.url], { devChain: 'no' })
-    const asked = () => [liar, honest].reduce((sum, server) => sum + server.hits.filter((hit) => hit.body?.params?.[0] === '0x61').length, 0)
+    const asked = () =>
+      [liar, honest].reduce(
+        (sum, server) => sum + server.hits.filter((hit) => hit.body?.params?.[0] === '0x61').length,
+        0,
+      )
     for (let id = 0; id < 3; id++) await proxy.call('eth_getBlockByNumber', ['0x61', false], id)
     expect(asked()).toBe(3)
     for (let id = 0; id < 3; id++) await proxy.call('eth_getBlockByNumber', ['0x20', false], id)
-    expect([liar, honest].reduce((sum, server) => sum + server.hits.filter((hit) => hit.body?.params?.[0] === '0x20').length, 0)).toBe(1)
+    expect(
+      [liar, honest].reduce(
+        (sum, server) => sum + server.hits.filter((hit) => hit.body?.params?.[0] === '0x20').length,
+        0,
+      ),
+    ).toBe(1)
   })
 })

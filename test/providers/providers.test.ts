@@ -21,13 +21,20 @@ function upstream(handler: (call: any) => unknown, chainId = () => '0x1'): Scrip
 }
 
 async function proxyFor(urls: string[], overrides = {}): Promise<TestProxy> {
-  const proxy = await startProxy({ rpcUrls: urls, upstreamTimeoutMs: 3_000, healthCheckInterval: 1, maxCacheItems: 0, ...overrides })
+  const proxy = await startProxy({
+    rpcUrls: urls,
+    upstreamTimeoutMs: 3_000,
+    healthCheckInterval: 1,
+    maxCacheItems: 0,
+    ...overrides,
+  })
   cleanup.unshift(() => proxy.stop())
   await proxy.cacheReady
   return proxy
 }
 
-const callsOf = (server: ScriptedUpstream, method: string) => server.hits.filter((hit) => hit.body?.method === method).length
+const callsOf = (server: ScriptedUpstream, method: string) =>
+  server.hits.filter((hit) => hit.body?.method === method).length
 const providersOf = async (proxy: TestProxy) => (await proxy.call('edb_providers')).result
 
 describe('provider intelligence', () => {
@@ -45,7 +52,9 @@ describe('provider intelligence', () => {
     // maxFailures (3) rate-limit answers open its circuit; after that it is not asked again
     expect(callsOf(limited, 'eth_gasPrice')).toBeLessThanOrEqual(3)
     expect(callsOf(good, 'eth_gasPrice')).toBe(40)
-    const limitedView = (await providersOf(proxy)).providers.find((entry: any) => entry.url === limited.url.replace(/\/$/, ''))
+    const limitedView = (await providersOf(proxy)).providers.find(
+      (entry: any) => entry.url === limited.url.replace(/\/$/, ''),
+    )
     expect(limitedView).toMatchObject({ is_healthy: false, state: 'open' })
   })
 
@@ -77,7 +86,11 @@ describe('provider intelligence', () => {
     let calls = 0
     const counting = startScriptedUpstream(async (call) => {
       if (call.method === 'eth_call') calls++
-      const answer = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(call) })
+      const answer = await fetch(anvil.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(call),
+      })
       return new Response(await answer.text(), { headers: { 'content-type': 'application/json' } })
     })
     cleanup.push(() => counting.stop())
@@ -125,7 +138,11 @@ describe('provider intelligence', () => {
     expect(opened).toMatchObject({ is_healthy: false, state: 'open' })
     expect(opened.consecutive_failures).toBeGreaterThanOrEqual(2)
     failing = false
-    await waitFor(async () => (await providersOf(proxy)).providers[0].state === 'closed', 'a health check to close the circuit', 10_000)
+    await waitFor(
+      async () => (await providersOf(proxy)).providers[0].state === 'closed',
+      'a health check to close the circuit',
+      10_000,
+    )
     expect((await providersOf(proxy)).providers[0]).toMatchObject({ is_healthy: true, consecutive_failures: 0 })
     expect((await proxy.call('eth_gasPrice', [], 9)).result).toBe('0x5')
   })
@@ -139,7 +156,11 @@ describe('provider intelligence', () => {
     const steady = upstream(() => '0xbbbb')
     const proxy = await proxyFor([switching.url, steady.url])
     chain = '0x89'
-    await waitFor(async () => (await providersOf(proxy)).providers.some((entry: any) => entry.state === 'quarantined'), 'the quarantine', 10_000)
+    await waitFor(
+      async () => (await providersOf(proxy)).providers.some((entry: any) => entry.state === 'quarantined'),
+      'the quarantine',
+      10_000,
+    )
     const before = callsOf(switching, 'eth_gasPrice')
     for (let id = 0; id < 10; id++) expect((await proxy.call('eth_gasPrice', [], id)).result).toBe('0xbbbb')
     expect(callsOf(switching, 'eth_gasPrice')).toBe(before)

@@ -21,7 +21,9 @@ describe('createWeightedSelector', () => {
   })
 
   test('behavior: latency tiers weight the first pick (100 : 10 for fast vs 600 ms+)', () => {
-    expect([tierWeight(50), tierWeight(250), tierWeight(450), tierWeight(900), tierWeight(null)]).toEqual([100, 60, 30, 10, 60])
+    expect([tierWeight(50), tierWeight(250), tierWeight(450), tierWeight(900), tierWeight(null)]).toEqual([
+      100, 60, 30, 10, 60,
+    ])
     const [fast, slow] = ['http://fast', 'http://slow'].map((url) => createProvider(url, options)) as [
       ReturnType<typeof createProvider>,
       ReturnType<typeof createProvider>,
@@ -36,9 +38,9 @@ describe('createWeightedSelector', () => {
   })
 
   test('behavior: open circuits come last, half-open ones as a trial, quarantined never', () => {
-    const [ok, open, trial, bad] = ['http://ok', 'http://open', 'http://trial', 'http://bad'].map((url) => createProvider(url, options)) as ReturnType<
-      typeof createProvider
-    >[]
+    const [ok, open, trial, bad] = ['http://ok', 'http://open', 'http://trial', 'http://bad'].map((url) =>
+      createProvider(url, options),
+    ) as ReturnType<typeof createProvider>[]
     breakerFailure(open!.breaker, options, 900)
     breakerFailure(trial!.breaker, options, 0)
     bad!.quarantined = true

@@ -21,8 +21,10 @@ async function proxyFor(urls: string[]): Promise<TestProxy> {
   return proxy
 }
 
-const asked = (server: ScriptedUpstream, method: string) => server.hits.filter((hit) => hit.body?.method === method).length
-const lacking = (call: any) => rpcErrorResponse(call, -32601, `the method ${call.method} does not exist/is not available`)
+const asked = (server: ScriptedUpstream, method: string) =>
+  server.hits.filter((hit) => hit.body?.method === method).length
+const lacking = (call: any) =>
+  rpcErrorResponse(call, -32601, `the method ${call.method} does not exist/is not available`)
 
 describe('methods every provider lacks', () => {
   test('behavior: once the only provider said anvil_nodeInfo does not exist, later calls get that error without asking it', async () => {
@@ -39,7 +41,8 @@ describe('methods every provider lacks', () => {
     const withIt = upstream((call) => (call.method === 'trace_block' ? [{ traced: call.params[0] }] : '0x1'))
     const proxy = await proxyFor([without.url, withIt.url])
     const answers = []
-    for (let block = 1; block <= 12; block++) answers.push(await proxy.call('trace_block', [`0x${block.toString(16)}`], block))
+    for (let block = 1; block <= 12; block++)
+      answers.push(await proxy.call('trace_block', [`0x${block.toString(16)}`], block))
     // The provider without it is asked at most once: from then on the other one comes first.
     expect(asked(without, 'trace_block')).toBeLessThanOrEqual(1)
     expect(answers.filter((answer) => answer.error !== undefined).length).toBe(asked(without, 'trace_block'))
@@ -55,7 +58,8 @@ describe('methods every provider lacks', () => {
 })
 
 describe('the memory of unsupported methods', () => {
-  const provider = (): Provider => createProvider('http://127.0.0.1:1', { maxFailures: 3, baseCooldownMs: 1, maxCooldownMs: 1 })
+  const provider = (): Provider =>
+    createProvider('http://127.0.0.1:1', { maxFailures: 3, baseCooldownMs: 1, maxCooldownMs: 1 })
   const NOT_FOUND = { code: -32601, message: 'not found' }
 
   test('behavior: it lasts its rest period, and any other answer forgets a provider’s "no"', () => {

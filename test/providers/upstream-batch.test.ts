@@ -36,7 +36,11 @@ function counting(target = anvil.url): CountingForwarder {
 /** A provider in front of anvil that relays single calls and answers batches with `onBatch`. */
 function gateway(onBatch: (calls: any[]) => Response | Promise<Response>): ScriptedUpstream {
   const relay = async (body: unknown) => {
-    const answer = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const answer = await fetch(anvil.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
     return new Response(await answer.text(), { headers: { 'content-type': 'application/json' } })
   }
   const server = startScriptedUpstream((body) => (Array.isArray(body) ? onBatch(body) : relay(body)))
@@ -45,7 +49,8 @@ function gateway(onBatch: (calls: any[]) => Response | Promise<Response>): Scrip
 }
 
 /** anvil's own answers to a batch, each call on its own: what the proxy must give back. */
-const relayItems = async (calls: any[]) => Promise.all(calls.map((call) => rpc(anvil.url, call.method, call.params, call.id)))
+const relayItems = async (calls: any[]) =>
+  Promise.all(calls.map((call) => rpc(anvil.url, call.method, call.params, call.id)))
 
 /** `count` distinct final reads: balances of distinct accounts at block 5. */
 const reads = (count: number, offset = 0) =>
@@ -57,7 +62,8 @@ const reads = (count: number, offset = 0) =>
   }))
 
 const arrays = (server: ScriptedUpstream) => server.hits.filter((hit) => Array.isArray(hit.body))
-const singles = (server: ScriptedUpstream, method: string) => server.hits.filter((hit) => hit.body?.method === method).length
+const singles = (server: ScriptedUpstream, method: string) =>
+  server.hits.filter((hit) => hit.body?.method === method).length
 
 async function metric(proxy: TestProxy, name: string): Promise<number> {
   const families = parsePrometheus(await (await fetch(`${proxy.url}/metrics`)).text())
@@ -72,7 +78,13 @@ describe('upstream batching against anvil', () => {
       const counter = counting()
       const proxy = await proxyFor([counter.url], { upstreamBatchSize: size })
       const batch = reads(300)
-      const expected = await (await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) })).json()
+      const expected = await (
+        await fetch(anvil.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(batch),
+        })
+      ).json()
       const cold = await proxy.post(batch)
       expect(cold.json).toEqual(expected)
       expect(cold.headers.get('x-cache')).toBe('MISS')
@@ -144,7 +156,9 @@ describe('providers that refuse batches', () => {
 
   test('behavior: a batch answer past the response cap sends its calls again one by one, each under its own cap', async () => {
     // Valid JSON, padded past 4 KiB: each single answer is well under it.
-    const provider = gateway(async (calls) => new Response(`${JSON.stringify(await relayItems(calls))}${' '.repeat(8_192)}`))
+    const provider = gateway(
+      async (calls) => new Response(`${JSON.stringify(await relayItems(calls))}${' '.repeat(8_192)}`),
+    )
     const proxy = await proxyFor([provider.url], { maxResponseBytes: 4_096 })
     const batch = reads(20, 5_500)
     expect((await proxy.post(batch)).json).toEqual(await relayItems(batch))
@@ -187,7 +201,9 @@ describe('each call keeps its own failover and classification', () => {
       const answers = await relayItems(calls)
       return Response.json(
         answers.map((answer, index) =>
-          limited.has(calls[index].params[0]) ? { jsonrpc: '2.0', id: answer.id, error: { code: -32005, message: 'daily request limit reached' } } : answer,
+          limited.has(calls[index].params[0])
+            ? { jsonrpc: '2.0', id: answer.id, error: { code: -32005, message: 'daily request limit reached' } }
+            : answer,
         ),
       )
     })
@@ -203,7 +219,9 @@ describe('each call keeps its own failover and classification', () => {
     expect(limitedAtFirst()).toBe(true)
     // Every limited call the first provider refused was then asked of the second, and answered.
     const askedOfSecond = new Set([...second.hits.flatMap((hit) => [hit.body].flat())].map((call) => call.params?.[0]))
-    const refusedAtFirst = arrays(first).flatMap((hit) => hit.body.filter((call: any) => limited.has(call.params[0])).map((call: any) => call.params[0]))
+    const refusedAtFirst = arrays(first).flatMap((hit) =>
+      hit.body.filter((call: any) => limited.has(call.params[0])).map((call: any) => call.params[0]),
+    )
     expect(refusedAtFirst.every((address: string) => askedOfSecond.has(address))).toBe(true)
   })
 
@@ -252,7 +270,11 @@ async function anvilAnswers(calls: any[]): Promise<any[]> {
   const answers: any[] = []
   for (let at = 0; at < calls.length; at += 20) {
     const chunk = calls.slice(at, at + 20)
-    const response = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chunk) })
+    const response = await fetch(anvil.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chunk),
+    })
     answers.push(...((await response.json()) as any[]))
   }
   return answers
@@ -280,7 +302,9 @@ function resettingGateway(maxBytes: number) {
         socket.data.buffer = Buffer.concat([socket.data.buffer, chunk])
         const headEnd = socket.data.buffer.indexOf('\r\n\r\n')
         if (headEnd < 0) return
-        const length = Number(/content-length:\s*(\d+)/i.exec(socket.data.buffer.subarray(0, headEnd).toString())?.[1] ?? 0)
+        const length = Number(
+          /content-length:\s*(\d+)/i.exec(socket.data.buffer.subarray(0, headEnd).toString())?.[1] ?? 0,
+        )
         if (length > maxBytes) {
           resets += 1
           socket.terminate()
@@ -290,8 +314,12 @@ function resettingGateway(maxBytes: number) {
         const body = socket.data.buffer.subarray(headEnd + 4, headEnd + 4 + length).toString()
         socket.data.buffer = socket.data.buffer.subarray(headEnd + 4 + length)
         sizes.push(length)
-        const answer = await (await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text()
-        socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(answer)}\r\n\r\n${answer}`)
+        const answer = await (
+          await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+        ).text()
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(answer)}\r\n\r\n${answer}`,
+        )
       },
     },
   })
@@ -345,7 +373,9 @@ describe('upstream batches bounded by bytes', () => {
 
   test('behavior: HTTP 413 to a large batch splits it the same way, no strike', async () => {
     const provider = gateway(async (calls) =>
-      JSON.stringify(calls).length > 64_000 ? new Response('Payload Too Large', { status: 413 }) : Response.json(await relayItems(calls)),
+      JSON.stringify(calls).length > 64_000
+        ? new Response('Payload Too Large', { status: 413 })
+        : Response.json(await relayItems(calls)),
     )
     const proxy = await proxyFor([provider.url], { maxFailures: 1 })
     const calls = bulkyCalls(100, 2_000, 40_000)
@@ -353,7 +383,10 @@ describe('upstream batches bounded by bytes', () => {
     expect(arrays(provider).some((hit) => bodyBytes(hit) > 64_000)).toBe(true)
     expect(singles(provider, 'eth_call')).toBe(0)
     expect(await metric(proxy, 'edb_proxy_upstream_batches_refused')).toBe(0)
-    expect((await proxy.call('edb_providers')).result.providers[0]).toMatchObject({ is_healthy: true, consecutive_failures: 0 })
+    expect((await proxy.call('edb_providers')).result.providers[0]).toMatchObject({
+      is_healthy: true,
+      consecutive_failures: 0,
+    })
   }, 30_000)
 
   test('behavior: a single call larger than the provider takes still fails as a network error; its batch mates are answered', async () => {
@@ -370,11 +403,17 @@ describe('upstream batches bounded by bytes', () => {
 
 describe('isConnectionReset', () => {
   const cases: [string, unknown, boolean][] = [
-    ['Bun: ECONNRESET', Object.assign(new TypeError('The socket connection was closed unexpectedly'), { code: 'ECONNRESET' }), true],
+    [
+      'Bun: ECONNRESET',
+      Object.assign(new TypeError('The socket connection was closed unexpectedly'), { code: 'ECONNRESET' }),
+      true,
+    ],
     ['Node: a broken pipe while uploading', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), true],
     [
       'undici: the other side closed, as the cause',
-      new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }),
+      new TypeError('fetch failed', {
+        cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+      }),
       true,
     ],
     ['Deno: the message', new TypeError('error sending request: connection reset'), true],
@@ -382,5 +421,6 @@ describe('isConnectionReset', () => {
     ['an abort', new DOMException('The operation was aborted.', 'AbortError'), false],
     ['not an error', 'ECONNRESET', false],
   ]
-  for (const [name, error, expected] of cases) test(`behavior: ${name}`, () => expect(isConnectionReset(error)).toBe(expected))
+  for (const [name, error, expected] of cases)
+    test(`behavior: ${name}`, () => expect(isConnectionReset(error)).toBe(expected))
 })

@@ -44,7 +44,8 @@ async function proxyFor(url: string, overrides = {}): Promise<TestProxy> {
   return proxy
 }
 
-const balanceOf = (proxy: TestProxy, index: number) => proxy.call('eth_getBalance', [`0x${index.toString(16).padStart(40, '0')}`, 'latest'], index)
+const balanceOf = (proxy: TestProxy, index: number) =>
+  proxy.call('eth_getBalance', [`0x${index.toString(16).padStart(40, '0')}`, 'latest'], index)
 
 const providerState = async (proxy: TestProxy) => (await proxy.call('edb_providers')).result.providers[0]
 
@@ -65,7 +66,8 @@ describe('upstream slots', () => {
     await waitFor(() => upstream.held() === 3, 'three calls upstream')
     // /metrics shows the slots and the queue per provider.
     const scrape = async () => (await fetch(`${proxy.url}/metrics`)).text()
-    const gauge = (text: string, name: string) => Number(text.match(new RegExp(`^${name}\\{provider="[^"]+"\\} (\\d+)$`, 'm'))?.[1])
+    const gauge = (text: string, name: string) =>
+      Number(text.match(new RegExp(`^${name}\\{provider="[^"]+"\\} (\\d+)$`, 'm'))?.[1])
     const queued = await waitFor(async () => {
       const text = await scrape()
       return gauge(text, 'edb_proxy_upstream_waiting') === 5 && text
@@ -76,7 +78,9 @@ describe('upstream slots', () => {
       upstream.releaseOne()
     }
     const results = await Promise.all(answers)
-    expect(results.map((answer) => answer.result)).toEqual(Array.from({ length: 8 }, (_, index) => `0x${index.toString(16).padStart(40, '0')}`))
+    expect(results.map((answer) => answer.result)).toEqual(
+      Array.from({ length: 8 }, (_, index) => `0x${index.toString(16).padStart(40, '0')}`),
+    )
     expect(upstream.peak()).toBe(3)
   })
 
@@ -98,7 +102,10 @@ describe('upstream slots', () => {
     upstream.releaseOne()
     await waitFor(() => upstream.held() === 1, 'the queued call upstream')
     upstream.releaseOne()
-    expect([(await first).result, (await second).result]).toEqual([`0x${'1'.padStart(40, '0')}`, `0x${'2'.padStart(40, '0')}`])
+    expect([(await first).result, (await second).result]).toEqual([
+      `0x${'1'.padStart(40, '0')}`,
+      `0x${'2'.padStart(40, '0')}`,
+    ])
     expect(await providerState(proxy)).toMatchObject({ is_healthy: true, state: 'closed' })
   })
 
@@ -121,13 +128,20 @@ describe('upstream slots', () => {
     const busy = heldUpstream()
     const free = startScriptedUpstream((call) => (call.method === 'eth_chainId' ? '0x1' : '0xf1'))
     cleanup.push(() => free.stop())
-    const proxy = await startProxy({ rpcUrls: [busy.url, free.url], maxCacheItems: 0, healthCheckInterval: 3_600, upstreamConcurrency: 1 })
+    const proxy = await startProxy({
+      rpcUrls: [busy.url, free.url],
+      maxCacheItems: 0,
+      healthCheckInterval: 3_600,
+      upstreamConcurrency: 1,
+    })
     cleanup.unshift(() => proxy.stop())
     await proxy.cacheReady
-    const send = (index: number) => proxy.call('eth_sendRawTransaction', [`0x${index.toString(16).padStart(2, '0')}`], index)
+    const send = (index: number) =>
+      proxy.call('eth_sendRawTransaction', [`0x${index.toString(16).padStart(2, '0')}`], index)
     // Writes are never hedged: one that the weighted order sends to the busy provider first stays there.
     let sent = 0
-    while (busy.held() === 0 && sent < 50) await Promise.race([send(sent++), waitFor(() => busy.held() === 1, 'a held write', 2_000).catch(() => {})])
+    while (busy.held() === 0 && sent < 50)
+      await Promise.race([send(sent++), waitFor(() => busy.held() === 1, 'a held write', 2_000).catch(() => {})])
     expect(busy.held()).toBe(1)
     const writesToFree = () => free.hits.filter((hit) => hit.body?.method === 'eth_sendRawTransaction').length
     const before = writesToFree()

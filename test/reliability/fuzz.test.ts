@@ -46,7 +46,12 @@ function generator(seed: number) {
       case 'array':
         return Array.from({ length: Math.floor(next() * 5) }, () => value(depth + 1))
       case 'object':
-        return Object.fromEntries(Array.from({ length: Math.floor(next() * 5) }, (_, i) => [pick(['a', 'blockHash', 'fromBlock', `k${i}`]), value(depth + 1)]))
+        return Object.fromEntries(
+          Array.from({ length: Math.floor(next() * 5) }, (_, i) => [
+            pick(['a', 'blockHash', 'fromBlock', `k${i}`]),
+            value(depth + 1),
+          ]),
+        )
     }
   }
   const methods = [
@@ -65,9 +70,24 @@ function generator(seed: number) {
     'x'.repeat(300),
   ]
   const call = (): unknown => {
-    const shape = pick(['valid', 'valid', 'wrong-jsonrpc', 'no-method', 'wrong-id', 'wrong-params', 'scalar', 'extra'] as const)
-    const base: Record<string, unknown> = { jsonrpc: '2.0', id: pick([1, 'a', null, 2 ** 53, -0.5]), method: pick(methods), params: value(0) }
-    if (!Array.isArray(base.params) && (base.params === null || typeof base.params !== 'object')) base.params = [base.params]
+    const shape = pick([
+      'valid',
+      'valid',
+      'wrong-jsonrpc',
+      'no-method',
+      'wrong-id',
+      'wrong-params',
+      'scalar',
+      'extra',
+    ] as const)
+    const base: Record<string, unknown> = {
+      jsonrpc: '2.0',
+      id: pick([1, 'a', null, 2 ** 53, -0.5]),
+      method: pick(methods),
+      params: value(0),
+    }
+    if (!Array.isArray(base.params) && (base.params === null || typeof base.params !== 'object'))
+      base.params = [base.params]
     if (shape === 'wrong-jsonrpc') base.jsonrpc = pick(['1.0', 2, null, ''])
     if (shape === 'no-method') delete base.method
     if (shape === 'wrong-id') base.id = pick([{}, [], true])
@@ -79,9 +99,11 @@ function generator(seed: number) {
     const form = pick(['single', 'batch', 'truncated', 'garbage', 'empty-batch', 'deep'] as const)
     if (form === 'batch') return JSON.stringify(Array.from({ length: 1 + Math.floor(next() * 60) }, call))
     if (form === 'truncated') return JSON.stringify(call()).slice(0, Math.floor(next() * 40))
-    if (form === 'garbage') return String.fromCharCode(...Array.from({ length: Math.floor(next() * 64) }, () => Math.floor(next() * 0xd7ff)))
+    if (form === 'garbage')
+      return String.fromCharCode(...Array.from({ length: Math.floor(next() * 64) }, () => Math.floor(next() * 0xd7ff)))
     if (form === 'empty-batch') return '[]'
-    if (form === 'deep') return `{"jsonrpc":"2.0","id":1,"method":"eth_call","params":${'['.repeat(200)}${']'.repeat(200)}}`
+    if (form === 'deep')
+      return `{"jsonrpc":"2.0","id":1,"method":"eth_call","params":${'['.repeat(200)}${']'.repeat(200)}}`
     return JSON.stringify(call())
   }
   return { body }
@@ -113,7 +135,9 @@ describe('fuzzing', () => {
         expect([200, 413]).toContain(status)
         const json = JSON.parse(text)
         const answers = Array.isArray(json) ? json : [json]
-        for (const answer of answers) if (!isResponse(answer)) throw new Error(`not a JSON-RPC response to ${body.slice(0, 200)}: ${text.slice(0, 300)}`)
+        for (const answer of answers)
+          if (!isResponse(answer))
+            throw new Error(`not a JSON-RPC response to ${body.slice(0, 200)}: ${text.slice(0, 300)}`)
       }
     }
     expect(checked).toBe(10_000)

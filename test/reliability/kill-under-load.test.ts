@@ -30,7 +30,10 @@ function keysOnDisk(): Set<string> {
 async function start() {
   const proxy = await spawnProxy(SOURCE_COMMAND, serverArgs(anvil!.url, '--dev-chain', 'no', '--cache-dir', dir))
   running.push(proxy)
-  await waitFor(async () => String((await rpc(proxy.url!, 'edb_cache_stats')).result.cache_file_path).endsWith('.sqlite'), 'the cache to open')
+  await waitFor(
+    async () => String((await rpc(proxy.url!, 'edb_cache_stats')).result.cache_file_path).endsWith('.sqlite'),
+    'the cache to open',
+  )
   return proxy
 }
 
@@ -44,9 +47,10 @@ describe('SIGKILL under write load', () => {
     const writer = async () => {
       while (writing) {
         const account = `0x${(next++).toString(16).padStart(40, '0')}`
-        await fetch(first.url!, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [account, '0x1'] }) }).catch(
-          () => {},
-        )
+        await fetch(first.url!, {
+          method: 'POST',
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [account, '0x1'] }),
+        }).catch(() => {})
       }
     }
     const writers = Array.from({ length: 8 }, writer)
@@ -66,7 +70,10 @@ describe('SIGKILL under write load', () => {
     const sample = [...durable].slice(0, 20)
     for (const key of sample) {
       const params = JSON.parse(key.slice('eth_getBalance:'.length))
-      const response = await fetch(second.url!, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'eth_getBalance', params }) })
+      const response = await fetch(second.url!, {
+        method: 'POST',
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'eth_getBalance', params }),
+      })
       expect(response.headers.get('x-cache')).toBe('HIT')
     }
   }, 120_000)

@@ -21,14 +21,23 @@ describe('provider restart under load', () => {
     const steady = await anvil()
     let flaky = await anvil()
     const flakyPort = flaky.port
-    proxy = await startProxy({ rpcUrls: [steady.url, flaky.url], devChain: 'no', healthCheckInterval: 1, upstreamTimeoutMs: 2_000 })
+    proxy = await startProxy({
+      rpcUrls: [steady.url, flaky.url],
+      devChain: 'no',
+      healthCheckInterval: 1,
+      upstreamTimeoutMs: 2_000,
+    })
     await proxy.cacheReady
     const errors: unknown[] = []
     let calls = 0
     let running = true
     const worker = async (index: number) => {
       while (running) {
-        const reply = await proxy!.call('eth_getBalance', ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', 'latest'], `${index}-${calls}`)
+        const reply = await proxy!.call(
+          'eth_getBalance',
+          ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', 'latest'],
+          `${index}-${calls}`,
+        )
         calls++
         if (reply.error !== undefined || typeof reply.result !== 'string') errors.push(reply)
       }
@@ -38,8 +47,13 @@ describe('provider restart under load', () => {
     await waitCalls(300)
     await flaky.stop()
     await waitCalls(calls + 600)
-    const flakyView = async () => (await proxy!.call('edb_providers')).result.providers.find((entry: any) => entry.url === flaky.url)
-    await waitFor(async () => (await flakyView()).is_healthy === false, 'the killed provider to be marked unhealthy', 30_000)
+    const flakyView = async () =>
+      (await proxy!.call('edb_providers')).result.providers.find((entry: any) => entry.url === flaky.url)
+    await waitFor(
+      async () => (await flakyView()).is_healthy === false,
+      'the killed provider to be marked unhealthy',
+      30_000,
+    )
     // the same address again: the health checks bring it back
     flaky = await anvil(['--port', String(flakyPort)])
     await waitFor(async () => (await flakyView()).is_healthy === true, 'a health check to bring it back', 30_000)

@@ -31,13 +31,24 @@ async function stall(text: string) {
 describe('slow clients', () => {
   test('behavior: clients stalled in headers, in the body, or never reading do not stop others from being served', async () => {
     const stalled = [
-      ...(await Promise.all(Array.from({ length: 40 }, () => stall('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le')))),
-      ...(await Promise.all(Array.from({ length: 40 }, () => stall('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{"jsonrpc":"2.0",')))),
+      ...(await Promise.all(
+        Array.from({ length: 40 }, () => stall('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le')),
+      )),
+      ...(await Promise.all(
+        Array.from({ length: 40 }, () =>
+          stall('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{"jsonrpc":"2.0",'),
+        ),
+      )),
     ]
     // a client that asks for a large batch of answers and never reads them
-    const batch = JSON.stringify(Array.from({ length: 500 }, (_, id) => ({ jsonrpc: '2.0', id, method: 'eth_chainId' })))
-    stalled.push(await stall(`POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${Buffer.byteLength(batch)}\r\n\r\n${batch}`))
-    for (let id = 0; id < 50; id++) expect(await proxy.call('eth_blockNumber', [], id)).toEqual({ jsonrpc: '2.0', id, result: '0x2a' })
+    const batch = JSON.stringify(
+      Array.from({ length: 500 }, (_, id) => ({ jsonrpc: '2.0', id, method: 'eth_chainId' })),
+    )
+    stalled.push(
+      await stall(`POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${Buffer.byteLength(batch)}\r\n\r\n${batch}`),
+    )
+    for (let id = 0; id < 50; id++)
+      expect(await proxy.call('eth_blockNumber', [], id)).toEqual({ jsonrpc: '2.0', id, result: '0x2a' })
     for (const socket of stalled) socket.end()
     expect((await proxy.call('edb_ping')).result.status).toBe('ok')
   })

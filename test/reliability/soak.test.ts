@@ -30,20 +30,37 @@ type Tally = Record<string, Record<Outcome, number>>
 /** One kind of request in the mix: how often, the body, and what a correct answer is. */
 type Kind = { name: string; weight: number; body(n: number): string; expect: 'result' | 'rpc-error' }
 
-const call = (method: string, params: unknown[], id: unknown = 1) => JSON.stringify({ jsonrpc: '2.0', id, method, params })
+const call = (method: string, params: unknown[], id: unknown = 1) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method, params })
 const account = (n: number) => `0x${n.toString(16).padStart(40, '0')}`
 const KINDS: Kind[] = [
   { name: 'new cacheable key', weight: 30, body: (n) => call('eth_getBalance', [account(n), '0x1']), expect: 'result' },
-  { name: 'hot cached key', weight: 25, body: (n) => call('eth_getBlockByNumber', [`0x${((n % 16) + 1).toString(16)}`, n % 2 === 0]), expect: 'result' },
+  {
+    name: 'hot cached key',
+    weight: 25,
+    body: (n) => call('eth_getBlockByNumber', [`0x${((n % 16) + 1).toString(16)}`, n % 2 === 0]),
+    expect: 'result',
+  },
   { name: 'pass-through', weight: 10, body: () => call('eth_blockNumber', []), expect: 'result' },
-  { name: 'latest state', weight: 5, body: (n) => call('eth_getBalance', [account(n % 50), 'latest']), expect: 'result' },
+  {
+    name: 'latest state',
+    weight: 5,
+    body: (n) => call('eth_getBalance', [account(n % 50), 'latest']),
+    expect: 'result',
+  },
   {
     name: 'batch',
     weight: 10,
-    body: (n) => `[${Array.from({ length: 10 }, (_, i) => call('eth_getTransactionCount', [account((n * 10 + i) % 5_000), '0x2'], i)).join(',')}]`,
+    body: (n) =>
+      `[${Array.from({ length: 10 }, (_, i) => call('eth_getTransactionCount', [account((n * 10 + i) % 5_000), '0x2'], i)).join(',')}]`,
     expect: 'result',
   },
-  { name: 'management', weight: 5, body: (n) => call(n % 2 === 0 ? 'edb_cache_stats' : 'edb_ping', []), expect: 'result' },
+  {
+    name: 'management',
+    weight: 5,
+    body: (n) => call(n % 2 === 0 ? 'edb_cache_stats' : 'edb_ping', []),
+    expect: 'result',
+  },
   { name: 'garbage', weight: 5, body: (n) => `{"jsonrpc":"2.0","id":${n},"method":`, expect: 'rpc-error' },
   { name: 'bad params', weight: 5, body: (n) => call('eth_getBalance', [n, { block: [] }]), expect: 'rpc-error' },
   { name: 'unknown method', weight: 5, body: (n) => call(`edb_nope_${n % 7}`, []), expect: 'rpc-error' },
@@ -61,9 +78,14 @@ function pickKind(n: number): Kind {
 
 function outcomeOf(json: any): Outcome {
   const replies = Array.isArray(json) ? json : [json]
-  if (replies.length === 0 || replies.some((reply) => reply === null || typeof reply !== 'object' || reply.jsonrpc !== '2.0')) return 'failure'
+  if (
+    replies.length === 0 ||
+    replies.some((reply) => reply === null || typeof reply !== 'object' || reply.jsonrpc !== '2.0')
+  )
+    return 'failure'
   if (replies.every((reply) => 'result' in reply && !('error' in reply))) return 'result'
-  if (replies.every((reply) => typeof reply.error?.code === 'number' && typeof reply.error?.message === 'string')) return 'rpc-error'
+  if (replies.every((reply) => typeof reply.error?.code === 'number' && typeof reply.error?.message === 'string'))
+    return 'rpc-error'
   return 'failure'
 }
 
@@ -93,9 +115,14 @@ describe('soak', () => {
       ])
       const url = proxy.url!
       const pid = proxy.process.pid
-      await waitFor(async () => String((await rpc(url, 'edb_cache_stats')).result.cache_file_path).endsWith('.sqlite'), 'the cache to open')
+      await waitFor(
+        async () => String((await rpc(url, 'edb_cache_stats')).result.cache_file_path).endsWith('.sqlite'),
+        'the cache to open',
+      )
 
-      const tally: Tally = Object.fromEntries(KINDS.map((kind) => [kind.name, { result: 0, 'rpc-error': 0, failure: 0 }]))
+      const tally: Tally = Object.fromEntries(
+        KINDS.map((kind) => [kind.name, { result: 0, 'rpc-error': 0, failure: 0 }]),
+      )
       const wrong: string[] = []
       let next = 0
       const deadline = Date.now() + SOAK_S * 1000
@@ -108,7 +135,8 @@ describe('soak', () => {
             .then((response) => response.json())
             .then(outcomeOf, () => 'failure' as const)
           tally[kind.name]![outcome]++
-          if (outcome !== kind.expect && wrong.length < 5) wrong.push(`${kind.name}: ${outcome} for ${body.slice(0, 120)}`)
+          if (outcome !== kind.expect && wrong.length < 5)
+            wrong.push(`${kind.name}: ${outcome} for ${body.slice(0, 120)}`)
         }
       }
       const samples: { atS: number; rss: number }[] = []
@@ -135,7 +163,11 @@ describe('soak', () => {
       expect(wrong).toEqual([])
       for (const kind of KINDS) {
         const counts = tally[kind.name]!
-        expect({ kind: kind.name, failures: counts.failure, unexpected: kind.expect === 'result' ? counts['rpc-error'] : counts.result }).toEqual({
+        expect({
+          kind: kind.name,
+          failures: counts.failure,
+          unexpected: kind.expect === 'result' ? counts['rpc-error'] : counts.result,
+        }).toEqual({
           kind: kind.name,
           failures: 0,
           unexpected: 0,

@@ -15,7 +15,10 @@ import {
 
 describe('toErrorObject', () => {
   test('default', () => {
-    expect(toErrorObject(new MethodNotFoundError('foo_bar'))).toEqual({ code: -32601, message: 'Method not found: foo_bar' })
+    expect(toErrorObject(new MethodNotFoundError('foo_bar'))).toEqual({
+      code: -32601,
+      message: 'Method not found: foo_bar',
+    })
   })
 
   const table: [unknown, number][] = [
@@ -38,7 +41,9 @@ describe('toErrorObject', () => {
   }
 
   test('behavior: data travels when present; an unexpected exception leaks nothing', () => {
-    expect(toErrorObject(new ProvidersUnavailableError('none', [{ provider: 'p', failure: 'timeout', message: 'm' }]))).toEqual({
+    expect(
+      toErrorObject(new ProvidersUnavailableError('none', [{ provider: 'p', failure: 'timeout', message: 'm' }])),
+    ).toEqual({
       code: -32002,
       message: 'none',
       data: { attempts: [{ provider: 'p', failure: 'timeout', message: 'm' }] },

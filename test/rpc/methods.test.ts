@@ -4,7 +4,11 @@ import { parseQuantity, parseQuantityJson, toQuantity } from '../../src/rpc/quan
 
 describe('methodInfo', () => {
   test('default', () => {
-    expect(methodInfo('eth_getBlockByNumber')).toEqual({ kind: 'read', pin: { kind: 'block', index: 0 }, check: 'block' })
+    expect(methodInfo('eth_getBlockByNumber')).toEqual({
+      kind: 'read',
+      pin: { kind: 'block', index: 0 },
+      check: 'block',
+    })
   })
 
   const table: [string, MethodKind, boolean][] = [
@@ -31,12 +35,19 @@ describe('methodInfo', () => {
   ]
   for (const [method, kind, cacheable] of table) {
     test(`behavior: ${method} is ${kind}${cacheable ? ', cacheable' : ''}`, () => {
-      expect({ kind: methodInfo(method).kind, cacheable: methodInfo(method).pin !== undefined }).toEqual({ kind, cacheable })
+      expect({ kind: methodInfo(method).kind, cacheable: methodInfo(method).pin !== undefined }).toEqual({
+        kind,
+        cacheable,
+      })
     })
   }
 
   test('behavior: exactly the state-changing management methods are privileged', () => {
-    expect(managementMethods().filter((name) => methodInfo(name).privileged)).toEqual(['edb_register', 'edb_deleteCache', 'edb_shutdown'])
+    expect(managementMethods().filter((name) => methodInfo(name).privileged)).toEqual([
+      'edb_register',
+      'edb_deleteCache',
+      'edb_shutdown',
+    ])
     expect(managementMethods()).toHaveLength(14)
     expect(cacheableMethods()).toContain('eth_getAccountInfo')
   })
@@ -72,28 +83,32 @@ describe('quantity codec', () => {
 
 describe('the method table’s columns', () => {
   test('behavior: realtime, account fields, standard namespaces and costs come from the one table', async () => {
-    const { realtimeMethods, accountInfoFields, isStandardMethod, methodInfo } = await import('../../src/rpc/methods.ts')
-    expect(realtimeMethods().sort()).toEqual(['eth_blockNumber', 'eth_feeHistory', 'eth_gasPrice', 'eth_maxPriorityFeePerGas'])
+    const { realtimeMethods, accountInfoFields, isStandardMethod, methodInfo } = await import(
+      '../../src/rpc/methods.ts'
+    )
+    expect(realtimeMethods().sort()).toEqual([
+      'eth_blockNumber',
+      'eth_feeHistory',
+      'eth_gasPrice',
+      'eth_maxPriorityFeePerGas',
+    ])
     expect(accountInfoFields()).toEqual([
       ['balance', 'eth_getBalance'],
       ['nonce', 'eth_getTransactionCount'],
       ['code', 'eth_getCode'],
     ])
-    expect(['eth_call', 'net_version', 'web3_clientVersion', 'anvil_nodeInfo', 'debug_traceCall'].map(isStandardMethod)).toEqual([
-      true,
-      true,
-      true,
-      false,
-      false,
-    ])
-    expect(['eth_getLogs', 'debug_traceTransaction', 'debug_getRawBlock', 'trace_filter', 'eth_call'].map((name) => methodInfo(name).cost ?? 1)).toEqual([
-      10, 20, 20, 20, 1,
-    ])
-    expect(['eth_getBlockByHash', 'eth_getTransactionReceipt', 'eth_getLogs', 'eth_call'].map((name) => methodInfo(name).check)).toEqual([
-      'block',
-      'receipt',
-      'logs',
-      undefined,
-    ])
+    expect(
+      ['eth_call', 'net_version', 'web3_clientVersion', 'anvil_nodeInfo', 'debug_traceCall'].map(isStandardMethod),
+    ).toEqual([true, true, true, false, false])
+    expect(
+      ['eth_getLogs', 'debug_traceTransaction', 'debug_getRawBlock', 'trace_filter', 'eth_call'].map(
+        (name) => methodInfo(name).cost ?? 1,
+      ),
+    ).toEqual([10, 20, 20, 20, 1])
+    expect(
+      ['eth_getBlockByHash', 'eth_getTransactionReceipt', 'eth_getLogs', 'eth_call'].map(
+        (name) => methodInfo(name).check,
+      ),
+    ).toEqual(['block', 'receipt', 'logs', undefined])
   })
 })

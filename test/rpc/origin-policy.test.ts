@@ -32,6 +32,7 @@ describe('origin policy', () => {
   }
 
   test('behavior: entries that are none of the accepted forms do not parse', () => {
-    for (const entry of ['ftp://x', 'localhost', 'http://', 'http://a:99999', 'http://a/path', '**']) expect(parseOriginRule(entry)).toBeUndefined()
+    for (const entry of ['ftp://x', 'localhost', 'http://', 'http://a:99999', 'http://a/path', '**'])
+      expect(parseOriginRule(entry)).toBeUndefined()
   })
 })

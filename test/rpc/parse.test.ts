@@ -79,7 +79,11 @@ describe('parseBody', () => {
     const batch = parse(
       '[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","id":18446744073709551617,"method":"b"},{"jsonrpc":"1","id":1.50,"method":"c"}]',
     )
-    expect(batch.kind === 'batch' && batch.entries.map((entry) => entry.idJson)).toEqual(['1', '18446744073709551617', '1.50'])
+    expect(batch.kind === 'batch' && batch.entries.map((entry) => entry.idJson)).toEqual([
+      '1',
+      '18446744073709551617',
+      '1.50',
+    ])
   })
 
   test('behavior: every id comes back as written: 1.0, 1e2, escaped strings, a space after the colon', () => {
@@ -97,7 +101,9 @@ describe('params depth', () => {
   test('behavior: params nested deeper than the limit are -32600, shallower pass', () => {
     const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`
     const tooDeep = parse(`{"jsonrpc":"2.0","id":4,"method":"eth_call","params":${deep(100_000)}}`)
-    expect(tooDeep.kind === 'single' && tooDeep.entry.error?.message).toBe('Invalid request: "params" nested deeper than 64 levels')
+    expect(tooDeep.kind === 'single' && tooDeep.entry.error?.message).toBe(
+      'Invalid request: "params" nested deeper than 64 levels',
+    )
     expect(tooDeep.kind === 'single' && tooDeep.entry.call === undefined && tooDeep.entry.idJson).toBe('4')
     const fine = parse(`{"jsonrpc":"2.0","id":4,"method":"eth_call","params":${deep(64)}}`)
     expect(fine.kind === 'single' && fine.entry.error).toBeUndefined()
@@ -107,13 +113,19 @@ describe('params depth', () => {
 describe('integers past 2^53 inside params', () => {
   test('behavior: they are kept as written, for the upstream and for the cache key', async () => {
     const { canonicalJson } = await import('../../src/cache/canonical-json.ts')
-    const parsed = parse('{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x1","value":123456789012345678901234567},"0x1"]}')
+    const parsed = parse(
+      '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x1","value":123456789012345678901234567},"0x1"]}',
+    )
     const call = parsed.kind === 'single' ? parsed.entry.call : undefined
     expect(JSON.stringify(call?.params)).toBe('[{"to":"0x1","value":123456789012345678901234567},"0x1"]')
     expect(canonicalJson(call?.params)).toBe('[{"to":"0x1","value":123456789012345678901234567},"0x1"]')
     // An object that merely looks like the kept form is another key.
-    const lookalike = parse('{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x1","value":{"rawJSON":"123456789012345678901234567"}},"0x1"]}')
-    expect(canonicalJson(lookalike.kind === 'single' ? lookalike.entry.call?.params : undefined)).not.toBe(canonicalJson(call?.params))
+    const lookalike = parse(
+      '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x1","value":{"rawJSON":"123456789012345678901234567"}},"0x1"]}',
+    )
+    expect(canonicalJson(lookalike.kind === 'single' ? lookalike.entry.call?.params : undefined)).not.toBe(
+      canonicalJson(call?.params),
+    )
   })
 })
 
@@ -121,10 +133,15 @@ describe('the proxy’s own methods', () => {
   test('behavior: edb_* calls take params of any shape (their method judges them); other methods still need an array or object', () => {
     for (const params of ['eth_getBlockByNumber', 7, true]) {
       const parsed = parse(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'edb_deleteCache', params }))
-      expect(parsed).toEqual({ kind: 'single', entry: { call: { jsonrpc: '2.0', id: 3, method: 'edb_deleteCache', params }, idJson: '3' } })
+      expect(parsed).toEqual({
+        kind: 'single',
+        entry: { call: { jsonrpc: '2.0', id: 3, method: 'edb_deleteCache', params }, idJson: '3' },
+      })
     }
     const other = parse('{"jsonrpc":"2.0","id":3,"method":"eth_getBalance","params":"x"}')
-    expect(other.kind === 'single' && other.entry.error?.message).toBe('Invalid request: "params" must be an array or an object')
+    expect(other.kind === 'single' && other.entry.error?.message).toBe(
+      'Invalid request: "params" must be an array or an object',
+    )
   })
 })
 
@@ -138,26 +155,50 @@ describe('ids found by one linear scan', () => {
     } as (key: string, value: unknown) => unknown)
     const calls = Array.isArray(json) ? json : [json]
     return calls.map(
-      (value) => (value !== null && typeof value === 'object' && !Array.isArray(value) && sources.get(value)) || JSON.stringify(value?.id ?? null),
+      (value) =>
+        (value !== null && typeof value === 'object' && !Array.isArray(value) && sources.get(value)) ||
+        JSON.stringify(value?.id ?? null),
     )
   }
-  const idForms = ['1', '1.0', '-0', '1e2', '9007199254741003', '"a"', '"a\\"b"', '"\\\\"', '"\\u0041"', '"x\\\\\\"y"', 'null', '""', '"id"']
+  const idForms = [
+    '1',
+    '1.0',
+    '-0',
+    '1e2',
+    '9007199254741003',
+    '"a"',
+    '"a\\"b"',
+    '"\\\\"',
+    '"\\u0041"',
+    '"x\\\\\\"y"',
+    'null',
+    '""',
+    '"id"',
+  ]
   const memberForms = (id: string) => [`"id":${id}`, `"id" : ${id}`, `"\\u0069d":${id}`, `"id":{"id":5},"id":${id}`]
   const bodies: string[] = []
   for (const id of idForms) {
     for (const member of memberForms(id)) {
       const params = '"params":[{"id":123,"x":"\\"id\\":9"},[["id",1]],"}{"]'
       bodies.push(`{"jsonrpc":"2.0",${member},"method":"m",${params}}`)
-      bodies.push(`[{"jsonrpc":"2.0",${params},"method":"m",${member}},["id",4],{"jsonrpc":"2.0","method":"n"},5,{"id":${id}}]`)
+      bodies.push(
+        `[{"jsonrpc":"2.0",${params},"method":"m",${member}},["id",4],{"jsonrpc":"2.0","method":"n"},5,{"id":${id}}]`,
+      )
     }
   }
 
   test('behavior: every call echoes the id text JSON.parse saw, whatever the forms around it', () => {
     for (const body of bodies) {
       const parsed = parseBody(body, { maxBatchSize: 10 })
-      const echoed = parsed.kind === 'single' ? [parsed.entry.idJson] : parsed.kind === 'batch' ? parsed.entries.map((entry) => entry.idJson) : []
+      const echoed =
+        parsed.kind === 'single'
+          ? [parsed.entry.idJson]
+          : parsed.kind === 'batch'
+            ? parsed.entries.map((entry) => entry.idJson)
+            : []
       const expected = oracle(body).map((id, index) => {
-        const entry = parsed.kind === 'batch' ? parsed.entries[index] : parsed.kind === 'single' ? parsed.entry : undefined
+        const entry =
+          parsed.kind === 'batch' ? parsed.entries[index] : parsed.kind === 'single' ? parsed.entry : undefined
         // An id that is not a string, number or null is answered as null; so are non-object entries.
         return entry?.call === undefined && !/^["\d-]/.test(id) ? 'null' : id
       })

@@ -23,7 +23,8 @@ describe('redactUrl', () => {
   for (const raw of withSecrets) {
     test(`behavior: ${raw} shows scheme, host and port only, and no secret`, () => {
       const shown = redactUrl(raw)
-      for (const secret of SECRETS) expect({ raw, shown, leaks: shown.includes(secret) }).toEqual({ raw, shown, leaks: false })
+      for (const secret of SECRETS)
+        expect({ raw, shown, leaks: shown.includes(secret) }).toEqual({ raw, shown, leaks: false })
       expect(shown).toMatch(/#[0-9a-f]{8}>$/)
     })
   }

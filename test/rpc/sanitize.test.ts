@@ -28,7 +28,8 @@ describe('monitor sanitizing', () => {
 
   test('behavior: what a hostile proxy answers reaches the dashboard without a control character', async () => {
     const hostile = startScriptedUpstream((call) => {
-      if (call.method === 'edb_cache_metrics') return { method_stats: { [`evil${ESCAPES}`]: { hits: 1 } }, total_requests: 1 }
+      if (call.method === 'edb_cache_metrics')
+        return { method_stats: { [`evil${ESCAPES}`]: { hits: 1 } }, total_requests: 1 }
       if (call.method === 'edb_providers') return { providers: [{ url: `http://a${ESCAPES}`, is_healthy: true }] }
       return new Response(JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32601, message: `no ${ESCAPES}` } }))
     })

@@ -18,7 +18,11 @@ function relay(anvil: Anvil) {
   const state = { down: false }
   const server = startScriptedUpstream(async (call) => {
     if (state.down) return new Response('down', { status: 503 })
-    const answer = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(call) })
+    const answer = await fetch(anvil.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(call),
+    })
     return new Response(await answer.text(), { headers: { 'content-type': 'application/json' } })
   })
   cleanup.push(() => server.stop())
@@ -30,7 +34,12 @@ async function setUp(providers?: (anvil: Anvil) => string[]): Promise<{ anvil: A
   cleanup.push(() => anvil.stop())
   await installEmitter(anvil.url)
   // No upstream socket: the feeds poll over HTTP (quickly, for the test).
-  const proxy = await startProxy({ rpcUrls: providers?.(anvil) ?? [anvil.url], wsUrls: [`ws://127.0.0.1:${freePort()}`], pollIntervalMs: 100, maxFailures: 1 })
+  const proxy = await startProxy({
+    rpcUrls: providers?.(anvil) ?? [anvil.url],
+    wsUrls: [`ws://127.0.0.1:${freePort()}`],
+    pollIntervalMs: 100,
+    maxFailures: 1,
+  })
   cleanup.push(() => proxy.stop())
   await proxy.cacheReady
   return { anvil, proxy }
@@ -40,7 +49,8 @@ const blockHashes = async (anvil: Anvil, from: number, to: number) =>
   Promise.all(
     Array.from(
       { length: to - from + 1 },
-      async (_, index) => (await rpc(anvil.url, 'eth_getBlockByNumber', [`0x${(from + index).toString(16)}`, false])).result.hash,
+      async (_, index) =>
+        (await rpc(anvil.url, 'eth_getBlockByNumber', [`0x${(from + index).toString(16)}`, false])).result.hash,
     ),
   )
 
@@ -76,7 +86,9 @@ describe('filters over HTTP', () => {
   test('behavior: a log filter gives matching logs as they come; eth_getFilterLogs gives every log of its range', async () => {
     const { anvil, proxy } = await setUp()
     const { result: id } = await proxy.call('eth_newFilter', [{ fromBlock: '0x0', address: EMITTER }])
-    const { result: other } = await proxy.call('eth_newFilter', [{ address: '0x00000000000000000000000000000000000000e2' }])
+    const { result: other } = await proxy.call('eth_newFilter', [
+      { address: '0x00000000000000000000000000000000000000e2' },
+    ])
     await waitFor(async () => (await proxy.call('edb_streams')).result.sources[0].polling, 'the feed')
     const sent = []
     for (let index = 0; index < 2; index++) sent.push(await emit(anvil.url))
@@ -104,7 +116,10 @@ describe('filters over HTTP', () => {
 
   test('behavior: unknown ids, bad params and uninstalling', async () => {
     const { proxy } = await setUp()
-    expect((await proxy.call('eth_getFilterChanges', ['0x1234'])).error).toEqual({ code: -32000, message: 'filter not found' })
+    expect((await proxy.call('eth_getFilterChanges', ['0x1234'])).error).toEqual({
+      code: -32000,
+      message: 'filter not found',
+    })
     expect((await proxy.call('eth_getFilterChanges', [])).error.code).toBe(-32602)
     expect((await proxy.call('eth_newFilter', [{ address: 'nope' }])).error.code).toBe(-32602)
     expect((await proxy.call('eth_newFilter', [{ fromBlock: 'soon' }])).error.code).toBe(-32602)
@@ -117,14 +132,27 @@ describe('filters over HTTP', () => {
     expect((await proxy.call('eth_uninstallFilter', [id])).result).toBe(true)
     expect((await proxy.call('eth_uninstallFilter', [id])).result).toBe(false)
     expect((await proxy.call('eth_getFilterChanges', [id])).error.code).toBe(-32000)
-    expect((await proxy.call('edb_streams')).result.subscriptions).toMatchObject({ newHeads: 1, newPendingTransactions: 0 })
+    expect((await proxy.call('edb_streams')).result.subscriptions).toMatchObject({
+      newHeads: 1,
+      newPendingTransactions: 0,
+    })
   })
 
   test('behavior: filters are bounded in number, and one idle for 5 minutes is gone (and frees its place)', async () => {
     let clock = 0
-    const hub = createStreamHub({ candidates: [], pollIntervalMs: 60_000, call: async () => ({ error: { code: -32002, message: 'none' } }), warn: () => {} })
+    const hub = createStreamHub({
+      candidates: [],
+      pollIntervalMs: 60_000,
+      call: async () => ({ error: { code: -32002, message: 'none' } }),
+      warn: () => {},
+    })
     cleanup.push(() => hub.stop())
-    const filters = createFilterMethods({ hub, getLogs: async () => ({ resultJson: '[]' }), maxFilters: 2, now: () => clock })
+    const filters = createFilterMethods({
+      hub,
+      getLogs: async () => ({ resultJson: '[]' }),
+      maxFilters: 2,
+      now: () => clock,
+    })
     cleanup.push(() => filters.stop())
     const install = () => filters.methods.eth_newBlockFilter!.run([], () => ({})) as Promise<string>
     const first = await install()

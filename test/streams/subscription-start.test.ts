@@ -51,7 +51,12 @@ async function subscription(proxy: TestProxy, params: unknown[], pick: (event: a
   return { read: async () => (ws.notifications.get(id) ?? []).map(pick) }
 }
 
-async function filter(proxy: TestProxy, method: string, params: unknown[], pick: (change: any) => string): Promise<Reader> {
+async function filter(
+  proxy: TestProxy,
+  method: string,
+  params: unknown[],
+  pick: (change: any) => string,
+): Promise<Reader> {
   const { result: id } = await proxy.call(method, params)
   expect(id).toMatch(/^0x[0-9a-f]{32}$/)
   const all: string[] = []
@@ -72,14 +77,25 @@ async function mineOne(anvil: Anvil): Promise<string> {
 /** One log, in a block of its own: resolves once that block is mined (anvil answers the hash before it mines). */
 async function emitOne(anvil: Anvil): Promise<string> {
   const hash = await emit(anvil.url)
-  await waitFor(async () => (await rpc(anvil.url, 'eth_getTransactionReceipt', [hash])).result, `the receipt of ${hash}`)
+  await waitFor(
+    async () => (await rpc(anvil.url, 'eth_getTransactionReceipt', [hash])).result,
+    `the receipt of ${hash}`,
+  )
   return hash
 }
 
 const KINDS: Kind[] = [
   { name: 'newHeads', open: ({ proxy }) => subscription(proxy, ['newHeads'], (head) => head.hash), make: mineOne },
-  { name: 'logs', open: ({ proxy }) => subscription(proxy, ['logs', { address: EMITTER }], (log) => log.transactionHash), make: emitOne },
-  { name: 'a block filter', open: ({ proxy }) => filter(proxy, 'eth_newBlockFilter', [], (hash) => hash), make: mineOne },
+  {
+    name: 'logs',
+    open: ({ proxy }) => subscription(proxy, ['logs', { address: EMITTER }], (log) => log.transactionHash),
+    make: emitOne,
+  },
+  {
+    name: 'a block filter',
+    open: ({ proxy }) => filter(proxy, 'eth_newBlockFilter', [], (hash) => hash),
+    make: mineOne,
+  },
   {
     name: 'a log filter',
     open: ({ proxy }) => filter(proxy, 'eth_newFilter', [{ address: EMITTER }], (log) => log.transactionHash),
@@ -103,40 +119,43 @@ async function readThrough(reader: Reader, last: string): Promise<string[]> {
   return seen
 }
 
-describe.each(['socket', 'polling'] as Mode[])('a subscription or filter starts after the head it was made at (%s)', (mode) => {
-  for (const kind of KINDS) {
-    test(`behavior: ${kind.name}: nothing made since it was made gives nothing; the first thing delivered is the next one made`, async () => {
-      const setup = await setUp(mode)
-      // The current head has a block hash and a log of its own: neither is news to what is made now.
-      await makeSome(setup.anvil, kind, 5)
-      const reader = await kind.open(setup)
-      if (kind.name.includes('filter')) expect(await reader.read()).toEqual([])
-      const next = await kind.make(setup.anvil)
-      expect(await readThrough(reader, next)).toEqual([next])
-    })
+describe.each(['socket', 'polling'] as Mode[])(
+  'a subscription or filter starts after the head it was made at (%s)',
+  (mode) => {
+    for (const kind of KINDS) {
+      test(`behavior: ${kind.name}: nothing made since it was made gives nothing; the first thing delivered is the next one made`, async () => {
+        const setup = await setUp(mode)
+        // The current head has a block hash and a log of its own: neither is news to what is made now.
+        await makeSome(setup.anvil, kind, 5)
+        const reader = await kind.open(setup)
+        if (kind.name.includes('filter')) expect(await reader.read()).toEqual([])
+        const next = await kind.make(setup.anvil)
+        expect(await readThrough(reader, next)).toEqual([next])
+      })
 
-    test(`behavior: ${kind.name}: everything made right after the answer arrives, once each, in order`, async () => {
-      const setup = await setUp(mode)
-      await makeSome(setup.anvil, kind, 2)
-      const reader = await kind.open(setup)
-      // Made before the feed's first poll or first upstream event: none may be taken for the start.
-      const made = await makeSome(setup.anvil, kind, 3)
-      expect(await readThrough(reader, made[2]!)).toEqual(made)
-    })
+      test(`behavior: ${kind.name}: everything made right after the answer arrives, once each, in order`, async () => {
+        const setup = await setUp(mode)
+        await makeSome(setup.anvil, kind, 2)
+        const reader = await kind.open(setup)
+        // Made before the feed's first poll or first upstream event: none may be taken for the start.
+        const made = await makeSome(setup.anvil, kind, 3)
+        expect(await readThrough(reader, made[2]!)).toEqual(made)
+      })
 
-    test(`behavior: ${kind.name}: joining a running feed gives only what is made after joining`, async () => {
-      const setup = await setUp(mode)
-      await makeSome(setup.anvil, kind, 2)
-      const first = await kind.open(setup)
-      const early = await kind.make(setup.anvil)
-      await readThrough(first, early)
-      // The feed has not seen the next thing when the second one joins (its socket is slower still).
-      if (setup.feed !== undefined) setup.feed.delayMs = 400
-      const before = await kind.make(setup.anvil)
-      const second = await kind.open(setup)
-      const after = await kind.make(setup.anvil)
-      expect(await readThrough(second, after)).toEqual([after])
-      expect(await readThrough(first, after)).toEqual([early, before, after])
-    })
-  }
-})
+      test(`behavior: ${kind.name}: joining a running feed gives only what is made after joining`, async () => {
+        const setup = await setUp(mode)
+        await makeSome(setup.anvil, kind, 2)
+        const first = await kind.open(setup)
+        const early = await kind.make(setup.anvil)
+        await readThrough(first, early)
+        // The feed has not seen the next thing when the second one joins (its socket is slower still).
+        if (setup.feed !== undefined) setup.feed.delayMs = 400
+        const before = await kind.make(setup.anvil)
+        const second = await kind.open(setup)
+        const after = await kind.make(setup.anvil)
+        expect(await readThrough(second, after)).toEqual([after])
+        expect(await readThrough(first, after)).toEqual([early, before, after])
+      })
+    }
+  },
+)

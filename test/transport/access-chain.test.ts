@@ -1,7 +1,10 @@
 import { describe, expect, test } from 'bun:test'
 import { createAccessChain } from '../../src/access/chain.ts'
 
-const facts = (headers: Record<string, string>, address?: string) => ({ headers: new Headers(headers), address: () => address })
+const facts = (headers: Record<string, string>, address?: string) => ({
+  headers: new Headers(headers),
+  address: () => address,
+})
 
 describe('the filter chain', () => {
   test('default', () => {
@@ -38,14 +41,25 @@ describe('the filter chain', () => {
   })
 
   test("behavior: a token sent as Basic auth's password names its client like a Bearer token; a malformed one names nobody", () => {
-    const chain = createAccessChain({ loopbackBound: false, adminToken: 'admin-0123', namedTokens: [['alice', 'alice-0123']] })
+    const chain = createAccessChain({
+      loopbackBound: false,
+      adminToken: 'admin-0123',
+      namedTokens: [['alice', 'alice-0123']],
+    })
     const basic = (credentials: string) => ({ authorization: `Basic ${btoa(credentials)}` })
     expect(chain.refusalOf(facts(basic('anyone:alice-0123')))).toBeUndefined()
     expect(chain.contextOf(facts(basic('anyone:alice-0123'), '10.0.0.7')).client).toBe('alice')
-    expect(chain.contextOf(facts(basic('root:admin-0123'), '10.0.0.7'))).toEqual({ client: 'admin-token', loopback: false })
+    expect(chain.contextOf(facts(basic('root:admin-0123'), '10.0.0.7'))).toEqual({
+      client: 'admin-token',
+      loopback: false,
+    })
     const wrong = chain.refusalOf(facts({ authorization: 'Bearer wrong-0123' }))
     expect(wrong?.status).toBe(401)
-    for (const authorization of [`Basic ${btoa('alice-0123')}`, 'Basic %%%', `Basic ${btoa('x:alice-0123').replace('ph', 'p.h')}`]) {
+    for (const authorization of [
+      `Basic ${btoa('alice-0123')}`,
+      'Basic %%%',
+      `Basic ${btoa('x:alice-0123').replace('ph', 'p.h')}`,
+    ]) {
       expect(chain.refusalOf(facts({ authorization }))).toEqual(wrong)
       expect(chain.contextOf(facts({ authorization }, '10.0.0.7')).client).toBe('ip:10.0.0.7')
     }

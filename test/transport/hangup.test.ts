@@ -26,9 +26,11 @@ describe('a client that hangs up', () => {
       await proxy.exited
     })
     const controller = new AbortController()
-    const abandoned = fetch(proxy.url!, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"eth_gasPrice"}', signal: controller.signal }).catch(
-      () => 'aborted',
-    )
+    const abandoned = fetch(proxy.url!, {
+      method: 'POST',
+      body: '{"jsonrpc":"2.0","id":1,"method":"eth_gasPrice"}',
+      signal: controller.signal,
+    }).catch(() => 'aborted')
     await waitFor(() => slow.hits.some((hit) => hit.body?.method === 'eth_gasPrice'), 'the call to reach the upstream')
     controller.abort()
     expect(await abandoned).toBe('aborted')
@@ -60,11 +62,21 @@ describe('a client that hangs up', () => {
           stream.enqueue(new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"eth_'))
         },
       })
-      const abandoned = fetch(proxy.url!, { method: 'POST', body, signal: controller.signal, duplex: 'half' } as RequestInit).catch(() => 'aborted')
+      const abandoned = fetch(proxy.url!, {
+        method: 'POST',
+        body,
+        signal: controller.signal,
+        duplex: 'half',
+      } as RequestInit).catch(() => 'aborted')
       // The route counts a request as active before it reads the body: this one, and the one asking.
       const active = async () =>
-        (await (await fetch(proxy.url!, { method: 'POST', body: '{"jsonrpc":"2.0","id":0,"method":"edb_request_metrics"}' })).json()) as any
-      await waitFor(async () => pulled && (await active()).result.active_requests >= 2, 'the proxy to be reading the body')
+        (await (
+          await fetch(proxy.url!, { method: 'POST', body: '{"jsonrpc":"2.0","id":0,"method":"edb_request_metrics"}' })
+        ).json()) as any
+      await waitFor(
+        async () => pulled && (await active()).result.active_requests >= 2,
+        'the proxy to be reading the body',
+      )
       controller.abort()
       expect(await abandoned).toBe('aborted')
     }

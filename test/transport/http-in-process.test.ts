@@ -19,7 +19,13 @@ function inProcessApp(script: (call: RpcCall) => ScriptedAnswer, access: Partial
     health: () => HEALTH,
     metrics: { contentType: 'text/plain', text: async () => 'edb_up 1\n' },
     onUnexpected: (error) => void unexpected.push(error),
-    streams: { hub: { release() {} }, counters: createSocketCounters(), maxConnections: 1, maxSubscriptions: 1, sendQueueBytes: 1 << 20 },
+    streams: {
+      hub: { release() {} },
+      counters: createSocketCounters(),
+      maxConnections: 1,
+      maxSubscriptions: 1,
+      sendQueueBytes: 1 << 20,
+    },
   })
   return { app, pipeline, unexpected }
 }
@@ -36,7 +42,11 @@ async function seen(response: Response) {
 }
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  new Request('http://127.0.0.1/', { method: 'POST', headers: { host: '127.0.0.1', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) })
+  new Request('http://127.0.0.1/', {
+    method: 'POST',
+    headers: { host: '127.0.0.1', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
 const call = (method: string, id: unknown = 1, params: unknown[] = []) => ({ jsonrpc: '2.0', id, method, params })
 
 /** A cacheable method (a miss from provider p0, then hits), a rate-limited one, one that throws, an echo. */
@@ -64,11 +74,20 @@ describe('the app in process', () => {
       headers: { 'content-type': 'application/json', 'x-cache': 'MISS', 'x-provider': 'p0' },
       json,
     })
-    expect(await seen(await app.app.handle(post(body)))).toEqual({ status: 200, headers: { 'content-type': 'application/json', 'x-cache': 'HIT' }, json })
+    expect(await seen(await app.app.handle(post(body)))).toEqual({
+      status: 200,
+      headers: { 'content-type': 'application/json', 'x-cache': 'HIT' },
+      json,
+    })
   })
 
   test('behavior: the runtime-routed POST / (rootPost) answers exactly as the Elysia route', async () => {
-    for (const body of [call('eth_chainId', 'a'), [call('eth_chainId', 'b')], 'not json', { jsonrpc: '2.0', method: 'eth_blockNumber' }]) {
+    for (const body of [
+      call('eth_chainId', 'a'),
+      [call('eth_chainId', 'b')],
+      'not json',
+      { jsonrpc: '2.0', method: 'eth_blockNumber' },
+    ]) {
       const viaElysia = await seen(await inProcessApp(script()).app.app.handle(post(body)))
       expect(await seen(await inProcessApp(script()).app.rootPost(post(body)))).toEqual(viaElysia)
     }
@@ -76,7 +95,9 @@ describe('the app in process', () => {
 
   test('behavior: a batch answers in request order, notifications get no entry', async () => {
     const { app } = inProcessApp(script())
-    const response = await app.rootPost(post([call('eth_chainId', 'a'), { jsonrpc: '2.0', method: 'eth_blockNumber' }, call('net_version', 'b')]))
+    const response = await app.rootPost(
+      post([call('eth_chainId', 'a'), { jsonrpc: '2.0', method: 'eth_blockNumber' }, call('net_version', 'b')]),
+    )
     expect(await seen(response)).toEqual({
       status: 200,
       headers: { 'content-type': 'application/json', 'x-cache': 'BYPASS' },
@@ -100,7 +121,11 @@ describe('the app in process', () => {
     expect(await seen(response)).toEqual({
       status: 413,
       headers: { 'content-type': 'application/json' },
-      json: { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Request body too large: the limit is 1024 bytes' } },
+      json: {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32600, message: 'Request body too large: the limit is 1024 bytes' },
+      },
     })
     expect(pipeline.bodies).toEqual([])
   })
@@ -119,7 +144,11 @@ describe('the app in process', () => {
     expect(await seen(await app.app.handle(new Request('http://127.0.0.1/', { method: 'PUT', body: '{}' })))).toEqual({
       status: 405,
       headers: { 'content-type': 'application/json', allow: 'POST, OPTIONS' },
-      json: { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Method not allowed: JSON-RPC is served on POST /' } },
+      json: {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32600, message: 'Method not allowed: JSON-RPC is served on POST /' },
+      },
     })
     expect(await seen(await app.app.handle(new Request('http://127.0.0.1/nope')))).toEqual({
       status: 404,
@@ -133,16 +162,33 @@ describe('the app in process', () => {
     expect(await seen(await open.app.rootPost(post(call('eth_chainId'), { host: 'evil.example' })))).toEqual({
       status: 403,
       headers: { 'content-type': 'application/json' },
-      json: { jsonrpc: '2.0', id: null, error: { code: -32010, message: 'Host "evil.example" is not allowed: the proxy only answers loopback names' } },
+      json: {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32010, message: 'Host "evil.example" is not allowed: the proxy only answers loopback names' },
+      },
     })
-    expect((await seen(await open.app.app.handle(new Request('http://127.0.0.1/health', { headers: { host: 'evil.example' } })))).status).toBe(403)
+    expect(
+      (
+        await seen(
+          await open.app.app.handle(new Request('http://127.0.0.1/health', { headers: { host: 'evil.example' } })),
+        )
+      ).status,
+    ).toBe(403)
     const guarded = inProcessApp(script(), { authToken: 'token-0123' })
     expect(await seen(await guarded.app.rootPost(post(call('eth_chainId'))))).toEqual({
       status: 401,
       headers: { 'content-type': 'application/json' },
-      json: { jsonrpc: '2.0', id: null, error: { code: -32010, message: 'Unauthorized: send Authorization: Bearer <auth token>' } },
+      json: {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32010, message: 'Unauthorized: send Authorization: Bearer <auth token>' },
+      },
     })
-    expect((await seen(await guarded.app.rootPost(post(call('eth_chainId'), { authorization: 'Bearer token-0123' })))).status).toBe(200)
+    expect(
+      (await seen(await guarded.app.rootPost(post(call('eth_chainId'), { authorization: 'Bearer token-0123' }))))
+        .status,
+    ).toBe(200)
     expect([open.pipeline.bodies, guarded.pipeline.bodies.length]).toEqual([[], 1])
   })
 
@@ -167,11 +213,11 @@ describe('the app in process', () => {
   test('behavior: CORS preflight, /health and /metrics are served', async () => {
     const { app } = inProcessApp(script())
     const preflight = await app.app.handle(new Request('http://127.0.0.1/', { method: 'OPTIONS' }))
-    expect([preflight.status, preflight.headers.get('access-control-allow-origin'), preflight.headers.get('access-control-allow-methods')]).toEqual([
-      204,
-      '*',
-      'POST, GET, OPTIONS',
-    ])
+    expect([
+      preflight.status,
+      preflight.headers.get('access-control-allow-origin'),
+      preflight.headers.get('access-control-allow-methods'),
+    ]).toEqual([204, '*', 'POST, GET, OPTIONS'])
     expect(await seen(await app.app.handle(new Request('http://127.0.0.1/health')))).toEqual({
       status: 200,
       headers: { 'content-type': 'application/json' },

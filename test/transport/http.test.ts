@@ -15,7 +15,8 @@ afterAll(async () => {
 })
 
 const call = (method: string, id: unknown = 1, params: unknown = []) => ({ jsonrpc: '2.0', id, method, params })
-const stillServing = async () => expect(await proxy.call('eth_chainId', [], 'alive')).toEqual({ jsonrpc: '2.0', id: 'alive', result: '0x1' })
+const stillServing = async () =>
+  expect(await proxy.call('eth_chainId', [], 'alive')).toEqual({ jsonrpc: '2.0', id: 'alive', result: '0x1' })
 
 describe('POST /', () => {
   test('default', async () => {
@@ -33,7 +34,12 @@ describe('POST /', () => {
   })
 
   test('behavior: a batch answers in request order, notifications get no entry', async () => {
-    const reply = await proxy.post([call('eth_chainId', 'a'), { jsonrpc: '2.0', method: 'eth_blockNumber' }, call('edb_ping', 'b'), call('net_version', 'c')])
+    const reply = await proxy.post([
+      call('eth_chainId', 'a'),
+      { jsonrpc: '2.0', method: 'eth_blockNumber' },
+      call('edb_ping', 'b'),
+      call('net_version', 'c'),
+    ])
     expect(reply.json.map((entry: any) => entry.id)).toEqual(['a', 'b', 'c'])
     expect(reply.json[0]).toEqual({ jsonrpc: '2.0', id: 'a', result: '0x1' })
     expect(reply.json[1].result.status).toBe('ok')
@@ -54,14 +60,22 @@ describe('POST /', () => {
 
   test('behavior: the body is accepted whatever the content type', async () => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', '']) {
-      const response = await fetch(proxy.url, { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(call('eth_chainId', type)) })
+      const response = await fetch(proxy.url, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: JSON.stringify(call('eth_chainId', type)),
+      })
       expect(await response.json()).toEqual({ jsonrpc: '2.0', id: type, result: '0x1' })
     }
   })
 
   test('behavior: unknown edb_ methods are -32601 and never forwarded', async () => {
     const before = upstream.hits.length
-    expect(await proxy.call('edb_nope', [], 3)).toEqual({ jsonrpc: '2.0', id: 3, error: { code: -32601, message: 'Method not found: edb_nope' } })
+    expect(await proxy.call('edb_nope', [], 3)).toEqual({
+      jsonrpc: '2.0',
+      id: 3,
+      error: { code: -32601, message: 'Method not found: edb_nope' },
+    })
     expect(upstream.hits.length).toBe(before)
   })
 })
@@ -80,7 +94,12 @@ describe('garbage input', () => {
     ['numeric method', '{"jsonrpc":"2.0","id":9,"method":1}', -32600, 9],
     ['string params', '{"jsonrpc":"2.0","id":9,"method":"eth_chainId","params":"x"}', -32600, 9],
     ['object id', '{"jsonrpc":"2.0","id":{"a":1},"method":"eth_chainId"}', -32600, null],
-    ['deeply nested params', `{"jsonrpc":"2.0","id":9,"method":"eth_call","params":${'['.repeat(30_000)}${']'.repeat(30_000)}}`, -32600, 9],
+    [
+      'deeply nested params',
+      `{"jsonrpc":"2.0","id":9,"method":"eth_call","params":${'['.repeat(30_000)}${']'.repeat(30_000)}}`,
+      -32600,
+      9,
+    ],
   ]
   for (const [name, body, code, id] of cases) {
     test(`behavior: ${name} → ${code}, HTTP 200, and the proxy keeps serving`, async () => {
@@ -106,7 +125,11 @@ describe('garbage input', () => {
   test('behavior: a body over the limit is HTTP 413 with a JSON-RPC error', async () => {
     const reply = await proxy.post(JSON.stringify(call('eth_call', 1, ['x'.repeat(70 * 1024)])))
     expect(reply.status).toBe(413)
-    expect(reply.json).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Request body too large: the limit is 65536 bytes' } })
+    expect(reply.json).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32600, message: 'Request body too large: the limit is 65536 bytes' },
+    })
     await stillServing()
   })
 
@@ -149,18 +172,30 @@ describe('GET /health', () => {
   test('default', async () => {
     const response = await fetch(`${proxy.url}/health`)
     expect(response.status).toBe(200)
-    expect(await response.json()).toMatchObject({ status: 'ok', mode: 'upstream', healthy_providers: 1, total_providers: 1 })
+    expect(await response.json()).toMatchObject({
+      status: 'ok',
+      mode: 'upstream',
+      healthy_providers: 1,
+      total_providers: 1,
+    })
   })
 
   test('behavior: POST / with a query string is still JSON-RPC', async () => {
-    const response = await fetch(`${proxy.url}/?client=x`, { method: 'POST', body: JSON.stringify(call('eth_chainId', 'q')) })
+    const response = await fetch(`${proxy.url}/?client=x`, {
+      method: 'POST',
+      body: JSON.stringify(call('eth_chainId', 'q')),
+    })
     expect(await response.json()).toEqual({ jsonrpc: '2.0', id: 'q', result: '0x1' })
   })
 
   test('behavior: another method on / is 405 (as the reference answers), naming what is allowed', async () => {
     for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
       const response = await fetch(proxy.url, { method })
-      expect({ method, status: response.status, allow: response.headers.get('allow') }).toEqual({ method, status: 405, allow: 'POST, OPTIONS' })
+      expect({ method, status: response.status, allow: response.headers.get('allow') }).toEqual({
+        method,
+        status: 405,
+        allow: 'POST, OPTIONS',
+      })
       expect(((await response.json()) as any).error.code).toBe(-32600)
     }
   })
@@ -195,22 +230,39 @@ describe('browser safety', () => {
       expect(reply.json).toEqual({
         jsonrpc: '2.0',
         id: 8,
-        error: { code: -32010, message: `${method} refused: not allowed from a browser (the request carries an Origin header)` },
+        error: {
+          code: -32010,
+          message: `${method} refused: not allowed from a browser (the request carries an Origin header)`,
+        },
       })
     }
     await stillServing()
   })
 
   test("behavior: a page may not change a dev node's state or use its keys unless its origin is allowed", async () => {
-    for (const method of ['eth_sendTransaction', 'eth_sign', 'personal_unlockAccount', 'evm_mine', 'evm_snapshot', 'anvil_setBalance', 'hardhat_reset']) {
+    for (const method of [
+      'eth_sendTransaction',
+      'eth_sign',
+      'personal_unlockAccount',
+      'evm_mine',
+      'evm_snapshot',
+      'anvil_setBalance',
+      'hardhat_reset',
+    ]) {
       const reply = await proxy.post(call(method, 12, []), { origin: 'https://evil.example' })
       expect({ method, error: reply.json.error?.code }).toEqual({ method, error: -32010 })
       expect(reply.json.error.message).toContain('may not change the node')
     }
-    expect(upstream.hits.some((hit) => ['eth_sendTransaction', 'evm_mine', 'anvil_setBalance'].includes(hit.body?.method))).toBe(false)
+    expect(
+      upstream.hits.some((hit) => ['eth_sendTransaction', 'evm_mine', 'anvil_setBalance'].includes(hit.body?.method)),
+    ).toBe(false)
     // Loopback pages (a local dapp's dev server) are allowed by default; data calls from any page are too.
-    expect((await proxy.post(call('eth_sendTransaction', 13, []), { origin: 'http://localhost:5173' })).json.result).toEqual({ echo: 'eth_sendTransaction' })
-    expect((await proxy.post(call('eth_getBalance', 14, []), { origin: 'https://evil.example' })).json.result).toEqual({ echo: 'eth_getBalance' })
+    expect(
+      (await proxy.post(call('eth_sendTransaction', 13, []), { origin: 'http://localhost:5173' })).json.result,
+    ).toEqual({ echo: 'eth_sendTransaction' })
+    expect((await proxy.post(call('eth_getBalance', 14, []), { origin: 'https://evil.example' })).json.result).toEqual({
+      echo: 'eth_getBalance',
+    })
     expect((await proxy.post(call('eth_sendTransaction', 15, []))).json.result).toEqual({ echo: 'eth_sendTransaction' })
   })
 
@@ -221,12 +273,21 @@ describe('browser safety', () => {
       expect(refused.json).toEqual({
         jsonrpc: '2.0',
         id: 9,
-        error: { code: -32010, message: 'edb_heartbeat may not register an unknown pid: not allowed from a browser (the request carries an Origin header)' },
+        error: {
+          code: -32010,
+          message:
+            'edb_heartbeat may not register an unknown pid: not allowed from a browser (the request carries an Origin header)',
+        },
       })
       expect((await proxy.call('edb_active_instances')).result.active_instances).not.toContain(sleeper.pid)
-      expect((await proxy.post(call('edb_heartbeat', 10, [sleeper.pid]))).json.result).toMatchObject({ status: 'ok', pid: sleeper.pid })
+      expect((await proxy.post(call('edb_heartbeat', 10, [sleeper.pid]))).json.result).toMatchObject({
+        status: 'ok',
+        pid: sleeper.pid,
+      })
       // Known now: a page's heartbeat keeps it alive (it registers nothing new).
-      expect((await proxy.post(call('edb_heartbeat', 11, [sleeper.pid]), { origin: 'http://evil.test' })).json.result.status).toBe('ok')
+      expect(
+        (await proxy.post(call('edb_heartbeat', 11, [sleeper.pid]), { origin: 'http://evil.test' })).json.result.status,
+      ).toBe('ok')
     } finally {
       sleeper.kill()
       await sleeper.exited

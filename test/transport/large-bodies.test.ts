@@ -20,10 +20,19 @@ const MiB = 1024 * 1024
 
 const call = (id: number, method: string, params: unknown[] = []) => ({ jsonrpc: '2.0', id, method, params })
 const BODIES: Record<string, { text: string; status: number }> = {
-  'a 20,000-call batch': { text: JSON.stringify(Array.from({ length: 20_000 }, (_, i) => call(i, 'eth_chainId'))), status: 200 },
-  'a 100,000-call batch': { text: JSON.stringify(Array.from({ length: 100_000 }, (_, i) => call(i, 'eth_chainId'))), status: 200 },
+  'a 20,000-call batch': {
+    text: JSON.stringify(Array.from({ length: 20_000 }, (_, i) => call(i, 'eth_chainId'))),
+    status: 200,
+  },
+  'a 100,000-call batch': {
+    text: JSON.stringify(Array.from({ length: 100_000 }, (_, i) => call(i, 'eth_chainId'))),
+    status: 200,
+  },
   // Answered by the proxy itself, so the time is the proxy's own: reading, parsing, answering.
-  '1,000 calls of 30 KB each': { text: JSON.stringify(Array.from({ length: 1_000 }, (_, i) => call(i, 'edb_ping', ['ab'.repeat(15_000)]))), status: 200 },
+  '1,000 calls of 30 KB each': {
+    text: JSON.stringify(Array.from({ length: 1_000 }, (_, i) => call(i, 'edb_ping', ['ab'.repeat(15_000)]))),
+    status: 200,
+  },
   'a 30 MiB body under the limit': { text: JSON.stringify(call(1, 'edb_ping', ['a'.repeat(30 * MiB)])), status: 200 },
   'a 33 MiB body over the limit': { text: JSON.stringify(call(1, 'edb_ping', ['a'.repeat(33 * MiB)])), status: 413 },
 }
@@ -50,7 +59,10 @@ const nodeFetch: Sender = async (url, file) => {
 /** curl sends `Expect: 100-continue` for bodies this large; the time is curl's own. */
 const curl: Sender = async (url, file) => {
   const out = join(mkdtempSync(join(tmpdir(), 'edb-curl-')), 'out')
-  const child = Bun.spawn(['curl', '-s', '-o', out, '-w', '%{http_code} %{time_total}', '--data-binary', `@${file}`, url], { stdout: 'pipe' })
+  const child = Bun.spawn(
+    ['curl', '-s', '-o', out, '-w', '%{http_code} %{time_total}', '--data-binary', `@${file}`, url],
+    { stdout: 'pipe' },
+  )
   const [status, seconds] = (await new Response(child.stdout).text()).split(' ')
   return { status: Number(status), body: await Bun.file(out).text(), ms: Number(seconds) * 1000 }
 }
@@ -137,7 +149,8 @@ function pingWhile(url: string) {
         ),
         fetch(`${url}/health`).then((response) => response.status),
       ])
-      if (ping.result?.status !== 'ok' || health !== 200) throw new Error(`ping ${JSON.stringify(ping)}, health ${health}`)
+      if (ping.result?.status !== 'ok' || health !== 200)
+        throw new Error(`ping ${JSON.stringify(ping)}, health ${health}`)
       slowest = Math.max(slowest, performance.now() - startedAt)
       answered++
     }
@@ -202,12 +215,17 @@ describe('large bodies (SPEC §3)', () => {
     await writeChunked(socket, Buffer.from(BODIES['a 30 MiB body under the limit']?.text as string), 64 * 1024)
     expect((await answer).split('\r\n')[0]).toBe('HTTP/1.1 200 OK')
     const over = files['a 33 MiB body over the limit'] as string
-    const child = Bun.spawn(['curl', '-s', '-w', ' %{http_code}', '-H', 'Transfer-Encoding: chunked', '--data-binary', `@${over}`, proxy.url], {
-      stdout: 'pipe',
-    })
+    const child = Bun.spawn(
+      ['curl', '-s', '-w', ' %{http_code}', '-H', 'Transfer-Encoding: chunked', '--data-binary', `@${over}`, proxy.url],
+      {
+        stdout: 'pipe',
+      },
+    )
     const output = await new Response(child.stdout).text()
     expect(output.slice(output.lastIndexOf(' ') + 1)).toBe('413')
-    expect(answerShape('a 33 MiB body over the limit', output.slice(0, output.lastIndexOf(' ')))).toBe('one -32600: body too large')
+    expect(answerShape('a 33 MiB body over the limit', output.slice(0, output.lastIndexOf(' ')))).toBe(
+      'one -32600: body too large',
+    )
   })
 
   test('behavior: a WebSocket frame near the frame limit is answered within the bound while pings are served', async () => {
@@ -221,7 +239,10 @@ describe('large bodies (SPEC §3)', () => {
       const batch = await waitFor(() => socket.messages.find((message) => Array.isArray(message)), 'the batch reply')
       const ms = performance.now() - startedAt
       const pings = await stopPings()
-      expect({ answers: answerShape('', JSON.stringify(batch)), fast: ms < ANSWER_BOUND_MS }).toEqual({ answers: '1000 answers, ids in order', fast: true })
+      expect({ answers: answerShape('', JSON.stringify(batch)), fast: ms < ANSWER_BOUND_MS }).toEqual({
+        answers: '1000 answers, ids in order',
+        fast: true,
+      })
       expect(pings.slowest).toBeLessThan(ANSWER_BOUND_MS)
     } finally {
       socket.close()
@@ -231,7 +252,10 @@ describe('large bodies (SPEC §3)', () => {
 
 describe('signals during a large body', () => {
   test('behavior: SIGTERM while a large body is half sent stops the proxy promptly, exit 0, the upload answered 503', async () => {
-    const proxyProcess = await spawnProxy(SOURCE_COMMAND, serverArgs('', '--cache-dir', mkdtempSync(join(tmpdir(), 'edb-sig-'))))
+    const proxyProcess = await spawnProxy(
+      SOURCE_COMMAND,
+      serverArgs('', '--cache-dir', mkdtempSync(join(tmpdir(), 'edb-sig-'))),
+    )
     const url = proxyProcess.url as string
     const socket = await openSocket(url)
     const closed = readAll(socket)
@@ -260,10 +284,13 @@ const EXPECTED_SHAPE: Record<string, string> = {
 function answerShape(bodyName: string, body: string): string {
   const answer = JSON.parse(body)
   if (Array.isArray(answer))
-    return answer.every((reply, index) => reply.id === index && reply.result?.status === 'ok') ? `${answer.length} answers, ids in order` : 'wrong batch'
+    return answer.every((reply, index) => reply.id === index && reply.result?.status === 'ok')
+      ? `${answer.length} answers, ids in order`
+      : 'wrong batch'
   if (answer.result?.status === 'ok') return `one answer, id ${answer.id}`
   const message = String(answer.error?.message)
   if (answer.error?.code !== -32600) return `unexpected: ${body.slice(0, 200)}`
-  if (bodyName.includes('over the limit')) return message.toLowerCase().includes('too large') ? 'one -32600: body too large' : message
+  if (bodyName.includes('over the limit'))
+    return message.toLowerCase().includes('too large') ? 'one -32600: body too large' : message
   return `one -32600: ${message.replace(/^Invalid request: /, '')}`
 }

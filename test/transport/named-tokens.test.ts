@@ -36,16 +36,28 @@ describe('named client tokens (auth-tokens in the config file)', () => {
   })
 
   test('behavior: every call needs one of the tokens; ${ENV} works; each client is limited and counted by its name', async () => {
-    const path = configFile('team.yaml', 'auth-tokens:\n  alice: "${ALICE_TOKEN}"\n  ci-runner: ci-token-0123\nrate-limit: 1\nrate-burst: 2\n')
+    const path = configFile(
+      'team.yaml',
+      'auth-tokens:\n  alice: "${ALICE_TOKEN}"\n  ci-runner: ci-token-0123\nrate-limit: 1\nrate-burst: 2\n',
+    )
     const proxy = await proxyFrom(path, { ALICE_TOKEN: 'alice-token-0123' })
     const as = (token?: string) =>
-      proxy.post({ jsonrpc: '2.0', id: 1, method: 'eth_gasPrice', params: [] }, token === undefined ? {} : { authorization: `Bearer ${token}` })
+      proxy.post(
+        { jsonrpc: '2.0', id: 1, method: 'eth_gasPrice', params: [] },
+        token === undefined ? {} : { authorization: `Bearer ${token}` },
+      )
     expect((await as()).status).toBe(401)
     expect((await as('not-a-token-0000')).status).toBe(401)
-    expect([(await as('alice-token-0123')).status, (await as('alice-token-0123')).status, (await as('alice-token-0123')).status]).toEqual([200, 200, 429])
+    expect([
+      (await as('alice-token-0123')).status,
+      (await as('alice-token-0123')).status,
+      (await as('alice-token-0123')).status,
+    ]).toEqual([200, 200, 429])
     // ci-runner has a budget of its own.
     expect((await as('ci-token-0123')).status).toBe(200)
-    const metrics = await (await fetch(`${proxy.url}/metrics`, { headers: { authorization: 'Bearer ci-token-0123' } })).text()
+    const metrics = await (
+      await fetch(`${proxy.url}/metrics`, { headers: { authorization: 'Bearer ci-token-0123' } })
+    ).text()
     expect(metrics).toContain('edb_proxy_rate_limited_total{client="alice"} 1')
     expect(metrics).toContain('edb_proxy_client_calls_total{client="alice",outcome="refused"} 1')
     expect(metrics).not.toContain('alice-token-0123')
@@ -72,14 +84,23 @@ describe('named client tokens (auth-tokens in the config file)', () => {
     expect(await as(tokens.alice, 'eth_blockNumber')).toBe('BYPASS')
     // bob: hits of what alice stored (other ids, so no remembered reply), and a call about "now".
     expect([await as(tokens.bob, 'eth_chainId', 7), await as(tokens.bob, 'eth_chainId', 8)]).toEqual(['HIT', 'HIT'])
-    expect(await as(tokens.bob, 'eth_getBalance', 9, ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', 'latest'])).toBe('BYPASS')
+    expect(await as(tokens.bob, 'eth_getBalance', 9, ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', 'latest'])).toBe(
+      'BYPASS',
+    )
     // Bob also sends his token as Basic auth's password (a fork URL's user-info): the same client.
-    const basic = await proxy.post({ jsonrpc: '2.0', id: 10, method: 'eth_chainId', params: [] }, { authorization: `Basic ${btoa(`bob:${tokens.bob}`)}` })
+    const basic = await proxy.post(
+      { jsonrpc: '2.0', id: 10, method: 'eth_chainId', params: [] },
+      { authorization: `Basic ${btoa(`bob:${tokens.bob}`)}` },
+    )
     expect(basic.headers.get('x-cache')).toBe('HIT')
 
-    const text = await (await fetch(`${proxy.url}/metrics`, { headers: { authorization: `Bearer ${tokens.alice}` } })).text()
+    const text = await (
+      await fetch(`${proxy.url}/metrics`, { headers: { authorization: `Bearer ${tokens.alice}` } })
+    ).text()
     const family = parsePrometheus(text).find((entry: any) => entry.name === 'edb_proxy_client_calls_total')
-    const counts = Object.fromEntries(family.metrics.map((entry: any) => [`${entry.labels.client} ${entry.labels.outcome}`, Number(entry.value)]))
+    const counts = Object.fromEntries(
+      family.metrics.map((entry: any) => [`${entry.labels.client} ${entry.labels.outcome}`, Number(entry.value)]),
+    )
     expect(counts).toEqual({
       'alice hit': 3,
       'alice upstream': 2,
@@ -98,21 +119,26 @@ describe('named client tokens (auth-tokens in the config file)', () => {
     )
     // An empty mapping would silently mean "no token required".
     const empty = configFile('empty.yaml', 'auth-tokens: {}\n')
-    expect(() => loadServerOptions({ flags: { config: empty }, env: {} })).toThrow('(the value is hidden: it is a secret)')
+    expect(() => loadServerOptions({ flags: { config: empty }, env: {} })).toThrow(
+      '(the value is hidden: it is a secret)',
+    )
     const list = configFile('list.yaml', 'auth-tokens: [one-token-0000]\n')
-    expect(() => loadServerOptions({ flags: { config: list }, env: {} })).toThrow('(the value is hidden: it is a secret)')
+    expect(() => loadServerOptions({ flags: { config: list }, env: {} })).toThrow(
+      '(the value is hidden: it is a secret)',
+    )
     expect(() => loadServerOptions({ flags: { authTokens: 'x' } as never, env: {} })).not.toThrow()
-    expect(loadServerOptions({ flags: { authTokens: 'x' } as never, env: { EDB_PROXY_AUTH_TOKENS: 'y' } }).authTokens).toBeUndefined()
+    expect(
+      loadServerOptions({ flags: { authTokens: 'x' } as never, env: { EDB_PROXY_AUTH_TOKENS: 'y' } }).authTokens,
+    ).toBeUndefined()
   })
 
   test("behavior: docs/team.md's config file loads as written", async () => {
     const doc = await Bun.file(join(import.meta.dir, '../../docs/team.md')).text()
     const yaml = doc.match(/```yaml\n([\s\S]*?)```/)![1]!
     const env = Object.fromEntries(
-      ['PROVIDER_KEY', 'OTHER_KEY', 'REDIS_PASSWORD', 'EDB_ADMIN_TOKEN', 'ALICE_TOKEN', 'BOB_TOKEN', 'CI_TOKEN'].map((name) => [
-        name,
-        `${name.toLowerCase()}-value`,
-      ]),
+      ['PROVIDER_KEY', 'OTHER_KEY', 'REDIS_PASSWORD', 'EDB_ADMIN_TOKEN', 'ALICE_TOKEN', 'BOB_TOKEN', 'CI_TOKEN'].map(
+        (name) => [name, `${name.toLowerCase()}-value`],
+      ),
     )
     const options = loadServerOptions({ flags: { config: configFile('team.yaml', yaml) }, env })
     expect(options).toMatchObject({

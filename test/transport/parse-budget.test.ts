@@ -55,7 +55,8 @@ describe('one request, gigabytes (SPEC §8)', () => {
       }),
     )
     expect(replies).toEqual(Array.from({ length: 8 }, () => ({ status: 413, code: -32600 })))
-    const peakMiB = Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${proxy.process.pid}/status`, 'utf8'))?.[1]) / 1024
+    const peakMiB =
+      Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${proxy.process.pid}/status`, 'utf8'))?.[1]) / 1024
     // Eight bodies' text is 256 MiB; parsing them would have taken gigabytes.
     expect(peakMiB).toBeLessThan(1024)
     const ping = await fetch(proxy.url!, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"edb_ping"}' })

@@ -52,7 +52,11 @@ afterAll(async () => {
 
 /** Run the CLI with `args` until it exits (for startup errors); its code and stderr. */
 function cli(args: string[]) {
-  const run = Bun.spawnSync([...SOURCE_COMMAND, ...serverArgs('', ...args)], { stdout: 'pipe', stderr: 'pipe', timeout: 20_000 })
+  const run = Bun.spawnSync([...SOURCE_COMMAND, ...serverArgs('', ...args)], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    timeout: 20_000,
+  })
   return { code: run.exitCode, stderr: run.stderr.toString() }
 }
 
@@ -78,16 +82,33 @@ describe('TLS', () => {
       await proxy.cacheReady
       const curl = ensureDebianCommand('curl')
       // Not spawnSync: the proxy answering curl runs in this very process.
-      const answer = Bun.spawn([curl, '-s', '--cacert', file('server.pem'), '-d', '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}', proxy.url], {
-        stdout: 'pipe',
-      })
+      const answer = Bun.spawn(
+        [
+          curl,
+          '-s',
+          '--cacert',
+          file('server.pem'),
+          '-d',
+          '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}',
+          proxy.url,
+        ],
+        {
+          stdout: 'pipe',
+        },
+      )
       expect(JSON.parse(await new Response(answer.stdout).text())).toEqual({ jsonrpc: '2.0', id: 1, result: '0x7a69' })
-      const client = Bun.spawn([process.execPath, join(import.meta.dir, '../helpers/tls-client.ts'), proxy.url, anvil.url], {
-        stdout: 'pipe',
-        stderr: 'pipe',
-        env: { ...process.env, NODE_EXTRA_CA_CERTS: file('server.pem') },
-      })
-      const [output, errors] = await Promise.all([new Response(client.stdout).text(), new Response(client.stderr).text()])
+      const client = Bun.spawn(
+        [process.execPath, join(import.meta.dir, '../helpers/tls-client.ts'), proxy.url, anvil.url],
+        {
+          stdout: 'pipe',
+          stderr: 'pipe',
+          env: { ...process.env, NODE_EXTRA_CA_CERTS: file('server.pem') },
+        },
+      )
+      const [output, errors] = await Promise.all([
+        new Response(client.stdout).text(),
+        new Response(client.stderr).text(),
+      ])
       expect({ code: await client.exited, errors: errors.slice(-500) }).toEqual({ code: 0, errors: '' })
       const result = JSON.parse(output)
       expect(result.chainId).toBe(31337)
@@ -129,8 +150,16 @@ describe('TLS', () => {
       ['--tls-cert', file('server.pem'), '--tls-key', file('other.key')],
       `error: --tls-key ${file('other.key')} is not the private key of --tls-cert ${file('server.pem')}`,
     ],
-    ['a certificate without its key', ['--tls-cert', file('server.pem')], 'error: --tls-cert needs --tls-key: give both, or neither for plain HTTP'],
-    ['a key without its certificate', ['--tls-key', file('server.key')], 'error: --tls-key needs --tls-cert: give both, or neither for plain HTTP'],
+    [
+      'a certificate without its key',
+      ['--tls-cert', file('server.pem')],
+      'error: --tls-cert needs --tls-key: give both, or neither for plain HTTP',
+    ],
+    [
+      'a key without its certificate',
+      ['--tls-key', file('server.key')],
+      'error: --tls-key needs --tls-cert: give both, or neither for plain HTTP',
+    ],
   ]
   for (const [what, args, message] of cases) {
     test(`behavior: ${what} is a one-line startup error naming it, exit 2`, () => {

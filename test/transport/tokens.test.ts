@@ -21,8 +21,17 @@ async function post(proxy: TestProxy, method: string, token?: string) {
   return postWith(proxy, method, token ? { authorization: `Bearer ${token}` } : {})
 }
 
-async function postWith(proxy: TestProxy, method: string, headers: Record<string, string>, url = `http://127.0.0.1:${proxy.port}/`) {
-  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [process.pid, 1] }) })
+async function postWith(
+  proxy: TestProxy,
+  method: string,
+  headers: Record<string, string>,
+  url = `http://127.0.0.1:${proxy.port}/`,
+) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [process.pid, 1] }),
+  })
   return { status: response.status, json: (await response.json()) as any }
 }
 
@@ -53,7 +62,11 @@ describe('tokens off loopback', () => {
   test('behavior: the auth token is required for every call; the admin token also passes', async () => {
     expect(await post(guarded, 'edb_ping')).toEqual({
       status: 401,
-      json: { jsonrpc: '2.0', id: null, error: { code: -32010, message: 'Unauthorized: send Authorization: Bearer <auth token>' } },
+      json: {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32010, message: 'Unauthorized: send Authorization: Bearer <auth token>' },
+      },
     })
     expect((await post(guarded, 'edb_ping', 'wrong')).status).toBe(401)
     expect((await post(guarded, 'edb_ping', AUTH)).json.result.status).toBe('ok')
@@ -71,10 +84,22 @@ describe('tokens off loopback', () => {
     const ping = { jsonrpc: '2.0', id: 1, result: { status: 'ok' } }
     // curl -u sends Authorization: Basic base64("x:TOKEN").
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'edb_ping', params: [] })
-    const curl = await output(['curl', '-s', '-u', `x:${AUTH}`, '-H', 'content-type: application/json', '-d', body, `http://127.0.0.1:${guarded.port}/`])
+    const curl = await output([
+      'curl',
+      '-s',
+      '-u',
+      `x:${AUTH}`,
+      '-H',
+      'content-type: application/json',
+      '-d',
+      body,
+      `http://127.0.0.1:${guarded.port}/`,
+    ])
     expect(JSON.parse(curl)).toMatchObject(ping)
     // Bun's fetch and Node's http turn a URL's user-info into the same header (Node's fetch refuses such URLs).
-    expect((await postWith(guarded, 'edb_ping', {}, `http://hardhat:${AUTH}@127.0.0.1:${guarded.port}/`)).json).toMatchObject(ping)
+    expect(
+      (await postWith(guarded, 'edb_ping', {}, `http://hardhat:${AUTH}@127.0.0.1:${guarded.port}/`)).json,
+    ).toMatchObject(ping)
     const node = await output([
       'node',
       '-e',
@@ -83,7 +108,10 @@ describe('tokens off loopback', () => {
     expect(JSON.parse(node)).toMatchObject(ping)
     // No user name, and a password with a colon in it: only the first colon separates them.
     expect((await postWith(guarded, 'edb_ping', basic(`:${AUTH}`))).json).toMatchObject(ping)
-    expect((await postWith(guarded, 'edb_register', basic(`anyone:${ADMIN}`))).json.result).toEqual({ status: 'registered', pid: process.pid })
+    expect((await postWith(guarded, 'edb_register', basic(`anyone:${ADMIN}`))).json.result).toEqual({
+      status: 'registered',
+      pid: process.pid,
+    })
     expect((await postWith(guarded, 'edb_register', basic(`anyone:${AUTH}`))).json.error.message).toBe(
       'edb_register refused: the admin token is required (Authorization: Bearer <admin token>)',
     )
@@ -110,8 +138,15 @@ describe('tokens off loopback', () => {
     const ws = await connectWs(`ws://user:${AUTH}@127.0.0.1:${guarded.port}`)
     expect((await ws.call('edb_ping')).result.status).toBe('ok')
     ws.close()
-    const upgrade = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' }
-    const refused = await fetch(`http://127.0.0.1:${guarded.port}/`, { headers: { ...upgrade, ...basic('user:wrong') } })
+    const upgrade = {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'sec-websocket-version': '13',
+    }
+    const refused = await fetch(`http://127.0.0.1:${guarded.port}/`, {
+      headers: { ...upgrade, ...basic('user:wrong') },
+    })
     expect(refused.status).toBe(401)
     await refused.text()
   })

@@ -29,7 +29,13 @@ async function client(proxy: TestProxy, init?: { headers?: Record<string, string
 
 const upgradeStatus = async (proxy: TestProxy, headers: Record<string, string> = {}, path = '') => {
   const response = await fetch(`${proxy.url}${path}`, {
-    headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', ...headers },
+    headers: {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'sec-websocket-version': '13',
+      ...headers,
+    },
   })
   return { status: response.status, body: await response.text() }
 }
@@ -67,7 +73,9 @@ describe('WebSocket limits and bad input', () => {
       ws.socket.send(garbage)
     }
     await waitFor(() => ws.messages.length >= 6, 'six errors')
-    expect(ws.messages.every((message) => message.error !== undefined || (Array.isArray(message) && message.length > 0))).toBe(true)
+    expect(
+      ws.messages.every((message) => message.error !== undefined || (Array.isArray(message) && message.length > 0)),
+    ).toBe(true)
     expect((await ws.call('eth_chainId')).result).toBe('0x7a69')
     expect((await ws.call('eth_subscribe', ['noSuchKind'])).error.code).toBe(-32602)
     expect((await ws.call('eth_subscribe', ['logs', { address: 'nope' }])).error.code).toBe(-32602)
@@ -106,7 +114,10 @@ describe('WebSocket limits and bad input', () => {
     expect(JSON.parse(refused.body).error.code).toBe(-32005)
     second.close()
     await second.closed
-    await waitFor(async () => (await proxy.call('edb_streams')).result.connections.open === 1, 'the closed connection counted out')
+    await waitFor(
+      async () => (await proxy.call('edb_streams')).result.connections.open === 1,
+      'the closed connection counted out',
+    )
     await client(proxy)
   })
 
@@ -131,7 +142,11 @@ describe('WebSocket limits and bad input', () => {
     })
     const slow = startScriptedUpstream(async (call) => {
       if (call.method === 'eth_getBalance') await blockDelivered
-      const answer = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(call) })
+      const answer = await fetch(anvil.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(call),
+      })
       return new Response(await answer.text(), { headers: { 'content-type': 'application/json' } })
     })
     cleanup.push(() => slow.stop())
@@ -142,13 +157,21 @@ describe('WebSocket limits and bad input', () => {
     ws.socket.send(
       JSON.stringify([
         { jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] },
-        { jsonrpc: '2.0', id: 2, method: 'eth_getBalance', params: ['0x0000000000000000000000000000000000000001', 'latest'] },
+        {
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'eth_getBalance',
+          params: ['0x0000000000000000000000000000000000000001', 'latest'],
+        },
       ]),
     )
     // A subscription's events are what comes after it: a block mined once it is registered.
     await waitFor(async () => (await proxy.call('edb_streams')).result.subscriptions.newHeads === 1, 'the subscription')
     await rpc(anvil.url, 'anvil_mine', ['0x1'])
-    await waitFor(async () => (await proxy.call('edb_streams')).result.counters.events_delivered === 1, 'the head handed to the connection')
+    await waitFor(
+      async () => (await proxy.call('edb_streams')).result.counters.events_delivered === 1,
+      'the head handed to the connection',
+    )
     mined()
     await waitFor(() => ws.messages.some((message) => message?.method === 'eth_subscription'), 'the first head')
     const replyAt = ws.messages.findIndex((message) => Array.isArray(message))
@@ -195,12 +218,21 @@ describe('WebSocket limits and bad input', () => {
     cleanup.push(() => slow.destroy())
     slow.pause()
     // Each reply is ~40 KB: the kernel's buffers fill, then the proxy's queue passes 64 KiB.
-    const batch = JSON.stringify(Array.from({ length: 1000 }, (_, index) => ({ jsonrpc: '2.0', id: index, method: 'edb_ping', params: [] })))
+    const batch = JSON.stringify(
+      Array.from({ length: 1000 }, (_, index) => ({ jsonrpc: '2.0', id: index, method: 'edb_ping', params: [] })),
+    )
     for (let round = 0; round < 400; round++) slow.sendText(batch)
-    await waitFor(async () => (await proxy.call('edb_streams')).result.connections.slow_closed === 1, 'the slow client closed', 20_000)
+    await waitFor(
+      async () => (await proxy.call('edb_streams')).result.connections.slow_closed === 1,
+      'the slow client closed',
+      20_000,
+    )
     slow.resume()
     await waitFor(() => slow.closeFrame() !== undefined, 'the close frame')
-    expect(slow.closeFrame()).toEqual({ code: 1008, reason: 'send queue over 65536 bytes: the client reads too slowly' })
+    expect(slow.closeFrame()).toEqual({
+      code: 1008,
+      reason: 'send queue over 65536 bytes: the client reads too slowly',
+    })
     await rpc(anvil.url, 'anvil_mine', ['0x2'])
     await waitFor(() => (steady.notifications.get(id)?.length ?? 0) >= 2, "the steady client's heads")
   })

@@ -60,7 +60,10 @@ describe('WebSocket', () => {
     const ws = await client(proxy)
     const { result: heads } = await ws.call('eth_subscribe', ['newHeads'])
     const { result: matching } = await ws.call('eth_subscribe', ['logs', { address: EMITTER, topics: [TOPIC] }])
-    const { result: other } = await ws.call('eth_subscribe', ['logs', { address: '0x00000000000000000000000000000000000000e2' }])
+    const { result: other } = await ws.call('eth_subscribe', [
+      'logs',
+      { address: '0x00000000000000000000000000000000000000e2' },
+    ])
     const hashes = [await emit(anvil.url), await emit(anvil.url), await emit(anvil.url)]
     await waitFor(() => (ws.notifications.get(matching)?.length ?? 0) >= 3, 'three logs')
     await rpc(anvil.url, 'anvil_mine', ['0x1'])
@@ -106,7 +109,10 @@ describe('WebSocket', () => {
     const { result: pending } = await ws.call('eth_subscribe', ['newPendingTransactions'])
     // Subscribed before the transaction is sent (the feed's socket confirms its own subscription first).
     await waitFor(
-      async () => (await proxy.call('edb_streams')).result.sources.find((s: any) => s.kind === 'pending').sockets.some((s: any) => s.up),
+      async () =>
+        (await proxy.call('edb_streams')).result.sources
+          .find((s: any) => s.kind === 'pending')
+          .sockets.some((s: any) => s.up),
       'the pending feed',
     )
     const hash = await rpc(anvil.url, 'eth_sendTransaction', [{ from: SENDER, to: EMITTER, value: '0x1' }])
@@ -155,7 +161,10 @@ describe('WebSocket', () => {
       // The other feed is slow now and then: its copies of the heads arrive after the first feed's.
       feeds[(round + 1) % 2]!.delayMs = round % 2 === 0 ? 30 : 0
       await rpc(anvil.url, 'anvil_mine', ['0x3'])
-      await waitFor(() => dropped.every((each, index) => each.accepted > before[index]!), 'the dropped feeds to reconnect')
+      await waitFor(
+        () => dropped.every((each, index) => each.accepted > before[index]!),
+        'the dropped feeds to reconnect',
+      )
     }
     const last = Number((await rpc(anvil.url, 'eth_blockNumber')).result)
     await waitFor(() => numbers(ws.notifications.get(id)!).includes(last), `block ${last}`)
@@ -199,12 +208,21 @@ describe('WebSocket', () => {
       if (call.method === 'eth_getBlockByHash') return null
       if (call.method === 'eth_getLogs') return rpcErrorResponse(call, -32000, 'unknown block')
       if (call.method === 'eth_blockNumber') return '0x2'
-      const answer = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(call) })
+      const answer = await fetch(anvil.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(call),
+      })
       return new Response(await answer.text(), { headers: { 'content-type': 'application/json' } })
     })
     cleanup.push(() => behind.stop())
     const feed = forwarder(anvil)
-    const proxy = await startProxy({ rpcUrls: [behind.url, anvil.url], wsUrls: [feed.url], maxFailures: 1, healthCheckInterval: 3_600 })
+    const proxy = await startProxy({
+      rpcUrls: [behind.url, anvil.url],
+      wsUrls: [feed.url],
+      maxFailures: 1,
+      healthCheckInterval: 3_600,
+    })
     cleanup.push(() => proxy.stop())
     await proxy.cacheReady
     const ws = await client(proxy)
@@ -216,7 +234,9 @@ describe('WebSocket', () => {
     }
     await waitFor(() => numbers(ws.notifications.get(id)!).includes(40), 'block 40')
     expect(numbers(ws.notifications.get(id)!)).toEqual(Array.from({ length: 40 }, (_, index) => index + 1))
-    expect(behind.hits.some((hit) => hit.body?.method === 'eth_getBlockByNumber' && Number(hit.body.params[0]) > 2)).toBe(true)
+    expect(
+      behind.hits.some((hit) => hit.body?.method === 'eth_getBlockByNumber' && Number(hit.body.params[0]) > 2),
+    ).toBe(true)
     const providers = (await proxy.call('edb_providers')).result.providers
     expect(providers.every((provider: any) => provider.state === 'closed')).toBe(true)
   })
@@ -230,7 +250,11 @@ describe('WebSocket', () => {
     await proxy.cacheReady
     const ws = await client(proxy)
     const { result: id } = await ws.call('eth_subscribe', ['newHeads'])
-    await waitFor(async () => (await proxy.call('edb_streams')).result.sources[0].sockets.filter((socket: any) => socket.up).length === 2, 'both feeds up')
+    await waitFor(
+      async () =>
+        (await proxy.call('edb_streams')).result.sources[0].sockets.filter((socket: any) => socket.up).length === 2,
+      'both feeds up',
+    )
     for (const feed of feeds) feed.stalled = true
     await rpc(anvil.url, 'anvil_mine', ['0x3'])
     await waitFor(() => numbers(ws.notifications.get(id)!).includes(3), 'block 3 while both feeds are silent')
@@ -246,7 +270,11 @@ describe('WebSocket', () => {
     cleanup.push(() => anvil.stop())
     const other = await startAnvil(['--chain-id', '777'])
     cleanup.push(() => other.stop())
-    const proxy = await startProxy({ rpcUrls: [anvil.url], wsUrls: [other.url.replace('http', 'ws')], pollIntervalMs: 50 })
+    const proxy = await startProxy({
+      rpcUrls: [anvil.url],
+      wsUrls: [other.url.replace('http', 'ws')],
+      pollIntervalMs: 50,
+    })
     cleanup.push(() => proxy.stop())
     await proxy.cacheReady
     const ws = await client(proxy)
@@ -255,7 +283,9 @@ describe('WebSocket', () => {
     await rpc(anvil.url, 'anvil_mine', ['0x2'])
     await waitFor(() => numbers(ws.notifications.get(id)!).includes(2), 'block 2 of the right chain')
     const hashes = await Promise.all(
-      [1, 2].map(async (block) => (await rpc(anvil.url, 'eth_getBlockByNumber', [`0x${block.toString(16)}`, false])).result.hash),
+      [1, 2].map(
+        async (block) => (await rpc(anvil.url, 'eth_getBlockByNumber', [`0x${block.toString(16)}`, false])).result.hash,
+      ),
     )
     expect(ws.notifications.get(id)!.map((head) => head.hash)).toEqual(hashes)
     expect((await proxy.call('edb_streams')).result.sources[0].sockets.every((socket: any) => !socket.up)).toBe(true)

@@ -39,7 +39,8 @@ function viemClient(proxy: TestProxy) {
   return client
 }
 
-const consecutive = (values: number[]) => values.every((value, index) => index === 0 || value === (values[index - 1] as number) + 1)
+const consecutive = (values: number[]) =>
+  values.every((value, index) => index === 0 || value === (values[index - 1] as number) + 1)
 
 describe('real WebSocket clients through the proxy', () => {
   test('default', async () => {
@@ -53,7 +54,10 @@ describe('real WebSocket clients through the proxy', () => {
     const client = viemClient(proxy)
     const blocks: number[] = []
     const logs: string[] = []
-    const stopBlocks = client.watchBlocks({ onBlock: (block) => void blocks.push(Number(block.number)), emitOnBegin: false })
+    const stopBlocks = client.watchBlocks({
+      onBlock: (block) => void blocks.push(Number(block.number)),
+      emitOnBegin: false,
+    })
     const stopEvents = client.watchContractEvent({
       address: EMITTER,
       abi,
@@ -65,7 +69,10 @@ describe('real WebSocket clients through the proxy', () => {
       stopEvents()
     })
     await waitFor(async () => (await proxy.call('edb_streams')).result.subscriptions.logs === 1, 'the subscriptions')
-    await waitFor(async () => (await proxy.call('edb_streams')).result.sources[0].sockets.some((socket: any) => socket.up), 'a feed up')
+    await waitFor(
+      async () => (await proxy.call('edb_streams')).result.sources[0].sockets.some((socket: any) => socket.up),
+      'a feed up',
+    )
     const raw = await connectWs(proxy.url)
     cleanup.unshift(() => raw.close())
     const rawId = (await raw.call('eth_subscribe', ['newHeads'])).result
@@ -86,7 +93,9 @@ describe('real WebSocket clients through the proxy', () => {
     expect(consecutive(heads)).toBe(true)
     expect(heads[heads.length - 1]).toBe(last)
     const lowest = Math.min(...blocks)
-    expect([...blocks].sort((a, b) => a - b)).toEqual(Array.from({ length: last - lowest + 1 }, (_, index) => lowest + index))
+    expect([...blocks].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: last - lowest + 1 }, (_, index) => lowest + index),
+    )
     expect(new Set(blocks).size).toBe(blocks.length)
     expect(blocks.length).toBeGreaterThanOrEqual(30)
     expect(logs).toEqual(sent)

@@ -56,10 +56,19 @@ function connect(script: Script, { maxFrameBytes = 1024, sendQueueBytes = 1 << 2
 }
 
 /** Send a frame and wait until the socket has `count` more texts (or was closed). */
-async function exchange(connection: { handlers: SocketHandlers; socket: ReturnType<typeof fakeSocket> }, frame: unknown, count = 1): Promise<unknown[]> {
+async function exchange(
+  connection: { handlers: SocketHandlers; socket: ReturnType<typeof fakeSocket> },
+  frame: unknown,
+  count = 1,
+): Promise<unknown[]> {
   const before = connection.socket.sent.length
   connection.handlers.message(typeof frame === 'string' ? frame : JSON.stringify(frame))
-  for (let turn = 0; turn < 100 && connection.socket.sent.length < before + count && connection.socket.closed === undefined; turn++) await Promise.resolve()
+  for (
+    let turn = 0;
+    turn < 100 && connection.socket.sent.length < before + count && connection.socket.closed === undefined;
+    turn++
+  )
+    await Promise.resolve()
   return connection.socket.sent.slice(before).map((text) => JSON.parse(text))
 }
 
@@ -67,7 +76,10 @@ const call = (method: string, id: unknown = 1, params: unknown[] = []) => ({ jso
 const echo: Script = (call) => ({ result: call.method, later: true })
 
 /** `eth_subscribe` makes a subscription for the caller's stream client and says so in the reply (as the hub and pipeline do). */
-function subscribing(id: string, { eventBeforeReply = true, replyAfter }: { eventBeforeReply?: boolean; replyAfter?: Promise<unknown> } = {}): Script {
+function subscribing(
+  id: string,
+  { eventBeforeReply = true, replyAfter }: { eventBeforeReply?: boolean; replyAfter?: Promise<unknown> } = {},
+): Script {
   return (call, context) => {
     if (call.method !== 'eth_subscribe') return { result: `mentions ${id}` }
     const client = context.stream?.client as StreamClient
@@ -76,18 +88,32 @@ function subscribing(id: string, { eventBeforeReply = true, replyAfter }: { even
     return { result: id, subscription: id, later: replyAfter ?? true }
   }
 }
-const event = (id: string, number: string) => ({ jsonrpc: '2.0', method: 'eth_subscription', params: { subscription: id, result: { number } } })
+const event = (id: string, number: string) => ({
+  jsonrpc: '2.0',
+  method: 'eth_subscription',
+  params: { subscription: id, result: { number } },
+})
 
 describe('the WebSocket connection', () => {
   test('default', async () => {
     const connection = connect(echo)
-    expect(await exchange(connection, call('eth_chainId', 7))).toEqual([{ jsonrpc: '2.0', id: 7, result: 'eth_chainId' }])
-    expect([connection.counters.connections, connection.counters.accepted, connection.socket.closed]).toEqual([1, 1, undefined])
+    expect(await exchange(connection, call('eth_chainId', 7))).toEqual([
+      { jsonrpc: '2.0', id: 7, result: 'eth_chainId' },
+    ])
+    expect([connection.counters.connections, connection.counters.accepted, connection.socket.closed]).toEqual([
+      1,
+      1,
+      undefined,
+    ])
   })
 
   test('behavior: a batch is one frame answered by one frame, in request order, notifications left out', async () => {
     const connection = connect(echo)
-    const replies = await exchange(connection, [call('eth_chainId', 'a'), { jsonrpc: '2.0', method: 'eth_blockNumber' }, call('net_version', 'b')])
+    const replies = await exchange(connection, [
+      call('eth_chainId', 'a'),
+      { jsonrpc: '2.0', method: 'eth_blockNumber' },
+      call('net_version', 'b'),
+    ])
     expect(replies).toEqual([
       [
         { jsonrpc: '2.0', id: 'a', result: 'eth_chainId' },
@@ -111,7 +137,10 @@ describe('the WebSocket connection', () => {
       stream = context.stream?.client
       return subscribe(call, context)
     })
-    expect(await exchange(connection, call('eth_subscribe', 1, ['newHeads']), 2)).toEqual([{ jsonrpc: '2.0', id: 1, result: '0xabc' }, event('0xabc', '0x1')])
+    expect(await exchange(connection, call('eth_subscribe', 1, ['newHeads']), 2)).toEqual([
+      { jsonrpc: '2.0', id: 1, result: '0xabc' },
+      event('0xabc', '0x1'),
+    ])
     stream?.deliver('0xabc', '{"number":"0x2"}')
     expect(connection.socket.sent.slice(2).map((text) => JSON.parse(text))).toEqual([event('0xabc', '0x2')])
     connection.handlers.close(1000, '')
@@ -127,18 +156,28 @@ describe('the WebSocket connection', () => {
     const connection = connect(subscribing('0xabc', { replyAfter }))
     connection.handlers.message(JSON.stringify(call('eth_subscribe', 1, ['newHeads'])))
     // The subscription exists and has an event waiting; an unrelated reply whose text contains its id goes out alone.
-    expect(await exchange(connection, call('eth_mention', 2))).toEqual([{ jsonrpc: '2.0', id: 2, result: 'mentions 0xabc' }])
+    expect(await exchange(connection, call('eth_mention', 2))).toEqual([
+      { jsonrpc: '2.0', id: 2, result: 'mentions 0xabc' },
+    ])
     replyNow()
     for (let turn = 0; turn < 100 && connection.socket.sent.length < 3; turn++) await Promise.resolve()
-    expect(connection.socket.sent.slice(1).map((text) => JSON.parse(text))).toEqual([{ jsonrpc: '2.0', id: 1, result: '0xabc' }, event('0xabc', '0x1')])
+    expect(connection.socket.sent.slice(1).map((text) => JSON.parse(text))).toEqual([
+      { jsonrpc: '2.0', id: 1, result: '0xabc' },
+      event('0xabc', '0x1'),
+    ])
   })
 
   test('behavior: a client that reads too slowly is closed with 1008, counted, and its subscriptions released', async () => {
     const connection = connect(echo, { sendQueueBytes: 100 })
     connection.socket.buffered = 101
     await exchange(connection, call('eth_chainId'))
-    expect(connection.socket.closed).toEqual({ code: 1008, reason: 'send queue over 100 bytes: the client reads too slowly' })
-    expect([connection.counters.slowClosed, connection.counters.connections, connection.released.length]).toEqual([1, 0, 1])
+    expect(connection.socket.closed).toEqual({
+      code: 1008,
+      reason: 'send queue over 100 bytes: the client reads too slowly',
+    })
+    expect([connection.counters.slowClosed, connection.counters.connections, connection.released.length]).toEqual([
+      1, 0, 1,
+    ])
     connection.handlers.message(JSON.stringify(call('eth_chainId', 2)))
     expect(connection.socket.sent.length).toBe(1)
   })
@@ -152,29 +191,49 @@ describe('the WebSocket connection', () => {
 
   test('behavior: an exception in the pipeline is -32603 with fixed text; the details go to onUnexpected only', async () => {
     const connection = connect(() => ({ throws: new Error('secret detail'), later: true }))
-    expect(await exchange(connection, call('eth_chainId'))).toEqual([{ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'Internal error' } }])
+    expect(await exchange(connection, call('eth_chainId'))).toEqual([
+      { jsonrpc: '2.0', id: null, error: { code: -32603, message: 'Internal error' } },
+    ])
     expect(connection.unexpected.map((error) => (error as Error).message)).toEqual(['secret detail'])
   })
 
   test('behavior: frames that arrive before the runtime opens the socket are answered once it does', async () => {
     const counters = createSocketCounters()
-    const bodies = createBodyServer({ pipeline: createScriptedPipeline(echo), budget: createParseBudget(), onUnexpected: () => {} })
+    const bodies = createBodyServer({
+      pipeline: createScriptedPipeline(echo),
+      budget: createParseBudget(),
+      onUnexpected: () => {},
+    })
     const handlers = createConnection(
-      { bodies, hub: { release() {} }, counters, maxFrameBytes: 1024, maxSubscriptions: 1, sendQueueBytes: 1 << 20, live: new Set() },
+      {
+        bodies,
+        hub: { release() {} },
+        counters,
+        maxFrameBytes: 1024,
+        maxSubscriptions: 1,
+        sendQueueBytes: 1 << 20,
+        live: new Set(),
+      },
       {},
     )
     handlers.message(JSON.stringify(call('eth_chainId', 'early')))
     const socket = fakeSocket()
     handlers.open(socket)
     for (let turn = 0; turn < 100 && socket.sent.length === 0; turn++) await Promise.resolve()
-    expect(socket.sent.map((text) => JSON.parse(text))).toEqual([{ jsonrpc: '2.0', id: 'early', result: 'eth_chainId' }])
+    expect(socket.sent.map((text) => JSON.parse(text))).toEqual([
+      { jsonrpc: '2.0', id: 'early', result: 'eth_chainId' },
+    ])
   })
 })
 
 describe('the WebSocket acceptor', () => {
   const acceptor = (access = {}) =>
     createWebSocketAcceptor({
-      bodies: createBodyServer({ pipeline: createScriptedPipeline(echo), budget: createParseBudget(), onUnexpected: () => {} }),
+      bodies: createBodyServer({
+        pipeline: createScriptedPipeline(echo),
+        budget: createParseBudget(),
+        onUnexpected: () => {},
+      }),
       access: { refusalOf: () => undefined, contextOf: () => ({}), ...access },
       hub: { release() {} },
       counters: createSocketCounters(),
@@ -202,7 +261,10 @@ describe('the WebSocket acceptor', () => {
     ])
     expect([sockets.counters.accepted, sockets.counters.refused]).toEqual([1, 1])
     sockets.closeAll()
-    expect([socket.closed, sockets.counters.connections]).toEqual([{ code: 1001, reason: 'the proxy is shutting down' }, 0])
+    expect([socket.closed, sockets.counters.connections]).toEqual([
+      { code: 1001, reason: 'the proxy is shutting down' },
+      0,
+    ])
   })
 
   test("behavior: a browser's token may come as a query parameter, seen by the access chain as Authorization", async () => {

@@ -16,7 +16,8 @@ describe('every', () => {
   test('behavior: a background timer does not keep the process alive; keepAlive does', async () => {
     const script = (keepAlive: boolean) =>
       `import { every } from ${JSON.stringify(`${import.meta.dir}/../../src/util/every.ts`)}\nlet n = 0\nevery(5, () => { if (++n === 3) { console.log('ticked'); process.exit(0) } }, { keepAlive: ${keepAlive} })`
-    const run = (keepAlive: boolean) => Bun.spawnSync([process.execPath, '-e', script(keepAlive)], { stdout: 'pipe' }).stdout.toString()
+    const run = (keepAlive: boolean) =>
+      Bun.spawnSync([process.execPath, '-e', script(keepAlive)], { stdout: 'pipe' }).stdout.toString()
     expect([run(false), run(true)]).toEqual(['', 'ticked\n'])
   })
 })

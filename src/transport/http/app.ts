@@ -26,7 +26,13 @@ export type AppOptions = {
   /** Settles when the proxy begins stopping: bodies still arriving are no longer waited for. */
   stopping?: Promise<unknown>
   /** JSON-RPC and subscriptions over WebSocket on the same port (SPEC §12). */
-  streams: { hub: ConnectionOptions['hub']; counters: SocketCounters; maxConnections: number; maxSubscriptions: number; sendQueueBytes: number }
+  streams: {
+    hub: ConnectionOptions['hub']
+    counters: SocketCounters
+    maxConnections: number
+    maxSubscriptions: number
+    sendQueueBytes: number
+  }
 }
 
 /** The HTTP surface (SPEC §3): JSON-RPC on `POST /`, `GET /health`, `GET /metrics`, CORS preflight, WebSocket upgrades. */

@@ -26,7 +26,8 @@ export function createAbandonableReads(stopping: Promise<unknown>) {
   })
   return (request: Request, maxBytes: number): Promise<string> => {
     if (stopped) return Promise.reject(new ShuttingDownError())
-    if (Number(request.headers.get('content-length') ?? Number.NaN) <= SMALL_BODY_BYTES) return readBodyText(request, maxBytes)
+    if (Number(request.headers.get('content-length') ?? Number.NaN) <= SMALL_BODY_BYTES)
+      return readBodyText(request, maxBytes)
     return new Promise<string>((resolve, reject) => {
       reading.add(reject)
       readBodyText(request, maxBytes).then(

@@ -42,7 +42,10 @@ function headersFor(cache: CacheStatus, provider: string): Headers {
 
 /** A JSON-RPC answer with its `x-cache` header, and `x-provider` naming the (redacted) provider that answered. */
 export function rpcResponse(text: string, cache: CacheStatus, provider?: string): Response {
-  return new Response(text, { status: 200, headers: provider === undefined ? RPC_HEADERS[cache] : headersFor(cache, provider) })
+  return new Response(text, {
+    status: 200,
+    headers: provider === undefined ? RPC_HEADERS[cache] : headersFor(cache, provider),
+  })
 }
 
 /** A JSON-RPC error response with `id: null`, for failures before any call could be read. */
@@ -57,7 +60,10 @@ export function rateLimitedResponse(text: string, retryAfterS: number): Response
 
 /** A served body as HTTP: the proxy's own status, 204 for notifications only, 429 with `Retry-After`, else 200 with `x-cache`. */
 export function servedResponse(served: ServedBody): Response {
-  if (served.status !== undefined) return served.text === null ? new Response(null, { status: served.status }) : jsonResponse(served.status, served.text)
+  if (served.status !== undefined)
+    return served.text === null
+      ? new Response(null, { status: served.status })
+      : jsonResponse(served.status, served.text)
   if (served.text === null) return new Response(null, { status: 204 })
   if (served.retryAfterS !== undefined) return rateLimitedResponse(served.text, served.retryAfterS)
   return rpcResponse(served.text, served.cache, served.provider)

@@ -26,7 +26,13 @@ export type RpcRouteOptions = {
  * `POST /`: any content type; 413 above the body limit; 204 when only notifications were sent.
  * The caller's context (admin rights) is worked out only when a call needs it.
  */
-export function createRpcRoute({ bodies, access, maxBodyBytes, activity = NO_ACTIVITY, stopping = NEVER }: RpcRouteOptions) {
+export function createRpcRoute({
+  bodies,
+  access,
+  maxBodyBytes,
+  activity = NO_ACTIVITY,
+  stopping = NEVER,
+}: RpcRouteOptions) {
   const readBody = createAbandonableReads(stopping)
   return async (request: Request, client?: ClientInfo): Promise<Response> => {
     activity.begin()

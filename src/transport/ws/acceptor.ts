@@ -16,7 +16,9 @@ export type WebSocketOptions = Omit<ConnectionOptions, 'live'> & {
  * (a browser's token may come as a `token` query parameter) and the connection limit, then one
  * connection (`connection.ts`) whose frames take the same admission path as an HTTP body.
  */
-export function createWebSocketAcceptor(options: WebSocketOptions): SocketAcceptor & { counters: SocketCounters; closeAll(): void } {
+export function createWebSocketAcceptor(
+  options: WebSocketOptions,
+): SocketAcceptor & { counters: SocketCounters; closeAll(): void } {
   const { counters, access, maxConnections } = options
   const live = new Set<() => void>()
   const connectionOptions: ConnectionOptions = { ...options, live }
@@ -30,7 +32,10 @@ export function createWebSocketAcceptor(options: WebSocketOptions): SocketAccept
     }
     if (counters.connections >= maxConnections) {
       counters.refused += 1
-      return errorResponse(503, new LimitExceededError(`too many WebSocket connections: the limit is ${maxConnections}`))
+      return errorResponse(
+        503,
+        new LimitExceededError(`too many WebSocket connections: the limit is ${maxConnections}`),
+      )
     }
     return createConnection(connectionOptions, access.contextOf(facts))
   }
