@@ -2,12 +2,9 @@ import { createCache } from './cache/cache.ts'
 import { createRealtimeCache } from './cache/realtime-ttl.ts'
 import type { ServerOptions } from './config/schema.ts'
 import { readTlsFiles } from './config/tls.ts'
-import { createGracePeriod } from './lifecycle/grace-period.ts'
-import { createIdleCollector } from './lifecycle/idle-collector.ts'
-import { createShutdown, type ShutdownReason } from './lifecycle/shutdown.ts'
+import { createShutdown, type Shutdown, type ShutdownReason } from './lifecycle/shutdown.ts'
 import { createObservability } from './metrics/observability.ts'
 import { createSocketCounters } from './metrics/socket-counters.ts'
-import { platform } from './platform/index.ts'
 import { isInstanceAlive, isThreadOfAnother as isThread } from './registry/liveness.ts'
 import { createRegistry } from './registry/registry.ts'
 import { announceListening } from './startup/announce.ts'
@@ -15,6 +12,7 @@ import { createAppPart } from './startup/app-part.ts'
 import { openCacheWhenKnown } from './startup/cache-opening.ts'
 import { createChainPart } from './startup/chain-part.ts'
 import { createDataPath, createPipelinePart, logUnexpected } from './startup/data-path.ts'
+import { createHousekeeping } from './startup/housekeeping.ts'
 import { runLifecycle } from './startup/lifecycle-part.ts'
 import { createLocalMethodsPart } from './startup/local-methods-part.ts'
 import { createProvidersPart } from './startup/providers-part.ts'
@@ -22,7 +20,6 @@ import { serveApp } from './startup/serve.ts'
 import { createSharedTierPart } from './startup/shared-tier-part.ts'
 import { createStreamPart } from './startup/stream-part.ts'
 import { createFilterMethods } from './streams/filters.ts'
-import { every } from './util/every.ts'
 import { log } from './util/log.ts'
 
 /** A running proxy. */
@@ -43,7 +40,6 @@ export type StartOptions = {
   handleSignals?: boolean
 }
 
-const SWEEP_INTERVAL_MS = 1_000
 const DRAIN_TIMEOUT_MS = 10_000
 const MAX_INSTANCES = 1_024
 
@@ -60,7 +56,35 @@ export async function startServer(
   // Checked before anything starts: a bad file is a one-line startup error naming it.
   const tls = readTlsFiles(options.tlsCert, options.tlsKey)
   const shutdown = createShutdown({ drainTimeoutMs: DRAIN_TIMEOUT_MS, log: (message) => log.info(message) })
+  const core = buildCore(options, shutdown)
+  const local = createLocalMethodsPart({ ...core, startedAtMs, shutdown })
+  const pipeline = createPipelinePart(options, { ...core, local })
+  const appParts = { ...core, pipeline, startedAtMs, stopping: shutdown.began, onUnexpected: logUnexpected }
+  const app = createAppPart(options, appParts)
+  const served = () => core.observability.calls.served
+  const housekeeping = createHousekeeping(options, { registry: core.registry, served, shutdown })
+  const { server, url } = await serveApp(options, app, tls)
+  const { sharedTier, filters, hub, chain, pool, observability, cache, cacheOpened } = core
+  const closeSockets = { stop: app.websocket.closeAll }
+  const stopping = [sharedTier, housekeeping, closeSockets, filters, hub, chain, pool.health, observability.history]
+  const starting = [observability.history, housekeeping]
+  const flush = () => cache.close()
+  const parts = { shutdown, chain, afterChainKnown: pool.health, starting, stopping, server, flush, cacheOpened }
+  runLifecycle(parts, { handleSignals })
+  announceListening(options, url, core.providers.length)
+  const cacheReady = cacheOpened.then(
+    () => {},
+    () => {},
+  )
+  const refreshChain = () => chain.refresh()
+  const stop = (reason: ShutdownReason) => shutdown.begin(reason)
+  return { url, port: server.port, exitCode: shutdown.exitCode, shutdown: stop, refreshChain, cacheReady }
+}
+
+/** The core, in dependency order: providers, caches, the chain, the registry, the data path, the streams, the metrics. */
+function buildCore(options: ServerOptions, shutdown: Shutdown) {
   const pool = createProvidersPart(options)
+  const providers = pool.providers
   const cache = createCache({ maxItems: options.maxCacheItems, maxMemoryBytes: options.maxCacheBytes })
   const realtime =
     options.realtimeTtlMs === undefined ? undefined : createRealtimeCache({ ttls: options.realtimeTtlMs })
@@ -69,103 +93,38 @@ export async function startServer(
     cache.invalidate()
     realtime?.clear()
   })
+  const chainId = () => chain.info?.chainId
+  const isAlive = isInstanceAlive
   const registry = createRegistry({
     heartbeatIntervalS: options.heartbeatInterval,
     maxInstances: MAX_INSTANCES,
-    isAlive: isInstanceAlive,
+    isAlive,
     isThread,
   })
-  const cacheOpened = openCacheWhenKnown(options, { chain, cache, pool, sharedTier, stopping: () => shutdown.stopping })
+  const stopping = () => shutdown.stopping
+  const cacheOpened = openCacheWhenKnown(options, { chain, cache, pool, sharedTier, stopping })
   const { resolve, internal } = createDataPath(options, { pool, cache, chain, cacheOpened, realtime, sharedTier })
   const hub = createStreamPart(options, internal, chain)
   const filters = createFilterMethods({ hub, getLogs: internal.getLogs })
   const sockets = createSocketCounters()
   const perClient = Object.keys(options.authTokens ?? {}).length > 0
   const streams = () => ({ stats: hub.stats(), sockets })
-  const observability = createObservability({
-    providers: pool.providers,
-    cache,
-    registry,
-    streams,
-    sharedCache: sharedTier.status,
-    perClient,
-  })
+  const sharedCache = sharedTier.status
+  const observability = createObservability({ providers, cache, registry, streams, sharedCache, perClient })
   pool.watch({ attempt: observability.onAttempt })
-  const providers = pool.providers
-  const local = createLocalMethodsPart({
-    startedAtMs,
-    shutdown,
-    registry,
+  return {
+    pool,
+    providers,
     cache,
     sharedTier,
-    providers,
-    observability,
-    hub,
-    sockets,
-    filters,
-  })
-  const pipeline = createPipelinePart(options, { resolve, local, cache, chain, sharedTier, observability })
-  const chainId = () => chain.info?.chainId
-  const appParts = {
-    pipeline,
-    providers,
-    chainId,
-    startedAtMs,
-    sharedTier,
-    observability,
-    hub,
-    sockets,
-    stopping: shutdown.began,
-    onUnexpected: logUnexpected,
-  }
-  const app = createAppPart(options, appParts)
-  const grace = createGracePeriod({
-    gracePeriodS: options.gracePeriod,
-    registry,
-    onExpire: () => shutdown.begin('grace-period'),
-  })
-  const idleCollector = createIdleCollector({
-    served: () => observability.calls.served,
-    collect: platform.collectGarbage,
-  })
-  const { server, url } = await serveApp(options, app, tls)
-  const sweeper = every(SWEEP_INTERVAL_MS, () => registry.sweep(), { keepAlive: true })
-  const stopping = [
-    sharedTier,
-    sweeper,
-    grace,
-    idleCollector,
-    { stop: app.websocket.closeAll },
-    filters,
-    hub,
     chain,
-    pool.health,
-    observability.history,
-  ]
-  const starting = [observability.history, grace, idleCollector]
-  runLifecycle(
-    {
-      shutdown,
-      chain,
-      afterChainKnown: pool.health,
-      starting,
-      stopping,
-      server,
-      flush: () => cache.close(),
-      cacheOpened,
-    },
-    { handleSignals },
-  )
-  announceListening(options, url, providers.length)
-  return {
-    url,
-    port: server.port,
-    exitCode: shutdown.exitCode,
-    shutdown: (reason) => shutdown.begin(reason),
-    refreshChain: () => chain.refresh(),
-    cacheReady: cacheOpened.then(
-      () => {},
-      () => {},
-    ),
+    chainId,
+    registry,
+    cacheOpened,
+    resolve,
+    hub,
+    filters,
+    sockets,
+    observability,
   }
 }
