@@ -58,8 +58,9 @@ export function createCallStage(options: CallStageOptions): CallStage {
     }
     const gate =
       rateLimit?.freeHits && local === undefined ? chargingGate(rateLimit, call.method, scope.context) : OPEN_GATE
-    const answer = () =>
-      local === undefined ? options.resolve(call, { ...scope, gate }) : runLocal(local, call, scope.context)
+    // A call that nothing holds back keeps its body's scope (no copy per call on the pass-through path).
+    const inner = gate === scope.gate ? scope : { ...scope, gate }
+    const answer = () => (local === undefined ? options.resolve(call, inner) : runLocal(local, call, scope.context))
     return options.observeCall === undefined && options.observeClient === undefined
       ? answer()
       : observed(options, call, scope.context, answer)

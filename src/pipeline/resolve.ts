@@ -80,10 +80,13 @@ function resolveCall(deps: Deps, call: RpcCall, scope: BodyScope): Promise<Resol
   if (plan !== undefined) return cacheable(deps, call, plan, scope)
   const shortLived = notification ? undefined : deps.realtime?.keyOf(call.method, call.params)
   if (shortLived !== undefined) return realtime(deps, call, shortLived, scope)
-  return scope.gate(async () => ({
-    outcome: await deps.forward(call, { notification, batch: scope.batch }),
-    cache: 'BYPASS',
-  }))
+  if (scope.gate === OPEN_GATE) return bypass(deps, call, notification, scope)
+  return scope.gate(() => bypass(deps, call, notification, scope))
+}
+
+/** A call about "now", forwarded as it is (SPEC §5.1: never cached). */
+async function bypass(deps: Deps, call: RpcCall, notification: boolean, scope: BodyScope): Promise<Resolved> {
+  return { outcome: await deps.forward(call, { notification, batch: scope.batch }), cache: 'BYPASS' }
 }
 
 async function cacheable(deps: Deps, call: RpcCall, plan: CachePlan, scope: BodyScope): Promise<Resolved> {
