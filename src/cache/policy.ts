@@ -1,4 +1,4 @@
-import { pinOf } from '../rpc/methods.ts'
+import { methodInfo, pinOf } from '../rpc/methods.ts'
 import { type BlockRef, blockRefKey, toBlockRef, toNumberRef } from './block-ref.ts'
 import { canonicalJson } from './canonical-json.ts'
 
@@ -47,7 +47,7 @@ export function planCall(method: string, params: unknown): CachePlan | undefined
         typeof original === 'string'
           ? blockRefKey(ref)
           : { ...(original as object), [ref.kind === 'hash' ? 'blockHash' : 'blockNumber']: blockRefKey(ref) }
-      return { ...keyWith(method, list, pin.index, pinned), method, anchor: anchorOf(ref) }
+      return { ...keyWith(method, list, pin.index, pinned, stateKeyParams), method, anchor: anchorOf(ref) }
     }
     case 'tx': {
       const hash = list[pin.index]
@@ -105,11 +105,45 @@ function planLogs(method: string, list: unknown[]): CachePlan | undefined {
   return { key: `${method}:${canonicalJson(params)}`, method, anchor: { kind: 'block', number: to.number }, params }
 }
 
-function keyWith(method: string, list: unknown[], index: number, pinned: unknown): { key: string; params: unknown[] } {
+function keyWith(
+  method: string,
+  list: unknown[],
+  index: number,
+  pinned: unknown,
+  forKey: (method: string, params: unknown[]) => unknown[] = same,
+): { key: string; params: unknown[] } {
   const params = list.slice()
   params[index] = pinned
-  return { key: `${method}:${canonicalJson(params)}`, params }
+  return { key: `${method}:${canonicalJson(forKey(method, params))}`, params }
 }
+
+const same = (_method: string, params: unknown[]) => params
+
+/**
+ * SPEC §5.2: in a state read's key, an address compares case-insensitively and a storage slot as a
+ * number (`"0x3e8"` and its 32-byte form are one slot), so an answer the proxy stored itself (a
+ * prefetch, a composed method) is found by whatever spelling a client uses. What is forwarded stays
+ * as the client wrote it.
+ */
+function stateKeyParams(method: string, params: unknown[]): unknown[] {
+  const { account, slot } = methodInfo(method)
+  if (account === undefined) return params
+  const keyed = params.slice()
+  if (typeof keyed[account] === 'string') keyed[account] = (keyed[account] as string).toLowerCase()
+  if (slot !== undefined) {
+    const value = keyed[slot.index]
+    keyed[slot.index] = slot.list && Array.isArray(value) ? value.map(slotKey) : slotKey(value)
+  }
+  return keyed
+}
+
+/** A slot as a number's canonical hex, when it reads as one; anything else as given (never stored under a shared key). */
+function slotKey(slot: unknown): unknown {
+  if (typeof slot !== 'string' || !HEX_SLOT.test(slot)) return slot
+  return `0x${BigInt(slot).toString(16)}`
+}
+
+const HEX_SLOT = /^0x[0-9a-fA-F]{1,64}$/
 
 function anchorOf(ref: BlockRef): Anchor {
   return ref.kind === 'number' ? { kind: 'block', number: ref.number } : { kind: 'immutable' }

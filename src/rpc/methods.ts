@@ -48,6 +48,14 @@ export type MethodInfo = {
   check?: AnswerCheckKind
   /** The field of `eth_getAccountInfo`'s answer this method's answer is (Foundry asks either form). */
   accountField?: 'balance' | 'nonce' | 'code'
+  /** State of one account at a block: its address's index (compared case-insensitively in cache keys, SPEC §5.2). */
+  account?: number
+  /** A storage slot's index, or a list of slots' (compared as numbers in cache keys, SPEC §5.2). */
+  slot?: { index: number; list?: true }
+  /** A state read a block replay makes, one round trip each: a miss may wait for the block's prefetch (SPEC §14). */
+  replayRead?: true
+  /** Names a block a client may be about to replay (SPEC §14): by its `param` (a number), or the `result`'s block. */
+  blockInterest?: 'param' | 'result'
 }
 
 /**
@@ -62,7 +70,18 @@ const byHash = (index: number): MethodInfo => ({ kind: 'read', pin: { kind: 'blo
 const tx = (blockInResult: boolean): MethodInfo => ({ kind: 'read', pin: { kind: 'tx', index: 0, blockInResult } })
 const traced = (info: MethodInfo): MethodInfo => ({ ...info, kind: 'trace', cost: TRACE_COST })
 const checked = (info: MethodInfo, check: AnswerCheckKind): MethodInfo => ({ ...info, check })
-const account = (accountField: MethodInfo['accountField']): MethodInfo => ({ ...block(1), accountField })
+const account = (accountField: MethodInfo['accountField']): MethodInfo => ({ ...state(1), accountField })
+/** State of one account at the block at `index`: keyed by address, read by a replay. */
+const state = (index: number, extra: Partial<MethodInfo> = {}): MethodInfo => ({
+  ...block(index),
+  account: 0,
+  replayRead: true,
+  ...extra,
+})
+const interest = (info: MethodInfo, blockInterest: MethodInfo['blockInterest']): MethodInfo => ({
+  ...info,
+  blockInterest,
+})
 const now = (realtime: MethodInfo['realtime'] = 'always'): MethodInfo => ({ kind: 'read', realtime })
 /** A trace costs 20 plain calls, a log query 10 (SPEC §13 defaults). */
 const TRACE_COST = 20
@@ -77,19 +96,19 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
   ['eth_getBalance', account('balance')],
   ['eth_getCode', account('code')],
   ['eth_getTransactionCount', account('nonce')],
-  ['eth_getStorageAt', block(2)],
-  ['eth_getProof', block(2)],
+  ['eth_getStorageAt', state(2, { slot: { index: 1 } })],
+  ['eth_getProof', { ...block(2), account: 0, slot: { index: 1, list: true } }],
   ['eth_call', block(1)],
   // Foundry 1.x asks it for every account of a fork (balance, nonce and code in one call).
-  ['eth_getAccountInfo', block(1)],
-  ['eth_getTransactionByHash', checked(tx(true), 'tx')],
-  ['eth_getTransactionReceipt', checked(tx(true), 'receipt')],
+  ['eth_getAccountInfo', state(1)],
+  ['eth_getTransactionByHash', interest(checked(tx(true), 'tx'), 'result')],
+  ['eth_getTransactionReceipt', interest(checked(tx(true), 'receipt'), 'result')],
   ['eth_getRawTransactionByHash', checked(tx(false), 'raw-tx')],
-  ['eth_getTransactionByBlockHashAndIndex', checked(byHash(0), 'tx-in-block')],
-  ['eth_getTransactionByBlockNumberAndIndex', checked(block(0), 'tx-in-block')],
-  ['eth_getBlockByNumber', checked(block(0), 'block')],
-  ['eth_getBlockByHash', checked(byHash(0), 'block')],
-  ['eth_getBlockReceipts', checked(block(0), 'block-receipts')],
+  ['eth_getTransactionByBlockHashAndIndex', interest(checked(byHash(0), 'tx-in-block'), 'result')],
+  ['eth_getTransactionByBlockNumberAndIndex', interest(checked(block(0), 'tx-in-block'), 'param')],
+  ['eth_getBlockByNumber', interest(checked(block(0), 'block'), 'param')],
+  ['eth_getBlockByHash', interest(checked(byHash(0), 'block'), 'result')],
+  ['eth_getBlockReceipts', interest(checked(block(0), 'block-receipts'), 'param')],
   ['eth_getBlockTransactionCountByNumber', block(0)],
   ['eth_getBlockTransactionCountByHash', byHash(0)],
   ['eth_getUncleCountByBlockNumber', block(0)],

@@ -4,10 +4,31 @@ import { planCall, verdictFor } from '../../src/cache/policy.ts'
 const HASH = `0x${'ab'.repeat(32)}`
 const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 
+describe('state keys (SPEC §5.2)', () => {
+  test('behavior: an address in any case and a slot in any hex form are one key; what is forwarded stays as written', () => {
+    const slot32 = `0x${'0'.repeat(61)}3e8`
+    const a = planCall('eth_getStorageAt', [ADDRESS, '0x3e8', '0x10'])
+    const b = planCall('eth_getStorageAt', [ADDRESS.toLowerCase(), slot32, '0x010'])
+    expect(a?.key).toBe(b?.key as string)
+    expect(a?.params).toEqual([ADDRESS, '0x3e8', '0x10'])
+    const proofs = ['0x1', `0x${'0'.repeat(63)}1`].map(
+      (slot) => planCall('eth_getProof', [ADDRESS, [slot], '0x10'])?.key,
+    )
+    expect(proofs[0]).toBe(proofs[1] as string)
+    expect(planCall('eth_getStorageAt', [ADDRESS, '0x3e9', '0x10'])?.key).not.toBe(a?.key as string)
+    for (const method of ['eth_getBalance', 'eth_getCode', 'eth_getTransactionCount', 'eth_getAccountInfo']) {
+      expect(planCall(method, [ADDRESS, '0x10'])?.key).toBe(
+        planCall(method, [ADDRESS.toLowerCase(), '0x10'])?.key as string,
+      )
+    }
+  })
+})
+
 describe('planCall', () => {
   test('default', () => {
     expect(planCall('eth_getBalance', [ADDRESS, '0x10'])).toEqual({
-      key: `eth_getBalance:["${ADDRESS}","0x10"]`,
+      // SPEC §5.2: the address compares case-insensitively (the key holds it in lower case).
+      key: `eth_getBalance:["${ADDRESS.toLowerCase()}","0x10"]`,
       method: 'eth_getBalance',
       anchor: { kind: 'block', number: 16 },
       params: [ADDRESS, '0x10'],

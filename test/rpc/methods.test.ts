@@ -8,6 +8,7 @@ describe('methodInfo', () => {
       kind: 'read',
       pin: { kind: 'block', index: 0 },
       check: 'block',
+      blockInterest: 'param',
     })
   })
 
