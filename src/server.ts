@@ -103,7 +103,14 @@ function buildCore(options: ServerOptions, shutdown: Shutdown) {
   })
   const stopping = () => shutdown.stopping
   const cacheOpened = openCacheWhenKnown(options, { chain, cache, pool, sharedTier, stopping })
-  const { resolve, internal } = createDataPath(options, { pool, cache, chain, cacheOpened, realtime, sharedTier })
+  const { resolve, internal, prefetcher } = createDataPath(options, {
+    pool,
+    cache,
+    chain,
+    cacheOpened,
+    realtime,
+    sharedTier,
+  })
   const hub = createStreamPart(options, internal, chain)
   const filters = createFilterMethods({ hub, getLogs: internal.getLogs })
   const sockets = createSocketCounters()
@@ -126,5 +133,6 @@ function buildCore(options: ServerOptions, shutdown: Shutdown) {
     filters,
     sockets,
     observability,
+    prefetcher,
   }
 }

@@ -135,6 +135,11 @@ export const ServerOptionsSchema = Type.Object({
   ),
   maxCacheBytes: integer(1 << 20, 64 * 1024 ** 3, 256 << 20, 'Memory for the hot subset of the cache, in bytes'),
   finalityDepth: integer(0, 100_000, 64, 'Blocks below the head taken as final where the chain has no finalized tag'),
+  prefetch: Type.Union([Type.Literal('on'), Type.Literal('off')], {
+    default: 'on',
+    description:
+      "Prefetch a replayed block's parent state: on a state read at a final block B while B+1 was just asked for, fetch every account and slot B+1 touches in one trace",
+  }),
   devChain: Type.Union([Type.Literal('auto'), Type.Literal('yes'), Type.Literal('no')], {
     default: 'auto',
     description:

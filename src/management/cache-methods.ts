@@ -13,12 +13,15 @@ const BAD_FORMAT = 'Expected [method] or [method, params]'
 export function createCacheMethods(
   cache: Cache,
   sharedTier: () => SharedTier | undefined = () => undefined,
+  /** The prefetch's figures (SPEC §14), when it is on: the stats carry them as `prefetch`. */
+  prefetch?: () => object,
 ): Record<string, ManagementMethod> {
   return {
     edb_cache_stats: {
       run: () => {
         const tier = sharedTier()
-        return tier === undefined ? cache.stats() : { ...cache.stats(), shared_cache: tier.status() }
+        const stats = tier === undefined ? cache.stats() : { ...cache.stats(), shared_cache: tier.status() }
+        return prefetch === undefined ? stats : { ...stats, prefetch: prefetch() }
       },
     },
     edb_deleteCache: {

@@ -29,6 +29,8 @@ export type ResolverOptions = {
   realtime?: RealtimeCache
   /** The shared tier (SPEC §7), once the chain is known to be a real one. */
   sharedTier?: () => SharedTier | undefined
+  /** Tiers asked after the cache's own (the prefetch, SPEC §14). */
+  tiers?: Tier[]
 }
 
 /** A data call's answer: from a tier, a flight in progress, or upstream (and stored when final). */
@@ -63,12 +65,15 @@ export function createResolver(options: ResolverOptions): Resolver {
     opened,
     resolve: (call, scope) => resolveCall(deps, call, scope),
   }
-  deps.tiers = createCacheTiers({
-    cache: options.cache,
-    sharedTier: options.sharedTier,
-    isFinal: (plan, resultJson) =>
-      isFinalAnswer(plan, resultJson, options.chain.view, (hash) => blockOfTransaction(deps, hash)),
-  })
+  deps.tiers = [
+    ...createCacheTiers({
+      cache: options.cache,
+      sharedTier: options.sharedTier,
+      isFinal: (plan, resultJson) =>
+        isFinalAnswer(plan, resultJson, options.chain.view, (hash) => blockOfTransaction(deps, hash)),
+    }),
+    ...(options.tiers ?? []),
+  ]
   return deps.resolve
 }
 

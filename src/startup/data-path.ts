@@ -7,6 +7,9 @@ import { createPipeline, type Pipeline } from '../pipeline/index.ts'
 import { createInternalCalls, type InternalCalls } from '../pipeline/internal-calls.ts'
 import type { LocalMethods } from '../pipeline/local-methods.ts'
 import { createResolver, type Resolver } from '../pipeline/resolve.ts'
+import { createBlockInterest } from '../prefetch/block-interest.ts'
+import { createPrefetcher, type Prefetcher } from '../prefetch/prefetcher.ts'
+import { withPrefetch } from '../prefetch/with-prefetch.ts'
 import type { ProviderPool } from '../providers/pool.ts'
 import { log } from '../util/log.ts'
 import { createBatchingPart } from './providers-part.ts'
@@ -22,21 +25,41 @@ export type DataParts = {
   sharedTier: SharedTierPart
 }
 
-/** The data path (SPEC §5): the resolver, and the proxy's own calls over it and the pool. */
+/**
+ * The data path (SPEC §5, §14): the resolver (with the prefetch as its last tier and its observer,
+ * unless `--prefetch off`), and the proxy's own calls over it and the pool.
+ */
 export function createDataPath(
-  options: Pick<ServerOptions, 'upstreamTimeoutMs'>,
+  options: Pick<
+    ServerOptions,
+    'upstreamTimeoutMs' | 'prefetch' | 'upstreamBatchSize' | 'upstreamBatchBytes' | 'maxResponseBytes'
+  >,
   parts: DataParts,
-): { resolve: Resolver; internal: InternalCalls } {
-  const resolve = createResolver({
-    forward: parts.pool.forward,
-    cache: parts.cache,
-    chain: parts.chain,
+): { resolve: Resolver; internal: InternalCalls; prefetcher?: Prefetcher } {
+  const { pool, cache, chain } = parts
+  const prefetcher =
+    options.prefetch === 'off'
+      ? undefined
+      : createPrefetcher({
+          forward: pool.forward,
+          openBatch: createBatchingPart(options)?.open,
+          cache,
+          view: () => chain.view,
+          interest: createBlockInterest(),
+          waitMs: options.upstreamTimeoutMs,
+        })
+  const inner = createResolver({
+    forward: pool.forward,
+    cache,
+    chain,
     cacheOpened: parts.cacheOpened,
     waitMs: options.upstreamTimeoutMs,
     realtime: parts.realtime,
     sharedTier: parts.sharedTier.current,
+    tiers: prefetcher === undefined ? [] : [prefetcher.tier],
   })
-  return { resolve, internal: createInternalCalls({ forward: parts.pool.forward, resolve }) }
+  const resolve = prefetcher === undefined ? inner : withPrefetch(inner, prefetcher)
+  return { resolve, internal: createInternalCalls({ forward: pool.forward, resolve }), prefetcher }
 }
 
 type PipelineConfig = Pick<

@@ -9,6 +9,7 @@ import { createProviderMethods } from '../management/provider-methods.ts'
 import type { createObservability } from '../metrics/observability.ts'
 import type { SocketCounters } from '../metrics/socket-counters.ts'
 import { createLocalMethods, type LocalMethods } from '../pipeline/local-methods.ts'
+import type { Prefetcher } from '../prefetch/prefetcher.ts'
 import type { Provider } from '../providers/provider.ts'
 import type { Registry } from '../registry/registry.ts'
 import type { createFilterMethods } from '../streams/filters.ts'
@@ -28,6 +29,7 @@ export type LocalMethodParts = {
   hub: StreamHub
   sockets: SocketCounters
   filters: ReturnType<typeof createFilterMethods>
+  prefetcher?: Prefetcher
 }
 
 /** The methods the proxy answers itself (SPEC §4, §12), in their groups: management, subscriptions, filters. */
@@ -41,7 +43,7 @@ export function createLocalMethodsPart(parts: LocalMethodParts): LocalMethods {
         requestShutdown: () => parts.shutdown.begin('edb_shutdown'),
       }),
       createInstanceMethods(parts.registry),
-      createCacheMethods(parts.cache, parts.sharedTier.current),
+      createCacheMethods(parts.cache, parts.sharedTier.current, parts.prefetcher?.stats),
       createProviderMethods(parts.providers),
       createMetricsMethods(parts.observability.calls, parts.observability.history),
       createStreamsMethod(parts.hub, parts.sockets),

@@ -27,6 +27,7 @@ describe('loadServerOptions', () => {
       upstreamBatchBytes: 1 << 20,
       maxCacheBytes: 256 * 1024 * 1024,
       finalityDepth: 64,
+      prefetch: 'on',
       devChain: 'auto',
       logLevel: 'info',
       logFormat: 'pretty',

@@ -1,0 +1,220 @@
+import { composeAccountInfo } from '../cache/account-info.ts'
+import type { Cache } from '../cache/cache.ts'
+import { type CachePlan, planCall } from '../cache/policy.ts'
+import type { ChainView } from '../chain/head-tracker.ts'
+import type { Resolved } from '../pipeline/scope.ts'
+import type { Tier } from '../pipeline/tiers.ts'
+import type { Forwarder } from '../providers/forward.ts'
+import type { UpstreamBatch } from '../providers/upstream-batch.ts'
+import { methodInfo } from '../rpc/methods.ts'
+import { parseQuantity, toQuantity } from '../rpc/quantity.ts'
+import type { RpcCall } from '../rpc/types.ts'
+import { settleWithin } from '../util/with-timeout.ts'
+import type { BlockInterest } from './block-interest.ts'
+import { MalformedPrestateError, type ParentState, parentStateOf, prestatesOfBlockTrace } from './prestate.ts'
+
+export type PrefetcherOptions = {
+  forward: Forwarder
+  /** The upstream side of a batch: the per-transaction traces go together. */
+  openBatch?: () => UpstreamBatch
+  cache: Cache
+  view: () => ChainView
+  interest: BlockInterest
+  /** Longest a read waits for a prefetch in flight (the upstream timeout). */
+  waitMs: number
+  /** Prefetches in flight at once; beyond it a read goes upstream as usual. @default 4 */
+  maxInFlight?: number
+  /** Prefetched keys remembered to count those a client later asks for. @default 200_000 */
+  maxTrackedKeys?: number
+}
+
+/** How prefetches went, by source and outcome, and how many of the keys they stored a client later asked for. */
+export type PrefetchStats = {
+  prefetches: Record<string, number>
+  keys_stored: number
+  keys_used: number
+  useful_share: string
+  in_flight: number
+}
+
+/** The prefetch (SPEC §14): a tier that waits for a replayed block's parent state, and an observer that learns what is replayed. */
+export type Prefetcher = {
+  /** For a replay's state read at a final block B missing every other tier, while B+1 was asked for: wait for B+1's prefetch, then look again. */
+  tier: Tier
+  /** Notes a block a client asked about (answers that went upstream); counts reads of prefetched keys. */
+  observe(call: RpcCall, resolved: Resolved): void
+  stats(): PrefetchStats
+}
+
+/** Blocks whose prefetch was tried, kept so a read of something it did not hold never starts it again. */
+const TRIED_BLOCKS = 256
+
+export function createPrefetcher(options: PrefetcherOptions): Prefetcher {
+  const maxInFlight = options.maxInFlight ?? 4
+  const maxTrackedKeys = options.maxTrackedKeys ?? 200_000
+  const inFlight = new Map<number, Promise<void>>()
+  const tried = new Set<number>()
+  const tracked = new Set<string>()
+  const outcomes: Record<string, number> = {}
+  const counts = { stored: 0, used: 0 }
+  const count = (outcome: string) => {
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
+  }
+
+  const start = (block: number): Promise<void> => {
+    tried.add(block)
+    if (tried.size > TRIED_BLOCKS) tried.delete(tried.values().next().value as number)
+    const run = prefetchBlock(options, block)
+      .then((result) => {
+        count(result.outcome)
+        for (const key of result.keys) if (tracked.size < maxTrackedKeys) tracked.add(key)
+        counts.stored += result.keys.length
+      })
+      .catch(() => count('failed'))
+      .finally(() => inFlight.delete(block))
+    inFlight.set(block, run)
+    return run
+  }
+
+  const tier: Tier = (plan, params) => {
+    if (plan.anchor.kind !== 'block' || methodInfo(plan.method).replayRead !== true) return undefined
+    const block = plan.anchor.number + 1
+    let running = inFlight.get(block)
+    if (running === undefined) {
+      if (tried.has(block) || inFlight.size >= maxInFlight) return undefined
+      if (!options.view().isFinal(block) || !options.interest.recent(block)) return undefined
+      running = start(block)
+    }
+    return settleWithin(running, options.waitMs).then(() => lookAgain(options.cache, plan, params))
+  }
+
+  return {
+    tier,
+    observe(call, resolved) {
+      if (resolved.cache === 'HIT') {
+        if (tracked.size > 0 && resolved.key !== undefined && tracked.delete(resolved.key)) counts.used += 1
+        return
+      }
+      const block = blockAskedFor(call, resolved)
+      if (block !== undefined) options.interest.note(block)
+    },
+    stats: () => ({
+      prefetches: { ...outcomes },
+      keys_stored: counts.stored,
+      keys_used: counts.used,
+      useful_share: counts.stored === 0 ? '0.0%' : `${((counts.used / counts.stored) * 100).toFixed(1)}%`,
+      in_flight: inFlight.size,
+    }),
+  }
+}
+
+/** The prefetched answer, now in the cache (an `eth_getAccountInfo` is composed of its parts). */
+function lookAgain(cache: Cache, plan: CachePlan, params: unknown): string | undefined {
+  return cache.lookup(plan) ?? composeAccountInfo(plan, params, cache.lookup)
+}
+
+/** The block an answer that went upstream names, when its method names one a client may replay. */
+function blockAskedFor(call: RpcCall, resolved: Resolved): number | undefined {
+  if (resolved.cache !== 'MISS' && resolved.cache !== 'BYPASS') return undefined
+  const how = methodInfo(call.method).blockInterest
+  if (how === undefined || resolved.outcome.resultJson === undefined) return undefined
+  if (how === 'param') return Array.isArray(call.params) ? parseQuantity(call.params[0]) : undefined
+  const result: unknown = JSON.parse(resolved.outcome.resultJson)
+  if (result === null || typeof result !== 'object') return undefined
+  const { blockNumber, number } = result as { blockNumber?: unknown; number?: unknown }
+  return parseQuantity(blockNumber ?? number)
+}
+
+type BlockHeader = { transactions: unknown[]; blobGasUsed?: unknown }
+
+/** One block's prefetch: its prestates, read into the parent's state, stored whole or not at all. */
+async function prefetchBlock(options: PrefetcherOptions, block: number): Promise<{ outcome: string; keys: string[] }> {
+  const header = await headerOf(options, block)
+  if (header === undefined) return { outcome: 'no-block', keys: [] }
+  if (header.transactions.length === 0) return { outcome: 'empty-block', keys: [] }
+  const traced = await prestatesOf(options, block, header)
+  if (traced === undefined) return { outcome: 'no-source', keys: [] }
+  // EIP-6780 (Cancun, the fork that added blob gas): no transaction wipes a pre-existing contract's storage.
+  const wipesStorage = header.blobGasUsed === undefined
+  let state: ParentState
+  try {
+    state = parentStateOf(traced.prestates(), { wipesStorage })
+  } catch (error) {
+    if (error instanceof MalformedPrestateError) return { outcome: `${traced.source}:malformed`, keys: [] }
+    throw error
+  }
+  return { outcome: `${traced.source}:stored`, keys: store(options.cache, state, block - 1) }
+}
+
+/** Block B+1's header and transaction hashes: from the cache when a client's own call stored it, else asked. */
+async function headerOf(options: PrefetcherOptions, block: number): Promise<BlockHeader | undefined> {
+  const plan = planCall('eth_getBlockByNumber', [toQuantity(block), false]) as CachePlan
+  const cached = options.cache.lookup(plan)
+  const resultJson =
+    cached ?? (await options.forward({ jsonrpc: '2.0', id: 0, method: plan.method, params: plan.params })).resultJson
+  if (resultJson === undefined) return undefined
+  const header: unknown = JSON.parse(resultJson)
+  if (header === null || typeof header !== 'object' || !Array.isArray((header as BlockHeader).transactions))
+    return undefined
+  return header as BlockHeader
+}
+
+const PRESTATE = { tracer: 'prestateTracer' }
+
+/**
+ * The prestates of a block's transactions, best source first (SPEC §14): the block's trace in one
+ * call, else every transaction's trace in one batch. A source a provider lacks is remembered there
+ * (its `-32601`) and costs no strike.
+ */
+async function prestatesOf(
+  options: PrefetcherOptions,
+  block: number,
+  header: BlockHeader,
+): Promise<{ source: string; prestates: () => unknown[] } | undefined> {
+  const count = header.transactions.length
+  const whole = await options.forward({
+    jsonrpc: '2.0',
+    id: 0,
+    method: 'debug_traceBlockByNumber',
+    params: [toQuantity(block), PRESTATE],
+  })
+  const blockTrace = whole.resultJson
+  if (blockTrace !== undefined)
+    return { source: 'block-trace', prestates: () => prestatesOfBlockTrace(JSON.parse(blockTrace), count) }
+  const hashes = header.transactions.map((entry) =>
+    typeof entry === 'string' ? entry : (entry as { hash?: unknown })?.hash,
+  )
+  const batch = options.openBatch?.()
+  const traces = await Promise.all(
+    hashes.map((hash) =>
+      options.forward({ jsonrpc: '2.0', id: 0, method: 'debug_traceTransaction', params: [hash, PRESTATE] }, { batch }),
+    ),
+  )
+  if (traces.some((trace) => trace.resultJson === undefined)) return undefined
+  return {
+    source: 'transaction-traces',
+    prestates: () => traces.map((trace) => JSON.parse(trace.resultJson as string)),
+  }
+}
+
+/**
+ * Store the parent state under the very keys a client's own calls use (SPEC §14): balance, nonce,
+ * code and each slot at `parent`. Final, since the block after it is (the caller checked).
+ */
+function store(cache: Cache, state: ParentState, parent: number): string[] {
+  const at = toQuantity(parent)
+  const epoch = cache.epoch
+  const keys: string[] = []
+  const put = (method: string, params: unknown[], value: string) => {
+    const plan = planCall(method, params) as CachePlan
+    cache.store(plan, JSON.stringify(value), epoch)
+    keys.push(plan.key)
+  }
+  for (const [address, account] of state) {
+    put('eth_getBalance', [address, at], account.balance)
+    put('eth_getTransactionCount', [address, at], account.nonce)
+    put('eth_getCode', [address, at], account.code)
+    for (const [slot, value] of account.storage) put('eth_getStorageAt', [address, slot, at], value)
+  }
+  return keys
+}
