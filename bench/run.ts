@@ -7,7 +7,7 @@
  * core 1; each wrk figure is the median of interleaved runs with its spread. Prints every ratio with
  * its target and writes the report to bench/RESULTS.md.
  * Usage: bun run bench [--duration <1-8 s per wrk run, default 3>] [--runs <3-9, default 3>]
- *                         [--entries <default 1000000>] [--only hits,pass-through,coalescing,bodies,streams,shared-cache,workload,million]
+ *                         [--entries <default 1000000>] [--only hits,pass-through,coalescing,bodies,streams,shared-cache,workload,first-run,million]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -22,6 +22,7 @@ import { type Report, renderMarkdown, renderText, type Section } from './lib/rep
 import { startAnvil, startProxy } from './lib/servers.ts'
 import { measureBodies } from './sections/bodies.ts'
 import { measureCoalescing } from './sections/coalescing.ts'
+import { measureFirstRun } from './sections/first-run.ts'
 import { measureHits } from './sections/hit.ts'
 import { measureMillion } from './sections/million.ts'
 import { measurePassThrough } from './sections/pass-through.ts'
@@ -37,6 +38,7 @@ const SECTIONS = [
   'streams',
   'shared-cache',
   'workload',
+  'first-run',
   'million',
 ] as const
 type SectionName = (typeof SECTIONS)[number]
@@ -156,6 +158,7 @@ async function runSections(context: BenchContext): Promise<Section[]> {
     await anvil.child.stop()
   }
   if (wanted.has('workload')) sections.push(await measureWorkload(context))
+  if (wanted.has('first-run')) sections.push(await measureFirstRun(context))
   if (wanted.has('million')) sections.push(await measureMillion(context, options.entries))
   return sections
 }
