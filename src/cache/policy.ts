@@ -126,7 +126,8 @@ const same = (_method: string, params: unknown[]) => params
  * as the client wrote it.
  */
 function stateKeyParams(method: string, params: unknown[]): unknown[] {
-  const { account, slot } = methodInfo(method)
+  const { account, slot, slotMap } = methodInfo(method)
+  if (slotMap !== undefined) return params.map((param, index) => (index === slotMap ? slotMapKey(param) : param))
   if (account === undefined) return params
   const keyed = params.slice()
   if (typeof keyed[account] === 'string') keyed[account] = (keyed[account] as string).toLowerCase()
@@ -135,6 +136,17 @@ function stateKeyParams(method: string, params: unknown[]): unknown[] {
     keyed[slot.index] = slot.list && Array.isArray(value) ? value.map(slotKey) : slotKey(value)
   }
   return keyed
+}
+
+/** `{address: [slots]}` with addresses in lower case and slots as numbers (an object key's order does not matter). */
+function slotMapKey(map: unknown): unknown {
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) return map
+  return Object.fromEntries(
+    Object.entries(map).map(([address, slots]) => [
+      address.toLowerCase(),
+      Array.isArray(slots) ? slots.map(slotKey) : slots,
+    ]),
+  )
 }
 
 /** A slot as a number's canonical hex, when it reads as one; anything else as given (never stored under a shared key). */

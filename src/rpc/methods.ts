@@ -52,6 +52,8 @@ export type MethodInfo = {
   account?: number
   /** A storage slot's index, or a list of slots' (compared as numbers in cache keys, SPEC §5.2). */
   slot?: { index: number; list?: true }
+  /** Storage of several accounts: its param at `index` maps addresses to lists of slots (`eth_getStorageValues`). */
+  slotMap?: number
   /** A state read a block replay makes, one round trip each: a miss may wait for the block's prefetch (SPEC §14). */
   replayRead?: true
   /** Names a block a client may be about to replay (SPEC §14): by its `param` (a number), or the `result`'s block. */
@@ -101,6 +103,12 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
   ['eth_call', block(1)],
   // Foundry 1.x asks it for every account of a fork (balance, nonce and code in one call).
   ['eth_getAccountInfo', state(1)],
+  // Up to 1,024 slots at once (SPEC §5.1): answered from, and stored as, eth_getStorageAt entries.
+  ['eth_getStorageValues', { ...block(1), slotMap: 0, replayRead: true }],
+  // EIP-7928 block access lists: what a block touches, fixed once the block is.
+  ['eth_getBlockAccessList', block(0)],
+  ['eth_getBlockAccessListByBlockNumber', block(0)],
+  ['eth_getBlockAccessListByBlockHash', byHash(0)],
   ['eth_getTransactionByHash', interest(checked(tx(true), 'tx'), 'result')],
   ['eth_getTransactionReceipt', interest(checked(tx(true), 'receipt'), 'result')],
   ['eth_getRawTransactionByHash', checked(tx(false), 'raw-tx')],

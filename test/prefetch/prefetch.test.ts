@@ -200,6 +200,32 @@ describe('prefetch (SPEC §14)', () => {
     await upstream.stop()
   })
 
+  test('behavior: eth_getStorageValues is answered from the slots the prefetch stored, and stored as eth_getStorageAt entries', async () => {
+    const slots = seeded.keys.filter((key) => key.method === 'eth_getStorageAt')
+    const byAddress: Record<string, string[]> = {}
+    for (const { params } of slots) (byAddress[params[0] as string] ??= []).push(params[1] as string)
+    const asked = [byAddress, `0x${seeded.parent.toString(16)}`]
+    const node = (await rpc(anvil.url, 'eth_getStorageValues', asked)).result
+    const upstream = relay(anvil.url)
+    await using proxy = await startProxy({ rpcUrls: [upstream.url], devChain: 'no' })
+    await proxy.cacheReady
+    await replayThrough(proxy)
+    upstream.calls.length = 0
+    expect((await proxy.call('eth_getStorageValues', asked)).result).toEqual(node)
+    expect(upstream.calls).toEqual([])
+    // Without a prefetch: forwarded once, then each slot is an eth_getStorageAt hit.
+    await using cold = await startProxy({ rpcUrls: [upstream.url], devChain: 'no', prefetch: 'off' })
+    await cold.cacheReady
+    upstream.calls.length = 0
+    expect((await cold.call('eth_getStorageValues', asked)).result).toEqual(node)
+    for (const { params } of slots)
+      expect((await cold.call('eth_getStorageAt', params)).result).toBe(
+        await rpc(anvil.url, 'eth_getStorageAt', params).then((a) => a.result),
+      )
+    expect(upstream.calls).toEqual(['eth_getStorageValues'])
+    await upstream.stop()
+  })
+
   test('behavior: no prefetch when nothing asked for B+1 (a fork reading state at its block), or with --prefetch off', async () => {
     for (const overrides of [{}, { prefetch: 'off' as const }]) {
       const upstream = relay(anvil.url)
