@@ -117,7 +117,8 @@ function buildCore(options: ServerOptions, shutdown: Shutdown) {
   const perClient = Object.keys(options.authTokens ?? {}).length > 0
   const streams = () => ({ stats: hub.stats(), sockets })
   const sharedCache = sharedTier.status
-  const observability = createObservability({ providers, cache, registry, streams, sharedCache, perClient })
+  const prefetch = prefetcher?.stats
+  const observability = createObservability({ providers, cache, registry, streams, sharedCache, prefetch, perClient })
   pool.watch({ attempt: observability.onAttempt })
   return {
     pool,

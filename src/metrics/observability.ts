@@ -15,6 +15,8 @@ export type ObservabilityOptions = {
   streams?: PrometheusSources['streams']
   /** The shared tier's figures (SPEC §7), read at scrape time. */
   sharedCache?: PrometheusSources['sharedCache']
+  /** The prefetch's figures (SPEC §14), while it is on. */
+  prefetch?: PrometheusSources['prefetch']
   /** Distinct method names tracked before folding into `other` (SPEC §8). @default 256 */
   maxMethods?: number
   /** Count every call per client name and outcome (SPEC §13): only while clients are named by token. */
@@ -28,6 +30,7 @@ export function createObservability({
   registry,
   streams,
   sharedCache,
+  prefetch,
   maxMethods = 256,
   perClient = false,
 }: ObservabilityOptions) {
@@ -52,6 +55,7 @@ export function createObservability({
     instances: () => registry.size,
     streams,
     sharedCache,
+    prefetch,
     rateLimited: () => rateLimited,
     clients: clientCalls === undefined ? undefined : () => clientCalls.clients,
   })

@@ -23,6 +23,8 @@ export type PrometheusSources = {
   instances: () => number
   /** The shared tier's figures, while there is one (SPEC §7). */
   sharedCache?: () => SharedTierStatus | undefined
+  /** The prefetch's figures, while it is on (SPEC §14). */
+  prefetch?: () => { prefetches: Readonly<Record<string, number>>; keys_stored: number; keys_used: number }
   /** Calls refused by the rate limit, per client (SPEC §13). */
   rateLimited?: () => ReadonlyMap<string, number>
   /** Calls per client name and outcome, while clients are named by token (SPEC §13). */
@@ -231,6 +233,18 @@ async function buildRegistry(
         [{}, sharedCache()?.[field] ?? 0],
       ])
     }
+  }
+  const prefetch = sources.prefetch
+  if (prefetch !== undefined) {
+    counterFrom('edb_proxy_prefetches_total', 'Block prefetches by source and outcome (SPEC §14)', ['outcome'], () =>
+      Object.entries(prefetch().prefetches).map(([outcome, count]) => [{ outcome }, count]),
+    )
+    counterFrom('edb_proxy_prefetch_keys_stored_total', 'Cache entries a prefetch stored', [], () => [
+      [{}, prefetch().keys_stored],
+    ])
+    counterFrom('edb_proxy_prefetch_keys_used_total', 'Prefetched entries a client later asked for', [], () => [
+      [{}, prefetch().keys_used],
+    ])
   }
   const rateLimited = sources.rateLimited
   if (rateLimited !== undefined) {

@@ -192,6 +192,16 @@ function Cache({ snapshot }: { snapshot: Snapshot }) {
         value={`${metrics?.total_errors ?? '?'} (user ${metrics?.user_errors ?? '?'}, rate limit ${metrics?.rate_limit_errors ?? '?'})`}
       />
       <Line label="store" value={stats?.cache_file_path ?? '?'} />
+      {stats?.prefetch !== undefined && (
+        <Line
+          label="prefetch"
+          value={`${stats.prefetch.keys_stored} keys stored · ${stats.prefetch.keys_used} asked for (${stats.prefetch.useful_share}) · ${
+            Object.entries(stats.prefetch.prefetches ?? {})
+              .map(([outcome, count]) => `${outcome} ${count}`)
+              .join(' · ') || 'no prefetch yet'
+          }`}
+        />
+      )}
     </Box>
   )
 }

@@ -79,6 +79,7 @@ describe('monitor', () => {
     await shows(name, node.url.replace(/\/$/, ''))
     keys(name, 'Tab')
     await shows(name, 'store')
+    await shows(name, 'keys stored')
     keys(name, 'BTab')
     await shows(name, 'requests  success')
     keys(name, 'BTab')

@@ -178,7 +178,11 @@ describe('prefetch (SPEC §14)', () => {
     })
     const stats = (await proxy.call('edb_cache_stats')).result.prefetch
     expect(stats.prefetches).toEqual({ 'block-trace:stored': 1 })
-    expect(stats.keys_used).toBeGreaterThan(0)
+    expect(stats.keys_used).toBe(stats.keys_stored)
+    const metrics = await (await fetch(`${proxy.url}/metrics`)).text()
+    expect(metrics).toContain('edb_proxy_prefetches_total{outcome="block-trace:stored"} 1')
+    expect(metrics).toContain(`edb_proxy_prefetch_keys_stored_total ${stats.keys_stored}`)
+    expect(metrics).toContain(`edb_proxy_prefetch_keys_used_total ${stats.keys_used}`)
     await upstream.stop()
   })
 
