@@ -1,19 +1,21 @@
 /**
- * Self-contained demo: a local anvil (from the npm registry) with a short history, behind a
- * forwarder that adds 30 ms to every request (as a remote provider would) and counts them; the
- * proxy on 127.0.0.1:8546 (or $EDB_PROXY_PORT) in front of it. The same historical reads run twice,
- * cold then warm, with upstream calls, time and x-cache printed; then a few example calls, and it
- * keeps serving until Ctrl-C.
+ * Self-contained demo: a local anvil (from the npm registry) with a short history and a busy block,
+ * behind a forwarder that adds 30 ms to every request (as a remote provider would) and counts them;
+ * the proxy on 127.0.0.1:8546 (or $EDB_PROXY_PORT) in front of it. The same historical reads run
+ * twice, cold then warm, with upstream calls, time and x-cache printed; then `cast run` of a busy
+ * block's transaction direct, then through the proxy a first and a second time (the prefetch); then
+ * a few example calls, and it keeps serving until Ctrl-C.
  */
 import { join } from 'node:path'
 import { rpc, startAnvil } from '../test/helpers/anvil.ts'
+import { castRunTx, seedBusyBlock, targetIndex } from '../test/helpers/busy-block.ts'
 import { startLatencyForwarder } from '../test/helpers/latency-forwarder.ts'
 import { readLine } from '../test/helpers/lines.ts'
 
 const port = process.env.EDB_PROXY_PORT ?? '8546'
 const LATENCY_MS = 30
 const SENDER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
-const anvil = await startAnvil(['--block-time', '2'])
+const anvil = await startAnvil()
 // A short history: a few transfers, then enough blocks for them to be final (anvil: head - 64).
 for (let index = 1; index <= 5; index++) {
   await rpc(anvil.url, 'eth_sendTransaction', [
@@ -21,6 +23,9 @@ for (let index = 1; index <= 5; index++) {
   ])
 }
 await rpc(anvil.url, 'anvil_mine', ['0x60'])
+// A busy block (40 transactions, 12 slots and 3 accounts each), final; then the head moves every 2 s.
+const busy = await seedBusyBlock(anvil.url)
+await rpc(anvil.url, 'evm_setIntervalMining', [2])
 
 const forwarder = startLatencyForwarder(anvil.url, LATENCY_MS)
 /** What the demo's own reads cost upstream (the proxy's head tracking is not counted): balances and nonces at a block, blocks with their transactions. */
@@ -103,6 +108,32 @@ console.log(
 console.log(
   `  warm: ${String(warm.calls).padStart(3)} upstream calls  ${warm.ms.toFixed(0).padStart(5)} ms   x-cache: ${warm.tally}\n`,
 )
+
+// The first run of a debugging session: `cast run` replays a transaction on its block's parent state,
+// one round trip per account and slot; the proxy prefetches that state in one trace instead.
+const replayed = busy.txs[targetIndex(busy, 'middle')] as string
+const runOnce = async (target: string) => {
+  forwarder.reset()
+  const started = performance.now()
+  const output = await castRunTx(replayed, target)
+  const requests = forwarder.requests() - forwarder.requestsWith('eth_blockNumber')
+  return { ms: performance.now() - started, requests, output }
+}
+const direct = await runOnce(upstream)
+const first = await runOnce(url)
+const second = await runOnce(url)
+const same = first.output === direct.output && second.output === direct.output ? 'same output' : 'OUTPUT DIFFERS'
+console.log(`cast run of a transaction in a busy block (block ${busy.block}, 40 transactions):`)
+for (const [name, run] of [
+  ['direct', direct],
+  ['first run through the proxy', first],
+  ['second run through the proxy', second],
+] as const) {
+  console.log(
+    `  ${name.padEnd(29)} ${String(run.requests).padStart(4)} upstream requests  ${run.ms.toFixed(0).padStart(6)} ms`,
+  )
+}
+console.log(`  (${same}; the first run asked one prestate trace of the block instead of every account and slot)\n`)
 
 const examples: [string, unknown[]][] = [
   ['edb_ping', []],

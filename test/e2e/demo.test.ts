@@ -4,7 +4,7 @@ import { readLine } from '../helpers/lines.ts'
 import { freePort } from '../helpers/ports.ts'
 
 describe('npm run demo', () => {
-  test('behavior: it replays the same historical reads cold then warm: upstream calls, then none, MISS then HIT', async () => {
+  test('behavior: it replays the same historical reads cold then warm, then a busy block’s first and second run against direct', async () => {
     const demo = Bun.spawn([process.execPath, join(import.meta.dir, '../../scripts/demo.ts')], {
       stdout: 'pipe',
       stderr: 'pipe',
@@ -12,15 +12,20 @@ describe('npm run demo', () => {
     })
     const output: string[] = []
     try {
-      const warm = await readLine(
-        demo.stdout as ReadableStream<Uint8Array>,
-        /warm:\s+(\d+) upstream calls.*x-cache: (.*)/,
-        60_000,
-        output,
-      )
-      const cold = output.join('').match(/cold:\s+(\d+) upstream calls.*x-cache: (.*)/)!
+      await readLine(demo.stdout as ReadableStream<Uint8Array>, /same output|OUTPUT DIFFERS/, 80_000, output)
+      const text = output.join('')
+      const cold = text.match(/cold:\s+(\d+) upstream calls.*x-cache: (.*)/)!
+      const warm = text.match(/warm:\s+(\d+) upstream calls.*x-cache: (.*)/)!
       expect([Number(cold[1]), cold[2]!.trim()]).toEqual([15, '15 MISS'])
       expect([Number(warm[1]), warm[2]!.trim()]).toEqual([0, '15 HIT'])
+      // The first run of a busy block's replay: direct, then through the proxy (the prefetch), then again.
+      const requests = (name: string) => Number(text.match(new RegExp(`${name}\\s+(\\d+) upstream requests`))?.[1])
+      expect({
+        direct: requests('direct') > 100,
+        first: requests('first run through the proxy') <= 20,
+        second: requests('second run through the proxy') <= 2,
+        same: text.includes('(same output;'),
+      }).toEqual({ direct: true, first: true, second: true, same: true })
     } finally {
       demo.kill('SIGTERM')
       await demo.exited
@@ -36,5 +41,5 @@ describe('npm run demo', () => {
           () => 'gone',
         ),
       ).toBe('gone')
-  }, 90_000)
+  }, 120_000)
 })
