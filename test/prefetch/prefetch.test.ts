@@ -207,7 +207,8 @@ describe('prefetch (SPEC §14)', () => {
   test('behavior: eth_getStorageValues is answered from the slots the prefetch stored, and stored as eth_getStorageAt entries', async () => {
     const slots = seeded.keys.filter((key) => key.method === 'eth_getStorageAt')
     const byAddress: Record<string, string[]> = {}
-    for (const { params } of slots) (byAddress[params[0] as string] ??= []).push(params[1] as string)
+    for (const { params } of slots)
+      byAddress[params[0] as string] = [...(byAddress[params[0] as string] ?? []), params[1] as string]
     const asked = [byAddress, `0x${seeded.parent.toString(16)}`]
     const node = (await rpc(anvil.url, 'eth_getStorageValues', asked)).result
     const upstream = relay(anvil.url)
