@@ -145,6 +145,8 @@ type BlockHeader = { transactions: unknown[]; blobGasUsed?: unknown }
 
 /** One block's prefetch: its prestates, read into the parent's state, stored whole or not at all. */
 async function prefetchBlock(options: PrefetcherOptions, block: number): Promise<{ outcome: string; keys: string[] }> {
+  // A history rewrite (dev chains) while the trace travels drops what it would store (SPEC §5.1).
+  const epoch = options.cache.epoch
   const header = await headerOf(options, block)
   if (header === undefined) return { outcome: 'no-block', keys: [] }
   if (header.transactions.length === 0) return { outcome: 'empty-block', keys: [] }
@@ -159,7 +161,7 @@ async function prefetchBlock(options: PrefetcherOptions, block: number): Promise
     if (error instanceof MalformedPrestateError) return { outcome: `${traced.source}:malformed`, keys: [] }
     throw error
   }
-  return { outcome: `${traced.source}:stored`, keys: store(options.cache, state, block - 1) }
+  return { outcome: `${traced.source}:stored`, keys: store(options.cache, state, block - 1, epoch) }
 }
 
 /** Block B+1's header and transaction hashes: from the cache when a client's own call stored it, else asked. */
@@ -217,9 +219,8 @@ async function prestatesOf(
  * Store the parent state under the very keys a client's own calls use (SPEC §14): balance, nonce,
  * code and each slot at `parent`. Final, since the block after it is (the caller checked).
  */
-function store(cache: Cache, state: ParentState, parent: number): string[] {
+function store(cache: Cache, state: ParentState, parent: number, epoch: number): string[] {
   const at = toQuantity(parent)
-  const epoch = cache.epoch
   const keys: string[] = []
   const put = (method: string, params: unknown[], value: string) => {
     const plan = planCall(method, params) as CachePlan
