@@ -67,7 +67,33 @@ export function loadServerOptions({ flags, env }: LoadOptions): ServerOptions {
       options[key] = convertFileValue(schema, fileValue, `config file ${configPath}: key "${toFlagName(key)}"`)
     else if (schema.default !== undefined) options[key] = structuredClone(schema.default)
   }
-  return options as ServerOptions
+  return withProviders(options as ServerOptions, { flags, env, fromFile, configPath })
+}
+
+/**
+ * `providers:` (config file) names the upstreams with their budgets (SPEC §6): they become the
+ * provider URLs. Given beside `--rpc-urls` (flag, environment or file), which one was meant is
+ * unknown: an error naming both.
+ */
+function withProviders(
+  options: ServerOptions,
+  given: { flags: RawOptions; env: LoadOptions['env']; fromFile: Record<string, unknown>; configPath?: string },
+): ServerOptions {
+  if (options.providers === undefined) return options
+  const rpcUrlsFrom =
+    given.flags.rpcUrls !== undefined
+      ? '--rpc-urls'
+      : given.env[toEnvName('rpcUrls')] !== undefined
+        ? toEnvName('rpcUrls')
+        : given.fromFile['rpc-urls'] !== undefined
+          ? 'key "rpc-urls"'
+          : undefined
+  if (rpcUrlsFrom !== undefined) {
+    throw new ConfigError(
+      `config file ${given.configPath}: key "providers" and ${rpcUrlsFrom} both name the upstreams: give them once (providers: [{url, rps?, burst?}] or rpc-urls)`,
+    )
+  }
+  return { ...options, rpcUrls: options.providers.map((provider) => provider.url) }
 }
 
 const TOKEN_NAME = /^[A-Za-z0-9_.-]{1,64}$/
@@ -99,6 +125,14 @@ function isRealtimeMap(value: unknown): value is Record<string, number> {
 
 /** A file value: native YAML/JSON types are checked as they are; strings go through the flag conversion. */
 function convertFileValue(schema: TSchema, value: unknown, source: string): unknown {
+  if (optionKind(schema) === 'records') {
+    if (Value.Check(schema, value)) return value
+    const first = [...Value.Errors(schema, value)][0]
+    const where = first === undefined || first.path === '' ? '' : ` at ${first.path}`
+    throw new ConfigError(
+      `invalid value for ${source}${where}: ${shownRecords(value)} (expected ${describeAccepted(schema)})`,
+    )
+  }
   if (optionKind(schema) === 'map') {
     const shapeOk =
       schema.mapOf === 'tokens' ? isTokenMap(value) : schema.mapOf === 'costs' ? isCostMap(value) : isRealtimeMap(value)
@@ -136,6 +170,18 @@ function shownValue(schema: TSchema, value: unknown): string {
     typeof entry === 'string' && entry.trim() !== '' ? redactUrl(entry.trim()) : entry,
   )
   return JSON.stringify(Array.isArray(value) ? redacted : redacted.join(','))
+}
+
+/** A `providers:` list as an error shows it: URLs redacted (SPEC §8), the rest as given. */
+function shownRecords(value: unknown): string {
+  if (!Array.isArray(value)) return JSON.stringify(value)
+  return JSON.stringify(
+    value.map((entry) =>
+      entry !== null && typeof entry === 'object' && typeof entry.url === 'string'
+        ? { ...entry, url: redactUrl(entry.url) }
+        : entry,
+    ),
+  )
 }
 
 function convert(schema: TSchema, raw: string | boolean, source: string): unknown {

@@ -60,6 +60,25 @@ export const ServerOptionsSchema = Type.Object({
     default: DEFAULT_RPC_URLS,
     description: 'Comma-separated upstream RPC URLs; "" runs cache-only',
   }),
+  providers: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          url: Type.String({ format: 'http-url' }),
+          rps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 })),
+          burst: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        minItems: 1,
+        fileOnly: true,
+        recordsOf: 'providers',
+        description:
+          'Config file only, instead of --rpc-urls: the upstreams as a list of {url, rps?, burst?}; rps: at most that many calls in any one-second window (a batch counts each call), burst: that many more at once',
+      },
+    ),
+  ),
   maxCacheItems: integer(0, 1_000_000_000, 1_024_000, 'Maximum cached responses; 0 disables caching'),
   cacheDir: Type.String({ minLength: 1, default: '~/.edb/cache', description: 'Cache root directory' }),
   cacheSaveInterval: integer(0, 525_600, 15, 'Minutes; accepted for compatibility (saving is continuous)'),
@@ -239,12 +258,13 @@ export type ServerOptions = Static<typeof ServerOptionsSchema>
 export type ServerOptionName = keyof ServerOptions
 
 /** How a raw string (flag or environment value) becomes a typed value for one option. */
-export type OptionKind = 'integer' | 'boolean' | 'string' | 'list' | 'choice' | 'map'
+export type OptionKind = 'integer' | 'boolean' | 'string' | 'list' | 'choice' | 'map' | 'records'
 
 /** The kind of one option's schema. */
 export function optionKind(schema: TSchema): OptionKind {
   if (schema.type === 'integer') return 'integer'
   if (schema.type === 'boolean') return 'boolean'
+  if (schema.recordsOf !== undefined) return 'records'
   if (schema.type === 'array') return 'list'
   if (schema.type === 'object') return 'map'
   if (Array.isArray(schema.anyOf)) return 'choice'
@@ -267,6 +287,8 @@ export function describeAccepted(schema: TSchema): string {
       return 'a comma-separated list of http(s) URLs, or "" for none'
     case 'choice':
       return `one of ${choices(schema).join(', ')}`
+    case 'records':
+      return 'a list of {url, rps?, burst?}: url an http(s) URL, rps a number above 0 (calls a second), burst a whole number >= 0'
     case 'map':
       if (schema.mapOf === 'tokens')
         return 'a mapping of names (letters, digits, _ . -) to tokens of at least 8 characters'

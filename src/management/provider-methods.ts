@@ -20,6 +20,8 @@ export function createProviderMethods(
           response_time_ms: provider.latency.smoothedMs === null ? null : Math.round(provider.latency.smoothedMs),
           consecutive_failures: provider.breaker.consecutiveFailures,
           state: provider.quarantined ? 'quarantined' : provider.breaker.state,
+          // Extra fields (the reference's are unchanged): its request budget and what was sent in the last second.
+          budget: { rps: provider.budget.rps ?? null, spent_last_second: provider.budget.spentLastSecond },
         }))
         return {
           providers: list,

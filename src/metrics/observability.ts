@@ -46,6 +46,7 @@ export function createObservability({
         label: provider.label,
         state: provider.quarantined ? 'quarantined' : provider.breaker.state,
         inFlight: provider.slots.inFlight,
+        spent: provider.budget.spentLastSecond,
         waiting: provider.slots.waiting,
         batches: provider.batches,
         batchedCalls: provider.batchedCalls,

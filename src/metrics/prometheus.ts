@@ -14,6 +14,8 @@ export type PrometheusSources = {
     label: string
     state: 'closed' | 'open' | 'half-open' | 'quarantined'
     inFlight: number
+    /** Calls sent in the last second, the proxy's own included (SPEC §6: spend). */
+    spent: number
     waiting: number
     batches: number
     batchedCalls: number
@@ -189,6 +191,11 @@ async function buildRegistry(
     'edb_proxy_provider_circuit_state',
     'Circuit of each provider: 0 closed, 1 half-open, 2 open, 3 quarantined',
     (provider) => CIRCUIT[provider.state],
+  )
+  providerGauge(
+    'edb_proxy_provider_spend_last_second',
+    "Calls sent to each provider over the last second, the proxy's own included (its budget's spend)",
+    (provider) => provider.spent,
   )
   providerGauge(
     'edb_proxy_upstream_in_flight',

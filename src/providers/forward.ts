@@ -314,12 +314,12 @@ const cancelled = (provider: Provider): Settled => ({
 
 /** A provider whose slots are all taken is tried after those with room, in the selector's order otherwise. */
 function withRoomFirst(candidates: Candidate[]): Candidate[] {
-  if (candidates.every((candidate) => candidate.provider.slots.hasRoom)) return candidates
-  return [
-    ...candidates.filter((candidate) => candidate.provider.slots.hasRoom),
-    ...candidates.filter((candidate) => !candidate.provider.slots.hasRoom),
-  ]
+  if (candidates.every(hasRoom)) return candidates
+  return [...candidates.filter(hasRoom), ...candidates.filter((candidate) => !hasRoom(candidate))]
 }
+
+/** A free slot and room in its budget now (SPEC §6: a provider with room is preferred to waiting). */
+const hasRoom = ({ provider }: Candidate) => provider.slots.hasRoom && provider.budget.waitFor(1) === 0
 
 const NOT_FOUND_HERE: RpcErrorObject = {
   code: RPC_CODES.resourceNotFound,

@@ -1,5 +1,6 @@
 import { parseQuantityJson } from '../rpc/quantity.ts'
 import { type Every, every } from '../util/every.ts'
+import { QueueFullError } from './attempt-slots.ts'
 import type { BreakerOptions } from './breaker.ts'
 import { isHealthy, markProbed, type Provider, quarantine, recordFailure, recordSuccess, release } from './provider.ts'
 import { postToProvider } from './upstream.ts'
@@ -67,7 +68,9 @@ export function createHealthChecker(options: HealthCheckOptions): HealthChecker 
       recordSuccess(provider, latencyMs, options.breaker)
       options.onHead?.(block)
       if (!wasHealthy) options.onRecovered(provider)
-    } catch {
+    } catch (error) {
+      // Over its budget: the provider is busy, not down.
+      if (error instanceof QueueFullError) return
       options.onProbeFailed?.(provider)
       if (recordFailure(provider, options.breaker, now())) options.onCircuitOpen(provider)
     }

@@ -2,6 +2,7 @@ import { RPC_CODES } from '../rpc/errors.ts'
 import type { Outcome, RpcCall } from '../rpc/types.ts'
 import type { SlotLimits } from './attempt-slots.ts'
 import type { BreakerOptions } from './breaker.ts'
+import { createBudget } from './budget.ts'
 import { createForwarder, type Forwarder } from './forward.ts'
 import { createHealthChecker, type HealthChecker } from './health-check.ts'
 import { createProvider, isHealthy, type Provider } from './provider.ts'
@@ -17,6 +18,8 @@ export type ProviderPoolOptions = {
   maxResponseBytes: number
   /** Per provider: attempts in flight at once, and calls that may wait beyond them. */
   slots: SlotLimits
+  /** Request budgets by URL (`providers:` in the config file); a provider without one learns it from its 429s. */
+  budgets?: ReadonlyMap<string, { rps: number; burst?: number }>
   warn: (message: string) => void
 }
 
@@ -93,7 +96,9 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     baseCooldownMs: Math.min(options.healthCheckIntervalMs, 30_000),
     maxCooldownMs: Math.max(options.healthCheckIntervalMs, 30_000) * 4,
   }
-  const providers = options.urls.map((url) => createProvider(url, breaker, options.slots))
+  const providers = options.urls.map((url) =>
+    createProvider(url, breaker, options.slots, createBudget(options.budgets?.get(url) ?? {})),
+  )
   const listeners: PoolListener[] = []
   let chainId: number | undefined
   const expected = () => chainId

@@ -1,6 +1,7 @@
 import { redactUrl } from '../util/redact.ts'
 import { type AttemptSlots, createAttemptSlots, type SlotLimits } from './attempt-slots.ts'
 import { type Breaker, type BreakerOptions, breakerFailure, breakerSuccess, createBreaker } from './breaker.ts'
+import { type Budget, createBudget } from './budget.ts'
 import { addLatency, createLatencyStats, type LatencyStats } from './latency.ts'
 
 /** One upstream endpoint and what the proxy has learned about it. */
@@ -12,6 +13,8 @@ export type Provider = {
   readonly latency: LatencyStats
   /** Client attempts in flight and waiting (health probes do not take a slot). */
   readonly slots: AttemptSlots
+  /** Its request budget (SPEC §6): configured, or learned from its 429s; every call the proxy sends counts. */
+  readonly budget: Budget
   /** Answered another chain id than the proxy serves: never used again until it answers the right one. */
   quarantined: boolean
   /** When a health check last probed it (ms), or null if never. */
@@ -38,6 +41,7 @@ export function createProvider(
   url: string,
   breakerOptions: BreakerOptions,
   limits: SlotLimits = DEFAULT_SLOT_LIMITS,
+  budget: Budget = createBudget(),
 ): Provider {
   return {
     url,
@@ -45,6 +49,7 @@ export function createProvider(
     breaker: createBreaker(breakerOptions),
     latency: createLatencyStats(),
     slots: createAttemptSlots(limits),
+    budget,
     quarantined: false,
     lastHealthCheckMs: null,
     lastUsedMs: null,

@@ -1,11 +1,13 @@
 import { QueueFullError } from './attempt-slots.ts'
 import { classifyRpcError } from './classify.ts'
+import { paced } from './pacing.ts'
 import { countBatch, learnBatchBytes, type Provider, refuseBatches } from './provider.ts'
 import {
   type AttemptOptions,
   answerOf,
   HEADERS,
   isErrorObject,
+  noteRateLimit,
   postToProvider,
   readResponseCapped,
   type UpstreamAnswer,
@@ -140,9 +142,12 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): Upstre
     let tooLarge = false
     const body = `[${live.map((entry) => entry.body).join(',')}]`
     try {
+      // Every call of a batch counts against the provider's budget (SPEC §6), paced before any timer starts.
+      await paced(provider, live.length, Math.min(...live.map((entry) => entry.options.timeoutMs)), controller.signal)
       for (const entry of live) entry.start(onSettled)
       countBatch(provider, live.length)
       const response = await fetch(provider.url, { method: 'POST', headers: HEADERS, body, signal: controller.signal })
+      noteRateLimit(provider, response)
       tooLarge = response.status === 413
       if (tooLarge) await response.body?.cancel()
       else {
@@ -153,6 +158,7 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): Upstre
     } catch (error) {
       if (error instanceof UpstreamBodyTooLargeError) alone = live
       else if (isConnectionReset(error) && !controller.signal.aborted) tooLarge = true
+      else if (error instanceof QueueFullError) for (const entry of live) entry.fail(error)
       else {
         const failure = error instanceof UpstreamError ? error : new UpstreamNetworkError(provider.label, error)
         for (const entry of live) entry.fail(failure)

@@ -43,6 +43,8 @@ export class UpstreamStatusError extends UpstreamError {
   constructor(
     provider: string,
     readonly status: number,
+    /** The provider's `Retry-After`, in seconds, when it gave one. */
+    readonly retryAfterS?: number,
   ) {
     super(status === 429 || status === 503 ? 'rate-limited' : 'http-status', provider, `HTTP ${status}`)
   }

@@ -1,5 +1,6 @@
 import type { RpcErrorObject } from '../rpc/types.ts'
 import { readCapped } from '../util/read-capped.ts'
+import { paced } from './pacing.ts'
 import type { Provider } from './provider.ts'
 import {
   UpstreamBodyTooLargeError,
@@ -22,6 +23,8 @@ export type AttemptOptions = {
   controller?: AbortController
   /** The call is a notification: an empty or 204 answer is a success. */
   notification?: boolean
+  /** Longest the provider's request budget may hold the call before it is sent (SPEC §6). @default timeoutMs */
+  maxBudgetWaitMs?: number
 }
 
 /** The headers of every JSON-RPC POST to a provider. */
@@ -35,6 +38,8 @@ export async function postToProvider(
 ): Promise<UpstreamAnswer> {
   // One controller and one timer per attempt (AbortSignal.timeout plus AbortSignal.any cost more on the hot path).
   const controller = options.controller ?? new AbortController()
+  // The budget's wait is the proxy's own, before the attempt's timer starts (SPEC §6).
+  await paced(provider, 1, options.maxBudgetWaitMs ?? options.timeoutMs, controller.signal)
   let timedOut = false
   const timer = setTimeout(() => {
     timedOut = true
@@ -47,6 +52,7 @@ export async function postToProvider(
       body: bodyText,
       signal: controller.signal,
     })
+    noteRateLimit(provider, response)
     const text = await readResponseCapped(response, options.maxResponseBytes, provider)
     return toAnswer(provider, response.status, text, options.notification === true)
   } catch (error) {
@@ -56,6 +62,13 @@ export async function postToProvider(
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** A 429 with `Retry-After` pauses the provider's budget for that long (SPEC §6). */
+export function noteRateLimit(provider: Provider, response: Response): void {
+  if (response.status !== 429) return
+  const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN)
+  provider.budget.limited(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 60) : undefined)
 }
 
 /** The body's text, refused past `maxBytes` whether declared in a header or only seen while reading. */

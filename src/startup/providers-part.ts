@@ -6,6 +6,7 @@ import { log } from '../util/log.ts'
 type ProviderConfig = Pick<
   ServerOptions,
   | 'rpcUrls'
+  | 'providers'
   | 'maxFailures'
   | 'healthCheckInterval'
   | 'upstreamTimeoutMs'
@@ -23,8 +24,16 @@ export function createProvidersPart(options: ProviderConfig): ProviderPool {
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     maxResponseBytes: options.maxResponseBytes,
     slots: { concurrency: options.upstreamConcurrency, queue: options.upstreamQueue },
+    budgets: budgetsOf(options.providers),
     warn: (message) => log.warn(message),
   })
+}
+
+/** The budgets `providers:` sets, by URL (SPEC §6); the others are learned from 429s. */
+function budgetsOf(providers: ServerOptions['providers']): Map<string, { rps: number; burst?: number }> {
+  const budgets = new Map<string, { rps: number; burst?: number }>()
+  for (const { url, rps, burst } of providers ?? []) if (rps !== undefined) budgets.set(url, { rps, burst })
+  return budgets
 }
 
 /** Upstream batching of a client batch's misses; none with `--upstream-batch-size 1`. */

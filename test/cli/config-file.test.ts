@@ -118,3 +118,67 @@ describe('config file', () => {
     )
   })
 })
+
+describe('providers: in the config file (SPEC §6)', () => {
+  test('default', () => {
+    const path = file(
+      'providers:\n  - url: http://a.example/key\n    rps: 10\n  - url: https://b.example\n    rps: 2.5\n    burst: 3\n',
+    )
+    const options = loadServerOptions({ flags: { config: path }, env: {} })
+    expect({ rpcUrls: options.rpcUrls, providers: options.providers }).toEqual({
+      rpcUrls: ['http://a.example/key', 'https://b.example'],
+      providers: [
+        { url: 'http://a.example/key', rps: 10 },
+        { url: 'https://b.example', rps: 2.5, burst: 3 },
+      ],
+    })
+  })
+
+  const bad: [string, string, RegExp][] = [
+    [
+      'an unknown key',
+      'providers:\n  - url: http://a.example\n    rsp: 10\n',
+      /key "providers".*\{url, rps\?, burst\?\}/,
+    ],
+    ['rps not a positive number', 'providers:\n  - url: http://a.example\n    rps: 0\n', /key "providers" at \/0\/rps/],
+    ['rps a string', 'providers:\n  - url: http://a.example\n    rps: fast\n', /key "providers" at \/0\/rps/],
+    ['a URL that is not http(s)', 'providers:\n  - url: ftp://a.example/secret-key\n', /key "providers" at \/0\/url/],
+    ['an empty list', 'providers: []\n', /key "providers"/],
+    [
+      'providers and rpc-urls both',
+      'providers:\n  - url: http://a.example\nrpc-urls: http://b.example\n',
+      /"providers" and key "rpc-urls" both/,
+    ],
+  ]
+  for (const [name, text, expected] of bad) {
+    test(`behavior: ${name} is one line naming the file and key`, () => {
+      const path = file(text)
+      let error: unknown
+      try {
+        loadServerOptions({ flags: { config: path }, env: {} })
+      } catch (caught) {
+        error = caught
+      }
+      expect(error).toBeInstanceOf(ConfigError)
+      const message = (error as Error).message
+      expect({
+        oneLine: !message.includes('\n'),
+        file: message.includes(path),
+        matches: expected.test(message),
+        secret: message.includes('secret-key'),
+      }).toEqual({
+        oneLine: true,
+        file: true,
+        matches: true,
+        secret: false,
+      })
+    })
+  }
+
+  test('behavior: providers in the file and --rpc-urls as a flag is an error naming both', () => {
+    const path = file('providers:\n  - url: http://a.example\n')
+    expect(() => loadServerOptions({ flags: { config: path, rpcUrls: 'http://b.example' }, env: {} })).toThrow(
+      /"providers" and --rpc-urls both/,
+    )
+  })
+})

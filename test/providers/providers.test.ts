@@ -207,6 +207,8 @@ describe('provider intelligence', () => {
           response_time_ms: expect.any(Number),
           consecutive_failures: 0,
           state: 'closed',
+          // An extra field (SPEC §6): the budget (none set here) and what was sent over the last second.
+          budget: { rps: null, spent_last_second: expect.any(Number) },
         },
       ],
       healthy_count: 1,
