@@ -7,9 +7,9 @@ import type { Prefetcher } from './prefetcher.ts'
  * keys. The waiting itself is a tier of the resolver.
  */
 export function withPrefetch(resolve: Resolver, prefetcher: Prefetcher): Resolver {
-  return async (call, scope) => {
-    const resolved = await resolve(call, scope)
-    prefetcher.observe(call, resolved)
-    return resolved
-  }
+  return (call, scope) =>
+    resolve(call, scope).then((resolved) => {
+      prefetcher.observe(call, resolved)
+      return resolved
+    })
 }

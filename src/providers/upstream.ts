@@ -39,7 +39,8 @@ export async function postToProvider(
   // One controller and one timer per attempt (AbortSignal.timeout plus AbortSignal.any cost more on the hot path).
   const controller = options.controller ?? new AbortController()
   // The budget's wait is the proxy's own, before the attempt's timer starts (SPEC §6).
-  await paced(provider, 1, options.maxBudgetWaitMs ?? options.timeoutMs, controller.signal)
+  const pacing = paced(provider, 1, options.maxBudgetWaitMs ?? options.timeoutMs, controller.signal)
+  if (pacing !== undefined) await pacing
   let timedOut = false
   const timer = setTimeout(() => {
     timedOut = true
