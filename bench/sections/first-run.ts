@@ -13,11 +13,11 @@ import { type BusyBlock, castRunTx, seedBusyBlock } from '../../test/helpers/bus
 import { edbLikeReplay } from '../../test/helpers/edb-like-replay.ts'
 import { type LatencyForwarder, startLatencyForwarder } from '../../test/helpers/latency-forwarder.ts'
 import { type BenchContext, SERVER_CORE } from '../lib/context.ts'
+import { isHeadTracking, LATENCY_MS, warmChecks } from '../lib/replay-runs.ts'
 import type { Check, Section, Table } from '../lib/report.ts'
 import { type Server, startAnvil, startProxy } from '../lib/servers.ts'
 import { spread } from '../lib/stats.ts'
 
-const LATENCY_MS = 30
 /** Limit and warm runs are cheap: a few pairs, each warm run right after its limit. */
 const PAIRS = 3
 /** SPEC §10: a cold first run makes at most this many upstream requests, in at most this share of the direct time. */
@@ -32,17 +32,6 @@ const RUNS = {
     castRunTx(busy.txs[Math.floor(busy.txs.length / 2)] as string, url),
 } as const
 type RunName = keyof typeof RUNS
-/** Answers about "now", which a warm run may still ask (SPEC §10: at most one). */
-const NOW_METHODS = new Set([
-  'eth_gasPrice',
-  'eth_maxPriorityFeePerGas',
-  'eth_feeHistory',
-  'eth_blobBaseFee',
-  'eth_blockNumber',
-])
-/** The proxy's own head tracking, never counted against a run (SPEC §10); each is a request of its own. */
-const isHeadTracking = (line: string) =>
-  line === 'eth_blockNumber []' || line === 'eth_getBlockByNumber ["finalized",false]'
 
 type Measured = { ms: number; requests: number; calls: Record<string, number>; own: number; output: string }
 type RunResult = { measured: Map<Way, Measured[]>; prefetch: string }
@@ -141,9 +130,6 @@ function report(busy: BusyBlock, results: Map<RunName, RunResult>): Section {
   const checks: Check[] = []
   const notes: string[] = []
   let mismatches = 0
-  const total = (entry: Measured) => Object.values(entry.calls).reduce((sum, count) => sum + count, 0)
-  const nowCalls = (entry: Measured) =>
-    Object.entries(entry.calls).reduce((sum, [method, count]) => sum + (NOW_METHODS.has(method) ? count : 0), 0)
   for (const [name, { measured, prefetch }] of results) {
     const of = (way: Way) => measured.get(way) ?? []
     const limit = of('limit')[0]?.output ?? ''
@@ -179,25 +165,7 @@ function report(busy: BusyBlock, results: Map<RunName, RunResult>): Section {
         unit: 'x',
         target: { op: '<=', limit: MAX_COLD_RATIO },
       },
-      {
-        label: `${name}: warm upstream calls but for "now" answers`,
-        value: spread(warm.map((entry) => total(entry) - nowCalls(entry))),
-        unit: 'count',
-        target: { op: '=', limit: 0 },
-      },
-      {
-        label: `${name}: warm "now" answers asked upstream`,
-        value: spread(warm.map(nowCalls)),
-        unit: 'count',
-        target: { op: '<=', limit: 1 },
-      },
-      {
-        label: `${name}: warm time, less its "now" round trips / limit`,
-        value: spread(
-          warm.map((entry, index) => (entry.ms - nowCalls(entry) * LATENCY_MS) / (of('limit')[index] as Measured).ms),
-        ),
-        unit: 'x',
-      },
+      ...warmChecks(name, warm, of('limit')),
     )
     notes.push(`${name}: the prefetch after the cold run (edb_cache_stats.prefetch): ${prefetch}`)
   }

@@ -13,11 +13,11 @@ import { ServerOptionsSchema } from '../../src/config/schema.ts'
 import { type LatencyForwarder, startLatencyForwarder } from '../../test/helpers/latency-forwarder.ts'
 import { buildForgeProject, seedWorkload, WORKLOAD_RUNS, type Workload } from '../../test/helpers/workload.ts'
 import { type BenchContext, SERVER_CORE } from '../lib/context.ts'
+import { isHeadTracking, LATENCY_MS, totalCalls, warmChecks } from '../lib/replay-runs.ts'
 import type { Check, Section, Table } from '../lib/report.ts'
 import { type Server, startAnvil, startProxy } from '../lib/servers.ts'
 import { spread } from '../lib/stats.ts'
 
-const LATENCY_MS = 30
 const WORKLOAD_ROUNDS = 5
 const PAIRS_PER_ROUND = 3
 const BATCH_CALLS = 300
@@ -26,17 +26,6 @@ const DEFAULT_BATCH_SIZE = ServerOptionsSchema.properties.upstreamBatchSize.defa
 const WAYS = ['limit', 'direct', 'cold', 'warm', 'restart'] as const
 type Way = (typeof WAYS)[number]
 type RunName = keyof typeof WORKLOAD_RUNS
-/** Answers about "now", which a warm run may still ask (SPEC §10: at most one). */
-const NOW_METHODS = new Set([
-  'eth_gasPrice',
-  'eth_maxPriorityFeePerGas',
-  'eth_feeHistory',
-  'eth_blobBaseFee',
-  'eth_blockNumber',
-])
-/** The proxy's own head tracking, never counted against a run (SPEC §10). */
-const isHeadTracking = (line: string) =>
-  line === 'eth_blockNumber []' || line === 'eth_getBlockByNumber ["finalized",false]'
 
 type Measured = { ms: number; calls: Record<string, number>; own: number; output: string }
 
@@ -145,10 +134,7 @@ async function timed(
 
 function report(results: Map<string, Measured[]>, runs: number): Section {
   const of = (run: RunName, way: Way) => results.get(`${run}\u0000${way}`) ?? []
-  const total = (measured: Measured) => Object.values(measured.calls).reduce((sum, count) => sum + count, 0)
-  const callsOf = (run: RunName, way: Way) => spread(of(run, way).map(total)).median
-  const nowCalls = (measured: Measured) =>
-    Object.entries(measured.calls).reduce((sum, [method, count]) => sum + (NOW_METHODS.has(method) ? count : 0), 0)
+  const callsOf = (run: RunName, way: Way) => spread(of(run, way).map(totalCalls)).median
   const rows: string[][] = []
   const checks: Check[] = []
   const notes: string[] = []
@@ -168,7 +154,7 @@ function report(results: Map<string, Measured[]>, runs: number): Section {
         run,
         way,
         formatMsSpread(spread(measured.map((entry) => entry.ms))),
-        way === 'limit' ? '-' : String(spread(measured.map(total)).median),
+        way === 'limit' ? '-' : String(spread(measured.map(totalCalls)).median),
         way === 'limit' ? '-' : describeCalls(last?.calls ?? {}),
         way === 'cold' || way === 'warm' || way === 'restart'
           ? String(spread(measured.map((entry) => entry.own)).median)
@@ -176,28 +162,8 @@ function report(results: Map<string, Measured[]>, runs: number): Section {
       ])
     }
     const warm = of(run, 'warm')
-    const roundTrips = warm.map(
-      (entry, index) => (entry.ms - nowCalls(entry) * LATENCY_MS) / (limit[index] as Measured).ms,
-    )
     checks.push(
-      {
-        label: `${run}: warm upstream calls but for "now" answers`,
-        value: spread(warm.map((entry) => total(entry) - nowCalls(entry))),
-        unit: 'count',
-        target: { op: '=', limit: 0 },
-      },
-      {
-        label: `${run}: warm "now" answers asked upstream`,
-        value: spread(warm.map(nowCalls)),
-        unit: 'count',
-        target: { op: '<=', limit: 1 },
-      },
-      {
-        label: `${run}: warm time, less its "now" round trips / limit`,
-        value: spread(roundTrips),
-        unit: 'x',
-        target: { op: '<=', limit: 1.2 },
-      },
+      ...warmChecks(run, warm, limit, 1.2),
       {
         label: `${run}: cold time / direct`,
         value: ratios(of(run, 'cold'), of(run, 'direct')),
@@ -211,7 +177,7 @@ function report(results: Map<string, Measured[]>, runs: number): Section {
       },
       {
         label: `${run}: cold upstream calls (direct ${callsOf(run, 'direct')}, warm ${callsOf(run, 'warm')}, after restart ${callsOf(run, 'restart')})`,
-        value: spread(of(run, 'cold').map(total)),
+        value: spread(of(run, 'cold').map(totalCalls)),
         unit: 'count',
       },
     )
