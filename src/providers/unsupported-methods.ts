@@ -1,11 +1,11 @@
 import { RPC_CODES } from '../rpc/errors.ts'
-import { isStandardMethod } from '../rpc/methods.ts'
 import type { RpcErrorObject } from '../rpc/types.ts'
 import type { Provider } from './provider.ts'
 
 /**
- * Extension methods (outside `eth_`, `net_` and `web3_`) that providers said they lack (`-32601`),
- * remembered for `restMs`: Foundry probes `anvil_nodeInfo` on every run, and against a remote
+ * Methods a provider said it lacks (`-32601`), whatever their namespace (SPEC §6: `eth_getProof`,
+ * `eth_getStorageValues` or `debug_*` are as often missing as `anvil_*`), remembered per provider for
+ * `restMs`: Foundry probes `anvil_nodeInfo` on every run, and against a remote
  * provider each probe is a billed round trip for a known "no". Providers that lack a method are
  * asked last (another may have it); once every configured provider has said so, the call gets that
  * same error at once. Any other answer for the method forgets the provider's "no".
@@ -56,7 +56,6 @@ export function createUnsupportedMethods({
         methods.get(method)?.delete(provider)
         return
       }
-      if (isStandardMethod(method)) return
       let said = methods.get(method)
       if (said === undefined) {
         if (methods.size >= MAX_METHODS) return

@@ -179,8 +179,6 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
 ])
 
 const DEV_NAMESPACE = /^(evm|anvil|hardhat|ganache)_/
-/** The standard namespaces every Ethereum node serves (a `-32601` there is never remembered as "lacks it"). */
-const STANDARD_NAMESPACE = /^(eth|net|web3)_/
 const KEYS_NAMESPACE = /^personal_/
 const READ =
   /^(eth_(get|estimateGas$|createAccessList$|blockNumber$|gasPrice$|feeHistory$|maxPriorityFeePerGas$|blobBaseFee$|syncing$|protocolVersion$)|net_|web3_clientVersion$|debug_trace|trace_)/
@@ -221,11 +219,6 @@ function namespaceInfo(method: string): MethodInfo {
   // The whole debug_ and trace_ namespaces cost what a trace does (SPEC §13).
   if (EXPENSIVE_NAMESPACE.test(method)) return READ.test(method) ? EXPENSIVE_READ : EXPENSIVE_OTHER
   return READ.test(method) ? READ_INFO : OTHER
-}
-
-/** Whether `method` is in a standard namespace (`eth_`, `net_`, `web3_`). */
-export function isStandardMethod(method: string): boolean {
-  return STANDARD_NAMESPACE.test(method)
 }
 
 /** The methods whose answers about "now" may be shared for a configured moment (`realtime-ttl-ms`). */

@@ -84,9 +84,7 @@ describe('quantity codec', () => {
 
 describe('the method table’s columns', () => {
   test('behavior: realtime, account fields, standard namespaces and costs come from the one table', async () => {
-    const { realtimeMethods, accountInfoFields, isStandardMethod, methodInfo } = await import(
-      '../../src/rpc/methods.ts'
-    )
+    const { realtimeMethods, accountInfoFields, methodInfo } = await import('../../src/rpc/methods.ts')
     expect(realtimeMethods().sort()).toEqual([
       'eth_blockNumber',
       'eth_feeHistory',
@@ -98,9 +96,6 @@ describe('the method table’s columns', () => {
       ['nonce', 'eth_getTransactionCount'],
       ['code', 'eth_getCode'],
     ])
-    expect(
-      ['eth_call', 'net_version', 'web3_clientVersion', 'anvil_nodeInfo', 'debug_traceCall'].map(isStandardMethod),
-    ).toEqual([true, true, true, false, false])
     expect(
       ['eth_getLogs', 'debug_traceTransaction', 'debug_getRawBlock', 'trace_filter', 'eth_call'].map(
         (name) => methodInfo(name).cost ?? 1,
