@@ -153,7 +153,8 @@ function Providers({ snapshot, row }: { snapshot: Snapshot; row: number }) {
         {pad('latency', 10)}
         {pad('fails', 7)}
         {pad('requests', 10)}
-        {pad('success', 9)}url
+        {pad('success', 9)}
+        {pad('spend/s', 11)}url
       </Text>
       {list.map((provider, index) => {
         const metric = metrics.find((entry) => entry.url === provider.url)
@@ -164,12 +165,19 @@ function Providers({ snapshot, row }: { snapshot: Snapshot; row: number }) {
             {pad(String(provider.consecutive_failures), 7)}
             {pad(String(metric?.request_count ?? '-'), 10)}
             {pad(metric?.success_rate ?? '-', 9)}
+            {pad(spendOf(provider.budget), 11)}
             {provider.url}
           </Text>
         )
       })}
     </Box>
   )
+}
+
+/** Calls sent over the last second against the provider's budget (`12/20`, or `12` with none); `-` from a proxy that does not say. */
+function spendOf(budget: { rps?: number | null; spent_last_second?: number } | undefined): string {
+  if (budget === undefined || typeof budget.spent_last_second !== 'number') return '-'
+  return typeof budget.rps === 'number' ? `${budget.spent_last_second}/${budget.rps}` : String(budget.spent_last_second)
 }
 
 function Cache({ snapshot }: { snapshot: Snapshot }) {

@@ -76,6 +76,7 @@ describe('monitor', () => {
     await ready(name)
     keys(name, 'Tab')
     await shows(name, 'latency')
+    await shows(name, 'spend/s')
     await shows(name, node.url.replace(/\/$/, ''))
     keys(name, 'Tab')
     await shows(name, 'store')
