@@ -28,6 +28,12 @@ export function accountInfoParts(plan: CachePlan, params: unknown, resultJson: s
   return parts
 }
 
+/** The plans of an `eth_getAccountInfo` call's three parts (none for another method). */
+export function accountInfoPartPlans(plan: CachePlan, params: unknown): CachePlan[] {
+  if (plan.method !== 'eth_getAccountInfo') return []
+  return PARTS.flatMap(([, method]) => planCall(method, params) ?? [])
+}
+
 /** An `eth_getAccountInfo` result composed from its three cached parts, or undefined when one is missing. */
 export function composeAccountInfo(
   plan: CachePlan,

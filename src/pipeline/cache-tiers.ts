@@ -1,8 +1,7 @@
-import { composeAccountInfo } from '../cache/account-info.ts'
 import type { Cache } from '../cache/cache.ts'
+import { composeFromParts } from '../cache/composed.ts'
 import type { CachePlan } from '../cache/policy.ts'
 import type { SharedTier } from '../cache/shared-tier.ts'
-import { composeStorageValues } from '../cache/storage-values.ts'
 import type { Tier } from './tiers.ts'
 
 export type CacheTiersOptions = {
@@ -22,7 +21,7 @@ export function createCacheTiers({ cache, isFinal, sharedTier }: CacheTiersOptio
   const tiers: Tier[] = [
     (plan) => cache.lookup(plan),
     (plan, params) => {
-      const resultJson = composeAccountInfo(plan, params, cache.lookup) ?? composeStorageValues(plan, cache.lookup)
+      const resultJson = composeFromParts(plan, params, cache.lookup)
       if (resultJson !== undefined) cache.store(plan, resultJson, cache.epoch)
       return resultJson
     },

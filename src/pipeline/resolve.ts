@@ -1,10 +1,9 @@
-import { accountInfoParts } from '../cache/account-info.ts'
 import type { Cache } from '../cache/cache.ts'
+import { partsOfAnswer } from '../cache/composed.ts'
 import { answerCheck } from '../cache/integrity.ts'
 import { blockNumberOf, type CachePlan, planCall } from '../cache/policy.ts'
 import type { RealtimeCache } from '../cache/realtime-ttl.ts'
 import type { SharedTier } from '../cache/shared-tier.ts'
-import { storageValuesParts } from '../cache/storage-values.ts'
 import type { Chain } from '../chain/chain.ts'
 import type { Forwarder } from '../providers/forward.ts'
 import { methodInfo } from '../rpc/methods.ts'
@@ -143,11 +142,8 @@ async function fetchAndStore(deps: Deps, call: RpcCall, plan: CachePlan, scope: 
   if (!final) return answer
   cache.store(plan, answer.resultJson, epoch)
   if (epoch === cache.epoch) deps.sharedTier?.()?.put(plan, answer.resultJson)
-  const parts = [
-    ...accountInfoParts(plan, call.params, answer.resultJson),
-    ...storageValuesParts(plan, answer.resultJson),
-  ]
-  for (const [part, resultJson] of parts) cache.store(part, resultJson, epoch)
+  for (const [part, resultJson] of partsOfAnswer(plan, call.params, answer.resultJson))
+    cache.store(part, resultJson, epoch)
   return answer
 }
 

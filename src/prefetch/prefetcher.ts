@@ -1,13 +1,12 @@
-import { composeAccountInfo } from '../cache/account-info.ts'
 import type { Cache } from '../cache/cache.ts'
+import { composeFromParts, isComposed, partPlansOf } from '../cache/composed.ts'
 import { type CachePlan, planCall } from '../cache/policy.ts'
-import { composeStorageValues, storageValuesSlotPlans } from '../cache/storage-values.ts'
 import type { ChainView } from '../chain/head-tracker.ts'
 import type { Resolved } from '../pipeline/scope.ts'
 import type { Tier } from '../pipeline/tiers.ts'
 import type { Forwarder } from '../providers/forward.ts'
 import type { UpstreamBatch } from '../providers/upstream-batch.ts'
-import { accountInfoFields, methodInfo } from '../rpc/methods.ts'
+import { methodInfo } from '../rpc/methods.ts'
 import { parseQuantity, toQuantity } from '../rpc/quantity.ts'
 import type { RpcCall } from '../rpc/types.ts'
 import { settleWithin } from '../util/with-timeout.ts'
@@ -112,21 +111,15 @@ export function createPrefetcher(options: PrefetcherOptions): Prefetcher {
 /** How many prefetched keys a hit read: its own, or the parts a composed answer was made of (each counted once). */
 function countUsed(tracked: Set<string>, call: RpcCall, key: string): number {
   if (tracked.delete(key)) return 1
-  if (call.method !== 'eth_getAccountInfo' && call.method !== 'eth_getStorageValues') return 0
+  if (!isComposed(call.method)) return 0
   const plan = planCall(call.method, call.params)
-  if (plan === undefined || plan.anchor.kind !== 'block') return 0
-  const parts =
-    call.method === 'eth_getAccountInfo'
-      ? accountInfoFields().map(([, method]) => planCall(method, call.params))
-      : storageValuesSlotPlans(plan)
-  return parts.filter((part) => part !== undefined && tracked.delete(part.key)).length
+  if (plan === undefined) return 0
+  return partPlansOf(plan, call.params).filter((part) => tracked.delete(part.key)).length
 }
 
 /** The prefetched answer, now in the cache (`eth_getAccountInfo` and `eth_getStorageValues` are composed of their parts). */
 function lookAgain(cache: Cache, plan: CachePlan, params: unknown): string | undefined {
-  return (
-    cache.lookup(plan) ?? composeAccountInfo(plan, params, cache.lookup) ?? composeStorageValues(plan, cache.lookup)
-  )
+  return cache.lookup(plan) ?? composeFromParts(plan, params, cache.lookup)
 }
 
 /** The block an answer that went upstream names, when its method names one a client may replay. */
