@@ -99,7 +99,8 @@ async function runLocal(method: LocalMethod, call: RpcCall, context: ContextSour
   try {
     const value = await method.run(call.params, context)
     const resolved: Resolved = { outcome: resultOf(value) }
-    if (call.method === 'eth_subscribe' && typeof value === 'string') resolved.subscription = value
+    // A subscription method answering an id made a subscription (eth_unsubscribe answers a boolean).
+    if (method.group === 'subscriptions' && typeof value === 'string') resolved.subscription = value
     return resolved
   } catch (error) {
     if (error instanceof RpcError) return { outcome: errorOutcome(error) }
