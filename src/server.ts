@@ -66,7 +66,17 @@ export async function startServer(
   const { server, url } = await serveApp(options, app, tls)
   const { sharedTier, filters, hub, chain, pool, observability, cache, cacheOpened } = core
   const closeSockets = { stop: app.websocket.closeAll }
-  const stopping = [sharedTier, housekeeping, closeSockets, filters, hub, chain, pool.health, observability.history]
+  const stopping = [
+    sharedTier,
+    housekeeping,
+    closeSockets,
+    filters,
+    hub,
+    chain,
+    pool.health,
+    pool.history,
+    observability.history,
+  ]
   const starting = [observability.history, housekeeping]
   const flush = () => cache.close()
   const parts = { shutdown, chain, afterChainKnown: pool.health, starting, stopping, server, flush, cacheOpened }

@@ -20,6 +20,8 @@ export type ChainOptions = {
   maxDetectionPauseMs: number
   /** How often the view is refreshed when nobody calls (the health-check interval). */
   idleRefreshMs: number
+  /** Asked alongside the first detection round, and awaited with it (what each provider holds, SPEC §6). */
+  alongside?: () => Promise<void>
   /** A provider did not answer at detection: it starts unhealthy. */
   onSilent: (provider: Provider) => void
   /** The chain was found restarted or reset under the proxy. */
@@ -77,8 +79,11 @@ export function createChain(options: ChainOptions): Chain {
       info = { chainId: options.chainId ?? 1, devChain: options.devChain === 'yes' }
       return info
     }
-    for (let pauseMs = 1_000; ; pauseMs = Math.min(pauseMs * 2, options.maxDetectionPauseMs)) {
-      const detection = await detectChain(options.providers, options.detectionTimeoutMs)
+    for (let pauseMs = 1_000, round = 0; ; pauseMs = Math.min(pauseMs * 2, options.maxDetectionPauseMs), round++) {
+      const [detection] = await Promise.all([
+        detectChain(options.providers, options.detectionTimeoutMs),
+        round === 0 ? options.alongside?.() : undefined,
+      ])
       for (const provider of detection.silent) {
         options.warn(`${provider.label} did not answer eth_chainId; it stays unhealthy until it answers`)
         options.onSilent(provider)

@@ -1,10 +1,14 @@
+import type { Budget } from '../providers/budget.ts'
+import { historyView } from '../providers/history.ts'
 import { isHealthy, type Provider } from '../providers/provider.ts'
+import type { UnsupportedMethods } from '../providers/unsupported-methods.ts'
 import { percent } from '../util/percent.ts'
 import type { ManagementMethod } from './method.ts'
 
 /** `edb_providers` and `edb_provider_metrics`, with the reference's field names and types (SPEC §4). */
 export function createProviderMethods(
   providers: readonly Provider[],
+  unsupported?: Pick<UnsupportedMethods, 'refusedBy'>,
   now: () => number = Date.now,
 ): Record<string, ManagementMethod> {
   return {
@@ -21,7 +25,10 @@ export function createProviderMethods(
           consecutive_failures: provider.breaker.consecutiveFailures,
           state: provider.quarantined ? 'quarantined' : provider.breaker.state,
           // Extra fields (the reference's are unchanged): its request budget and what was sent in the last second.
-          budget: { rps: provider.budget.rps ?? null, spent_last_second: provider.budget.spentLastSecond },
+          budget: budgetView(provider.budget),
+          // What was learned of it (SPEC §6): how far back it holds each kind of history, and the methods it lacks.
+          history: historyView(provider.history, now()),
+          methods_refused: unsupported?.refusedBy(provider) ?? [],
         }))
         return {
           providers: list,
@@ -46,5 +53,17 @@ export function createProviderMethods(
         }
       },
     },
+  }
+}
+
+/** A provider's budget as `edb_providers` shows it: the limit and whether it was set or learned, spend, waits and 429s. */
+function budgetView(budget: Budget) {
+  return {
+    rps: budget.rps ?? null,
+    configured: budget.configured,
+    spent_last_second: budget.spentLastSecond,
+    waited_calls: budget.waits.calls,
+    waited_ms: Math.round(budget.waits.totalMs),
+    rate_limits: budget.limitedCount,
   }
 }

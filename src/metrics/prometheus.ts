@@ -16,6 +16,11 @@ export type PrometheusSources = {
     inFlight: number
     /** Calls sent in the last second, the proxy's own included (SPEC §6: spend). */
     spent: number
+    /** Its budget: calls a second (configured or learned; undefined: none), calls that waited and for how long, 429s. */
+    budgetRps: number | undefined
+    budgetWaits: number
+    budgetWaitMs: number
+    rateLimits: number
     waiting: number
     batches: number
     batchedCalls: number
@@ -211,6 +216,29 @@ async function buildRegistry(
     'edb_proxy_upstream_batches_refused',
     'Whether a provider refused a JSON-RPC batch lately (1: its calls go one by one for 10 minutes)',
     (provider) => (provider.batchesRefused ? 1 : 0),
+  )
+  providerGauge(
+    'edb_proxy_provider_budget_rps',
+    'Calls a second each provider is allowed (configured, or learned from its 429s); -1: no limit known',
+    (provider) => provider.budgetRps ?? -1,
+  )
+  counterFrom(
+    'edb_proxy_provider_budget_waits_total',
+    "Calls that waited for room in each provider's budget before they were sent",
+    ['provider'],
+    () => sources.providers().map((provider) => [{ provider: provider.label }, provider.budgetWaits]),
+  )
+  counterFrom(
+    'edb_proxy_provider_budget_wait_seconds_total',
+    "Time those calls waited for room in each provider's budget, in seconds",
+    ['provider'],
+    () => sources.providers().map((provider) => [{ provider: provider.label }, provider.budgetWaitMs / 1000]),
+  )
+  counterFrom(
+    'edb_proxy_provider_rate_limits_total',
+    'Rate-limit answers (HTTP 429, or a rate-limit JSON-RPC error) from each provider; never a strike',
+    ['provider'],
+    () => sources.providers().map((provider) => [{ provider: provider.label }, provider.rateLimits]),
   )
   counterFrom(
     'edb_proxy_upstream_batches_total',

@@ -154,7 +154,9 @@ function Providers({ snapshot, row }: { snapshot: Snapshot; row: number }) {
         {pad('fails', 7)}
         {pad('requests', 10)}
         {pad('success', 9)}
-        {pad('spend/s', 11)}url
+        {pad('spend/s', 11)}
+        {pad('429s', 6)}
+        {pad('state from', 12)}url
       </Text>
       {list.map((provider, index) => {
         const metric = metrics.find((entry) => entry.url === provider.url)
@@ -166,12 +168,46 @@ function Providers({ snapshot, row }: { snapshot: Snapshot; row: number }) {
             {pad(String(metric?.request_count ?? '-'), 10)}
             {pad(metric?.success_rate ?? '-', 9)}
             {pad(spendOf(provider.budget), 11)}
+            {pad(String(provider.budget?.rate_limits ?? '-'), 6)}
+            {pad(depthOf(provider.history?.state), 12)}
             {provider.url}
           </Text>
         )
       })}
+      <Text dimColor wrap="truncate-end">
+        {learnedOf(list[Math.min(row, list.length - 1)])}
+      </Text>
     </Box>
   )
+}
+
+/** Where a provider's history of one kind begins, as learned: a block, `none` (disabled), or `?` (not known yet). */
+function depthOf(depth: unknown): string {
+  if (depth === 'disabled') return 'none'
+  if (depth === null || typeof depth !== 'object') return '?'
+  const { oldest_block, missing_up_to } = depth as { oldest_block?: number | null; missing_up_to?: number | null }
+  if (typeof oldest_block === 'number') return String(oldest_block)
+  return typeof missing_up_to === 'number' ? `>${missing_up_to}` : '?'
+}
+
+/** The selected provider's learned facts (SPEC §6): its budget, history per kind, and the methods it lacks. */
+function learnedOf(provider: any): string {
+  if (provider === undefined) return ''
+  const parts: string[] = []
+  const budget = provider.budget
+  if (typeof budget?.rps === 'number')
+    parts.push(`budget ${budget.rps}/s (${budget.configured ? 'configured' : 'learned'})`)
+  if (typeof budget?.waited_calls === 'number' && budget.waited_calls > 0)
+    parts.push(`waited ${budget.waited_calls} calls, ${(budget.waited_ms / 1000).toFixed(1)} s`)
+  const history = provider.history
+  if (history !== null && typeof history === 'object') {
+    parts.push(`eth_capabilities ${history.capabilities}`)
+    for (const [kind, depth] of Object.entries(history))
+      if (kind !== 'capabilities') parts.push(`${kind} from ${depthOf(depth)}`)
+  }
+  if (Array.isArray(provider.methods_refused) && provider.methods_refused.length > 0)
+    parts.push(`lacks ${provider.methods_refused.join(', ')}`)
+  return parts.length === 0 ? '' : `learned: ${parts.join(' · ')}`
 }
 
 /** Calls sent over the last second against the provider's budget (`12/20`, or `12` with none); `-` from a proxy that does not say. */

@@ -6,6 +6,7 @@ import {
   RPC_CODES,
   toErrorObject,
 } from '../rpc/errors.ts'
+import { historyNeedOf } from '../rpc/history-need.ts'
 import { methodInfo } from '../rpc/methods.ts'
 import { parseQuantityJson } from '../rpc/quantity.ts'
 import { rawTransactionHash } from '../rpc/raw-transaction.ts'
@@ -14,6 +15,7 @@ import { redactText } from '../util/redact.ts'
 import { QueueFullError } from './attempt-slots.ts'
 import type { BreakerOptions } from './breaker.ts'
 import { classifyRpcError } from './classify.ts'
+import type { HistoryLearner } from './history-learner.ts'
 import { p90 } from './latency.ts'
 import { markSent, markUnjudged, type Provider, quarantine, recordFailure, recordSuccess } from './provider.ts'
 import { meansAlreadySent } from './raw-transaction.ts'
@@ -46,6 +48,8 @@ export type ForwarderOptions = {
   onCircuitOpen?: (provider: Provider) => void
   /** Extension methods every provider said it lacks: answered at once with that error. */
   unsupported?: UnsupportedMethods
+  /** How far back each provider holds history: historical calls go first to those that hold their block. */
+  history?: HistoryLearner
   now?: () => number
 }
 
@@ -69,7 +73,8 @@ const CONSENSUS = 3
 type Settled =
   | { kind: 'answer'; outcome: Outcome }
   | { kind: 'unknown-error'; error: RpcErrorObject; provider: Provider }
-  | { kind: 'failed'; report: AttemptReport }
+  /** `again`: the provider may be asked once more, after the others (it refused for a rate limit). */
+  | { kind: 'failed'; report: AttemptReport; again?: Candidate }
 
 /**
  * The failover loop (SPEC §6), the one place upstream failures are caught. Providers are tried in
@@ -106,7 +111,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const lacking = options.unsupported?.known(call.method, options.providers)
     if (lacking !== undefined) return { error: lacking }
     const selected = withRoomFirst(options.select(options.providers, now()))
-    const candidates = options.unsupported?.othersFirst(call.method, selected) ?? selected
+    const supported = options.unsupported?.othersFirst(call.method, selected) ?? selected
+    const need = options.history === undefined ? undefined : historyNeedOf(call)
+    const candidates = need === undefined ? supported : (options.history as HistoryLearner).order(need, supported)
     const { kind } = methodInfo(call.method)
     const trace = kind === 'trace'
     const attemptTimeoutMs = options.timeoutMs * (trace ? options.traceTimeoutFactor : 1)
@@ -131,6 +138,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const attempts: AttemptReport[] = []
     const unknownErrors = new Map<string, { error: RpcErrorObject; count: number }>()
     let transportFailed = false
+    const askedAgain = new Set<Provider>()
 
     const attempt = async ({ provider, trial }: Candidate): Promise<Settled> => {
       const controller = new AbortController()
@@ -174,17 +182,17 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           maxResponseBytes: options.maxResponseBytes,
           controller,
           notification,
+          // A call waits for its provider's budget on its own clock (SPEC §6): at most until its deadline.
+          maxBudgetWaitMs: Math.max(0, deadline() - now()),
+          onSent: () => {
+            // Waiting for a batch's slot or the budget's moment is the proxy's time, not the provider's latency.
+            queuedMs = Math.max(queuedMs, now() - startedAt)
+            startedAt = now()
+          },
         }
         const answer = await (batch === undefined
           ? postToProvider(provider, body, attemptOptions)
-          : batch.post(provider, body, upstreamId, {
-              ...attemptOptions,
-              onSent: () => {
-                // Waiting for the batch's slot is the proxy's time, as for a single call's.
-                queuedMs = Math.max(queuedMs, now() - startedAt)
-                startedAt = now()
-              },
-            }))
+          : batch.post(provider, body, upstreamId, attemptOptions))
         const settled = judge(provider, answer)
         if (settled.kind !== 'failed') recordSuccess(provider, now() - startedAt, options.breaker)
         options.onAttempt?.(provider, settled.kind === 'unknown-error' ? 'rpc-error' : 'ok', now() - startedAt)
@@ -199,10 +207,16 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           return cancelled(provider)
         }
         if (!(error instanceof UpstreamError)) throw error
-        if (recordFailure(provider, options.breaker, now())) options.onCircuitOpen?.(provider)
         options.onAttempt?.(provider, error.kind, now() - startedAt)
-        transportFailed ||= error.kind !== 'rate-limited' && error.kind !== 'provider-fault'
-        return { kind: 'failed', report: { provider: error.provider, failure: error.kind, message: error.message } }
+        const report = { provider: error.provider, failure: error.kind, message: error.message }
+        // A rate limit is never a strike (SPEC §6): the budget learned from it, and the call may come back once, paced.
+        if (error.kind === 'rate-limited') {
+          markUnjudged(provider)
+          return { kind: 'failed', report, again: { provider, trial: false } }
+        }
+        if (recordFailure(provider, options.breaker, now())) options.onCircuitOpen?.(provider)
+        transportFailed ||= error.kind !== 'provider-fault'
+        return { kind: 'failed', report }
       }
     }
 
@@ -226,6 +240,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           })
         }
         options.unsupported?.observe(provider, call.method, undefined)
+        if (need !== undefined) options.history?.observe(provider, need, 'held')
         return { kind: 'answer', outcome: { resultJson: answer.resultJson, provider: provider.label } }
       }
       // A raw transaction another attempt may already have delivered is sent, whatever this node says.
@@ -239,6 +254,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         return { kind: 'answer', outcome: { error, provider: provider.label } }
       }
       // "Behind or pruned" is tried elsewhere like an unknown error, and like it is never a strike (SPEC §6).
+      if (verdict === 'behind' && need !== undefined) options.history?.observe(provider, need, error)
       if (verdict === 'unknown' || verdict === 'behind') return { kind: 'unknown-error', error, provider }
       throw new UpstreamRpcFaultError(provider.label, verdict, error)
     }
@@ -285,6 +301,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           if (seen.count >= consensus) return { error: seen.error, provider: settled.provider.label }
         } else {
           attempts.push(settled.report)
+          if (settled.again !== undefined && !askedAgain.has(settled.again.provider) && !notification) {
+            askedAgain.add(settled.again.provider)
+            candidates.push(settled.again)
+          }
         }
         if (running.size === 0 && next < candidates.length && now() < deadline()) hedgeFor = launch()
       }
@@ -293,11 +313,14 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     }
     const common = [...unknownErrors.values()].sort((a, b) => b.count - a.count)[0]
     if (common !== undefined) return { error: common.error }
-    if (attempts.length > 0 && attempts.every((report) => report.failure === 'busy')) {
+    if (
+      attempts.length > 0 &&
+      attempts.every((report) => report.failure === 'busy' || report.failure === 'rate-limited')
+    ) {
       return {
         error: toErrorObject(
           new LimitExceededError(
-            'Upstream busy: every provider has all its slots in use and its queue full; retry shortly',
+            'Upstream busy: every provider is rate limited, out of budget, or has its slots in use and its queue full; retry shortly',
             { attempts },
           ),
         ),

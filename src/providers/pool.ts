@@ -5,9 +5,10 @@ import type { BreakerOptions } from './breaker.ts'
 import { createBudget } from './budget.ts'
 import { createForwarder, type Forwarder } from './forward.ts'
 import { createHealthChecker, type HealthChecker } from './health-check.ts'
+import { createHistoryLearner, type HistoryLearner } from './history-learner.ts'
 import { createProvider, isHealthy, type Provider } from './provider.ts'
 import { createWeightedSelector } from './select.ts'
-import { createUnsupportedMethods } from './unsupported-methods.ts'
+import { createUnsupportedMethods, type UnsupportedMethods } from './unsupported-methods.ts'
 import { postToProvider } from './upstream.ts'
 
 export type ProviderPoolOptions = {
@@ -38,6 +39,10 @@ export type ProviderPool = {
   providers: Provider[]
   forward: Forwarder
   health: HealthChecker
+  /** How far back each provider holds history (SPEC §6), learned in the background. */
+  history: HistoryLearner
+  /** Methods each provider said it lacks (`-32601`), remembered for a while. */
+  unsupported: UnsupportedMethods
   /** The chain the proxy serves, once detected: a provider answering another is quarantined. */
   expectChain(chainId: number): void
   /**
@@ -116,6 +121,8 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
   }
   const onQuarantine = (provider: Provider, chain: string) =>
     options.warn(`${provider.label} answered chain ${chain}, not ${chainId}: quarantined`)
+  const unsupported = createUnsupportedMethods({ restMs: UNSUPPORTED_REST_MS })
+  const history = createHistoryLearner({ providers, timeoutMs: Math.min(options.upstreamTimeoutMs, 5_000) })
   const forward = createForwarder({
     providers,
     select: createWeightedSelector(),
@@ -131,7 +138,8 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     onQuarantine,
     onAttempt,
     onCircuitOpen,
-    unsupported: createUnsupportedMethods({ restMs: UNSUPPORTED_REST_MS }),
+    unsupported,
+    history,
   })
   const health = createHealthChecker({
     providers,
@@ -153,6 +161,8 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     providers,
     forward,
     health,
+    history,
+    unsupported,
     expectChain(id) {
       chainId = id
     },

@@ -2,6 +2,7 @@ import { redactUrl } from '../util/redact.ts'
 import { type AttemptSlots, createAttemptSlots, type SlotLimits } from './attempt-slots.ts'
 import { type Breaker, type BreakerOptions, breakerFailure, breakerSuccess, createBreaker } from './breaker.ts'
 import { type Budget, createBudget } from './budget.ts'
+import { createProviderHistory, type ProviderHistory } from './history.ts'
 import { addLatency, createLatencyStats, type LatencyStats } from './latency.ts'
 
 /** One upstream endpoint and what the proxy has learned about it. */
@@ -15,6 +16,8 @@ export type Provider = {
   readonly slots: AttemptSlots
   /** Its request budget (SPEC §6): configured, or learned from its 429s; every call the proxy sends counts. */
   readonly budget: Budget
+  /** How far back it holds each kind of history, as learned (SPEC §6). */
+  readonly history: ProviderHistory
   /** Answered another chain id than the proxy serves: never used again until it answers the right one. */
   quarantined: boolean
   /** When a health check last probed it (ms), or null if never. */
@@ -50,6 +53,7 @@ export function createProvider(
     latency: createLatencyStats(),
     slots: createAttemptSlots(limits),
     budget,
+    history: createProviderHistory(),
     quarantined: false,
     lastHealthCheckMs: null,
     lastUsedMs: null,

@@ -17,6 +17,8 @@ export type UnsupportedMethods = {
   othersFirst<T extends { provider: Provider }>(method: string, candidates: T[]): T[]
   /** What a provider answered for `method`: `-32601` is remembered, anything else forgets. */
   observe(provider: Provider, method: string, error: RpcErrorObject | undefined): void
+  /** The methods `provider` said it lacks, within the rest period (for `edb_providers`). */
+  refusedBy(provider: Provider): string[]
 }
 
 /** Method names are client input: at most this many are remembered. */
@@ -63,6 +65,10 @@ export function createUnsupportedMethods({
         methods.set(method, said)
       }
       said.set(provider, { error, untilMs: now() + restMs })
+    },
+    refusedBy(provider) {
+      const at = now()
+      return [...methods].flatMap(([method, said]) => ((said.get(provider)?.untilMs ?? 0) > at ? [method] : []))
     },
   }
 }

@@ -7,6 +7,7 @@ import {
   answerOf,
   HEADERS,
   isErrorObject,
+  noteAnswer,
   noteRateLimit,
   postToProvider,
   readResponseCapped,
@@ -24,11 +25,7 @@ import {
 } from './upstream-errors.ts'
 
 /** One batched attempt: an attempt's options, and when it leaves (its timer starts then, not while it waits to be sent). */
-export type BatchedAttemptOptions = AttemptOptions & {
-  controller: AbortController
-  /** Called once the call is on its way (it held a slot, alone or in a batch). */
-  onSent?: () => void
-}
+export type BatchedAttemptOptions = AttemptOptions & { controller: AbortController }
 
 /**
  * The upstream side of one client batch (SPEC §6): the calls it sends in one turn of the event
@@ -143,7 +140,8 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): Upstre
     const body = `[${live.map((entry) => entry.body).join(',')}]`
     try {
       // Every call of a batch counts against the provider's budget (SPEC §6), paced before any timer starts.
-      await paced(provider, live.length, Math.min(...live.map((entry) => entry.options.timeoutMs)), controller.signal)
+      const maxWaitMs = Math.min(...live.map((entry) => entry.options.maxBudgetWaitMs ?? entry.options.timeoutMs))
+      await paced(provider, live.length, maxWaitMs, controller.signal)
       for (const entry of live) entry.start(onSettled)
       countBatch(provider, live.length)
       const response = await fetch(provider.url, { method: 'POST', headers: HEADERS, body, signal: controller.signal })
@@ -201,8 +199,10 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): Upstre
     if (!Array.isArray(body) || body.length === 0) {
       const error = (body as { error?: unknown } | null)?.error
       // A rate limit on the whole batch is the provider's trouble for every call in it, like a 429.
-      if (isErrorObject(error) && classifyRpcError(error) === 'rate-limited')
+      if (isErrorObject(error) && classifyRpcError(error) === 'rate-limited') {
+        provider.budget.limited()
         throw new UpstreamRpcFaultError(provider.label, 'rate-limited', error)
+      }
       refuse(
         provider,
         isErrorObject(error) ? `error ${error.code} to a batch: ${error.message}` : 'no array answering a batch',
@@ -218,7 +218,7 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): Upstre
       if (item === undefined) missing.push(entry)
       else {
         try {
-          entry.settle(answerItem(provider, item, options.maxResponseBytes))
+          entry.settle(noteAnswer(provider, answerItem(provider, item, options.maxResponseBytes)))
         } catch (error) {
           entry.fail(error)
         }

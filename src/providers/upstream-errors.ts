@@ -37,16 +37,17 @@ export class UpstreamNetworkError extends UpstreamError {
   }
 }
 
-/** An HTTP status that is not an answer (5xx, 429, and 4xx without a JSON-RPC body); 429 and 503 are rate limiting. */
+/**
+ * An HTTP status that is not an answer (5xx, 429, and 4xx without a JSON-RPC body). A 429 is a rate
+ * limit (never a strike); a 503 is a fault like any 5xx: a service that is down says it as often.
+ */
 export class UpstreamStatusError extends UpstreamError {
   override name = 'UpstreamStatusError'
   constructor(
     provider: string,
     readonly status: number,
-    /** The provider's `Retry-After`, in seconds, when it gave one. */
-    readonly retryAfterS?: number,
   ) {
-    super(status === 429 || status === 503 ? 'rate-limited' : 'http-status', provider, `HTTP ${status}`)
+    super(status === 429 ? 'rate-limited' : 'http-status', provider, `HTTP ${status}`)
   }
 }
 

@@ -1,5 +1,6 @@
 import type { RpcErrorObject } from '../rpc/types.ts'
 import { readCapped } from '../util/read-capped.ts'
+import { classifyRpcError } from './classify.ts'
 import { paced } from './pacing.ts'
 import type { Provider } from './provider.ts'
 import {
@@ -25,6 +26,8 @@ export type AttemptOptions = {
   notification?: boolean
   /** Longest the provider's request budget may hold the call before it is sent (SPEC §6). @default timeoutMs */
   maxBudgetWaitMs?: number
+  /** Called once the call is on its way (after its budget's wait; alone or in a batch). */
+  onSent?: () => void
 }
 
 /** The headers of every JSON-RPC POST to a provider. */
@@ -41,6 +44,7 @@ export async function postToProvider(
   // The budget's wait is the proxy's own, before the attempt's timer starts (SPEC §6).
   const pacing = paced(provider, 1, options.maxBudgetWaitMs ?? options.timeoutMs, controller.signal)
   if (pacing !== undefined) await pacing
+  options.onSent?.()
   let timedOut = false
   const timer = setTimeout(() => {
     timedOut = true
@@ -55,7 +59,7 @@ export async function postToProvider(
     })
     noteRateLimit(provider, response)
     const text = await readResponseCapped(response, options.maxResponseBytes, provider)
-    return toAnswer(provider, response.status, text, options.notification === true)
+    return noteAnswer(provider, toAnswer(provider, response.status, text, options.notification === true))
   } catch (error) {
     if (error instanceof UpstreamError) throw error
     if (timedOut) throw new UpstreamTimeoutError(provider.label, options.timeoutMs, error)
@@ -65,11 +69,18 @@ export async function postToProvider(
   }
 }
 
-/** A 429 with `Retry-After` pauses the provider's budget for that long (SPEC §6). */
+/** An HTTP 429 teaches the provider's budget (SPEC §6): its `Retry-After` pauses it, and an unset budget is cut. */
 export function noteRateLimit(provider: Provider, response: Response): void {
   if (response.status !== 429) return
   const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN)
   provider.budget.limited(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 60) : undefined)
+}
+
+/** A JSON-RPC answer teaches the budget too: a rate-limit error cuts it, any other answer is a call it accepted. */
+export function noteAnswer(provider: Provider, answer: UpstreamAnswer): UpstreamAnswer {
+  if (answer.kind === 'error' && classifyRpcError(answer.error) === 'rate-limited') provider.budget.limited()
+  else provider.budget.accepted(1)
+  return answer
 }
 
 /** The body's text, refused past `maxBytes` whether declared in a header or only seen while reading. */

@@ -58,7 +58,12 @@ export type MethodInfo = {
   replayRead?: true
   /** Names a block a client may be about to replay (SPEC §14): by its `param` (a number), or the `result`'s block. */
   blockInterest?: 'param' | 'result'
+  /** What a provider must still hold at the call's block to answer it (SPEC §6: history depth per provider). */
+  history?: HistoryKind
 }
+
+/** The kinds of history a node may prune separately (`eth_capabilities`' resources, traces with state). */
+export type HistoryKind = 'state' | 'proofs' | 'logs' | 'receipts' | 'blocks' | 'traces'
 
 /**
  * Answer checks (SPEC §8): a block carries its number or hash; a transaction in a block, that block
@@ -70,7 +75,8 @@ export type AnswerCheckKind = 'block' | 'tx-in-block' | 'block-receipts' | 'tx' 
 const block = (index: number): MethodInfo => ({ kind: 'read', pin: { kind: 'block', index } })
 const byHash = (index: number): MethodInfo => ({ kind: 'read', pin: { kind: 'block-hash', index } })
 const tx = (blockInResult: boolean): MethodInfo => ({ kind: 'read', pin: { kind: 'tx', index: 0, blockInResult } })
-const traced = (info: MethodInfo): MethodInfo => ({ ...info, kind: 'trace', cost: TRACE_COST })
+const traced = (info: MethodInfo): MethodInfo => ({ ...info, kind: 'trace', cost: TRACE_COST, history: 'traces' })
+const needs = (info: MethodInfo, history: HistoryKind): MethodInfo => ({ ...info, history })
 const checked = (info: MethodInfo, check: AnswerCheckKind): MethodInfo => ({ ...info, check })
 const account = (accountField: MethodInfo['accountField']): MethodInfo => ({ ...state(1), accountField })
 /** State of one account at the block at `index`: keyed by address, read by a replay. */
@@ -78,6 +84,7 @@ const state = (index: number, extra: Partial<MethodInfo> = {}): MethodInfo => ({
   ...block(index),
   account: 0,
   replayRead: true,
+  history: 'state',
   ...extra,
 })
 const interest = (info: MethodInfo, blockInterest: MethodInfo['blockInterest']): MethodInfo => ({
@@ -99,12 +106,12 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
   ['eth_getCode', account('code')],
   ['eth_getTransactionCount', account('nonce')],
   ['eth_getStorageAt', state(2, { slot: { index: 1 } })],
-  ['eth_getProof', { ...block(2), account: 0, slot: { index: 1, list: true } }],
-  ['eth_call', block(1)],
+  ['eth_getProof', { ...block(2), account: 0, slot: { index: 1, list: true }, history: 'proofs' }],
+  ['eth_call', needs(block(1), 'state')],
   // Foundry 1.x asks it for every account of a fork (balance, nonce and code in one call).
   ['eth_getAccountInfo', state(1)],
   // Up to 1,024 slots at once (SPEC §5.1): answered from, and stored as, eth_getStorageAt entries.
-  ['eth_getStorageValues', { ...block(1), slotMap: 0, replayRead: true }],
+  ['eth_getStorageValues', { ...block(1), slotMap: 0, replayRead: true, history: 'state' }],
   // EIP-7928 block access lists: what a block touches, fixed once the block is.
   ['eth_getBlockAccessList', block(0)],
   ['eth_getBlockAccessListByBlockNumber', block(0)],
@@ -114,16 +121,16 @@ const TABLE: ReadonlyMap<string, MethodInfo> = new Map<string, MethodInfo>([
   ['eth_getRawTransactionByHash', checked(tx(false), 'raw-tx')],
   ['eth_getTransactionByBlockHashAndIndex', interest(checked(byHash(0), 'tx-in-block'), 'result')],
   ['eth_getTransactionByBlockNumberAndIndex', interest(checked(block(0), 'tx-in-block'), 'param')],
-  ['eth_getBlockByNumber', interest(checked(block(0), 'block'), 'param')],
+  ['eth_getBlockByNumber', needs(interest(checked(block(0), 'block'), 'param'), 'blocks')],
   ['eth_getBlockByHash', interest(checked(byHash(0), 'block'), 'result')],
-  ['eth_getBlockReceipts', interest(checked(block(0), 'block-receipts'), 'param')],
+  ['eth_getBlockReceipts', needs(interest(checked(block(0), 'block-receipts'), 'param'), 'receipts')],
   ['eth_getBlockTransactionCountByNumber', block(0)],
   ['eth_getBlockTransactionCountByHash', byHash(0)],
   ['eth_getUncleCountByBlockNumber', block(0)],
   ['eth_getUncleCountByBlockHash', byHash(0)],
   ['eth_getUncleByBlockNumberAndIndex', block(0)],
   ['eth_getUncleByBlockHashAndIndex', byHash(0)],
-  ['eth_getLogs', { kind: 'read', pin: { kind: 'logs' }, check: 'logs', cost: LOGS_COST }],
+  ['eth_getLogs', { kind: 'read', pin: { kind: 'logs' }, check: 'logs', cost: LOGS_COST, history: 'logs' }],
   ['eth_blockNumber', now()],
   ['eth_gasPrice', now()],
   ['eth_maxPriorityFeePerGas', now()],

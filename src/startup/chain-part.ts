@@ -25,6 +25,8 @@ export function createChainPart(
     finalityDepth: options.finalityDepth,
     detectionTimeoutMs: CHAIN_DETECTION_TIMEOUT_MS,
     maxDetectionPauseMs: options.healthCheckInterval * 1000,
+    // What each provider says it holds is known before the first call is served (0 wasted attempts from the first).
+    alongside: () => pool.history.askCapabilities(),
     idleRefreshMs: options.healthCheckInterval * 1000,
     onSilent: (provider) => markUnreachable(provider, Date.now()),
     onReset: (reason) => {

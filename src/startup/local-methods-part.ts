@@ -10,6 +10,7 @@ import type { createObservability } from '../metrics/observability.ts'
 import type { SocketCounters } from '../metrics/socket-counters.ts'
 import { createLocalMethods, type LocalMethods } from '../pipeline/local-methods.ts'
 import type { Prefetcher } from '../prefetch/prefetcher.ts'
+import type { ProviderPool } from '../providers/pool.ts'
 import type { Provider } from '../providers/provider.ts'
 import type { Registry } from '../registry/registry.ts'
 import type { createFilterMethods } from '../streams/filters.ts'
@@ -25,6 +26,7 @@ export type LocalMethodParts = {
   cache: Cache
   sharedTier: SharedTierPart
   providers: readonly Provider[]
+  pool: Pick<ProviderPool, 'unsupported'>
   observability: ReturnType<typeof createObservability>
   hub: StreamHub
   sockets: SocketCounters
@@ -44,7 +46,7 @@ export function createLocalMethodsPart(parts: LocalMethodParts): LocalMethods {
       }),
       createInstanceMethods(parts.registry),
       createCacheMethods(parts.cache, parts.sharedTier.current, parts.prefetcher?.stats),
-      createProviderMethods(parts.providers),
+      createProviderMethods(parts.providers, parts.pool.unsupported),
       createMetricsMethods(parts.observability.calls, parts.observability.history),
       createStreamsMethod(parts.hub, parts.sockets),
     ],

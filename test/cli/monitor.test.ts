@@ -77,6 +77,9 @@ describe('monitor', () => {
     keys(name, 'Tab')
     await shows(name, 'latency')
     await shows(name, 'spend/s')
+    await shows(name, '429s  state from')
+    // What was learned of the selected provider (SPEC §6): anvil does not describe its history.
+    await shows(name, 'learned: eth_capabilities not-served')
     await shows(name, node.url.replace(/\/$/, ''))
     keys(name, 'Tab')
     await shows(name, 'store')

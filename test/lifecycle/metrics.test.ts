@@ -145,10 +145,11 @@ describe('metrics', () => {
     )
     cleanup.push(() => limited.stop())
     const proxy = await proxyFor([limited.url])
-    await proxy.call('eth_gasPrice', [], 1)
+    // The lone provider is asked once more after the pause its 429 taught (SPEC §6): two rate-limited attempts.
+    expect((await proxy.call('eth_gasPrice', [], 1)).error.code).toBe(-32005)
     expect((await proxy.call('edb_cache_metrics')).result).toMatchObject({
       total_errors: 1,
-      rate_limit_errors: 1,
+      rate_limit_errors: 2,
       user_errors: 0,
     })
   })

@@ -52,7 +52,87 @@ describe('budget', () => {
     budget.limited(2)
     expect(budget.waitFor(1)).toBe(2_000)
     time.advance(2_000)
-    expect([budget.waitFor(1), budget.rps]).toEqual([0, undefined])
+    expect(budget.waitFor(1)).toBe(0)
+  })
+
+  test('behavior: a budget nobody set is learned from a 429: what the provider accepted over the last second, then one window of pause', () => {
+    const time = clock()
+    const budget = createBudget({ now: time.now })
+    for (let call = 0; call < 12; call++) expect(budget.reserve(1)).toBe(0)
+    budget.accepted(10)
+    budget.limited()
+    expect([budget.rps, budget.configured, budget.limitedCount]).toEqual([10, false, 1])
+    // Nothing goes for one pacing window; then ten at once, and the next ten a window later.
+    const sends = Array.from({ length: 30 }, () => time.now() + budget.reserve(1))
+    expect(sends[0]).toBe(time.now() + 1_100)
+    expect(windowsHold(sends, 10)).toBe(true)
+    expect(sends.at(-1)).toBe(time.now() + 3_300)
+    expect(budget.waits).toEqual({ calls: 30, totalMs: 10 * 1_100 + 10 * 2_200 + 10 * 3_300 })
+  })
+
+  test('behavior: answers arriving during the pause after a 429 (calls sent before it) count toward the learned budget', () => {
+    const time = clock()
+    const budget = createBudget({ now: time.now })
+    for (let call = 0; call < 100; call++) budget.reserve(1)
+    // The refusals come back first; the ten calls it took are still being answered.
+    budget.accepted(2)
+    budget.limited()
+    expect([budget.rps, budget.pausedFor()]).toEqual([2, 1_100])
+    time.advance(30)
+    budget.accepted(8)
+    expect(budget.rps).toBe(10)
+    // After the pause, an answer is an ordinary one again.
+    time.advance(1_100)
+    budget.accepted(1)
+    expect([budget.rps, budget.pausedFor()]).toEqual([10, 0])
+  })
+
+  test('behavior: 429s at once cut once; a 429 with nothing accepted leaves one call a second', () => {
+    const time = clock()
+    const budget = createBudget({ now: time.now })
+    budget.accepted(8)
+    for (let storm = 0; storm < 5; storm++) budget.limited()
+    expect(budget.rps).toBe(8)
+    const cold = createBudget({ now: time.now })
+    cold.limited()
+    expect(cold.rps).toBe(1)
+  })
+
+  test('behavior: a learned budget grows by a tenth every 2 s while spent to the full, from 10 s after its last 429', () => {
+    const time = clock()
+    const budget = createBudget({ now: time.now })
+    budget.accepted(20)
+    budget.limited()
+    expect(budget.rps).toBe(20)
+    time.advance(1_101)
+    const spendFully = () => {
+      time.advance(1_000)
+      for (let call = 0; call < (budget.rps as number); call++) budget.reserve(1)
+      budget.accepted(budget.rps as number)
+    }
+    for (let second = 0; second < 8; second++) spendFully()
+    expect(budget.rps).toBe(20)
+    for (let second = 0; second < 4; second++) spendFully()
+    expect(budget.rps).toBe(24)
+    // Not spent to the full: no growth (a limit nobody reaches is not tested).
+    time.advance(5_000)
+    budget.accepted(1)
+    expect(budget.rps).toBe(24)
+  })
+
+  test('behavior: a learned budget is forgotten after 10 minutes without a 429; a configured one never', () => {
+    const time = clock()
+    const budget = createBudget({ now: time.now })
+    budget.accepted(5)
+    budget.limited()
+    time.advance(10 * 60_000 + 1)
+    budget.accepted(1)
+    expect([budget.rps, budget.waitFor(50)]).toEqual([undefined, 0])
+    const configured = createBudget({ rps: 3, now: time.now })
+    configured.limited()
+    time.advance(10 * 60_000 + 1)
+    configured.accepted(1)
+    expect(configured.rps).toBe(3)
   })
 
   test('behavior: a configured budget is never changed by a 429, only paused by its Retry-After', () => {

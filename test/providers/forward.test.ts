@@ -67,7 +67,8 @@ describe('forwarding', () => {
   ]
   for (const [name, fault] of faults) {
     test(`behavior: ${name} moves on to the next provider`, async () => {
-      const bad = upstream(fault)
+      // The fault meets the calls counted here only: a rate limit met by a background call would pace the provider out of reach.
+      const bad = upstream((call, hit) => (call?.method === 'eth_gasPrice' ? fault(call, hit) : '0x1'))
       const good = upstream(() => '0xgood')
       const proxy = await proxyFor([bad.url, good.url])
       // the order is weighted-random: call until the faulty provider has been tried first at least once

@@ -44,18 +44,19 @@ describe('provider intelligence', () => {
     expect(await proxy.call('eth_gasPrice', [], 1)).toEqual({ jsonrpc: '2.0', id: 1, result: '0x10' })
   })
 
-  test('behavior: a 429 storm on one of two providers: every call succeeds and the limited one is avoided', async () => {
+  test('behavior: a 429 storm on one of two providers: every call succeeds, the limited one is paced, never struck', async () => {
     const limited = upstream(() => new Response('slow down', { status: 429 }))
     const good = upstream(() => '0x2')
     const proxy = await proxyFor([limited.url, good.url], { healthCheckInterval: 3_600 })
     for (let id = 0; id < 40; id++) expect((await proxy.call('eth_gasPrice', [], id)).result).toBe('0x2')
-    // maxFailures (3) rate-limit answers open its circuit; after that it is not asked again
+    // Its first 429 cut its learned budget and paused it: the one with room is asked first from then on.
     expect(callsOf(limited, 'eth_gasPrice')).toBeLessThanOrEqual(3)
     expect(callsOf(good, 'eth_gasPrice')).toBe(40)
     const limitedView = (await providersOf(proxy)).providers.find(
       (entry: any) => entry.url === limited.url.replace(/\/$/, ''),
     )
-    expect(limitedView).toMatchObject({ is_healthy: false, state: 'open' })
+    // SPEC §6: a 429 is never a strike. It is known by its budget instead.
+    expect(limitedView).toMatchObject({ is_healthy: true, state: 'closed', budget: { rps: 1 } })
   })
 
   test('behavior: a hanging provider is hedged: the call is answered by the next one well before the timeout', async () => {
@@ -208,7 +209,16 @@ describe('provider intelligence', () => {
           consecutive_failures: 0,
           state: 'closed',
           // An extra field (SPEC §6): the budget (none set here) and what was sent over the last second.
-          budget: { rps: null, spent_last_second: expect.any(Number) },
+          budget: {
+            rps: null,
+            configured: false,
+            spent_last_second: expect.any(Number),
+            waited_calls: 0,
+            waited_ms: 0,
+            rate_limits: 0,
+          },
+          history: { capabilities: 'not-served' },
+          methods_refused: [],
         },
       ],
       healthy_count: 1,

@@ -9,6 +9,7 @@ describe('methodInfo', () => {
       pin: { kind: 'block', index: 0 },
       check: 'block',
       blockInterest: 'param',
+      history: 'blocks',
     })
   })
 
