@@ -1,7 +1,13 @@
 import { startScriptedUpstream } from './upstream.ts'
 
 /** Calls a pruned forwarder received: state reads below its edge (client reads and probes apart), and all by method. */
-export type PrunedCounts = { belowEdge: number; probesBelowEdge: number; methods: Map<string, number> }
+export type PrunedCounts = {
+  belowEdge: number
+  probesBelowEdge: number
+  /** Probes that arrived while `probesWaitFor` held them. */
+  probesHeld: number
+  methods: Map<string, number>
+}
 
 export type PrunedNode = { url: string; counts: PrunedCounts; stop(): Promise<void> }
 
@@ -21,10 +27,19 @@ const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000'
  * With `capabilities`, it describes itself through `eth_capabilities` (execution-apis' shape);
  * without, that method is unknown to it (`-32601`), as on most nodes today.
  */
-export function startPrunedNode(target: string, edge: number, { capabilities = false } = {}): PrunedNode {
-  const counts: PrunedCounts = { belowEdge: 0, probesBelowEdge: 0, methods: new Map() }
+export function startPrunedNode(
+  target: string,
+  edge: number,
+  { capabilities = false, probesWaitFor }: { capabilities?: boolean; probesWaitFor?: Promise<void> } = {},
+): PrunedNode {
+  const counts: PrunedCounts = { belowEdge: 0, probesBelowEdge: 0, probesHeld: 0, methods: new Map() }
   const server = startScriptedUpstream(async (call) => {
     counts.methods.set(call?.method, (counts.methods.get(call?.method) ?? 0) + 1)
+    // A probe (a balance of the zero address) held until the test says: what clients see meanwhile.
+    if (probesWaitFor !== undefined && call?.method === 'eth_getBalance' && call.params?.[0] === ZERO_ADDRESS) {
+      counts.probesHeld += 1
+      await probesWaitFor
+    }
     if (call?.method === 'eth_capabilities') {
       if (!capabilities)
         return Response.json({

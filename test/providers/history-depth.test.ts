@@ -80,4 +80,35 @@ describe('history depth per provider (SPEC §6)', () => {
     await pruned.stop()
     await archive.stop()
   })
+
+  test('behavior: probes run beside client calls, never in front of them: reads are answered while a probe is held', async () => {
+    let release!: () => void
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const pruned = startPrunedNode(anvil.url, EDGE, { probesWaitFor: held })
+    const archive = startPrunedNode(anvil.url, 0)
+    await using proxy = await startProxy({ rpcUrls: [pruned.url, archive.url], devChain: 'no' })
+    await proxy.cacheReady
+    // Reads until one lands on the pruned node below its edge: that starts the search, whose first probe is held.
+    const reads = historicalReads()
+    let id = 0
+    while (pruned.counts.belowEdge === 0 && id < reads.length) await proxy.call('eth_getBalance', reads[id], id++)
+    for (let wait = 0; wait < 100 && pruned.counts.probesHeld === 0; wait++) await Bun.sleep(10)
+    expect(pruned.counts.probesHeld).toBe(1)
+    // Every client read, below the edge or above, on either provider, is answered while the probe waits.
+    const during = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        proxy.call('eth_getBalance', [
+          `0x${(index + 1).toString(16).padStart(40, 'd')}`,
+          `0x${(index * 15).toString(16)}`,
+        ]),
+      ),
+    )
+    expect(during.every((answer) => answer.result === '0x0')).toBe(true)
+    expect(pruned.counts.probesHeld).toBe(1)
+    release()
+    await pruned.stop()
+    await archive.stop()
+  })
 })
