@@ -112,7 +112,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (lacking !== undefined) return { error: lacking }
     const selected = withRoomFirst(options.select(options.providers, now()))
     const supported = options.unsupported?.othersFirst(call.method, selected) ?? selected
-    const need = options.history === undefined ? undefined : historyNeedOf(call)
+    // One provider: nothing to route by depth, and no reading of the call's block on the usual path.
+    const need = options.history === undefined || options.providers.length < 2 ? undefined : historyNeedOf(call)
     const candidates = need === undefined ? supported : (options.history as HistoryLearner).order(need, supported)
     const { kind } = methodInfo(call.method)
     const trace = kind === 'trace'
