@@ -7,7 +7,7 @@
  * core 1; each wrk figure is the median of interleaved runs with its spread. Prints every ratio with
  * its target and writes the report to bench/RESULTS.md.
  * Usage: bun run bench [--duration <1-8 s per wrk run, default 3>] [--runs <3-9, default 3>]
- *                         [--entries <default 1000000>] [--only hits,pass-through,coalescing,bodies,streams,shared-cache,workload,first-run,million]
+ *                         [--entries <default 1000000>] [--only hits,pass-through,coalescing,bodies,streams,shared-cache,workload,first-run,budgets,million]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -21,6 +21,7 @@ import { nginxBinary, startNginx } from './lib/nginx.ts'
 import { type Report, renderMarkdown, renderText, type Section } from './lib/report.ts'
 import { startAnvil, startProxy } from './lib/servers.ts'
 import { measureBodies } from './sections/bodies.ts'
+import { measureBudgets } from './sections/budgets.ts'
 import { measureCoalescing } from './sections/coalescing.ts'
 import { measureFirstRun } from './sections/first-run.ts'
 import { measureHits } from './sections/hit.ts'
@@ -39,6 +40,7 @@ const SECTIONS = [
   'shared-cache',
   'workload',
   'first-run',
+  'budgets',
   'million',
 ] as const
 type SectionName = (typeof SECTIONS)[number]
@@ -159,6 +161,7 @@ async function runSections(context: BenchContext): Promise<Section[]> {
   }
   if (wanted.has('workload')) sections.push(await measureWorkload(context))
   if (wanted.has('first-run')) sections.push(await measureFirstRun(context))
+  if (wanted.has('budgets')) sections.push(await measureBudgets(context))
   if (wanted.has('million')) sections.push(await measureMillion(context, options.entries))
   return sections
 }

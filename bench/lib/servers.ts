@@ -47,14 +47,17 @@ export async function startAnvil(children: Children, core: number): Promise<Serv
   return { name: 'anvil', url: `http://127.0.0.1:${match[1]}`, child }
 }
 
+/** Where the proxy's upstreams come from: one URL (`--rpc-urls`), or a config file (`--config`, e.g. its `providers:`). */
+export type ProxyUpstream = string | { config: string }
+
 /**
- * Start the proxy from source in front of `upstreamUrl`, with its cache under `cacheDir`.
+ * Start the proxy from source in front of `upstream`, with its cache under `cacheDir`.
  * `--dev-chain no` keeps anvil's answers cacheable; an older proxy without the flag exits 2,
  * and is then started without it.
  */
 export async function startProxy(
   children: Children,
-  upstreamUrl: string,
+  upstream: ProxyUpstream,
   cacheDir: string,
   core: number,
   extra: string[] = [],
@@ -65,8 +68,7 @@ export async function startProxy(
     '127.0.0.1',
     '--port',
     '0',
-    '--rpc-urls',
-    upstreamUrl,
+    ...(typeof upstream === 'string' ? ['--rpc-urls', upstream] : ['--config', upstream.config]),
     '--cache-dir',
     cacheDir,
     ...extra,
