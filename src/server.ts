@@ -19,6 +19,7 @@ import { createProvidersPart } from './startup/providers-part.ts'
 import { serveApp } from './startup/serve.ts'
 import { createSharedTierPart } from './startup/shared-tier-part.ts'
 import { createStreamPart } from './startup/stream-part.ts'
+import { createVerifyPart } from './startup/verify-part.ts'
 import { createFilterMethods } from './streams/filters.ts'
 import { log } from './util/log.ts'
 
@@ -113,6 +114,7 @@ function buildCore(options: ServerOptions, shutdown: Shutdown) {
   })
   const stopping = () => shutdown.stopping
   const cacheOpened = openCacheWhenKnown(options, { chain, cache, pool, sharedTier, stopping })
+  const verifier = createVerifyPart(options, pool, chain, cache)
   const { resolve, internal, prefetcher } = createDataPath(options, {
     pool,
     cache,
@@ -120,6 +122,7 @@ function buildCore(options: ServerOptions, shutdown: Shutdown) {
     cacheOpened,
     realtime,
     sharedTier,
+    verifier,
   })
   const hub = createStreamPart(options, internal, chain)
   const filters = createFilterMethods({ hub, getLogs: internal.getLogs })
@@ -128,7 +131,17 @@ function buildCore(options: ServerOptions, shutdown: Shutdown) {
   const streams = () => ({ stats: hub.stats(), sockets })
   const sharedCache = sharedTier.status
   const prefetch = prefetcher?.stats
-  const observability = createObservability({ providers, cache, registry, streams, sharedCache, prefetch, perClient })
+  const verification = verifier?.counts
+  const observability = createObservability({
+    providers,
+    cache,
+    registry,
+    streams,
+    sharedCache,
+    prefetch,
+    verification,
+    perClient,
+  })
   pool.watch({ attempt: observability.onAttempt })
   return {
     pool,
@@ -145,5 +158,6 @@ function buildCore(options: ServerOptions, shutdown: Shutdown) {
     sockets,
     observability,
     prefetcher,
+    verifier,
   }
 }

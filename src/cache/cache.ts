@@ -32,8 +32,10 @@ export type Cache = {
   peek(key: string): string | undefined
   /** On a miss: the result of an entry imported from the reference cache, not yet judged final (the pipeline does). */
   imported(plan: CachePlan, params: unknown): string | undefined
-  /** Store an answer the pipeline judged final; dropped when the cache was invalidated since `epoch`. */
-  store(plan: CachePlan, resultJson: string, epoch: number): void
+  /** Store an answer the pipeline judged final; dropped when the cache was invalidated since `epoch`. `proven`: SPEC §15. */
+  store(plan: CachePlan, resultJson: string, epoch: number, proven?: boolean): void
+  /** Whether the entry under `key` was stored with its state proven (SPEC §15). */
+  isProven(key: string): boolean
   /** Invalidation counter: stores begun before a history rewrite are dropped. */
   readonly epoch: number
   /** Forget everything (memory and disk): a development chain rewrote its history. */
@@ -61,10 +63,10 @@ export function createCache(options: CacheOptions): Cache {
   let epoch = 0
   let stores = 0
 
-  const remember = (plan: CachePlan, resultJson: string) => {
+  const remember = (plan: CachePlan, resultJson: string, proven: boolean) => {
     stores += 1
-    memory.set(plan.key, resultJson, now())
-    store?.put(plan.key, plan.method, resultJson)
+    memory.set(plan.key, resultJson, now(), proven)
+    store?.put(plan.key, plan.method, resultJson, proven)
   }
 
   return {
@@ -86,7 +88,7 @@ export function createCache(options: CacheOptions): Cache {
       }
       const fromDisk = store?.get(plan.key)
       if (fromDisk !== undefined) {
-        memory.set(plan.key, fromDisk, now())
+        memory.set(plan.key, fromDisk, now(), store?.isProven(plan.key) ?? false)
         store?.touch(plan.key)
         return fromDisk
       }
@@ -98,8 +100,11 @@ export function createCache(options: CacheOptions): Cache {
     imported(plan, params) {
       return store?.hasImported ? store.getImported(referenceKey(plan.method, params))?.resultJson : undefined
     },
-    store(plan, resultJson, startEpoch) {
-      if (attached && startEpoch === epoch) remember(plan, resultJson)
+    store(plan, resultJson, startEpoch, proven = false) {
+      if (attached && startEpoch === epoch) remember(plan, resultJson, proven)
+    },
+    isProven(key) {
+      return memory.peekEntry(key)?.proven ?? store?.isProven(key) ?? false
     },
     invalidate() {
       epoch++

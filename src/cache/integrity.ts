@@ -2,6 +2,7 @@ import type { AnswerCheck } from '../rpc/answer-check.ts'
 import { methodInfo, pinOf } from '../rpc/methods.ts'
 import { parseQuantity } from '../rpc/quantity.ts'
 import { rawTransactionHash } from '../rpc/raw-transaction.ts'
+import { headerMismatch } from '../verify/header-hash.ts'
 import { type BlockRef, toBlockRef } from './block-ref.ts'
 import type { CachePlan } from './policy.ts'
 
@@ -33,10 +34,12 @@ export function answerCheck(plan: CachePlan): AnswerCheck | undefined {
     pin?.kind === 'block' || pin?.kind === 'block-hash' ? toBlockRef(plan.params[pin.index]) : NOW
   switch (methodInfo(plan.method).check) {
     case 'block':
-      return (value) =>
-        value === null || (isObject(value) && namesBlock(value, blockRef, 'number', 'hash'))
-          ? undefined
-          : 'another block'
+      return (value) => {
+        if (value === null) return undefined
+        if (!isObject(value) || !namesBlock(value, blockRef, 'number', 'hash')) return 'another block'
+        // SPEC §15: its hash must be its header's (a layout not known here is counted, not guessed).
+        return headerMismatch(value)
+      }
     case 'tx-in-block':
       return (value) =>
         value === null ||

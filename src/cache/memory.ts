@@ -7,6 +7,8 @@ export type MemoryEntry = {
   accessedAtMs: number
   /** When the disk store last heard of an access to this entry (ms). */
   touchedAtMs: number
+  /** Its state was proven before it was stored (SPEC §15). */
+  proven: boolean
 }
 
 export type MemoryCacheOptions = { maxItems: number; maxBytes: number }
@@ -40,8 +42,13 @@ export class MemoryCache {
     return node
   }
 
+  /** The entry under `key`, without counting it as used. */
+  peekEntry(key: string): MemoryEntry | undefined {
+    return this.nodes.get(key)
+  }
+
   /** Insert or replace; evicts least recently used entries past either bound. */
-  set(key: string, resultJson: string, nowMs: number): void {
+  set(key: string, resultJson: string, nowMs: number, proven = false): void {
     const bytes = (key.length + resultJson.length) * 2 + ENTRY_OVERHEAD_BYTES
     if (bytes > this.options.maxBytes || this.options.maxItems === 0) return
     this.delete(key)
@@ -51,6 +58,7 @@ export class MemoryCache {
       bytes,
       accessedAtMs: nowMs,
       touchedAtMs: nowMs,
+      proven,
       older: undefined,
       newer: undefined,
     }

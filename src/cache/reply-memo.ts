@@ -1,5 +1,12 @@
 /** A finished reply remembered by its request body, valid while its cache entry is unchanged. */
-export type MemoEntry = { method: string; key: string; resultJson: string; reply: string }
+export type MemoEntry = {
+  method: string
+  key: string
+  resultJson: string
+  reply: string
+  /** The state answer's proof when it was remembered (SPEC §15, `x-verified`). */
+  verified?: 'proof' | 'none'
+}
 
 export type ReplyMemoOptions = { maxEntries: number; maxBytes: number }
 

@@ -20,8 +20,10 @@ export type ImportedRow = { key: string; method: string; resultJson: string; acc
 export type DiskStore = {
   readonly path: string
   get(key: string): string | undefined
-  /** Queue an entry; durable at the next flush (about every 250 ms). */
-  put(key: string, method: string, resultJson: string): void
+  /** Queue an entry; durable at the next flush (about every 250 ms). `proven`: its state was proven (SPEC §15). */
+  put(key: string, method: string, resultJson: string, proven?: boolean): void
+  /** Whether the entry under `key` was stored proven (SPEC §15). */
+  isProven(key: string): boolean
   /** Queue a recency update for the LRU order. */
   touch(key: string): void
   flush(): void
@@ -47,6 +49,7 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS entries_by_method ON entries (method);
   CREATE TABLE IF NOT EXISTS imported (key TEXT PRIMARY KEY, method TEXT NOT NULL, result TEXT NOT NULL, accessed_at INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS proven (key TEXT PRIMARY KEY) WITHOUT ROWID;
 `
 
 /**
@@ -110,7 +113,7 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
   let db = opened
   let statements = prepareAll(db)
   let broken = false
-  const pendingPuts = new Map<string, { method: string; resultJson: string; at: number }>()
+  const pendingPuts = new Map<string, { method: string; resultJson: string; at: number; proven: boolean }>()
   const pendingTouches = new Map<string, number>()
   // Counted at the first flush, not at open: COUNT(*) over a million rows blocks for ~70 ms, and
   // opening happens while the proxy must already answer edb_ping (SPEC §10: 150 ms from spawn).
@@ -164,9 +167,14 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
         return row === undefined ? undefined : String(row.result)
       })
     },
-    put(key, method, resultJson) {
-      pendingPuts.set(key, { method, resultJson, at: now() })
+    put(key, method, resultJson, proven = false) {
+      pendingPuts.set(key, { method, resultJson, at: now(), proven })
       schedule()
+    },
+    isProven(key) {
+      const pending = pendingPuts.get(key)
+      if (pending !== undefined) return pending.proven
+      return guard(false, () => statements.isProven.get(key) !== undefined)
     },
     touch(key) {
       pendingTouches.set(key, now())
@@ -181,7 +189,12 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
       guard(undefined, () =>
         db.transaction(() => {
           approximateCount ??= countRows()
-          for (const [key, entry] of puts) statements.put.run(key, entry.method, entry.resultJson, entry.at)
+          for (const [key, entry] of puts) {
+            statements.put.run(key, entry.method, entry.resultJson, entry.at)
+            // Every store says whether it was proven: a row left from an earlier answer never speaks for this one.
+            if (entry.proven) statements.prove.run(key)
+            else statements.unprove.run(key)
+          }
           for (const [key, at] of touches) statements.touch.run(at, key)
           approximateCount += puts.length
           // SPEC §5.3: the bound covers the whole cache; the least recently used rows go first.
@@ -218,7 +231,7 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
     clear() {
       pendingPuts.clear()
       pendingTouches.clear()
-      guard(undefined, () => db.exec('DELETE FROM entries; DELETE FROM imported;'))
+      guard(undefined, () => db.exec('DELETE FROM entries; DELETE FROM imported; DELETE FROM proven;'))
       approximateCount = 0
       hasImported = false
     },
@@ -262,6 +275,9 @@ function prepareAll(db: SqliteDatabase) {
       'INSERT INTO entries (key, method, result, accessed_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET result = excluded.result, accessed_at = excluded.accessed_at',
     ),
     touch: db.prepare('UPDATE entries SET accessed_at = ? WHERE key = ?'),
+    isProven: db.prepare('SELECT 1 AS one FROM proven WHERE key = ?'),
+    prove: db.prepare('INSERT OR IGNORE INTO proven (key) VALUES (?)'),
+    unprove: db.prepare('DELETE FROM proven WHERE key = ?'),
     count: db.prepare('SELECT COUNT(*) AS n FROM entries'),
     evict: db.prepare('DELETE FROM entries WHERE key IN (SELECT key FROM entries ORDER BY accessed_at ASC LIMIT ?)'),
     range: db.prepare('SELECT MIN(accessed_at) AS oldest, MAX(accessed_at) AS newest FROM entries'),

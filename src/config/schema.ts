@@ -159,6 +159,11 @@ export const ServerOptionsSchema = Type.Object({
     description:
       "Prefetch a replayed block's parent state: on a state read at a final block B while B+1 was just asked for, fetch every account and slot B+1 touches in one trace",
   }),
+  verifyState: Type.Union([Type.Literal('when-possible'), Type.Literal('required'), Type.Literal('off')], {
+    default: 'when-possible',
+    description:
+      "Prove state answers (balance, nonce, code, storage) at final blocks with eth_getProof against the block's checked state root before storing them: when-possible (unproven ones served and kept locally, never shared), required (unproven ones not stored), off",
+  }),
   devChain: Type.Union([Type.Literal('auto'), Type.Literal('yes'), Type.Literal('no')], {
     default: 'auto',
     description:

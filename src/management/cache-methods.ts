@@ -13,15 +13,18 @@ const BAD_FORMAT = 'Expected [method] or [method, params]'
 export function createCacheMethods(
   cache: Cache,
   sharedTier: () => SharedTier | undefined = () => undefined,
-  /** The prefetch's figures (SPEC §14), when it is on: the stats carry them as `prefetch`. */
-  prefetch?: () => object,
+  /** Extra figures the stats carry when their part is on: `prefetch` (SPEC §14), `verification` (SPEC §15). */
+  extras: { prefetch?: () => object; verification?: () => object } = {},
 ): Record<string, ManagementMethod> {
   return {
     edb_cache_stats: {
       run: () => {
         const tier = sharedTier()
-        const stats = tier === undefined ? cache.stats() : { ...cache.stats(), shared_cache: tier.status() }
-        return prefetch === undefined ? stats : { ...stats, prefetch: prefetch() }
+        const stats: Record<string, unknown> =
+          tier === undefined ? cache.stats() : { ...cache.stats(), shared_cache: tier.status() }
+        if (extras.prefetch !== undefined) stats.prefetch = extras.prefetch()
+        if (extras.verification !== undefined) stats.verification = extras.verification()
+        return stats
       },
     },
     edb_deleteCache: {

@@ -17,6 +17,8 @@ export type ObservabilityOptions = {
   sharedCache?: PrometheusSources['sharedCache']
   /** The prefetch's figures (SPEC §14), while it is on. */
   prefetch?: PrometheusSources['prefetch']
+  /** Verified state's figures (SPEC §15), while it is on. */
+  verification?: PrometheusSources['verification']
   /** Distinct method names tracked before folding into `other` (SPEC §8). @default 256 */
   maxMethods?: number
   /** Count every call per client name and outcome (SPEC §13): only while clients are named by token. */
@@ -31,6 +33,7 @@ export function createObservability({
   streams,
   sharedCache,
   prefetch,
+  verification,
   maxMethods = 256,
   perClient = false,
 }: ObservabilityOptions) {
@@ -61,6 +64,7 @@ export function createObservability({
     streams,
     sharedCache,
     prefetch,
+    verification,
     rateLimited: () => rateLimited,
     clients: clientCalls === undefined ? undefined : () => clientCalls.clients,
   })

@@ -32,6 +32,8 @@ export type PrometheusSources = {
   sharedCache?: () => SharedTierStatus | undefined
   /** The prefetch's figures, while it is on (SPEC §14). */
   prefetch?: () => { prefetches: Readonly<Record<string, number>>; keys_stored: number; keys_used: number }
+  /** State answers by method and how their proof went, while verification is on (SPEC §15). */
+  verification?: () => Readonly<Record<string, Readonly<Record<string, number>>>>
   /** Calls refused by the rate limit, per client (SPEC §13). */
   rateLimited?: () => ReadonlyMap<string, number>
   /** Calls per client name and outcome, while clients are named by token (SPEC §13). */
@@ -268,6 +270,18 @@ async function buildRegistry(
         [{}, sharedCache()?.[field] ?? 0],
       ])
     }
+  }
+  const verification = sources.verification
+  if (verification !== undefined) {
+    counterFrom(
+      'edb_proxy_state_verifications_total',
+      'State answers by method and outcome: verified (proven), unverifiable (no proof to be had), failed (SPEC §15)',
+      ['method', 'outcome'],
+      () =>
+        Object.entries(verification()).flatMap(([method, outcomes]) =>
+          Object.entries(outcomes).map(([outcome, count]) => [{ method, outcome }, count] as const),
+        ),
+    )
   }
   const prefetch = sources.prefetch
   if (prefetch !== undefined) {

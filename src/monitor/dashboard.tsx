@@ -246,6 +246,12 @@ function Cache({ snapshot }: { snapshot: Snapshot }) {
           }`}
         />
       )}
+      {stats?.verification !== undefined && (
+        <Line
+          label="verified"
+          value={`${stats.verification.share_verified} of state proven · ${stats.verification.verified} verified · ${stats.verification.unverifiable} unverifiable · ${stats.verification.failed} failed (${stats.verification.mode})`}
+        />
+      )}
     </Box>
   )
 }

@@ -1,5 +1,5 @@
 import type { Cache } from '../cache/cache.ts'
-import { composeFromParts } from '../cache/composed.ts'
+import { composeFromParts, partPlansOf } from '../cache/composed.ts'
 import type { CachePlan } from '../cache/policy.ts'
 import type { SharedTier } from '../cache/shared-tier.ts'
 import type { Tier } from './tiers.ts'
@@ -22,7 +22,9 @@ export function createCacheTiers({ cache, isFinal, sharedTier }: CacheTiersOptio
     (plan) => cache.lookup(plan),
     (plan, params) => {
       const resultJson = composeFromParts(plan, params, cache.lookup)
-      if (resultJson !== undefined) cache.store(plan, resultJson, cache.epoch)
+      // Composed of proven parts, it is proven too (SPEC §15).
+      const proven = () => partPlansOf(plan, params).every((part) => cache.isProven(part.key))
+      if (resultJson !== undefined) cache.store(plan, resultJson, cache.epoch, proven())
       return resultJson
     },
     (plan, params) => {
@@ -52,6 +54,7 @@ async function sharedHit(cache: Cache, plan: CachePlan, tier: SharedTier | undef
   if (tier === undefined) return undefined
   const epoch = cache.epoch
   const resultJson = await tier.lookup(plan)
-  if (resultJson !== undefined) cache.store(plan, resultJson, epoch)
+  // Only proven state is written to the shared tier (SPEC §15): what comes back from it was proven.
+  if (resultJson !== undefined) cache.store(plan, resultJson, epoch, true)
   return resultJson
 }

@@ -39,6 +39,8 @@ export type BodyReply = {
   retryAfterS?: number
   /** Subscriptions this body created (`eth_subscribe`): their events wait until this reply is sent. */
   subscriptions?: string[]
+  /** Its state answers were all proven (`proof`), or one was not provable (`none`); absent: no state answer (SPEC §15). */
+  verified?: 'proof' | 'none'
 }
 
 /** The transport-independent pipeline: every transport hands it a body and sends back what it answers. */
@@ -73,7 +75,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     options.chain.touch()
     options.observeCall?.(entry.method, 'HIT', undefined, 0)
     options.observeClient?.(context().client ?? 'unknown', 'hit')
-    return { text: entry.reply, cache: 'HIT' }
+    return entry.verified === undefined
+      ? { text: entry.reply, cache: 'HIT' }
+      : { text: entry.reply, cache: 'HIT', verified: entry.verified }
   }
   const handleBody = (text: string, context: ContextSource) => answerBody(options, answerCall, memo, text, context)
   return {
@@ -115,6 +119,7 @@ async function answerBody(
         key: resolved.key,
         resultJson: resolved.outcome.resultJson,
         reply: reply.text,
+        verified: resolved.verified,
       })
     }
     return assemble([reply], reply.text)
@@ -150,6 +155,7 @@ function assemble(replies: CallReply[], text: string | null): BodyReply {
   let retryAfterS: number | undefined = 0
   for (const { resolved, text: callText } of replies) {
     if (resolved?.outcome.provider !== undefined) providers.add(resolved.outcome.provider)
+    if (resolved?.verified !== undefined && reply.verified !== 'none') reply.verified = resolved.verified
     if (resolved?.subscription !== undefined) subscriptions.push(resolved.subscription)
     // HTTP 429 only when every answered call was refused by the rate limit: the longest wait any was told.
     if (callText !== null && retryAfterS !== undefined)

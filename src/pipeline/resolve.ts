@@ -6,11 +6,13 @@ import type { RealtimeCache } from '../cache/realtime-ttl.ts'
 import type { SharedTier } from '../cache/shared-tier.ts'
 import type { Chain } from '../chain/chain.ts'
 import type { Forwarder } from '../providers/forward.ts'
+import { bothChecks } from '../rpc/answer-check.ts'
 import { methodInfo } from '../rpc/methods.ts'
 import { isNotification } from '../rpc/parse.ts'
 import type { Outcome, RpcCall } from '../rpc/types.ts'
 import { createInflight, type Inflight } from '../util/inflight.ts'
 import { settleWithin } from '../util/with-timeout.ts'
+import type { StateVerifier, Verified } from '../verify/state-verifier.ts'
 import { createCacheTiers } from './cache-tiers.ts'
 import { isFinalAnswer } from './finality.ts'
 import { type BodyScope, OPEN_GATE, type Resolved } from './scope.ts'
@@ -31,6 +33,8 @@ export type ResolverOptions = {
   sharedTier?: () => SharedTier | undefined
   /** Tiers asked after the cache's own (the prefetch, SPEC §14). */
   tiers?: Tier[]
+  /** State answers proven before they are stored (SPEC §15); none: `--verify-state off`. */
+  verifier?: StateVerifier
 }
 
 /** A data call's answer: from a tier, a flight in progress, or upstream (and stored when final). */
@@ -38,7 +42,7 @@ export type Resolver = (call: RpcCall, scope: BodyScope) => Promise<Resolved>
 
 /** Everything the resolution steps share, built once. */
 type Deps = ResolverOptions & {
-  inflight: Inflight<Outcome>
+  inflight: Inflight<Fetched>
   tiers: Tier[]
   opened: { value: boolean }
   resolve: Resolver
@@ -60,7 +64,7 @@ export function createResolver(options: ResolverOptions): Resolver {
   options.cacheOpened.then(markOpened, markOpened)
   const deps: Deps = {
     ...options,
-    inflight: createInflight<Outcome>(),
+    inflight: createInflight<Fetched>(),
     tiers: [],
     opened,
     resolve: (call, scope) => resolveCall(deps, call, scope),
@@ -108,43 +112,68 @@ async function cacheable(deps: Deps, call: RpcCall, plan: CachePlan, scope: Body
   if (!cache.ready || !chain.view.trusted) {
     const check = answerCheck(plan)
     return scope.gate(async () => ({
-      outcome: await deps.inflight.run(flight, () => deps.forward(asked, { check, batch: scope.batch })),
+      ...(await deps.inflight.run(flight, async () => ({
+        outcome: await deps.forward(asked, { check, batch: scope.batch }),
+      }))),
       cache: 'BYPASS',
     }))
   }
   const found = firstHit(deps.tiers, plan, call.params)
   const hit = found instanceof Promise ? await found : found
-  if (hit !== undefined) return { outcome: { resultJson: hit }, cache: 'HIT', key: plan.key }
+  if (hit !== undefined)
+    return { outcome: { resultJson: hit }, cache: 'HIT', key: plan.key, verified: verifiedHit(deps, plan) }
   return scope.gate(async () => ({
-    outcome: await deps.inflight.run(flight, () => fetchAndStore(deps, asked, plan, scope)),
+    ...(await deps.inflight.run(flight, () => fetchAndStore(deps, asked, plan, scope))),
     cache: 'MISS',
   }))
 }
 
-/** Forward, then store the answer if it can never change: decided before anyone else may see it. */
-async function fetchAndStore(deps: Deps, call: RpcCall, plan: CachePlan, scope: BodyScope): Promise<Outcome> {
+/** A hit of a state answer says whether it was stored proven (SPEC §15: `x-verified` on hits too). */
+function verifiedHit(deps: Deps, plan: CachePlan): Verified | undefined {
+  if (deps.verifier === undefined || !deps.verifier.isState(plan.method)) return undefined
+  return deps.cache.isProven(plan.key) ? 'proof' : 'none'
+}
+
+/** An upstream answer, and for state its proof's verdict (SPEC §15). */
+type Fetched = { outcome: Outcome; verified?: Verified }
+
+/**
+ * Forward, then store the answer if it can never change: decided before anyone else may see it.
+ * A state answer at a final block is checked against its proofs, asked beside it (SPEC §15): one
+ * that contradicts them is a provider fault; one nobody could prove is stored locally only (never
+ * shared), or with `required` not at all.
+ */
+async function fetchAndStore(deps: Deps, call: RpcCall, plan: CachePlan, scope: BodyScope): Promise<Fetched> {
   const { cache } = deps
   const epoch = cache.epoch
+  const verifying = deps.verifier?.begin(
+    call,
+    (block) => deps.chain.view.isFinal(block),
+    (proofCall, check) => deps.forward(proofCall, { check, batch: scope.batch }),
+  )
   // A trace by transaction hash is final once its transaction's block is: learn that block alongside.
   const txBlock =
     plan.anchor.kind === 'tx' && !plan.anchor.blockInResult
       ? blockOfTransaction(deps, plan.anchor.hash, scope).catch(() => undefined)
       : undefined
   // SPEC §8: an answer that does not match the question is a provider fault, tried elsewhere, never stored.
-  const answer = await deps.forward(call, { check: answerCheck(plan), batch: scope.batch })
-  if (answer.resultJson === undefined) return answer
+  const check = bothChecks(answerCheck(plan), verifying?.check)
+  const answer = await deps.forward(call, { check, batch: scope.batch })
+  if (answer.resultJson === undefined) return { outcome: answer }
+  const verified = verifying?.verified
   const final = await isFinalAnswer(
     plan,
     answer.resultJson,
     deps.chain.view,
     (hash) => txBlock ?? blockOfTransaction(deps, hash, scope),
   )
-  if (!final) return answer
-  cache.store(plan, answer.resultJson, epoch)
-  if (epoch === cache.epoch) deps.sharedTier?.()?.put(plan, answer.resultJson)
+  if (!final || (verified === 'none' && deps.verifier?.mode === 'required')) return { outcome: answer, verified }
+  const proven = verified === 'proof'
+  cache.store(plan, answer.resultJson, epoch, proven)
+  if (epoch === cache.epoch && verified !== 'none') deps.sharedTier?.()?.put(plan, answer.resultJson)
   for (const [part, resultJson] of partsOfAnswer(plan, call.params, answer.resultJson))
-    cache.store(part, resultJson, epoch)
-  return answer
+    cache.store(part, resultJson, epoch, proven)
+  return { outcome: answer, verified }
 }
 
 /** A "now" answer shared for its short TTL (memory only); identical calls in flight share one request too. */
@@ -154,7 +183,9 @@ async function realtime(deps: Deps, call: RpcCall, key: string, scope: BodyScope
   if (shared !== undefined) return { outcome: { resultJson: shared }, cache: 'HIT-TTL' }
   return scope.gate(async () => {
     const epoch = deps.cache.epoch
-    const outcome = await deps.inflight.run(`${epoch}:ttl:${key}`, () => deps.forward(call, { batch: scope.batch }))
+    const { outcome } = await deps.inflight.run(`${epoch}:ttl:${key}`, async () => ({
+      outcome: await deps.forward(call, { batch: scope.batch }),
+    }))
     if (outcome.resultJson !== undefined && epoch === deps.cache.epoch)
       realtime.set(key, call.method, outcome.resultJson)
     return { outcome, cache: 'BYPASS' }

@@ -29,6 +29,8 @@ export type Resolved = {
   retryAfterS?: number
   /** The subscription this call created (`eth_subscribe`). */
   subscription?: string
+  /** A state answer's proof (SPEC §15, `x-verified`): proven against the chain, or not provable. */
+  verified?: 'proof' | 'none'
 }
 
 /** The gate of a call that nothing holds back. */

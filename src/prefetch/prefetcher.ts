@@ -10,6 +10,7 @@ import { methodInfo } from '../rpc/methods.ts'
 import { parseQuantity, toQuantity } from '../rpc/quantity.ts'
 import type { RpcCall } from '../rpc/types.ts'
 import { settleWithin } from '../util/with-timeout.ts'
+import type { AccountVerdict, StateVerifier } from '../verify/state-verifier.ts'
 import type { BlockInterest } from './block-interest.ts'
 import { MalformedPrestateError, type ParentState, parentStateOf, prestatesOfBlockTrace } from './prestate.ts'
 
@@ -26,6 +27,8 @@ export type PrefetcherOptions = {
   maxInFlight?: number
   /** Prefetched keys remembered to count those a client later asks for. @default 200_000 */
   maxTrackedKeys?: number
+  /** Proves what is prefetched before it is stored (SPEC §15); none: `--verify-state off`. */
+  verifier?: StateVerifier
 }
 
 /** How prefetches went, by source and outcome, and how many of the keys they stored a client later asked for. */
@@ -154,7 +157,32 @@ async function prefetchBlock(options: PrefetcherOptions, block: number): Promise
     if (error instanceof MalformedPrestateError) return { outcome: `${traced.source}:malformed`, keys: [] }
     throw error
   }
-  return { outcome: `${traced.source}:stored`, keys: store(options.cache, state, block - 1, epoch) }
+  const verdicts = await proveParentState(options, state, block - 1)
+  const required = options.verifier?.mode === 'required' && verdicts !== undefined
+  return {
+    outcome: `${traced.source}:stored`,
+    keys: store(options.cache, state, block - 1, epoch, verdicts, required),
+  }
+}
+
+/**
+ * SPEC §15: the parent state proven account by account before it is stored, the proofs sent
+ * together (one upstream batch). Undefined without a verifier: stored as read, unproven.
+ */
+async function proveParentState(
+  options: PrefetcherOptions,
+  state: ParentState,
+  parent: number,
+): Promise<Map<string, AccountVerdict> | undefined> {
+  const verifier = options.verifier
+  if (verifier === undefined) return undefined
+  const accounts = [...state].map(([address, account]) => ({ address, ...account }))
+  const batch = options.openBatch?.()
+  const verdicts = await verifier.proveAccounts(accounts, parent, (call, check) =>
+    options.forward(call, { check, batch }),
+  )
+  if (verdicts === undefined) return undefined
+  return new Map(accounts.map((account, index) => [account.address, verdicts[index] as AccountVerdict]))
 }
 
 /** Block B+1's header and transaction hashes: from the cache when a client's own call stored it, else asked. */
@@ -212,15 +240,27 @@ async function prestatesOf(
  * Store the parent state under the very keys a client's own calls use (SPEC §14): balance, nonce,
  * code and each slot at `parent`. Final, since the block after it is (the caller checked).
  */
-function store(cache: Cache, state: ParentState, parent: number, epoch: number): string[] {
+function store(
+  cache: Cache,
+  state: ParentState,
+  parent: number,
+  epoch: number,
+  verdicts: Map<string, AccountVerdict> | undefined,
+  required = false,
+): string[] {
   const at = toQuantity(parent)
   const keys: string[] = []
+  let proven = false
   const put = (method: string, params: unknown[], value: string) => {
     const plan = planCall(method, params) as CachePlan
-    cache.store(plan, JSON.stringify(value), epoch)
+    cache.store(plan, JSON.stringify(value), epoch, proven)
     keys.push(plan.key)
   }
   for (const [address, account] of state) {
+    const verdict = verdicts?.get(address)
+    // An account whose values are not the proven ones is not stored; an unprovable one only when allowed.
+    if (verdict === 'failed' || (verdict === 'none' && required)) continue
+    proven = verdict === 'proof'
     put('eth_getBalance', [address, at], account.balance)
     put('eth_getTransactionCount', [address, at], account.nonce)
     put('eth_getCode', [address, at], account.code)

@@ -194,7 +194,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         const answer = await (batch === undefined
           ? postToProvider(provider, body, attemptOptions)
           : batch.post(provider, body, upstreamId, attemptOptions))
-        const settled = judge(provider, answer)
+        const judged = judge(provider, answer)
+        // A check that takes time (a state answer waiting for its proof) is awaited within the attempt.
+        const settled = judged instanceof Promise ? await judged : judged
         if (settled.kind !== 'failed') recordSuccess(provider, now() - startedAt, options.breaker)
         options.onAttempt?.(provider, settled.kind === 'unknown-error' ? 'rpc-error' : 'ok', now() - startedAt)
         return settled
@@ -221,7 +223,25 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       }
     }
 
-    const judge = (provider: Provider, answer: UpstreamAnswer): Settled => {
+    /** A result that passed (or failed) its check: the answer, "not here", or a provider fault (thrown). */
+    const checked = (
+      provider: Provider,
+      answer: { resultJson: string },
+      mismatch: string | typeof NOT_HERE | undefined,
+    ): Settled => {
+      if (mismatch === NOT_HERE) return { kind: 'unknown-error', error: NOT_FOUND_HERE, provider }
+      if (mismatch !== undefined) {
+        throw new UpstreamRpcFaultError(provider.label, 'provider-fault', {
+          code: 0,
+          message: `the answer does not match the question: ${mismatch}`,
+        })
+      }
+      options.unsupported?.observe(provider, call.method, undefined)
+      if (need !== undefined) options.history?.observe(provider, need, 'held')
+      return { kind: 'answer', outcome: { resultJson: answer.resultJson, provider: provider.label } }
+    }
+
+    const judge = (provider: Provider, answer: UpstreamAnswer): Settled | Promise<Settled> => {
       if (answer.kind === 'empty') return { kind: 'answer', outcome: { resultJson: 'null' } }
       if (answer.kind === 'result') {
         if (call.method === 'eth_chainId' && isOtherChain(answer.resultJson, options.chainId())) {
@@ -233,16 +253,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           })
         }
         const mismatch = check?.(answer.value)
-        if (mismatch === NOT_HERE) return { kind: 'unknown-error', error: NOT_FOUND_HERE, provider }
-        if (mismatch !== undefined) {
-          throw new UpstreamRpcFaultError(provider.label, 'provider-fault', {
-            code: 0,
-            message: `the answer does not match the question: ${mismatch}`,
-          })
-        }
-        options.unsupported?.observe(provider, call.method, undefined)
-        if (need !== undefined) options.history?.observe(provider, need, 'held')
-        return { kind: 'answer', outcome: { resultJson: answer.resultJson, provider: provider.label } }
+        if (mismatch instanceof Promise) return mismatch.then((found) => checked(provider, answer, found))
+        return checked(provider, answer, mismatch)
       }
       // A raw transaction another attempt may already have delivered is sent, whatever this node says.
       if (rawHash !== undefined && transportFailed && meansAlreadySent(answer.error)) {

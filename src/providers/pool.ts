@@ -49,7 +49,7 @@ export type ProviderPool = {
    * The same call to up to `count` distinct healthy providers (through failover when none is
    * healthy), one outcome per provider that answered; `-32002` when none did.
    */
-  askSeveral(call: RpcCall, count?: number): Promise<Outcome[]>
+  askSeveral(call: RpcCall, count?: number, options?: { unhealthyToo?: boolean }): Promise<Outcome[]>
   watch(listener: PoolListener): void
 }
 
@@ -166,8 +166,9 @@ export function createProviderPool(options: ProviderPoolOptions): ProviderPool {
     expectChain(id) {
       chainId = id
     },
-    async askSeveral(call, count = 2) {
-      const chosen = providers.filter(isHealthy).slice(0, count)
+    async askSeveral(call, count = 2, { unhealthyToo = false } = {}) {
+      // What a struck provider says may still count (a header's hash, SPEC §15); a quarantined one never does.
+      const chosen = providers.filter(unhealthyToo ? (provider) => !provider.quarantined : isHealthy).slice(0, count)
       if (chosen.length === 0) return [await forward(call)]
       const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: call.method, params: call.params })
       const outcomes = await Promise.all(

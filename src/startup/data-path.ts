@@ -12,6 +12,7 @@ import { createPrefetcher, type Prefetcher } from '../prefetch/prefetcher.ts'
 import { withPrefetch } from '../prefetch/with-prefetch.ts'
 import type { ProviderPool } from '../providers/pool.ts'
 import { log } from '../util/log.ts'
+import type { StateVerifier } from '../verify/state-verifier.ts'
 import { createBatchingPart } from './providers-part.ts'
 import { createRateLimitPart } from './rate-limit-part.ts'
 import type { SharedTierPart } from './shared-tier-part.ts'
@@ -23,6 +24,8 @@ export type DataParts = {
   cacheOpened: Promise<unknown>
   realtime: RealtimeCache | undefined
   sharedTier: SharedTierPart
+  /** Verified state (SPEC §15); none with `--verify-state off`. */
+  verifier?: StateVerifier
 }
 
 /**
@@ -32,7 +35,7 @@ export type DataParts = {
 export function createDataPath(
   options: Pick<
     ServerOptions,
-    'upstreamTimeoutMs' | 'prefetch' | 'upstreamBatchSize' | 'upstreamBatchBytes' | 'maxResponseBytes'
+    'upstreamTimeoutMs' | 'prefetch' | 'upstreamBatchSize' | 'upstreamBatchBytes' | 'maxResponseBytes' | 'verifyState'
   >,
   parts: DataParts,
 ): { resolve: Resolver; internal: InternalCalls; prefetcher?: Prefetcher } {
@@ -47,6 +50,7 @@ export function createDataPath(
           view: () => chain.view,
           interest: createBlockInterest(),
           waitMs: options.upstreamTimeoutMs,
+          verifier: parts.verifier,
         })
   const inner = createResolver({
     forward: pool.forward,
@@ -57,6 +61,7 @@ export function createDataPath(
     realtime: parts.realtime,
     sharedTier: parts.sharedTier.current,
     tiers: prefetcher === undefined ? [] : [prefetcher.tier],
+    verifier: parts.verifier,
   })
   const resolve = prefetcher === undefined ? inner : withPrefetch(inner, prefetcher)
   return { resolve, internal: createInternalCalls({ forward: pool.forward, resolve }), prefetcher }

@@ -16,6 +16,8 @@ import type { Registry } from '../registry/registry.ts'
 import type { createFilterMethods } from '../streams/filters.ts'
 import type { StreamHub } from '../streams/hub.ts'
 import { createStreamsMethod, createSubscriptionMethods } from '../streams/subscription-methods.ts'
+import type { StateVerifier } from '../verify/state-verifier.ts'
+import { verificationView } from '../verify/verification-view.ts'
 import { VERSION } from '../version.ts'
 import type { SharedTierPart } from './shared-tier-part.ts'
 
@@ -32,6 +34,8 @@ export type LocalMethodParts = {
   sockets: SocketCounters
   filters: ReturnType<typeof createFilterMethods>
   prefetcher?: Prefetcher
+  /** Verified state (SPEC §15); none with `--verify-state off`. */
+  verifier?: StateVerifier
 }
 
 /** The methods the proxy answers itself (SPEC §4, §12), in their groups: management, subscriptions, filters. */
@@ -45,7 +49,11 @@ export function createLocalMethodsPart(parts: LocalMethodParts): LocalMethods {
         requestShutdown: () => parts.shutdown.begin('edb_shutdown'),
       }),
       createInstanceMethods(parts.registry),
-      createCacheMethods(parts.cache, parts.sharedTier.current, parts.prefetcher?.stats),
+      createCacheMethods(parts.cache, parts.sharedTier.current, {
+        prefetch: parts.prefetcher?.stats,
+        verification:
+          parts.verifier === undefined ? undefined : () => verificationView(parts.verifier as StateVerifier),
+      }),
       createProviderMethods(parts.providers, parts.pool.unsupported),
       createMetricsMethods(parts.observability.calls, parts.observability.history),
       createStreamsMethod(parts.hub, parts.sockets),

@@ -335,6 +335,8 @@ describe('caching against anvil', () => {
       oldest_entry_age_seconds: expect.any(Number),
       newest_entry_age_seconds: expect.any(Number),
       cache_file_path: '(in memory: development chain: not persisted)',
+      // An extra field (SPEC §15): on a development chain nothing is proven, so nothing is counted.
+      verification: expect.objectContaining({ mode: 'when-possible', verified: 0, unverifiable: 0, failed: 0 }),
     })
     expect((await proxy.call('edb_deleteCache', ['eth_getBalance', [DEV, '0x01']])).result).toEqual({
       success: true,

@@ -28,6 +28,7 @@ describe('loadServerOptions', () => {
       maxCacheBytes: 256 * 1024 * 1024,
       finalityDepth: 64,
       prefetch: 'on',
+      verifyState: 'when-possible',
       devChain: 'auto',
       logLevel: 'info',
       logFormat: 'pretty',

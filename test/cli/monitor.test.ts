@@ -84,6 +84,7 @@ describe('monitor', () => {
     keys(name, 'Tab')
     await shows(name, 'store')
     await shows(name, 'keys stored')
+    await shows(name, 'of state proven')
     keys(name, 'BTab')
     await shows(name, 'requests  success')
     keys(name, 'BTab')

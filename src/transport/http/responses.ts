@@ -40,12 +40,21 @@ function headersFor(cache: CacheStatus, provider: string): Headers {
   return headers
 }
 
-/** A JSON-RPC answer with its `x-cache` header, and `x-provider` naming the (redacted) provider that answered. */
-export function rpcResponse(text: string, cache: CacheStatus, provider?: string): Response {
-  return new Response(text, {
-    status: 200,
-    headers: provider === undefined ? RPC_HEADERS[cache] : headersFor(cache, provider),
-  })
+/**
+ * A JSON-RPC answer with its `x-cache` header, `x-provider` naming the (redacted) provider that
+ * answered, and for state answers `x-verified: proof|none` (SPEC §15).
+ */
+export function rpcResponse(
+  text: string,
+  cache: CacheStatus,
+  provider?: string,
+  verified?: 'proof' | 'none',
+): Response {
+  const headers = provider === undefined ? RPC_HEADERS[cache] : headersFor(cache, provider)
+  if (verified === undefined) return new Response(text, { status: 200, headers })
+  const withVerified = new Headers(headers)
+  withVerified.set('x-verified', verified)
+  return new Response(text, { status: 200, headers: withVerified })
 }
 
 /** A JSON-RPC error response with `id: null`, for failures before any call could be read. */
@@ -66,5 +75,5 @@ export function servedResponse(served: ServedBody): Response {
       : jsonResponse(served.status, served.text)
   if (served.text === null) return new Response(null, { status: 204 })
   if (served.retryAfterS !== undefined) return rateLimitedResponse(served.text, served.retryAfterS)
-  return rpcResponse(served.text, served.cache, served.provider)
+  return rpcResponse(served.text, served.cache, served.provider, served.verified)
 }
