@@ -1,11 +1,13 @@
 /**
  * The first run of SPEC §10 and §14: a busy block (40 transactions, 12 slots and 3 accounts each)
  * replayed by `cast run` of its last and of its middle transaction, and read by an EDB-like client
- * (the transaction, its block, then the parent state one call at a time). Each run four ways:
+ * (the transaction, its block, then the parent state one call at a time). Each run six ways:
  * straight to anvil (the limit), through a forwarder adding 30 ms a request (direct), through a
- * fresh proxy in front of its own forwarder (cold), and through that proxy again (warm). Upstream
- * requests are counted at the forwarder, the proxy's head tracking left out; outputs are compared
- * as text with the limit's.
+ * fresh proxy in front of its own forwarder (cold), and through that proxy again (warm); cold and
+ * warm each with state verification on (SPEC §15, the proxy's default: `verified`) and off
+ * (`--verify-state off`: `unverified`), every proxy fresh with its own cache directory and
+ * forwarder. Upstream requests are counted at the forwarder, the proxy's head tracking left out;
+ * outputs are compared as text with the limit's.
  */
 import { mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
@@ -16,14 +18,22 @@ import { type BenchContext, SERVER_CORE } from '../lib/context.ts'
 import { isHeadTracking, LATENCY_MS, warmChecks } from '../lib/replay-runs.ts'
 import type { Check, Section, Table } from '../lib/report.ts'
 import { type Server, startAnvil, startProxy } from '../lib/servers.ts'
-import { spread } from '../lib/stats.ts'
+import { ratioSpread, spread } from '../lib/stats.ts'
 
-/** Limit and warm runs are cheap: a few pairs, each warm run right after its limit. */
-const PAIRS = 3
+/** Limit and warm runs are cheap: a few triples, each limit followed by a warm run of either proxy. */
+const PAIRS = 5
+/** Cold runs, one per fresh proxy: this many rounds of a verified and an unverified proxy each. */
+const COLD_ROUNDS = 2
 /** SPEC §10: a cold first run makes at most this many upstream requests, in at most this share of the direct time. */
 const MAX_COLD_REQUESTS = 20
 const MAX_COLD_RATIO = 0.2
-const WAYS = ['limit', 'direct', 'cold', 'warm'] as const
+/** SPEC §10: with verification on, a cold run costs at most this much of the same run without it; a warm run the same (within noise). */
+const MAX_VERIFIED_COLD_RATIO = 1.25
+const MAX_VERIFIED_WARM_RATIO = 1.1
+/** How each proxy is started: verification as the default has it (when-possible), or off. */
+const KINDS = { verified: [], unverified: ['--verify-state', 'off'] } as const satisfies Record<string, string[]>
+type Kind = keyof typeof KINDS
+const WAYS = ['limit', 'direct', 'cold, verified', 'cold, unverified', 'warm, verified', 'warm, unverified'] as const
 type Way = (typeof WAYS)[number]
 const RUNS = {
   'cast run, last tx': (busy: BusyBlock, url: string) => castRunTx(busy.txs.at(-1) as string, url),
@@ -34,7 +44,10 @@ const RUNS = {
 type RunName = keyof typeof RUNS
 
 type Measured = { ms: number; requests: number; calls: Record<string, number>; own: number; output: string }
-type RunResult = { measured: Map<Way, Measured[]>; prefetch: string }
+/** What `edb_cache_stats` says of a proxy right after its cold run: its prefetch, and its verification (SPEC §15) when on. */
+type ColdStats = { prefetch: string; verification?: Verification }
+type Verification = { share_verified: string; verified: number; unverifiable: number; failed: number }
+type RunResult = { measured: Map<Way, Measured[]>; stats: Record<Kind, ColdStats[]> }
 
 export async function measureFirstRun(context: BenchContext): Promise<Section> {
   const { children, log } = context
@@ -45,7 +58,7 @@ export async function measureFirstRun(context: BenchContext): Promise<Section> {
   const results = new Map<RunName, RunResult>()
   try {
     for (const name of Object.keys(RUNS) as RunName[]) {
-      log(`first-run: ${name} (limit, direct, cold, warm)`)
+      log(`first-run: ${name} (direct, cold verified and unverified, limit and warm)`)
       results.set(name, await measureRun(context, busy, name, anvil.url, direct))
     }
   } finally {
@@ -55,7 +68,13 @@ export async function measureFirstRun(context: BenchContext): Promise<Section> {
   return report(busy, results)
 }
 
-/** One run four ways; the cold proxy is fresh (its own cache directory and forwarder) and then serves the warm runs. */
+type Fresh = { kind: Kind; proxy: Server; upstream: LatencyForwarder }
+
+/**
+ * One run six ways, interleaved so that noise hits verified and unverified alike: direct, then
+ * rounds of a cold run through a fresh verified and a fresh unverified proxy (the order alternating),
+ * then triples of the limit and a warm run through each of the last round's proxies.
+ */
 async function measureRun(
   context: BenchContext,
   busy: BusyBlock,
@@ -65,31 +84,52 @@ async function measureRun(
 ): Promise<RunResult> {
   const runner = RUNS[name]
   const measured = new Map<Way, Measured[]>(WAYS.map((way) => [way, []]))
+  const stats: Record<Kind, ColdStats[]> = { verified: [], unverified: [] }
   const record = async (way: Way, url: string, counter?: LatencyForwarder) =>
     measured.get(way)?.push(await timed(() => runner(busy, url), url, counter))
   // The first run pays for page cache and the binary loading: not measured.
   await runner(busy, anvilUrl)
   await record('direct', direct.url, direct)
-  const upstream = startLatencyForwarder(anvilUrl, LATENCY_MS)
-  const proxy = await readyProxy(context, upstream)
+  const running: Fresh[] = []
+  const stop = async (fresh: Fresh) => {
+    running.splice(running.indexOf(fresh), 1)
+    await fresh.proxy.child.stop()
+    await fresh.upstream.stop()
+  }
   try {
-    await record('cold', proxy.url, upstream)
-    const prefetch = await prefetchStats(proxy.url)
+    let kept: Fresh[] = []
+    for (let round = 0; round < COLD_ROUNDS; round++) {
+      for (const fresh of kept) await stop(fresh)
+      kept = []
+      const kinds: Kind[] = round % 2 === 0 ? ['verified', 'unverified'] : ['unverified', 'verified']
+      for (const kind of kinds) {
+        const upstream = startLatencyForwarder(anvilUrl, LATENCY_MS)
+        const fresh: Fresh = { kind, upstream, proxy: await readyProxy(context, upstream, KINDS[kind]) }
+        running.push(fresh)
+        kept.push(fresh)
+        await record(`cold, ${kind}`, fresh.proxy.url, upstream)
+        stats[kind].push(await coldStats(fresh.proxy.url))
+      }
+    }
     for (let pair = 0; pair < PAIRS; pair++) {
       await record('limit', anvilUrl)
-      await record('warm', proxy.url, upstream)
+      const order = pair % 2 === 0 ? kept : [...kept].reverse()
+      for (const { kind, proxy, upstream } of order) await record(`warm, ${kind}`, proxy.url, upstream)
     }
-    return { measured, prefetch }
+    return { measured, stats }
   } finally {
-    await proxy.child.stop()
-    await upstream.stop()
+    for (const fresh of [...running]) await stop(fresh)
   }
 }
 
 /** A proxy from source in front of `upstream` with a fresh cache, its chain known and cache open, the forwarder's counts reset. */
-async function readyProxy(context: BenchContext, upstream: LatencyForwarder): Promise<Server> {
+async function readyProxy(
+  context: BenchContext,
+  upstream: LatencyForwarder,
+  extra: readonly string[],
+): Promise<Server> {
   const cacheDir = mkdtempSync(join(context.workDir, 'first-run-cache-'))
-  const proxy = await startProxy(context.children, upstream.url, cacheDir, SERVER_CORE)
+  const proxy = await startProxy(context.children, upstream.url, cacheDir, SERVER_CORE, [...extra])
   await fetch(proxy.url, {
     method: 'POST',
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
@@ -98,14 +138,20 @@ async function readyProxy(context: BenchContext, upstream: LatencyForwarder): Pr
   return proxy
 }
 
-/** The `prefetch` field of `edb_cache_stats` (SPEC §14: prefetches, keys stored, keys later asked for), as text. */
-async function prefetchStats(url: string): Promise<string> {
+/**
+ * The `prefetch` field of `edb_cache_stats` (SPEC §14: prefetches, keys stored, keys later asked
+ * for), as text, and its `verification` field (SPEC §15: answers proven, not provable, failed).
+ */
+async function coldStats(url: string): Promise<ColdStats> {
   const response = await fetch(url, {
     method: 'POST',
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'edb_cache_stats', params: [] }),
   })
-  const { result } = (await response.json()) as { result?: { prefetch?: unknown } }
-  return result?.prefetch === undefined ? 'not reported' : JSON.stringify(result.prefetch)
+  const { result } = (await response.json()) as { result?: { prefetch?: unknown; verification?: Verification } }
+  return {
+    prefetch: result?.prefetch === undefined ? 'not reported' : JSON.stringify(result.prefetch),
+    ...(result?.verification === undefined ? {} : { verification: result.verification }),
+  }
 }
 
 async function timed(run: () => Promise<string>, url: string, counter?: LatencyForwarder): Promise<Measured> {
@@ -130,7 +176,7 @@ function report(busy: BusyBlock, results: Map<RunName, RunResult>): Section {
   const checks: Check[] = []
   const notes: string[] = []
   let mismatches = 0
-  for (const [name, { measured, prefetch }] of results) {
+  for (const [name, { measured, stats }] of results) {
     const of = (way: Way) => measured.get(way) ?? []
     const limit = of('limit')[0]?.output ?? ''
     for (const way of WAYS) {
@@ -145,29 +191,56 @@ function report(busy: BusyBlock, results: Map<RunName, RunResult>): Section {
         name,
         way,
         formatMsSpread(entries.map((entry) => entry.ms)),
-        way === 'limit' ? '-' : String(spread(entries.map((entry) => entry.requests)).median),
+        way === 'limit' ? '-' : formatCountSpread(entries.map((entry) => entry.requests)),
         way === 'limit' ? '-' : describeCalls(entries.at(-1)?.calls ?? {}),
-        way === 'cold' || way === 'warm' ? String(spread(entries.map((entry) => entry.own)).median) : '-',
+        way.startsWith('cold') || way.startsWith('warm')
+          ? String(spread(entries.map((entry) => entry.own)).median)
+          : '-',
       ])
     }
-    const [direct, cold] = [of('direct')[0] as Measured, of('cold')[0] as Measured]
-    const warm = of('warm')
+    const direct = of('direct')[0] as Measured
+    const [cold, coldOff] = [of('cold, verified'), of('cold, unverified')]
+    const [warm, warmOff] = [of('warm, verified'), of('warm, unverified')]
+    const ms = (entries: Measured[]) => entries.map((entry) => entry.ms)
+    const verifications = stats.verified.map((entry) => entry.verification)
+    const notFull = verifications.filter((verification) => verification?.share_verified !== '100.0%').length
     checks.push(
       {
-        label: `${name}: cold upstream requests (direct ${direct.requests})`,
-        value: spread([cold.requests]),
+        label: `${name}: cold (verified) upstream requests (direct ${direct.requests})`,
+        value: spread(cold.map((entry) => entry.requests)),
         unit: 'count',
         target: { op: '<=', limit: MAX_COLD_REQUESTS },
       },
       {
-        label: `${name}: cold time / direct`,
-        value: spread([cold.ms / direct.ms]),
+        label: `${name}: cold (verified) time / direct`,
+        value: spread(ms(cold).map((value) => value / direct.ms)),
         unit: 'x',
         target: { op: '<=', limit: MAX_COLD_RATIO },
       },
-      ...warmChecks(name, warm, of('limit')),
+      {
+        label: `${name}: cold time, verified / unverified (each round's pair)`,
+        value: ratioSpread(ms(cold), ms(coldOff)),
+        unit: 'x',
+        target: { op: '<=', limit: MAX_VERIFIED_COLD_RATIO },
+      },
+      {
+        label: `${name}: verified cold proxies whose share_verified is not 100.0% (of ${verifications.length})`,
+        value: spread([notFull]),
+        unit: 'count',
+        target: { op: '=', limit: 0 },
+      },
+      ...warmChecks(`${name} (verified)`, warm, of('limit')),
+      {
+        label: `${name}: warm time, verified / unverified (each triple's pair)`,
+        value: ratioSpread(ms(warm), ms(warmOff)),
+        unit: 'x',
+        target: { op: '<=', limit: MAX_VERIFIED_WARM_RATIO },
+      },
     )
-    notes.push(`${name}: the prefetch after the cold run (edb_cache_stats.prefetch): ${prefetch}`)
+    notes.push(
+      `${name}: the prefetch after each cold run (edb_cache_stats.prefetch): verified ${distinct(stats.verified.map((entry) => entry.prefetch))}; unverified ${distinct(stats.unverified.map((entry) => entry.prefetch))}`,
+      `${name}: the verification after each verified cold run (edb_cache_stats.verification: share_verified, verified, unverifiable, failed): ${distinct(verifications.map(describeVerification))}; unverified proxies: ${distinct(stats.unverified.map((entry) => describeVerification(entry.verification)))}`,
+    )
   }
   checks.push({
     label: 'outputs differing from the limit (every run, every way)',
@@ -187,9 +260,29 @@ function report(busy: BusyBlock, results: Map<RunName, RunResult>): Section {
     body: rows,
   }
   notes.unshift(
-    `Block ${busy.block} of ${busy.txs.length} transactions, read at its parent ${busy.parent}. Direct and cold once each (a cold run is one per fresh proxy), then ${PAIRS} times the limit followed by a warm run. Upstream: anvil behind a forwarder adding ${LATENCY_MS} ms a request (a batch is one request); the limit: straight to anvil. Foundry's fork cache off. The EDB-like reader asks, serially, balance, nonce and code of every account and every slot that anvil's prestateTracer lists for the block up to its target.`,
+    `Block ${busy.block} of ${busy.txs.length} transactions, read at its parent ${busy.parent}. Direct once; then ${COLD_ROUNDS} rounds of a cold run through a fresh proxy with state verification on (verified: the default, --verify-state when-possible, SPEC §15) and one with it off (unverified: --verify-state off), the order alternating, each proxy with its own cache directory and forwarder; then ${PAIRS} times the limit followed by a warm run through each of the last round's two proxies. Upstream: anvil behind a forwarder adding ${LATENCY_MS} ms a request (a batch is one request); the limit: straight to anvil. Foundry's fork cache off. The EDB-like reader asks, serially, balance, nonce and code of every account and every slot that anvil's prestateTracer lists for the block up to its target.`,
   )
   return { title: 'The first run: a busy block replayed cold (SPEC §14)', rows: [], tables: [table], checks, notes }
+}
+
+function describeVerification(verification: Verification | undefined): string {
+  if (verification === undefined) return 'not reported'
+  const { share_verified, verified, unverifiable, failed } = verification
+  return `${share_verified}, ${verified}, ${unverifiable}, ${failed}`
+}
+
+/** The texts, once each, with how many times when more than once (`a (x3)`). */
+function distinct(texts: string[]): string {
+  const counts = new Map<string, number>()
+  for (const text of texts) counts.set(text, (counts.get(text) ?? 0) + 1)
+  return [...counts]
+    .map(([text, count]) => (count === 1 && texts.length === 1 ? text : `${text} (x${count})`))
+    .join(' / ')
+}
+
+function formatCountSpread(values: number[]): string {
+  const { median, min, max } = spread(values)
+  return min === max ? String(median) : `${median} (${min}–${max})`
 }
 
 function describeCalls(calls: Record<string, number>): string {

@@ -149,7 +149,7 @@ async function fetchAndStore(deps: Deps, call: RpcCall, plan: CachePlan, scope: 
   const verifying = deps.verifier?.begin(
     call,
     (block) => deps.chain.view.isFinal(block),
-    (proofCall, check) => deps.forward(proofCall, { check, batch: scope.batch }),
+    (proofCall, check) => deps.forward(proofCall, { check, batch: scope.batch, unsupportedFailsOver: true }),
   )
   // A trace by transaction hash is final once its transaction's block is: learn that block alongside.
   const txBlock =

@@ -179,7 +179,7 @@ async function proveParentState(
   const accounts = [...state].map(([address, account]) => ({ address, ...account }))
   const batch = options.openBatch?.()
   const verdicts = await verifier.proveAccounts(accounts, parent, (call, check) =>
-    options.forward(call, { check, batch }),
+    options.forward(call, { check, batch, unsupportedFailsOver: true }),
   )
   if (verdicts === undefined) return undefined
   return new Map(accounts.map((account, index) => [account.address, verdicts[index] as AccountVerdict]))

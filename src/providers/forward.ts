@@ -62,6 +62,8 @@ export type ForwardOptions = {
   check?: AnswerCheck
   /** The client batch it belongs to: its attempts may travel in a JSON-RPC batch with that batch's others. */
   batch?: UpstreamBatch
+  /** A provider that lacks the method (`-32601`) is not the answer: the others are asked (the proxy's own proofs). */
+  unsupportedFailsOver?: boolean
 }
 
 /** Sends one call upstream with failover and returns its outcome; never throws. */
@@ -104,7 +106,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     return Math.min(options.hedgeCeilingMs, Math.max(options.hedgeFloorMs, recent))
   }
 
-  return async (call, { notification = false, check, batch: upstreamBatch } = {}) => {
+  return async (call, { notification = false, check, batch: upstreamBatch, unsupportedFailsOver = false } = {}) => {
     if (options.providers.length === 0) {
       return unavailable('No upstream providers configured (cache-only mode) and the answer is not cached', [])
     }
@@ -264,6 +266,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       const verdict = classifyRpcError(error)
       if (verdict === 'answer') {
         options.unsupported?.observe(provider, call.method, error)
+        // The proxy's own call any provider may serve (a proof): one lacking it is not the answer.
+        if (unsupportedFailsOver && error.code === RPC_CODES.methodNotFound)
+          return { kind: 'unknown-error', error, provider }
         return { kind: 'answer', outcome: { error, provider: provider.label } }
       }
       // "Behind or pruned" is tried elsewhere like an unknown error, and like it is never a strike (SPEC §6).

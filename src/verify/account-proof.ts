@@ -1,4 +1,3 @@
-import { verifyMerkleProof } from '@ethereumjs/mpt'
 import { decode } from '@ethereumjs/rlp'
 import { keccak_256 } from '@noble/hashes/sha3'
 import { bytesToHex, bytesToQuantity, hexToBytes, quantityToBytes } from './bytes.ts'
@@ -25,7 +24,17 @@ export class ProofError extends Error {
  * states must be the ones proven. Throws `ProofError`; returns what was proven, keyed by slot as a
  * quantity (`0x0`), values as quantities.
  */
-export async function verifyAccountProof(stateRoot: string, address: string, answer: unknown): Promise<ProvenState> {
+export function verifyAccountProof(stateRoot: string, address: string, answer: unknown): ProvenState {
+  try {
+    return verified(stateRoot, address, answer)
+  } catch (error) {
+    // Whatever a malformed answer breaks (RLP, shapes), it proves nothing: the provider's fault, never a crash.
+    if (error instanceof ProofError) throw error
+    throw new ProofError(`a malformed proof (${(error as Error).message})`)
+  }
+}
+
+function verified(stateRoot: string, address: string, answer: unknown): ProvenState {
   const proof = answer as {
     accountProof?: unknown
     storageHash?: unknown
@@ -36,7 +45,7 @@ export async function verifyAccountProof(stateRoot: string, address: string, ans
   }
   const addressBytes = hexToBytes(address.toLowerCase())
   if (addressBytes === undefined || addressBytes.length !== 20) throw new ProofError('not an address')
-  const accountRlp = await walk(stateRoot, keccak_256(addressBytes), proof.accountProof)
+  const accountRlp = walk(stateRoot, keccak_256(addressBytes), proof.accountProof)
   const account = accountRlp === undefined ? undefined : decodeAccount(accountRlp)
   // The fields the answer states beside the proof must be the proven ones (an absent account states zeros).
   const stated = {
@@ -57,7 +66,7 @@ export async function verifyAccountProof(stateRoot: string, address: string, ans
     const slotBytes = slotKey(entry?.key)
     if (slot === undefined || slotBytes === undefined) throw new ProofError('a storage proof without a slot')
     const root = account?.storageRoot ?? EMPTY_TRIE_ROOT
-    const valueRlp = root === EMPTY_TRIE_ROOT ? undefined : await walk(root, keccak_256(slotBytes), entry.proof)
+    const valueRlp = root === EMPTY_TRIE_ROOT ? undefined : walk(root, keccak_256(slotBytes), entry.proof)
     const value = valueRlp === undefined ? '0x0' : bytesToQuantity(decode(valueRlp) as Uint8Array)
     if (quantityOf(entry.value) !== value) throw new ProofError(`slot ${slot}: the stated value is not the proven one`)
     storage.set(slot, value)
@@ -65,23 +74,106 @@ export async function verifyAccountProof(stateRoot: string, address: string, ans
   return { account, storage }
 }
 
-/** The value at `key` under `root`, undefined when the proof shows it absent; `ProofError` when it proves nothing. */
-async function walk(root: string, key: Uint8Array, nodes: unknown): Promise<Uint8Array | undefined> {
+/**
+ * The value at `key` (a 32-byte trie key) under `root`, from the proof's nodes, or undefined when
+ * they show it absent; `ProofError` when they prove nothing. Each node must hash to the reference
+ * its parent holds (the first to the root); a branch takes the key's next nibble, an extension or a
+ * leaf its hex-prefix path. A child under 32 bytes is embedded in its parent, not a node of its own.
+ */
+function walk(root: string, key: Uint8Array, nodes: unknown): Uint8Array | undefined {
   if (!Array.isArray(nodes)) throw new ProofError('no proof nodes')
-  const proof: Uint8Array[] = []
-  for (const node of nodes) {
-    const bytes = typeof node === 'string' ? hexToBytes(node) : undefined
-    if (bytes === undefined) throw new ProofError('a proof node that is not hex')
-    proof.push(bytes)
+  const nibbles = toNibbles(key)
+  let reference: Reference = hexToBytes(root) ?? new Uint8Array()
+  if (reference.length !== 32) throw new ProofError('not a root hash')
+  let position = 0
+  let next = 0
+  for (;;) {
+    let node: Reference
+    if (reference instanceof Uint8Array) {
+      if (reference.length === 0) return undefined
+      if (reference.length !== 32) throw new ProofError('a reference that is neither a hash nor a node')
+      const known = typeof nodes[next] === 'string' ? knownNode(nodes[next] as string) : undefined
+      next += 1
+      if (known === undefined) throw new ProofError('the proof ends before the key, or a node is not hex')
+      if (!sameBytes(known.hash, reference)) throw new ProofError('a node does not hash to its reference')
+      node = known.node
+    } else node = reference
+    if (!Array.isArray(node)) throw new ProofError('a node that is not a list')
+    if (node.length === 17) {
+      if (position === nibbles.length) return nonEmpty(node[16])
+      reference = node[nibbles[position] as number] as Reference
+      position += 1
+      continue
+    }
+    if (node.length !== 2 || !(node[0] instanceof Uint8Array))
+      throw new ProofError('a node that is neither branch, extension nor leaf')
+    const { path, leaf } = hexPrefix(node[0])
+    const matches = path.every((nibble, offset) => nibbles[position + offset] === nibble)
+    if (leaf) {
+      // A leaf for another key where this one would be: the proof of its absence.
+      if (!matches || position + path.length !== nibbles.length) return undefined
+      if (!(node[1] instanceof Uint8Array)) throw new ProofError('a leaf whose value is not bytes')
+      return node[1]
+    }
+    if (!matches) return undefined
+    position += path.length
+    reference = node[1] as Reference
   }
-  const rootBytes = hexToBytes(root)
-  if (rootBytes === undefined || rootBytes.length !== 32) throw new ProofError('not a root hash')
+}
+
+/**
+ * Proof nodes already hashed and decoded, by their text. The proofs of one block share their top
+ * nodes (every account proof starts at the same root), so a prefetch's hundreds of proofs hash
+ * and decode each shared node once. Bounded; the oldest go first.
+ */
+const nodes = new Map<string, { hash: Uint8Array; node: Reference }>()
+const MAX_NODES = 4_096
+
+function knownNode(text: string): { hash: Uint8Array; node: Reference } | undefined {
+  const found = nodes.get(text)
+  if (found !== undefined) return found
+  const raw = hexToBytes(text)
+  if (raw === undefined) return undefined
+  const made = { hash: keccak_256(raw), node: decodeNode(raw) }
+  if (nodes.size >= MAX_NODES) nodes.delete(nodes.keys().next().value as string)
+  nodes.set(text, made)
+  return made
+}
+
+/** A child reference as RLP gives it: a hash (or nothing) as bytes, or a node embedded as a list. */
+type Reference = Uint8Array | Reference[]
+
+function decodeNode(raw: Uint8Array): Reference {
   try {
-    const value = await verifyMerkleProof(key, proof, { root: rootBytes, useKeyHashing: false })
-    return value ?? undefined
+    return decode(raw) as Reference
   } catch {
-    throw new ProofError('the proof does not lead from the root')
+    throw new ProofError('a node that is not RLP')
   }
+}
+
+function nonEmpty(value: Reference | undefined): Uint8Array | undefined {
+  return value instanceof Uint8Array && value.length > 0 ? value : undefined
+}
+
+/** A key's nibbles, high first. */
+function toNibbles(key: Uint8Array): number[] {
+  const nibbles: number[] = []
+  for (const byte of key) nibbles.push(byte >> 4, byte & 0x0f)
+  return nibbles
+}
+
+/** A hex-prefix path (Yellow Paper appendix C): the first nibble says leaf or extension, and odd or even length. */
+function hexPrefix(encoded: Uint8Array): { path: number[]; leaf: boolean } {
+  const nibbles = toNibbles(encoded)
+  const flag = nibbles[0] ?? 0
+  if (flag > 3) throw new ProofError('a path that is not hex-prefix encoded')
+  return { path: nibbles.slice(flag % 2 === 1 ? 1 : 2), leaf: flag >= 2 }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false
+  return true
 }
 
 function decodeAccount(rlp: Uint8Array): ProvenAccount {

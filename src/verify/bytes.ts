@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 import { hexToBytes as fromHexDigits, bytesToHex as toHexDigits } from '@noble/hashes/utils'
 
 /** Hex text and bytes, as Ethereum answers write them: `0x`-prefixed data, and quantities without leading zeros. */
@@ -5,9 +6,9 @@ import { hexToBytes as fromHexDigits, bytesToHex as toHexDigits } from '@noble/h
 const HEX = /^0x([0-9a-fA-F]{2})*$/
 const QUANTITY = /^0x[0-9a-fA-F]+$/
 
-/** `0x`-prefixed data of whole bytes as bytes; undefined for anything else. */
+/** `0x`-prefixed data of whole bytes as bytes; undefined for anything else (checked first: `Buffer` would skip bad digits). */
 export function hexToBytes(hex: string): Uint8Array | undefined {
-  return HEX.test(hex) ? fromHexDigits(hex.slice(2)) : undefined
+  return HEX.test(hex) ? Buffer.from(hex.slice(2), 'hex') : undefined
 }
 
 /** A quantity (`0x0`, `0x1a`) as its minimal big-endian bytes, as RLP wants it (zero is empty). */

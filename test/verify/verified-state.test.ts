@@ -115,6 +115,24 @@ describe('verified state (SPEC §15)', () => {
     })
   }
 
+  test('behavior: beside a provider without eth_getProof, proofs go to the one that serves it: every answer proven, no strike', async () => {
+    const lacking = startLyingNode(anvil.url, 'none', { proofs: false })
+    const proving = startLyingNode(anvil.url, 'none')
+    await using proxy = await startProxy({ rpcUrls: [lacking.url, proving.url], devChain: 'no' })
+    await proxy.cacheReady
+    const answers = await askAll(proxy)
+    expect(answers.filter((answer) => answer.result !== answer.expected)).toEqual([])
+    expect(answers.map((answer) => answer.verified)).toEqual(answers.map(() => 'proof'))
+    // Its -32601 is remembered: it is asked for a proof about once, and never struck for it (SPEC §6).
+    expect(lacking.asked('eth_getProof')).toBeLessThanOrEqual(2)
+    const view = (await proxy.call('edb_providers')).result.providers.find((entry: any) =>
+      lacking.url.startsWith(entry.url),
+    )
+    expect(view).toMatchObject({ consecutive_failures: 0, methods_refused: ['eth_getProof'] })
+    await lacking.stop()
+    await proving.stop()
+  })
+
   test('behavior: a provider that does not serve eth_getProof: x-verified none; required stores nothing; off asks no proof', async () => {
     const node = startLyingNode(anvil.url, 'none', { proofs: false })
     const [method, params] = ['eth_getBalance', [holder(1), block]] as const

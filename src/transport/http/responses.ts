@@ -50,11 +50,26 @@ export function rpcResponse(
   provider?: string,
   verified?: 'proof' | 'none',
 ): Response {
-  const headers = provider === undefined ? RPC_HEADERS[cache] : headersFor(cache, provider)
-  if (verified === undefined) return new Response(text, { status: 200, headers })
-  const withVerified = new Headers(headers)
-  withVerified.set('x-verified', verified)
-  return new Response(text, { status: 200, headers: withVerified })
+  const headers =
+    verified !== undefined
+      ? verifiedHeadersFor(cache, provider, verified)
+      : provider === undefined
+        ? RPC_HEADERS[cache]
+        : headersFor(cache, provider)
+  return new Response(text, { status: 200, headers })
+}
+
+/** Headers per cache status, provider and proof (SPEC §15), built once each like the others. */
+const VERIFIED_HEADERS = new Map<string, Headers>()
+
+function verifiedHeadersFor(cache: CacheStatus, provider: string | undefined, verified: 'proof' | 'none'): Headers {
+  const key = `${verified} ${cache} ${provider ?? ''}`
+  const known = VERIFIED_HEADERS.get(key)
+  if (known !== undefined) return known
+  const headers = new Headers(provider === undefined ? RPC_HEADERS[cache] : headersFor(cache, provider))
+  headers.set('x-verified', verified)
+  if (VERIFIED_HEADERS.size < MAX_PROVIDER_HEADERS) VERIFIED_HEADERS.set(key, headers)
+  return headers
 }
 
 /** A JSON-RPC error response with `id: null`, for failures before any call could be read. */
