@@ -201,7 +201,10 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
           if (approximateCount > options.maxItems) {
             approximateCount = countRows()
             const excess = approximateCount - options.maxItems
-            if (excess > 0) approximateCount -= statements.evict.run(excess).changes
+            if (excess > 0) {
+              statements.unproveOldest.run(excess)
+              approximateCount -= statements.evict.run(excess).changes
+            }
           }
         }),
       )
@@ -219,14 +222,17 @@ function createDiskStore(opened: SqliteDatabase, path: string, options: DiskStor
     },
     deleteKey(key) {
       pendingPuts.delete(key)
-      return guard(0, () => statements.deleteKey.run(key).changes + statements.deleteImported.run(key).changes)
+      return guard(0, () => {
+        statements.unprove.run(key)
+        return statements.deleteKey.run(key).changes + statements.deleteImported.run(key).changes
+      })
     },
     deleteMethod(method) {
       for (const [key, entry] of pendingPuts) if (entry.method === method) pendingPuts.delete(key)
-      return guard(
-        0,
-        () => statements.deleteMethod.run(method).changes + statements.deleteImportedMethod.run(method).changes,
-      )
+      return guard(0, () => {
+        statements.unproveMethod.run(method)
+        return statements.deleteMethod.run(method).changes + statements.deleteImportedMethod.run(method).changes
+      })
     },
     clear() {
       pendingPuts.clear()
@@ -278,6 +284,11 @@ function prepareAll(db: SqliteDatabase) {
     isProven: db.prepare('SELECT 1 AS one FROM proven WHERE key = ?'),
     prove: db.prepare('INSERT OR IGNORE INTO proven (key) VALUES (?)'),
     unprove: db.prepare('DELETE FROM proven WHERE key = ?'),
+    // A proven mark goes with its entry (evicted or deleted), so the table never outgrows the cache.
+    unproveMethod: db.prepare('DELETE FROM proven WHERE key IN (SELECT key FROM entries WHERE method = ?)'),
+    unproveOldest: db.prepare(
+      'DELETE FROM proven WHERE key IN (SELECT key FROM entries ORDER BY accessed_at ASC LIMIT ?)',
+    ),
     count: db.prepare('SELECT COUNT(*) AS n FROM entries'),
     evict: db.prepare('DELETE FROM entries WHERE key IN (SELECT key FROM entries ORDER BY accessed_at ASC LIMIT ?)'),
     range: db.prepare('SELECT MIN(accessed_at) AS oldest, MAX(accessed_at) AS newest FROM entries'),

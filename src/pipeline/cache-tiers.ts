@@ -10,6 +10,10 @@ export type CacheTiersOptions = {
   isFinal: (plan: CachePlan, resultJson: string) => boolean | Promise<boolean>
   /** The shared tier (SPEC §7), once the chain is known to be a real one. */
   sharedTier?: () => SharedTier | undefined
+  /** Where an entry lives in the shared tier (proven state under its own keys, SPEC §15). @default the plan */
+  sharedPlanOf?: (plan: CachePlan) => CachePlan
+  /** Whether what the shared tier holds for `plan` was proven when written (proven state's own keys). @default false */
+  isProven?: (plan: CachePlan) => boolean
 }
 
 /**
@@ -17,7 +21,13 @@ export type CacheTiersOptions = {
  * `eth_getAccountInfo` composed of its cached parts; an entry imported from the reference cache;
  * the team's shared tier. Adding a tier is adding a row.
  */
-export function createCacheTiers({ cache, isFinal, sharedTier }: CacheTiersOptions): Tier[] {
+export function createCacheTiers({
+  cache,
+  isFinal,
+  sharedTier,
+  sharedPlanOf = (plan) => plan,
+  isProven = () => false,
+}: CacheTiersOptions): Tier[] {
   const tiers: Tier[] = [
     (plan) => cache.lookup(plan),
     (plan, params) => {
@@ -32,7 +42,8 @@ export function createCacheTiers({ cache, isFinal, sharedTier }: CacheTiersOptio
       return resultJson === undefined ? undefined : keptIfFinal(cache, plan, resultJson, isFinal)
     },
   ]
-  if (sharedTier !== undefined) tiers.push((plan) => sharedHit(cache, plan, sharedTier()))
+  if (sharedTier !== undefined)
+    tiers.push((plan) => sharedHit(cache, plan, sharedTier(), sharedPlanOf(plan), isProven(plan)))
   return tiers
 }
 
@@ -49,12 +60,17 @@ async function keptIfFinal(
   return resultJson
 }
 
-/** A final answer another proxy stored: copied down into memory and the local store. */
-async function sharedHit(cache: Cache, plan: CachePlan, tier: SharedTier | undefined): Promise<string | undefined> {
+/** A final answer another proxy stored: copied down into memory and the local store, proven if it was written so. */
+async function sharedHit(
+  cache: Cache,
+  plan: CachePlan,
+  tier: SharedTier | undefined,
+  shared: CachePlan,
+  proven: boolean,
+): Promise<string | undefined> {
   if (tier === undefined) return undefined
   const epoch = cache.epoch
-  const resultJson = await tier.lookup(plan)
-  // Only proven state is written to the shared tier (SPEC §15): what comes back from it was proven.
-  if (resultJson !== undefined) cache.store(plan, resultJson, epoch, true)
+  const resultJson = await tier.lookup(shared)
+  if (resultJson !== undefined) cache.store(plan, resultJson, epoch, proven)
   return resultJson
 }

@@ -73,6 +73,8 @@ export function createResolver(options: ResolverOptions): Resolver {
     ...createCacheTiers({
       cache: options.cache,
       sharedTier: options.sharedTier,
+      sharedPlanOf: (plan) => sharedPlanOf(deps, plan),
+      isProven: (plan) => deps.verifier?.isState(plan.method) === true,
       isFinal: (plan, resultJson) =>
         isFinalAnswer(plan, resultJson, options.chain.view, (hash) => blockOfTransaction(deps, hash)),
     }),
@@ -129,13 +131,13 @@ async function cacheable(deps: Deps, call: RpcCall, plan: CachePlan, scope: Body
 }
 
 /** A hit of a state answer says whether it was stored proven (SPEC §15: `x-verified` on hits too). */
-function verifiedHit(deps: Deps, plan: CachePlan): Verified | undefined {
+function verifiedHit(deps: Deps, plan: CachePlan): 'proof' | 'none' | undefined {
   if (deps.verifier === undefined || !deps.verifier.isState(plan.method)) return undefined
   return deps.cache.isProven(plan.key) ? 'proof' : 'none'
 }
 
 /** An upstream answer, and for state its proof's verdict (SPEC §15). */
-type Fetched = { outcome: Outcome; verified?: Verified }
+type Fetched = { outcome: Outcome; verified?: 'proof' | 'none' }
 
 /**
  * Forward, then store the answer if it can never change: decided before anyone else may see it.
@@ -160,20 +162,34 @@ async function fetchAndStore(deps: Deps, call: RpcCall, plan: CachePlan, scope: 
   const check = bothChecks(answerCheck(plan), verifying?.check)
   const answer = await deps.forward(call, { check, batch: scope.batch })
   if (answer.resultJson === undefined) return { outcome: answer }
-  const verified = verifying?.verified
+  // State this verifier covers but could not judge (a block by hash, a slot it cannot read, a block
+  // final only by the time the answer came) is unproven: `none`, never shared.
+  const verified: Verified | undefined =
+    verifying?.verified ?? (deps.verifier?.isState(call.method) === true ? 'none' : undefined)
   const final = await isFinalAnswer(
     plan,
     answer.resultJson,
     deps.chain.view,
     (hash) => txBlock ?? blockOfTransaction(deps, hash, scope),
   )
-  if (!final || (verified === 'none' && deps.verifier?.mode === 'required')) return { outcome: answer, verified }
+  const served = verified === 'refused' ? 'none' : verified
+  const unproven = verified === 'none' && deps.verifier?.mode === 'required'
+  if (!final || unproven || verified === 'refused') return { outcome: answer, verified: served }
   const proven = verified === 'proof'
   cache.store(plan, answer.resultJson, epoch, proven)
-  if (epoch === cache.epoch && verified !== 'none') deps.sharedTier?.()?.put(plan, answer.resultJson)
+  if (epoch === cache.epoch && verified !== 'none')
+    deps.sharedTier?.()?.put(sharedPlanOf(deps, plan), answer.resultJson)
   for (const [part, resultJson] of partsOfAnswer(plan, call.params, answer.resultJson))
     cache.store(part, resultJson, epoch, proven)
-  return { outcome: answer, verified }
+  return { outcome: answer, verified: served }
+}
+
+/**
+ * Where an answer lives in the shared tier: proven state under a key of its own (SPEC §15), so a
+ * proxy that proves never takes for proven what a proxy that does not wrote under the plain key.
+ */
+function sharedPlanOf(deps: Deps, plan: CachePlan): CachePlan {
+  return deps.verifier?.isState(plan.method) === true ? { ...plan, key: `proven:${plan.key}` } : plan
 }
 
 /** A "now" answer shared for its short TTL (memory only); identical calls in flight share one request too. */

@@ -82,10 +82,16 @@ export function headerLayout(block: Record<string, unknown>): string | undefined
  * is not known here (counted by the caller, never guessed) or a field is malformed.
  */
 export function recomputeBlockHash(block: unknown): string | undefined {
-  if (block === null || typeof block !== 'object' || Array.isArray(block)) return undefined
+  const recomputed = recompute(block)
+  return recomputed === 'unknown-layout' || recomputed === 'malformed' ? undefined : recomputed
+}
+
+/** The recomputed hash; `unknown-layout`, or `malformed` when a field of a known layout is not what it must be. */
+function recompute(block: unknown): string | 'unknown-layout' | 'malformed' {
+  if (block === null || typeof block !== 'object' || Array.isArray(block)) return 'malformed'
   const header = block as Record<string, unknown>
   const layout = headerLayout(header)
-  if (layout === undefined) return undefined
+  if (layout === undefined) return 'unknown-layout'
   const fields: Field[] = [...BASE]
   for (const [fork, added] of FORKS) {
     if (layout === 'legacy') break
@@ -95,9 +101,11 @@ export function recomputeBlockHash(block: unknown): string | undefined {
   const items: Uint8Array[] = []
   for (const [name, kind] of fields) {
     const value = header[name]
-    if (typeof value !== 'string') return undefined
+    // A field left out is a layout not known here (some chains' answers omit one); one written wrong is malformed.
+    if (value === undefined || value === null) return 'unknown-layout'
+    if (typeof value !== 'string') return 'malformed'
     const bytes = kind === 'data' ? hexToBytes(value) : quantityToBytes(value)
-    if (bytes === undefined) return undefined
+    if (bytes === undefined) return 'malformed'
     items.push(bytes)
   }
   return bytesToHex(keccak_256(encode(items)))
@@ -108,10 +116,12 @@ export const headerLayouts = { unknown: 0 }
 
 /** What is wrong with a block answer's header: its hash is not `keccak(rlp(header))`; undefined when it is, or its layout is unknown. */
 export function headerMismatch(block: Record<string, unknown>): string | undefined {
-  const recomputed = recomputeBlockHash(block)
-  if (recomputed === undefined) {
+  const recomputed = recompute(block)
+  if (recomputed === 'unknown-layout') {
     headerLayouts.unknown += 1
     return undefined
   }
+  // A field of a known layout that is not what it must be: a header that cannot be checked is not taken.
+  if (recomputed === 'malformed') return 'a header field that is not well formed'
   return recomputed === String(block.hash).toLowerCase() ? undefined : 'its hash is not the hash of its header'
 }

@@ -49,6 +49,8 @@ export function claimsOf(call: RpcCall): StateClaims | undefined {
       // eth_getAccountInfo: {balance, nonce, code}.
       const whole = answer as { balance?: unknown; nonce?: unknown; code?: unknown } | null
       if (whole === null || typeof whole !== 'object') return 'not an account'
+      if (Object.keys(whole).some((key) => key !== 'balance' && key !== 'nonce' && key !== 'code'))
+        return 'fields that are not proven'
       return (
         sameField('balance', quantityOf(whole.balance), state) ??
         sameField('nonce', quantityOf(whole.nonce), state) ??
@@ -66,6 +68,8 @@ function storageValuesClaims(map: unknown, block: number): StateClaims | undefin
     const address = addressOf(raw)
     const words = Array.isArray(slots) ? slots.map(slotOf) : []
     if (address === undefined || !Array.isArray(slots) || words.some((word) => word === undefined)) return undefined
+    // One address written twice (in two cases) is a question this reading does not judge.
+    if (requests.some((request) => request.address === address)) return undefined
     requests.push({ address, slots: words as string[] })
   }
   return {
@@ -74,6 +78,7 @@ function storageValuesClaims(map: unknown, block: number): StateClaims | undefin
     compare: (answer, proven) => {
       if (answer === null || typeof answer !== 'object') return 'not a map of values'
       const byAddress = new Map(Object.entries(answer).map(([address, values]) => [address.toLowerCase(), values]))
+      if (byAddress.size !== requests.length) return 'accounts that were not asked for'
       for (const { address, slots } of requests) {
         const values = byAddress.get(address)
         if (!Array.isArray(values) || values.length !== slots.length) return `no values for ${address}`

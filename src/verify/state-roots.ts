@@ -8,6 +8,9 @@ export type StateRoots = {
   rootOf(block: number): Promise<string | undefined>
 }
 
+/** How long a block whose header could not be trusted stays so before it is asked again. */
+const UNTRUSTED_FOR_MS = 10_000
+
 /** Roots remembered; a debugging session touches a handful of blocks. */
 const MAX_ROOTS = 4_096
 
@@ -51,9 +54,12 @@ export function createStateRoots({
       const learning = learn(block).catch(() => undefined)
       if (roots.size >= MAX_ROOTS) roots.delete(roots.keys().next().value as number)
       roots.set(block, learning)
-      // An untrusted answer is not remembered: asked again next time (a provider may be back).
+      // An untrusted answer is remembered a short while, then asked again (a provider may be back):
+      // state calls at that block do not each fan the header out to three providers meanwhile.
       void learning.then((root) => {
-        if (root === undefined) roots.delete(block)
+        if (root !== undefined) return
+        const timer = setTimeout(() => roots.get(block) === learning && roots.delete(block), UNTRUSTED_FOR_MS)
+        ;(timer as { unref?: () => void }).unref?.()
       })
       return learning
     },

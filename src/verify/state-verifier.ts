@@ -9,8 +9,12 @@ import type { StateRoots } from './state-roots.ts'
 /** `--verify-state` (SPEC §15). */
 export type VerifyMode = 'when-possible' | 'required' | 'off'
 
-/** What a state answer came to: proven against the chain, or not provable (no proof, no trusted root). */
-export type Verified = 'proof' | 'none'
+/**
+ * What a state answer came to: proven against the chain, or not provable (no proof to be had, no
+ * trusted root). `refused`: every proof offered failed to verify; the answer is served as `none`
+ * but never stored (a provider that lies about proofs proves nothing about its answers).
+ */
+export type Verified = 'proof' | 'none' | 'refused'
 
 /** Answers by method: proven, not provable, failed their proof (SPEC §15, for `/metrics` and `edb_cache_stats`). */
 export type VerificationCounts = Record<string, { verified: number; unverifiable: number; failed: number }>
@@ -52,13 +56,18 @@ export type AccountClaim = {
 }
 
 /** What a prefetched account came to. */
-export type AccountVerdict = Verified | 'failed'
+export type AccountVerdict = 'proof' | 'none' | 'failed'
 
 /** Sends a proof call upstream with an answer check (the forwarder, within the client's batch). */
 export type ProofSender = (call: RpcCall, check: AnswerCheck) => Promise<Outcome>
 
+/** Every proof offered for an account failed to verify. */
+const REFUSED = Symbol('refused')
+type Proving = ProvenState | typeof REFUSED | undefined
+
 /** Proofs remembered (a replay touches a few hundred accounts of one block). */
 const MAX_PROOFS = 8_192
+const MAX_REMEMBERED_SLOTS = 16
 
 /** Method names counted are bounded like the other per-method figures. */
 const MAX_METHODS = 64
@@ -95,23 +104,25 @@ export function createStateVerifier({
    * proves its fields): one `eth_getProof` per account serves its balance, nonce and code reads.
    * A proof that could not be had is forgotten, to be asked again.
    */
-  const asked = new Map<string, Promise<ProvenState | undefined>>()
+  const asked = new Map<string, Promise<Proving>>()
   const prove = (
     request: ProofRequest,
     block: number,
     root: Promise<string | undefined>,
     send: ProofSender,
-  ): Promise<ProvenState | undefined> => {
+  ): Promise<Proving> => {
     const accountKey = `${block}:${request.address}`
     const key = `${accountKey}:${request.slots.join(',')}`
     const known = asked.get(key) ?? (request.slots.length === 0 ? asked.get(accountKey) : undefined)
     if (known !== undefined) return known
     const proving = proveNow(request, block, root, send)
+    // Remembered only while small: a proof of many slots is used by its own call.
+    if (request.slots.length > MAX_REMEMBERED_SLOTS) return proving
     while (asked.size >= MAX_PROOFS) asked.delete(asked.keys().next().value as string)
     asked.set(key, proving)
     asked.set(accountKey, proving)
     void proving.then((proven) => {
-      if (proven !== undefined) return
+      if (proven !== undefined && proven !== REFUSED) return
       if (asked.get(key) === proving) asked.delete(key)
       if (asked.get(accountKey) === proving) asked.delete(accountKey)
     })
@@ -124,7 +135,7 @@ export function createStateVerifier({
     block: number,
     root: Promise<string | undefined>,
     send: ProofSender,
-  ): Promise<ProvenState | undefined> => {
+  ): Promise<Proving> => {
     let proven: ProvenState | undefined
     const call: RpcCall = {
       jsonrpc: '2.0',
@@ -132,19 +143,22 @@ export function createStateVerifier({
       method: 'eth_getProof',
       params: [request.address, request.slots, toQuantity(block)],
     }
+    let refused = false
     const outcome = await send(call, async (value) => {
       const trusted = await root
       if (trusted === undefined) return undefined
       try {
-        proven = await verifyAccountProof(trusted, request.address, value)
+        proven = verifyAccountProof(trusted, request.address, value)
         return undefined
       } catch (error) {
         if (!(error instanceof ProofError)) throw error
+        refused = true
         count('eth_getProof', 'failed')
         return `a proof that does not verify: ${error.message}`
       }
     })
-    return outcome.resultJson === undefined ? undefined : proven
+    if (outcome.resultJson !== undefined) return proven
+    return refused ? REFUSED : undefined
   }
 
   return {
@@ -157,9 +171,10 @@ export function createStateVerifier({
       const root = roots.rootOf(claims.block)
       const proofs = Promise.all(claims.requests.map((request) => prove(request, claims.block, root, send))).then(
         (states) => {
+          if (states.includes(REFUSED)) return REFUSED
           const byAddress = new Map<string, ProvenState>()
           for (const [index, state] of states.entries()) {
-            if (state === undefined) return undefined
+            if (state === undefined || state === REFUSED) return undefined
             byAddress.set((claims.requests[index] as ProofRequest).address, state)
           }
           return byAddress
@@ -169,9 +184,9 @@ export function createStateVerifier({
         verified: 'none' as Verified,
         check: async (value: unknown) => {
           const proven = await proofs
-          if (proven === undefined) {
-            verifying.verified = 'none'
-            count(call.method, 'unverifiable')
+          if (proven === undefined || proven === REFUSED) {
+            verifying.verified = proven === REFUSED ? 'refused' : 'none'
+            count(call.method, proven === REFUSED ? 'failed' : 'unverifiable')
             return undefined
           }
           const differs = claims.compare(value, proven)
@@ -203,7 +218,13 @@ export function createStateVerifier({
         const proven = proofs[index]
         const entries = 3 + account.storage.size
         const verdict: AccountVerdict =
-          proven === undefined ? 'none' : accountDiffers(account, proven) === undefined ? 'proof' : 'failed'
+          proven === REFUSED
+            ? 'failed'
+            : proven === undefined
+              ? 'none'
+              : accountDiffers(account, proven) === undefined
+                ? 'proof'
+                : 'failed'
         for (let entry = 0; entry < entries; entry++)
           count('prefetch', verdict === 'proof' ? 'verified' : verdict === 'none' ? 'unverifiable' : 'failed')
         return verdict
@@ -211,7 +232,11 @@ export function createStateVerifier({
     },
     isState(method) {
       if (!applies()) return false
-      return method === 'eth_getProof' || methodInfo(method).history === 'state'
+      const info = methodInfo(method)
+      return (
+        method === 'eth_getProof' ||
+        (info.history === 'state' && (info.account !== undefined || info.slotMap !== undefined))
+      )
     },
     counts() {
       return counts
@@ -225,6 +250,10 @@ export function createStateVerifier({
     if (typeof address !== 'string' || !Number.isSafeInteger(block) || !/^0x[0-9a-fA-F]+$/.test(String(tag)))
       return undefined
     if (!isFinal(block)) return undefined
+    // Slots as the client wrote them; one this reading cannot name (geth also takes "0x", "1") is not judged here.
+    const asked = (call.params as unknown[])[1]
+    const slots = Array.isArray(asked) ? asked.map(quantityOf) : []
+    if (!Array.isArray(asked) || slots.some((slot) => slot === undefined)) return undefined
     const root = roots.rootOf(block)
     const verifying = {
       verified: 'none' as Verified,
@@ -235,12 +264,12 @@ export function createStateVerifier({
           return undefined
         }
         try {
-          const proven = await verifyAccountProof(trusted, address, value)
+          const proven = verifyAccountProof(trusted, address, value)
           // Every slot asked must be proven: a proof that leaves one out proves nothing about it.
-          const slots = (call.params as unknown[])[1]
-          const asked = Array.isArray(slots) ? (slots as unknown[]) : []
-          if (asked.some((slot) => !proven.storage.has(quantityOf(slot) ?? '')))
+          if (slots.some((slot) => !proven.storage.has(slot as string)))
             throw new ProofError('a slot asked has no proof')
+          if (String((value as { address?: unknown }).address).toLowerCase() !== address.toLowerCase())
+            throw new ProofError('a proof of another address')
         } catch (error) {
           if (!(error instanceof ProofError)) throw error
           count(call.method, 'failed')

@@ -99,6 +99,10 @@ describe('account proofs (SPEC §15)', () => {
       // The absent account's proof for an account that exists.
       [HOLDER, await proofOf(NOBODY, []), stateRoot],
       [HOLDER, { ...holder, accountProof: 'garbage' }, stateRoot],
+      // Nodes past the end of the path, and an absent account stating roots it does not have.
+      [HOLDER, { ...holder, accountProof: [...holder.accountProof, holder.accountProof[0]] }, stateRoot],
+      [NOBODY, { ...(await proofOf(NOBODY, [])), codeHash: `0x${'ab'.repeat(32)}` }, stateRoot],
+      [NOBODY, { ...(await proofOf(NOBODY, [])), storageHash: `0x${'ab'.repeat(32)}` }, stateRoot],
     ] as const
     for (const [address, answer, root] of altered)
       expect(() => verifyAccountProof(root, address, answer)).toThrow(ProofError)

@@ -192,8 +192,61 @@ describe('verified state (SPEC §15)', () => {
       for (let index = 4; index < 8; index++) await proxy.call('eth_getBalance', [holder(index), block])
       await waitFor(async () => (await stateKeys()) === 4, 'the four proven balances written to Redis')
     }
+    {
+      // A proxy that does not prove shares under the plain keys; one that proves never takes those for proven.
+      await using unverified = await startProxy({
+        rpcUrls: [anvil.url],
+        devChain: 'no',
+        cacheUrl: redis.url,
+        verifyState: 'off',
+      })
+      await waitFor(async () => (await tierOf(unverified))?.state === 'up', 'the shared tier up')
+      await unverified.call('eth_getBalance', [holder(9), block])
+      await waitFor(async () => (await stateKeys()) === 5, 'the unproven balance written under its plain key')
+      await using proving = await startProxy({ rpcUrls: [anvil.url], devChain: 'no', cacheUrl: redis.url })
+      await waitFor(async () => (await tierOf(proving))?.state === 'up', 'the shared tier up')
+      const fromTeam = await proving.post({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'eth_getBalance',
+        params: [holder(5), block],
+      })
+      expect([fromTeam.headers.get('x-cache'), fromTeam.headers.get('x-verified')]).toEqual(['HIT', 'proof'])
+      const plain = await proving.post({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [holder(9), block] })
+      expect([plain.headers.get('x-cache'), plain.headers.get('x-verified')]).toEqual(['MISS', 'proof'])
+    }
     client.close()
     await unproven.stop()
     await redis.stop()
+  })
+
+  test('behavior: questions this reading cannot judge are answered unproven, never blamed on a provider: odd slots, a repeated address, a block by hash; eth_call carries no x-verified', async () => {
+    await using proxy = await startProxy({ rpcUrls: [anvil.url], devChain: 'no' })
+    await proxy.cacheReady
+    const hash = (await rpc(anvil.url, 'eth_getBlockByNumber', [block, false])).result.hash
+    const word = (n: number) => `0x${n.toString(16).padStart(64, '0')}`
+    const upper = `0x${CONTRACT.slice(2).toUpperCase()}`
+    const questions: [string, unknown[], string][] = [
+      // A client's own proof, judged as it is.
+      ['eth_getProof', [CONTRACT, [word(1)], block], 'proof'],
+      // A block named by its hash: final, cached, but not provable by number here.
+      ['eth_getBalance', [holder(3), hash], 'none'],
+      // One account written in two cases: not judged.
+      ['eth_getStorageValues', [{ [CONTRACT]: [word(1)], [upper]: [word(2)] }, block], 'none'],
+    ]
+    for (const [method, params, expected] of questions) {
+      const answer = await proxy.post({ jsonrpc: '2.0', id: 1, method, params })
+      expect({ method, error: answer.json.error, verified: answer.headers.get('x-verified') }).toEqual({
+        method,
+        error: undefined,
+        verified: expected,
+      })
+    }
+    const call = await proxy.post({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to: CONTRACT }, block] })
+    expect(call.headers.get('x-verified')).toBeNull()
+    const again = await proxy.post({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to: CONTRACT }, block] })
+    expect([again.headers.get('x-cache'), again.headers.get('x-verified')]).toEqual(['HIT', null])
+    const [listed] = (await proxy.call('edb_providers')).result.providers
+    expect(listed.consecutive_failures).toBe(0)
   })
 })
