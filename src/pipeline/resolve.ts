@@ -172,13 +172,13 @@ async function fetchAndStore(deps: Deps, call: RpcCall, plan: CachePlan, scope: 
     deps.chain.view,
     (hash) => txBlock ?? blockOfTransaction(deps, hash, scope),
   )
+  // Every proof offered failed (its providers struck): no verdict on the answer itself, so it is unproven.
   const served = verified === 'refused' ? 'none' : verified
-  const unproven = verified === 'none' && deps.verifier?.mode === 'required'
-  if (!final || unproven || verified === 'refused') return { outcome: answer, verified: served }
-  const proven = verified === 'proof'
+  const unproven = served === 'none' && deps.verifier?.mode === 'required'
+  if (!final || unproven) return { outcome: answer, verified: served }
+  const proven = served === 'proof'
   cache.store(plan, answer.resultJson, epoch, proven)
-  if (epoch === cache.epoch && verified !== 'none')
-    deps.sharedTier?.()?.put(sharedPlanOf(deps, plan), answer.resultJson)
+  if (epoch === cache.epoch && served !== 'none') deps.sharedTier?.()?.put(sharedPlanOf(deps, plan), answer.resultJson)
   for (const [part, resultJson] of partsOfAnswer(plan, call.params, answer.resultJson))
     cache.store(part, resultJson, epoch, proven)
   return { outcome: answer, verified: served }

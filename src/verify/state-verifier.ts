@@ -11,8 +11,8 @@ export type VerifyMode = 'when-possible' | 'required' | 'off'
 
 /**
  * What a state answer came to: proven against the chain, or not provable (no proof to be had, no
- * trusted root). `refused`: every proof offered failed to verify; the answer is served as `none`
- * but never stored (a provider that lies about proofs proves nothing about its answers).
+ * trusted root). `refused`: every proof offered failed to verify (those providers struck); the
+ * answer itself is unjudged, so it is handled as `none`: kept locally, never shared.
  */
 export type Verified = 'proof' | 'none' | 'refused'
 
