@@ -141,6 +141,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const attempts: AttemptReport[] = []
     const unknownErrors = new Map<string, { error: RpcErrorObject; count: number }>()
     let transportFailed = false
+    /** Answers whose check is still running (waiting for a proof): an answer is in, so no hedge meanwhile. */
+    let checking = 0
     const askedAgain = new Set<Provider>()
 
     const attempt = async ({ provider, trial }: Candidate): Promise<Settled> => {
@@ -196,11 +198,21 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         const answer = await (batch === undefined
           ? postToProvider(provider, body, attemptOptions)
           : batch.post(provider, body, upstreamId, attemptOptions))
+        const answeredMs = now() - startedAt
         const judged = judge(provider, answer)
-        // A check that takes time (a state answer waiting for its proof) is awaited within the attempt.
-        const settled = judged instanceof Promise ? await judged : judged
-        if (settled.kind !== 'failed') recordSuccess(provider, now() - startedAt, options.breaker)
-        options.onAttempt?.(provider, settled.kind === 'unknown-error' ? 'rpc-error' : 'ok', now() - startedAt)
+        // A check that takes time (a state answer waiting for its proof) is awaited within the attempt,
+        // but it is not the provider's latency, and no hedge goes out while an answer is being checked.
+        let settled: Settled
+        if (judged instanceof Promise) {
+          checking += 1
+          try {
+            settled = await judged
+          } finally {
+            checking -= 1
+          }
+        } else settled = judged
+        if (settled.kind !== 'failed') recordSuccess(provider, answeredMs, options.breaker)
+        options.onAttempt?.(provider, settled.kind === 'unknown-error' ? 'rpc-error' : 'ok', answeredMs)
         return settled
       } catch (error) {
         if (error instanceof QueueFullError) {
@@ -301,7 +313,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
             : await Promise.race([...running.values(), ...(hedgeTimer ? [hedgeTimer.promise] : [])])
         hedgeTimer?.cancel()
         if (settled === HEDGE) {
-          if (now() < deadline()) hedgeFor = launch()
+          if (now() < deadline() && checking === 0) hedgeFor = launch()
           continue
         }
         running.delete(settled.index)

@@ -11,9 +11,14 @@ export type LyingNode = { url: string; lied: () => number; asked: (method: strin
  * a storage value (`eth_getStorageAt`, and the slot values in `eth_getProof`), a balance
  * (`eth_getBalance`, and `balance` in `eth_getProof`), one node of every account proof, or one
  * field of every block header (its hash left as the honest one). With `proofs: false` it does
- * not serve `eth_getProof` at all (`-32601`), as many hosted plans.
+ * not serve `eth_getProof` at all (`-32601`), as many hosted plans; `proofDelayMs` makes its
+ * proofs slow.
  */
-export function startLyingNode(target: string, lie: Lie, { proofs = true } = {}): LyingNode {
+export function startLyingNode(
+  target: string,
+  lie: Lie,
+  { proofs = true, proofDelayMs = 0 }: { proofs?: boolean; proofDelayMs?: number } = {},
+): LyingNode {
   let lied = 0
   const methods = new Map<string, number>()
   const server = startScriptedUpstream(async (body) => {
@@ -23,6 +28,7 @@ export function startLyingNode(target: string, lie: Lie, { proofs = true } = {})
     return Response.json(Array.isArray(body) ? answers : answers[0])
   })
   const answer = async (call: any): Promise<unknown> => {
+    if (call?.method === 'eth_getProof' && proofDelayMs > 0) await Bun.sleep(proofDelayMs)
     if (call?.method === 'eth_getProof' && !proofs)
       return {
         jsonrpc: '2.0',

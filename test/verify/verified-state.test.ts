@@ -249,4 +249,20 @@ describe('verified state (SPEC §15)', () => {
     const [listed] = (await proxy.call('edb_providers')).result.providers
     expect(listed.consecutive_failures).toBe(0)
   })
+
+  test('behavior: an answer waiting for its slow proof is not hedged to another provider, nor counted as its latency', async () => {
+    const nodes = [0, 1].map(() => startLyingNode(anvil.url, 'none', { proofDelayMs: 300 }))
+    await using proxy = await startProxy({ rpcUrls: nodes.map((node) => node.url), devChain: 'no' })
+    await proxy.cacheReady
+    const answer = await proxy.post({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [holder(6), block] })
+    expect([answer.json.result, answer.headers.get('x-verified')]).toEqual([
+      await truth('eth_getBalance', [holder(6), block]),
+      'proof',
+    ])
+    // One provider asked for the balance: the 300 ms spent on the proof is not a slow answer.
+    expect(nodes.reduce((sum, node) => sum + node.asked('eth_getBalance'), 0)).toBe(1)
+    const latencies = (await proxy.call('edb_providers')).result.providers.map((entry: any) => entry.response_time_ms)
+    expect(latencies.every((ms: number | null) => ms === null || ms < 250)).toBe(true)
+    for (const node of nodes) await node.stop()
+  })
 })
