@@ -1,26 +1,15 @@
-import type { AnswerCheck } from '../rpc/answer-check.ts'
 import { methodInfo } from '../rpc/methods.ts'
-import { toQuantity } from '../rpc/quantity.ts'
-import type { Outcome, RpcCall } from '../rpc/types.ts'
-import { ProofError, type ProvenState, quantityOf, verifyAccountProof } from './account-proof.ts'
+import type { RpcCall } from '../rpc/types.ts'
+import { type ProvenState, quantityOf } from './account-proof.ts'
+import { ownProofCheck } from './own-proof.ts'
+import { createProofSource, type ProofSender, type Proving, REFUSED } from './proof-source.ts'
 import { claimsOf, type ProofRequest, type StateClaims } from './state-claims.ts'
 import type { StateRoots } from './state-roots.ts'
+import type { VerificationCounts, Verified, Verifying, VerifyMode } from './verdicts.ts'
 
-/** `--verify-state` (SPEC §15). */
-export type VerifyMode = 'when-possible' | 'required' | 'off'
+export type { ProofSender } from './proof-source.ts'
 
-/**
- * What a state answer came to: proven against the chain, or not provable (no proof to be had, no
- * trusted root). `refused`: every proof offered failed to verify (those providers struck); the
- * answer itself is unjudged, so it is handled as `none`: kept locally, never shared.
- */
-export type Verified = 'proof' | 'none' | 'refused'
-
-/** Answers by method: proven, not provable, failed their proof (SPEC §15, for `/metrics` and `edb_cache_stats`). */
-export type VerificationCounts = Record<string, { verified: number; unverifiable: number; failed: number }>
-
-/** One state answer being verified: the check the forwarder runs on each attempt's answer, and what it came to. */
-export type Verifying = { check: AnswerCheck; readonly verified: Verified }
+export type { VerificationCounts, Verified, Verifying, VerifyMode } from './verdicts.ts'
 
 export type StateVerifier = {
   readonly mode: VerifyMode
@@ -58,17 +47,6 @@ export type AccountClaim = {
 /** What a prefetched account came to. */
 export type AccountVerdict = 'proof' | 'none' | 'failed'
 
-/** Sends a proof call upstream with an answer check (the forwarder, within the client's batch). */
-export type ProofSender = (call: RpcCall, check: AnswerCheck) => Promise<Outcome>
-
-/** Every proof offered for an account failed to verify. */
-const REFUSED = Symbol('refused')
-type Proving = ProvenState | typeof REFUSED | undefined
-
-/** Proofs remembered (a replay touches a few hundred accounts of one block). */
-const MAX_PROOFS = 8_192
-const MAX_REMEMBERED_SLOTS = 16
-
 /** Method names counted are bounded like the other per-method figures. */
 const MAX_METHODS = 64
 
@@ -99,107 +77,19 @@ export function createStateVerifier({
     counts[name][outcome] += 1
   }
 
-  /**
-   * Proofs asked, by block, account and slots, and by block and account (any proof of an account
-   * proves its fields): one `eth_getProof` per account serves its balance, nonce and code reads.
-   * A proof that could not be had is forgotten, to be asked again.
-   */
-  const asked = new Map<string, Promise<Proving>>()
-  const prove = (
-    request: ProofRequest,
-    block: number,
-    root: Promise<string | undefined>,
-    send: ProofSender,
-  ): Promise<Proving> => {
-    const accountKey = `${block}:${request.address}`
-    const key = `${accountKey}:${request.slots.join(',')}`
-    const known = asked.get(key) ?? (request.slots.length === 0 ? asked.get(accountKey) : undefined)
-    if (known !== undefined) return known
-    const proving = proveNow(request, block, root, send)
-    // Remembered only while small: a proof of many slots is used by its own call.
-    if (request.slots.length > MAX_REMEMBERED_SLOTS) return proving
-    while (asked.size >= MAX_PROOFS) asked.delete(asked.keys().next().value as string)
-    asked.set(key, proving)
-    asked.set(accountKey, proving)
-    void proving.then((proven) => {
-      if (proven !== undefined && proven !== REFUSED) return
-      if (asked.get(key) === proving) asked.delete(key)
-      if (asked.get(accountKey) === proving) asked.delete(accountKey)
-    })
-    return proving
-  }
-
-  /** One account's proof at `block`, verified to the root (undefined when none could be had). */
-  const proveNow = async (
-    request: ProofRequest,
-    block: number,
-    root: Promise<string | undefined>,
-    send: ProofSender,
-  ): Promise<Proving> => {
-    let proven: ProvenState | undefined
-    const call: RpcCall = {
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'eth_getProof',
-      params: [request.address, request.slots, toQuantity(block)],
-    }
-    let refused = false
-    const outcome = await send(call, async (value) => {
-      const trusted = await root
-      if (trusted === undefined) return undefined
-      try {
-        proven = verifyAccountProof(trusted, request.address, value)
-        return undefined
-      } catch (error) {
-        if (!(error instanceof ProofError)) throw error
-        refused = true
-        count('eth_getProof', 'failed')
-        return `a proof that does not verify: ${error.message}`
-      }
-    })
-    if (outcome.resultJson !== undefined) return proven
-    return refused ? REFUSED : undefined
-  }
+  const prove = createProofSource(count)
 
   return {
     mode,
     begin(call, isFinal, send) {
       if (mode === 'off' || !applies()) return undefined
-      if (call.method === 'eth_getProof') return ownProof(call, isFinal)
+      if (call.method === 'eth_getProof') return ownProofCheck(call, isFinal, roots, count)
       const claims = claimsOf(call)
       if (claims === undefined || !isFinal(claims.block)) return undefined
-      const root = roots.rootOf(claims.block)
-      const proofs = Promise.all(claims.requests.map((request) => prove(request, claims.block, root, send))).then(
-        (states) => {
-          if (states.includes(REFUSED)) return REFUSED
-          const byAddress = new Map<string, ProvenState>()
-          for (const [index, state] of states.entries()) {
-            if (state === undefined || state === REFUSED) return undefined
-            byAddress.set((claims.requests[index] as ProofRequest).address, state)
-          }
-          return byAddress
-        },
+      const proofs = Promise.all(
+        claims.requests.map((request) => prove(request, claims.block, roots.rootOf(claims.block), send)),
       )
-      const verifying = {
-        verified: 'none' as Verified,
-        check: async (value: unknown) => {
-          const proven = await proofs
-          if (proven === undefined || proven === REFUSED) {
-            verifying.verified = proven === REFUSED ? 'refused' : 'none'
-            count(call.method, proven === REFUSED ? 'failed' : 'unverifiable')
-            return undefined
-          }
-          const differs = claims.compare(value, proven)
-          if (differs !== undefined) {
-            count(call.method, 'failed')
-            return differs
-          }
-          verifying.verified = 'proof'
-          count(call.method, 'verified')
-          return undefined
-        },
-      }
-      return verifying
+      return claimedCheck(call.method, claims, proofs, count)
     },
     async proveAccounts(accounts, block, send) {
       if (mode === 'off' || !applies()) return undefined
@@ -242,46 +132,44 @@ export function createStateVerifier({
       return counts
     },
   }
+}
 
-  /** A client's own `eth_getProof` is state too: its answer is verified as it is, no second call. */
-  function ownProof(call: RpcCall, isFinal: (block: number) => boolean): Verifying | undefined {
-    const [address, , tag] = Array.isArray(call.params) ? call.params : []
-    const block = typeof tag === 'string' ? Number.parseInt(tag, 16) : Number.NaN
-    if (typeof address !== 'string' || !Number.isSafeInteger(block) || !/^0x[0-9a-fA-F]+$/.test(String(tag)))
-      return undefined
-    if (!isFinal(block)) return undefined
-    // Slots as the client wrote them; one this reading cannot name (geth also takes "0x", "1") is not judged here.
-    const asked = (call.params as unknown[])[1]
-    const slots = Array.isArray(asked) ? asked.map(quantityOf) : []
-    if (!Array.isArray(asked) || slots.some((slot) => slot === undefined)) return undefined
-    const root = roots.rootOf(block)
-    const verifying = {
-      verified: 'none' as Verified,
-      check: async (value: unknown) => {
-        const trusted = await root
-        if (trusted === undefined) {
-          count(call.method, 'unverifiable')
-          return undefined
-        }
-        try {
-          const proven = verifyAccountProof(trusted, address, value)
-          // Every slot asked must be proven: a proof that leaves one out proves nothing about it.
-          if (slots.some((slot) => !proven.storage.has(slot as string)))
-            throw new ProofError('a slot asked has no proof')
-          if (String((value as { address?: unknown }).address).toLowerCase() !== address.toLowerCase())
-            throw new ProofError('a proof of another address')
-        } catch (error) {
-          if (!(error instanceof ProofError)) throw error
-          count(call.method, 'failed')
-          return `a proof that does not verify: ${error.message}`
-        }
-        verifying.verified = 'proof'
-        count(call.method, 'verified')
-        return undefined
-      },
+/**
+ * The check of a state answer against the proofs of what it claims: proven when they agree, a
+ * provider fault (the mismatch) when they do not, `none` when no proof could be had, `refused`
+ * when every proof offered failed to verify.
+ */
+function claimedCheck(
+  method: string,
+  claims: StateClaims,
+  proofs: Promise<Proving[]>,
+  count: (method: string, outcome: 'verified' | 'unverifiable' | 'failed') => void,
+): Verifying {
+  const proven = proofs.then((states) => {
+    if (states.includes(REFUSED)) return REFUSED
+    const byAddress = new Map<string, ProvenState>()
+    for (const [index, state] of states.entries()) {
+      if (state === undefined || state === REFUSED) return undefined
+      byAddress.set((claims.requests[index] as ProofRequest).address, state)
     }
-    return verifying
+    return byAddress
+  })
+  const verifying = {
+    verified: 'none' as Verified,
+    check: async (value: unknown) => {
+      const states = await proven
+      if (states === undefined || states === REFUSED) {
+        verifying.verified = states === REFUSED ? 'refused' : 'none'
+        count(method, states === REFUSED ? 'failed' : 'unverifiable')
+        return undefined
+      }
+      const differs = claims.compare(value, states)
+      count(method, differs === undefined ? 'verified' : 'failed')
+      if (differs === undefined) verifying.verified = 'proof'
+      return differs
+    },
   }
+  return verifying
 }
 
 /** What differs between a prefetched account and its proof (undefined: nothing). */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { type Anvil, rpc, startAnvil } from '../helpers/anvil.ts'
 import { startProxy } from '../helpers/proxy.ts'
 import { startPrunedNode } from '../helpers/pruned-node.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /**
  * SPEC §6, what each provider can serve: two providers in front of one anvil, one of them a "full
@@ -94,7 +95,7 @@ describe('history depth per provider (SPEC §6)', () => {
     const reads = historicalReads()
     let id = 0
     while (pruned.counts.belowEdge === 0 && id < reads.length) await proxy.call('eth_getBalance', reads[id], id++)
-    for (let wait = 0; wait < 100 && pruned.counts.probesHeld === 0; wait++) await Bun.sleep(10)
+    await waitFor(() => pruned.counts.probesHeld > 0, 'the first probe held')
     expect(pruned.counts.probesHeld).toBe(1)
     // Every client read, below the edge or above, on either provider, is answered while the probe waits.
     const during = await Promise.all(
