@@ -329,3 +329,11 @@ function decode(value: Uint8Array): { key: string; resultJson: string } | undefi
     return undefined
   }
 }
+
+/**
+ * Where proven state lives in the shared tier (SPEC §15): under keys of its own, so a proxy that
+ * proves never takes for proven what a proxy that does not shared under the plain key.
+ */
+export function provenPlan(plan: CachePlan): CachePlan {
+  return { ...plan, key: `proven:${plan.key}` }
+}

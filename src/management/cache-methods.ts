@@ -1,6 +1,6 @@
 import type { Cache } from '../cache/cache.ts'
 import { planCall } from '../cache/policy.ts'
-import type { SharedTier } from '../cache/shared-tier.ts'
+import { provenPlan, type SharedTier } from '../cache/shared-tier.ts'
 import type { ManagementMethod } from './method.ts'
 
 /** The reference's exact words for bad params: a result, not a JSON-RPC error (SPEC §4). */
@@ -47,8 +47,14 @@ export function createCacheMethods(
         }
         const plan = tier === undefined ? undefined : planCall(method, params[1])
         const local = cache.deleteCall(method, params[1])
+        // Both places it may be shared: the plain key, and proven state's own (SPEC §15).
         const shared =
-          plan === undefined || tier === undefined ? 0 : await tier.deleteCall(plan).catch((error: Error) => error)
+          plan === undefined || tier === undefined
+            ? 0
+            : await Promise.all([tier.deleteCall(plan), tier.deleteCall(provenPlan(plan))]).then(
+                ([plain, proven]) => plain + proven,
+                (error: Error) => error,
+              )
         if (shared instanceof Error)
           return {
             success: false,

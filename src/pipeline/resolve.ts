@@ -3,7 +3,7 @@ import { partsOfAnswer } from '../cache/composed.ts'
 import { answerCheck } from '../cache/integrity.ts'
 import { blockNumberOf, type CachePlan, planCall } from '../cache/policy.ts'
 import type { RealtimeCache } from '../cache/realtime-ttl.ts'
-import type { SharedTier } from '../cache/shared-tier.ts'
+import { provenPlan, type SharedTier } from '../cache/shared-tier.ts'
 import type { Chain } from '../chain/chain.ts'
 import type { Forwarder } from '../providers/forward.ts'
 import { bothChecks } from '../rpc/answer-check.ts'
@@ -189,7 +189,7 @@ async function fetchAndStore(deps: Deps, call: RpcCall, plan: CachePlan, scope: 
  * proxy that proves never takes for proven what a proxy that does not wrote under the plain key.
  */
 function sharedPlanOf(deps: Deps, plan: CachePlan): CachePlan {
-  return deps.verifier?.isState(plan.method) === true ? { ...plan, key: `proven:${plan.key}` } : plan
+  return deps.verifier?.isState(plan.method) === true ? provenPlan(plan) : plan
 }
 
 /** A "now" answer shared for its short TTL (memory only); identical calls in flight share one request too. */

@@ -214,6 +214,11 @@ describe('verified state (SPEC §15)', () => {
       expect([fromTeam.headers.get('x-cache'), fromTeam.headers.get('x-verified')]).toEqual(['HIT', 'proof'])
       const plain = await proving.post({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [holder(9), block] })
       expect([plain.headers.get('x-cache'), plain.headers.get('x-verified')]).toEqual(['MISS', 'proof'])
+      // edb_deleteCache of one call reaches its proven key too.
+      await waitFor(async () => (await stateKeys()) === 6, 'the proven balance of holder 9 written')
+      const deleted = (await proving.call('edb_deleteCache', ['eth_getBalance', [holder(5), block]])).result
+      expect(deleted.success).toBe(true)
+      expect(await stateKeys()).toBe(5)
     }
     client.close()
     await unproven.stop()
