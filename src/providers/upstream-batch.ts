@@ -104,7 +104,8 @@ export function createUpstreamBatching(options: UpstreamBatchingOptions): Upstre
       // From here the single post owns the call's timer and abort (a timeout must read as a timeout).
       const timeoutMs = entry.handOver()
       if (timeoutMs === undefined) return
-      entry.settle(await postToProvider(provider, entry.body, { ...entry.options, timeoutMs }))
+      // The entry said it was sent (its budget wait included, at hand-over): the single post must not say it again.
+      entry.settle(await postToProvider(provider, entry.body, { ...entry.options, timeoutMs, onSent: undefined }))
     } catch (error) {
       entry.fail(error)
     } finally {
