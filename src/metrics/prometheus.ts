@@ -194,6 +194,15 @@ async function buildRegistry(
         for (const provider of sources.providers()) this.set({ provider: provider.label }, value(provider))
       },
     })
+  /** A counter per provider, read at scrape time like the gauges. */
+  const providerCounter = (
+    name: string,
+    help: string,
+    value: (provider: ReturnType<PrometheusSources['providers']>[number]) => number,
+  ) =>
+    counterFrom(name, help, ['provider'], () =>
+      sources.providers().map((provider) => [{ provider: provider.label }, value(provider)]),
+    )
   providerGauge(
     'edb_proxy_provider_circuit_state',
     'Circuit of each provider: 0 closed, 1 half-open, 2 open, 3 quarantined',
@@ -224,35 +233,30 @@ async function buildRegistry(
     'Calls a second each provider is allowed (configured, or learned from its 429s); -1: no limit known',
     (provider) => provider.budgetRps ?? -1,
   )
-  counterFrom(
+  providerCounter(
     'edb_proxy_provider_budget_waits_total',
     "Calls that waited for room in each provider's budget before they were sent",
-    ['provider'],
-    () => sources.providers().map((provider) => [{ provider: provider.label }, provider.budgetWaits]),
+    (provider) => provider.budgetWaits,
   )
-  counterFrom(
+  providerCounter(
     'edb_proxy_provider_budget_wait_seconds_total',
     "Time those calls waited for room in each provider's budget, in seconds",
-    ['provider'],
-    () => sources.providers().map((provider) => [{ provider: provider.label }, provider.budgetWaitMs / 1000]),
+    (provider) => provider.budgetWaitMs / 1000,
   )
-  counterFrom(
+  providerCounter(
     'edb_proxy_provider_rate_limits_total',
     'Rate-limit answers (HTTP 429, or a rate-limit JSON-RPC error) from each provider; never a strike',
-    ['provider'],
-    () => sources.providers().map((provider) => [{ provider: provider.label }, provider.rateLimits]),
+    (provider) => provider.rateLimits,
   )
-  counterFrom(
+  providerCounter(
     'edb_proxy_upstream_batches_total',
     'JSON-RPC batches posted to each provider (misses of client batches)',
-    ['provider'],
-    () => sources.providers().map((provider) => [{ provider: provider.label }, provider.batches]),
+    (provider) => provider.batches,
   )
-  counterFrom(
+  providerCounter(
     'edb_proxy_upstream_batched_calls_total',
     'Calls carried in those batches, per provider',
-    ['provider'],
-    () => sources.providers().map((provider) => [{ provider: provider.label }, provider.batchedCalls]),
+    (provider) => provider.batchedCalls,
   )
   const sharedCache = sources.sharedCache
   if (sharedCache !== undefined) {

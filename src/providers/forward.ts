@@ -143,7 +143,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     let transportFailed = false
     /** Answers whose check is still running (waiting for a proof): an answer is in, so no hedge meanwhile. */
     let checking = 0
-    const askedAgain = new Set<Provider>()
+    /** Providers asked once more after a rate limit (made only when one says so: most calls never do). */
+    let askedAgain: Set<Provider> | undefined
 
     const attempt = async ({ provider, trial }: Candidate): Promise<Settled> => {
       const controller = new AbortController()
@@ -331,7 +332,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           if (seen.count >= consensus) return { error: seen.error, provider: settled.provider.label }
         } else {
           attempts.push(settled.report)
-          if (settled.again !== undefined && !askedAgain.has(settled.again.provider) && !notification) {
+          if (settled.again !== undefined && !askedAgain?.has(settled.again.provider) && !notification) {
+            askedAgain ??= new Set()
             askedAgain.add(settled.again.provider)
             candidates.push(settled.again)
           }

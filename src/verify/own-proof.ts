@@ -1,3 +1,4 @@
+import { historyNeedOf } from '../rpc/history-need.ts'
 import type { RpcCall } from '../rpc/types.ts'
 import { ProofError, quantityOf, verifyAccountProof } from './account-proof.ts'
 import type { StateRoots } from './state-roots.ts'
@@ -10,11 +11,9 @@ export function ownProofCheck(
   roots: StateRoots,
   count: (method: string, outcome: 'verified' | 'unverifiable' | 'failed') => void,
 ): Verifying | undefined {
-  const [address, , tag] = Array.isArray(call.params) ? call.params : []
-  const block = typeof tag === 'string' ? Number.parseInt(tag, 16) : Number.NaN
-  if (typeof address !== 'string' || !Number.isSafeInteger(block) || !/^0x[0-9a-fA-F]+$/.test(String(tag)))
-    return undefined
-  if (!isFinal(block)) return undefined
+  const address = Array.isArray(call.params) ? call.params[0] : undefined
+  const block = historyNeedOf(call)?.block
+  if (typeof address !== 'string' || block === undefined || !isFinal(block)) return undefined
   // Slots as the client wrote them; one this reading cannot name (geth also takes "0x", "1") is not judged here.
   const asked = (call.params as unknown[])[1]
   const slots = Array.isArray(asked) ? asked.map(quantityOf) : []

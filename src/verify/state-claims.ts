@@ -1,6 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3'
+import { historyNeedOf } from '../rpc/history-need.ts'
 import { methodInfo } from '../rpc/methods.ts'
-import { parseQuantity } from '../rpc/quantity.ts'
 import type { RpcCall } from '../rpc/types.ts'
 import { EMPTY_CODE_HASH, type ProvenState, quantityOf } from './account-proof.ts'
 import { bytesToHex, hexToBytes } from './bytes.ts'
@@ -23,14 +23,14 @@ export type StateClaims = {
 export function claimsOf(call: RpcCall): StateClaims | undefined {
   const info = methodInfo(call.method)
   if (info.history !== 'state' || !Array.isArray(call.params) || info.pin?.kind !== 'block') return undefined
-  const block = blockNumber(call.params[info.pin.index])
+  const block = historyNeedOf(call)?.block
   if (block === undefined) return undefined
   if (info.slotMap !== undefined) return storageValuesClaims(call.params[info.slotMap], block)
   if (info.account === undefined) return undefined
   const address = addressOf(call.params[info.account])
   if (address === undefined) return undefined
   if (info.slot !== undefined && info.slot.list !== true) {
-    const slot = slotOf(call.params[info.slot.index])
+    const slot = slotWord(call.params[info.slot.index])
     if (slot === undefined) return undefined
     return {
       block,
@@ -66,7 +66,7 @@ function storageValuesClaims(map: unknown, block: number): StateClaims | undefin
   const requests: ProofRequest[] = []
   for (const [raw, slots] of Object.entries(map)) {
     const address = addressOf(raw)
-    const words = Array.isArray(slots) ? slots.map(slotOf) : []
+    const words = Array.isArray(slots) ? slots.map(slotWord) : []
     if (address === undefined || !Array.isArray(slots) || words.some((word) => word === undefined)) return undefined
     // One address written twice (in two cases) is a question this reading does not judge.
     if (requests.some((request) => request.address === address)) return undefined
@@ -116,14 +116,7 @@ function addressOf(value: unknown): string | undefined {
 }
 
 /** A slot as nodes take it in `eth_getProof`: 32 bytes (anvil refuses `0x0`). */
-function slotOf(value: unknown): string | undefined {
+export function slotWord(value: unknown): string | undefined {
   if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(value)) return undefined
   return `0x${value.slice(2).padStart(64, '0').toLowerCase()}`
-}
-
-function blockNumber(value: unknown): number | undefined {
-  if (value === 'earliest') return 0
-  if (value !== null && typeof value === 'object' && !Array.isArray(value))
-    return blockNumber((value as { blockNumber?: unknown }).blockNumber)
-  return parseQuantity(value)
 }

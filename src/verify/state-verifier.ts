@@ -3,7 +3,7 @@ import type { RpcCall } from '../rpc/types.ts'
 import { type ProvenState, quantityOf } from './account-proof.ts'
 import { ownProofCheck } from './own-proof.ts'
 import { createProofSource, type ProofSender, type Proving, REFUSED } from './proof-source.ts'
-import { claimsOf, type ProofRequest, type StateClaims } from './state-claims.ts'
+import { claimsOf, type ProofRequest, type StateClaims, slotWord } from './state-claims.ts'
 import type { StateRoots } from './state-roots.ts'
 import type { VerificationCounts, Verified, Verifying, VerifyMode } from './verdicts.ts'
 
@@ -97,7 +97,10 @@ export function createStateVerifier({
       const proofs = await Promise.all(
         accounts.map((account) =>
           prove(
-            { address: account.address.toLowerCase(), slots: [...account.storage.keys()].map(word) },
+            {
+              address: account.address.toLowerCase(),
+              slots: [...account.storage.keys()].map((slot) => slotWord(slot) as string),
+            },
             block,
             root,
             send,
@@ -186,9 +189,4 @@ function accountDiffers(account: AccountClaim, proven: ProvenState): string | un
   for (const [slot, value] of account.storage)
     if (quantityOf(value) !== proven.storage.get(quantityOf(slot) as string)) return `slot ${slot}`
   return undefined
-}
-
-/** A slot as 32 bytes, as nodes take it in `eth_getProof`. */
-function word(slot: string): string {
-  return `0x${slot.slice(2).padStart(64, '0').toLowerCase()}`
 }
