@@ -12,7 +12,9 @@ import type { RpcCall } from '../rpc/types.ts'
 import { settleWithin } from '../util/with-timeout.ts'
 import type { AccountVerdict, StateVerifier } from '../verify/state-verifier.ts'
 import type { BlockInterest } from './block-interest.ts'
+import { createPrefetchProgress, type PrefetchProgress } from './prefetch-progress.ts'
 import { MalformedPrestateError, type ParentState, parentStateOf, prestatesOfBlockTrace } from './prestate.ts'
+import { type PartAccount, partsOf } from './proof-parts.ts'
 
 export type PrefetcherOptions = {
   forward: Forwarder
@@ -55,7 +57,7 @@ const TRIED_BLOCKS = 256
 export function createPrefetcher(options: PrefetcherOptions): Prefetcher {
   const maxInFlight = options.maxInFlight ?? 4
   const maxTrackedKeys = options.maxTrackedKeys ?? 200_000
-  const inFlight = new Map<number, Promise<void>>()
+  const inFlight = new Map<number, { run: Promise<void>; progress: PrefetchProgress }>()
   const tried = new Set<number>()
   const tracked = new Set<string>()
   const outcomes: Record<string, number> = {}
@@ -64,31 +66,37 @@ export function createPrefetcher(options: PrefetcherOptions): Prefetcher {
     outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
   }
 
-  const start = (block: number): Promise<void> => {
+  const start = (block: number): PrefetchProgress => {
     tried.add(block)
     if (tried.size > TRIED_BLOCKS) tried.delete(tried.values().next().value as number)
-    const run = prefetchBlock(options, block)
+    const progress = createPrefetchProgress()
+    const run = prefetchBlock(options, block, progress)
       .then((result) => {
         count(result.outcome)
         for (const key of result.keys) if (tracked.size < maxTrackedKeys) tracked.add(key)
         counts.stored += result.keys.length
       })
       .catch(() => count('failed'))
-      .finally(() => inFlight.delete(block))
-    inFlight.set(block, run)
-    return run
+      .finally(() => {
+        inFlight.delete(block)
+        progress.end()
+      })
+    inFlight.set(block, { run, progress })
+    return progress
   }
 
   const tier: Tier = (plan, params) => {
     if (plan.anchor.kind !== 'block' || methodInfo(plan.method).replayRead !== true) return undefined
     const block = plan.anchor.number + 1
-    let running = inFlight.get(block)
-    if (running === undefined) {
+    let progress = inFlight.get(block)?.progress
+    if (progress === undefined) {
       if (tried.has(block) || inFlight.size >= maxInFlight) return undefined
       if (!options.view().isFinal(block) || !options.interest.recent(block)) return undefined
-      running = start(block)
+      progress = start(block)
     }
-    return settleWithin(running, options.waitMs).then(() => lookAgain(options.cache, plan, params))
+    return settleWithin(progress.until(keysRead(plan, params)), options.waitMs).then(() =>
+      lookAgain(options.cache, plan, params),
+    )
   }
 
   return {
@@ -120,6 +128,11 @@ function countUsed(tracked: Set<string>, call: RpcCall, key: string): number {
   return partPlansOf(plan, call.params).filter((part) => tracked.delete(part.key)).length
 }
 
+/** The cache keys a read is answered from: its own, or its parts' for a composed answer (`eth_getAccountInfo`, `eth_getStorageValues`). */
+function keysRead(plan: CachePlan, params: unknown): string[] {
+  return isComposed(plan.method) ? partPlansOf(plan, params).map((part) => part.key) : [plan.key]
+}
+
 /** The prefetched answer, now in the cache (`eth_getAccountInfo` and `eth_getStorageValues` are composed of their parts). */
 function lookAgain(cache: Cache, plan: CachePlan, params: unknown): string | undefined {
   return cache.lookup(plan) ?? composeFromParts(plan, params, cache.lookup)
@@ -139,17 +152,25 @@ function blockAskedFor(call: RpcCall, resolved: Resolved): number | undefined {
 
 type BlockHeader = { transactions: unknown[]; blobGasUsed?: unknown }
 
-/** One block's prefetch: its prestates, read into the parent's state, stored whole or not at all. */
-async function prefetchBlock(options: PrefetcherOptions, block: number): Promise<{ outcome: string; keys: string[] }> {
+/**
+ * One block's prefetch: its prestates, read into the parent's state, stored account by account as
+ * each is proven (every account at once when nothing is proven), `progress` told as they are.
+ */
+async function prefetchBlock(
+  options: PrefetcherOptions,
+  block: number,
+  progress: PrefetchProgress,
+): Promise<{ outcome: string; keys: string[] }> {
   // A history rewrite (dev chains) while the trace travels drops what it would store (SPEC §5.1).
   const epoch = options.cache.epoch
   const header = await headerOf(options, block)
   if (header === undefined) return { outcome: 'no-block', keys: [] }
   if (header.transactions.length === 0) return { outcome: 'empty-block', keys: [] }
-  const traced = await prestatesOf(options, block, header)
-  if (traced === undefined) return { outcome: 'no-source', keys: [] }
   // EIP-6780 (Cancun, the fork that added blob gas): no transaction wipes a pre-existing contract's storage.
   const wipesStorage = header.blobGasUsed === undefined
+  if (header.transactions.length > 1) void proveFirstTransactionEarly(options, block, header, wipesStorage)
+  const traced = await prestatesOf(options, block, header)
+  if (traced === undefined) return { outcome: 'no-source', keys: [] }
   let state: ParentState
   try {
     state = parentStateOf(traced.prestates(), { wipesStorage })
@@ -157,26 +178,70 @@ async function prefetchBlock(options: PrefetcherOptions, block: number): Promise
     if (error instanceof MalformedPrestateError) return { outcome: `${traced.source}:malformed`, keys: [] }
     throw error
   }
-  const verdicts = await proveParentState(options, state, block - 1)
-  const required = options.verifier?.mode === 'required' && verdicts !== undefined
-  return {
-    outcome: `${traced.source}:stored`,
-    keys: store(options.cache, state, block - 1, epoch, verdicts, required),
+  const parent = block - 1
+  const parts = await Promise.all(
+    partsOf(state, header.transactions.length, options.verifier !== undefined).map(async (part) => {
+      const verdicts = await proveParentState(options, part, parent)
+      const required = options.verifier?.mode === 'required' && verdicts !== undefined
+      const { stored, settled } = store(options.cache, part, parent, epoch, verdicts, required)
+      progress.settled(settled)
+      return stored
+    }),
+  )
+  return { outcome: `${traced.source}:stored`, keys: parts.flat() }
+}
+
+/**
+ * The first part's proofs asked while the block's trace is still computed (SPEC §15, the first
+ * run): the first transaction's own prestate trace is short, and its accounts and slots are what
+ * the first part holds, so their proofs are asked at once and kept by the verifier, which hands
+ * them to the first part when the block's trace is in (the same account and slots, the same
+ * proof). Nothing is stored from this trace: the values stored are the block trace's, each
+ * checked against its proof as always. A trace or proof that fails here costs nothing but its
+ * request; the first part then asks its proofs itself.
+ */
+async function proveFirstTransactionEarly(
+  options: PrefetcherOptions,
+  block: number,
+  header: BlockHeader,
+  wipesStorage: boolean,
+): Promise<void> {
+  if (options.verifier === undefined) return
+  const hash = transactionHashes(header)[0]
+  try {
+    const trace = await options.forward({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'debug_traceTransaction',
+      params: [hash, PRESTATE],
+    })
+    if (trace.resultJson === undefined) return
+    const state = parentStateOf([JSON.parse(trace.resultJson)], { wipesStorage })
+    await proveParentState(options, partsOf(state, 1, false)[0] ?? [], block - 1)
+  } catch {
+    // Only a head start: the first part asks again.
   }
 }
 
 /**
- * SPEC §15: the parent state proven account by account before it is stored, the proofs sent
- * together (one upstream batch). Undefined without a verifier: stored as read, unproven.
+ * SPEC §15: one part of the parent state proven account by account before it is stored, its
+ * proofs sent together (one upstream batch): each account's fields and the slots of this part.
+ * Undefined without a verifier: stored as read, unproven.
  */
 async function proveParentState(
   options: PrefetcherOptions,
-  state: ParentState,
+  part: readonly PartAccount[],
   parent: number,
 ): Promise<Map<string, AccountVerdict> | undefined> {
   const verifier = options.verifier
   if (verifier === undefined) return undefined
-  const accounts = [...state].map(([address, account]) => ({ address, ...account }))
+  const accounts = part.map(({ address, account, slots }) => ({
+    address,
+    balance: account.balance,
+    nonce: account.nonce,
+    code: account.code,
+    storage: new Map(slots.map((slot) => [slot, account.storage.get(slot) as string])),
+  }))
   const batch = options.openBatch?.()
   const verdicts = await verifier.proveAccounts(accounts, parent, (call, check) =>
     options.forward(call, { check, batch, unsupportedFailsOver: true }),
@@ -200,6 +265,11 @@ async function headerOf(options: PrefetcherOptions, block: number): Promise<Bloc
 
 const PRESTATE = { tracer: 'prestateTracer' }
 
+/** A block's transaction hashes, as its header lists them (hashes, or whole transactions). */
+function transactionHashes(header: BlockHeader): unknown[] {
+  return header.transactions.map((entry) => (typeof entry === 'string' ? entry : (entry as { hash?: unknown })?.hash))
+}
+
 /**
  * The prestates of a block's transactions, best source first (SPEC §14): the block's trace in one
  * call, else every transaction's trace in one batch. A source a provider lacks is remembered there
@@ -220,9 +290,7 @@ async function prestatesOf(
   const blockTrace = whole.resultJson
   if (blockTrace !== undefined)
     return { source: 'block-trace', prestates: () => prestatesOfBlockTrace(JSON.parse(blockTrace), count) }
-  const hashes = header.transactions.map((entry) =>
-    typeof entry === 'string' ? entry : (entry as { hash?: unknown })?.hash,
-  )
+  const hashes = transactionHashes(header)
   const batch = options.openBatch?.()
   const traces = await Promise.all(
     hashes.map((hash) =>
@@ -237,34 +305,40 @@ async function prestatesOf(
 }
 
 /**
- * Store the parent state under the very keys a client's own calls use (SPEC §14): balance, nonce,
- * code and each slot at `parent`. Final, since the block after it is (the caller checked).
+ * Store a part of the parent state under the very keys a client's own calls use (SPEC §14):
+ * balance, nonce, code and each slot at `parent`. Final, since the block after it is (the caller
+ * checked). `stored`: the keys written; `settled`: every key of the part, written or not (a read
+ * waiting on one of them goes on).
  */
 function store(
   cache: Cache,
-  state: ParentState,
+  part: readonly PartAccount[],
   parent: number,
   epoch: number,
   verdicts: Map<string, AccountVerdict> | undefined,
   required = false,
-): string[] {
+): { stored: string[]; settled: string[] } {
   const at = toQuantity(parent)
-  const keys: string[] = []
-  let proven = false
-  const put = (method: string, params: unknown[], value: string) => {
-    const plan = planCall(method, params) as CachePlan
-    cache.store(plan, JSON.stringify(value), epoch, proven)
-    keys.push(plan.key)
-  }
-  for (const [address, account] of state) {
+  const stored: string[] = []
+  const settled: string[] = []
+  for (const { address, account, fields, slots } of part) {
     const verdict = verdicts?.get(address)
     // An account whose values are not the proven ones is not stored; an unprovable one only when allowed.
-    if (verdict === 'failed' || (verdict === 'none' && required)) continue
-    proven = verdict === 'proof'
-    put('eth_getBalance', [address, at], account.balance)
-    put('eth_getTransactionCount', [address, at], account.nonce)
-    put('eth_getCode', [address, at], account.code)
-    for (const [slot, value] of account.storage) put('eth_getStorageAt', [address, slot, at], value)
+    const keep = verdict !== 'failed' && !(verdict === 'none' && required)
+    const proven = verdict === 'proof'
+    const put = (method: string, params: unknown[], value: string) => {
+      const plan = planCall(method, params) as CachePlan
+      settled.push(plan.key)
+      if (!keep) return
+      cache.store(plan, JSON.stringify(value), epoch, proven)
+      stored.push(plan.key)
+    }
+    if (fields) {
+      put('eth_getBalance', [address, at], account.balance)
+      put('eth_getTransactionCount', [address, at], account.nonce)
+      put('eth_getCode', [address, at], account.code)
+    }
+    for (const slot of slots) put('eth_getStorageAt', [address, slot, at], account.storage.get(slot) as string)
   }
-  return keys
+  return { stored, settled }
 }

@@ -8,6 +8,9 @@ export type ParentAccount = {
   code: string
   /** Storage slots (canonical hex quantity) to their 32-byte values. */
   storage: Map<string, string>
+  /** The index of the transaction that first touched the account, and of the one that first touched each slot. */
+  firstTouch: number
+  slotFirstTouch: Map<string, number>
 }
 
 /** The parent block's state a block's transactions touched, by lower-case address. */
@@ -33,8 +36,6 @@ export class MalformedPrestateError extends Error {
  */
 export function parentStateOf(prestates: unknown[], { wipesStorage }: { wipesStorage: boolean }): ParentState {
   const state: ParentState = new Map()
-  /** The transaction that first touched each account. */
-  const firstTouch = new Map<string, number>()
   prestates.forEach((prestate, index) => {
     if (prestate === null || typeof prestate !== 'object' || Array.isArray(prestate))
       throw malformed('a prestate is not an object')
@@ -44,12 +45,15 @@ export function parentStateOf(prestates: unknown[], { wipesStorage }: { wipesSto
       if (PRE_BLOCK_SYSTEM_ACCOUNTS.has(address)) continue
       let known = state.get(address)
       if (known === undefined) {
-        known = { balance: account.balance, nonce: account.nonce, code: account.code, storage: new Map() }
+        known = { ...account, storage: new Map(), firstTouch: index, slotFirstTouch: new Map() }
         state.set(address, known)
-        firstTouch.set(address, index)
       }
-      if (wipesStorage && firstTouch.get(address) !== index) continue
-      for (const [slot, value] of account.storage) if (!known.storage.has(slot)) known.storage.set(slot, value)
+      if (wipesStorage && known.firstTouch !== index) continue
+      for (const [slot, value] of account.storage)
+        if (!known.storage.has(slot)) {
+          known.storage.set(slot, value)
+          known.slotFirstTouch.set(slot, index)
+        }
     }
   })
   return state

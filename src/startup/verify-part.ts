@@ -6,15 +6,17 @@ import type { ProviderPool } from '../providers/pool.ts'
 import { toQuantity } from '../rpc/quantity.ts'
 import { createStateRoots } from '../verify/state-roots.ts'
 import { createStateVerifier, type StateVerifier } from '../verify/state-verifier.ts'
+import { warmUpProofChecks } from '../verify/warm-up.ts'
 
 /**
  * Verified state (SPEC §15): state answers proven against the state roots of checked headers, the
- * headers and proofs asked of the pool. None with `--verify-state off`.
+ * headers and proofs asked of the pool. None with `--verify-state off`. Once the chain is known
+ * and proofs apply to it (not a development chain), the proof checks are warmed up.
  */
 export function createVerifyPart(
   options: Pick<ServerOptions, 'verifyState'>,
   pool: Pick<ProviderPool, 'askSeveral' | 'providers'>,
-  chain: Pick<Chain, 'devChain'>,
+  chain: Pick<Chain, 'devChain' | 'known'>,
   cache: Pick<Cache, 'lookup' | 'store' | 'epoch' | 'ready'>,
 ): StateVerifier | undefined {
   if (options.verifyState === 'off') return undefined
@@ -28,5 +30,11 @@ export function createVerifyPart(
     askSeveral: (call, count) => pool.askSeveral(call, count, { unhealthyToo: true }),
     providerCount: () => pool.providers.length,
   })
+  chain.known.then(
+    (info) => {
+      if (!info.devChain) warmUpProofChecks()
+    },
+    () => {},
+  )
   return createStateVerifier({ mode: options.verifyState, roots, applies: () => !chain.devChain })
 }

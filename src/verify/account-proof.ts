@@ -1,6 +1,6 @@
 import { decode } from '@ethereumjs/rlp'
-import { keccak_256 } from '@noble/hashes/sha3'
-import { bytesToHex, bytesToQuantity, hexToBytes, quantityToBytes } from './bytes.ts'
+import { keccak256 } from '../util/keccak.ts'
+import { bytesToHex, bytesToQuantity, hexToBytes } from './bytes.ts'
 
 /** An account as its state root holds it; `undefined` in a result: the proof shows it is absent. */
 export type ProvenAccount = { nonce: string; balance: string; storageRoot: string; codeHash: string }
@@ -9,8 +9,8 @@ export type ProvenAccount = { nonce: string; balance: string; storageRoot: strin
 export type ProvenState = { account: ProvenAccount | undefined; storage: Map<string, string> }
 
 /** The root of an empty trie, and the hash of empty code (an account with neither storage nor code). */
-export const EMPTY_TRIE_ROOT = bytesToHex(keccak_256(Uint8Array.of(0x80)))
-export const EMPTY_CODE_HASH = bytesToHex(keccak_256(new Uint8Array()))
+export const EMPTY_TRIE_ROOT = bytesToHex(keccak256(Uint8Array.of(0x80)))
+export const EMPTY_CODE_HASH = bytesToHex(keccak256(new Uint8Array()))
 
 /** The proof does not prove what it claims against the root: the provider that gave it is at fault. */
 export class ProofError extends Error {
@@ -45,7 +45,7 @@ function verified(stateRoot: string, address: string, answer: unknown): ProvenSt
   }
   const addressBytes = hexToBytes(address.toLowerCase())
   if (addressBytes === undefined || addressBytes.length !== 20) throw new ProofError('not an address')
-  const accountRlp = walk(stateRoot, keccak_256(addressBytes), proof.accountProof)
+  const accountRlp = walk(stateRoot, keccak256(addressBytes), proof.accountProof)
   const account = accountRlp === undefined ? undefined : decodeAccount(accountRlp)
   // The fields the answer states beside the proof must be the proven ones (an absent account states zeros).
   const stated = {
@@ -69,7 +69,7 @@ function verified(stateRoot: string, address: string, answer: unknown): ProvenSt
     const slotBytes = slotKey(entry?.key)
     if (slot === undefined || slotBytes === undefined) throw new ProofError('a storage proof without a slot')
     const root = account?.storageRoot ?? EMPTY_TRIE_ROOT
-    const valueRlp = root === EMPTY_TRIE_ROOT ? undefined : walk(root, keccak_256(slotBytes), entry.proof)
+    const valueRlp = root === EMPTY_TRIE_ROOT ? undefined : walk(root, keccak256(slotBytes), entry.proof)
     const value = valueRlp === undefined ? '0x0' : bytesToQuantity(decode(valueRlp) as Uint8Array)
     if (quantityOf(entry.value) !== value) throw new ProofError(`slot ${slot}: the stated value is not the proven one`)
     storage.set(slot, value)
@@ -118,15 +118,14 @@ function walkNodes(root: string, key: Uint8Array, nodes: unknown[]): { value: Ui
     }
     if (node.length !== 2 || !(node[0] instanceof Uint8Array))
       throw new ProofError('a node that is neither branch, extension nor leaf')
-    const { path, leaf } = hexPrefix(node[0])
-    const matches = path.every((nibble, offset) => nibbles[position + offset] === nibble)
-    if (leaf) {
+    const path = pathOf(node[0], nibbles, position)
+    if (path.leaf) {
       // A leaf for another key where this one would be: the proof of its absence.
-      if (!matches || position + path.length !== nibbles.length) return { value: undefined, used: next }
+      if (!path.matches || position + path.length !== nibbles.length) return { value: undefined, used: next }
       if (!(node[1] instanceof Uint8Array)) throw new ProofError('a leaf whose value is not bytes')
       return { value: node[1], used: next }
     }
-    if (!matches) return { value: undefined, used: next }
+    if (!path.matches) return { value: undefined, used: next }
     position += path.length
     reference = node[1] as Reference
   }
@@ -147,7 +146,12 @@ function knownNode(text: string): { hash: Uint8Array; node: Reference } | undefi
   if (found !== undefined) return found
   const raw = hexToBytes(text)
   if (raw === undefined) return undefined
-  return { hash: keccak_256(raw), node: decodeNode(raw) }
+  return { hash: keccak256(raw), node: decodeNode(raw) }
+}
+
+/** Forget the nodes of these proofs (the warm-up's: it must leave the memory as it found it). */
+export function forgetProofNodes(texts: Iterable<string>): void {
+  for (const text of texts) nodes.delete(text)
 }
 
 /** Keep a node whose hash matched its reference (never one that did not: a liar cannot fill the memory). */
@@ -174,17 +178,35 @@ function nonEmpty(value: Reference | undefined): Uint8Array | undefined {
 
 /** A key's nibbles, high first. */
 function toNibbles(key: Uint8Array): number[] {
-  const nibbles: number[] = []
-  for (const byte of key) nibbles.push(byte >> 4, byte & 0x0f)
+  const nibbles = new Array<number>(key.length * 2)
+  for (let index = 0; index < key.length; index++) {
+    const byte = key[index] as number
+    nibbles[index * 2] = byte >> 4
+    nibbles[index * 2 + 1] = byte & 0x0f
+  }
   return nibbles
 }
 
-/** A hex-prefix path (Yellow Paper appendix C): the first nibble says leaf or extension, and odd or even length. */
-function hexPrefix(encoded: Uint8Array): { path: number[]; leaf: boolean } {
-  const nibbles = toNibbles(encoded)
-  const flag = nibbles[0] ?? 0
+/**
+ * A node's hex-prefix path (Yellow Paper appendix C: the first nibble says leaf or extension, and
+ * odd or even length) against the key's nibbles from `position`: its length, and whether they match.
+ */
+function pathOf(
+  encoded: Uint8Array,
+  nibbles: number[],
+  position: number,
+): { length: number; leaf: boolean; matches: boolean } {
+  const flag = (encoded[0] ?? 0) >> 4
   if (flag > 3) throw new ProofError('a path that is not hex-prefix encoded')
-  return { path: nibbles.slice(flag % 2 === 1 ? 1 : 2), leaf: flag >= 2 }
+  const odd = flag % 2 === 1
+  const length = encoded.length * 2 - (odd ? 1 : 2)
+  let matches = position + length <= nibbles.length
+  for (let offset = 0; matches && offset < length; offset++) {
+    const at = offset + (odd ? 1 : 2)
+    const byte = encoded[at >> 1] as number
+    matches = nibbles[position + offset] === (at % 2 === 0 ? byte >> 4 : byte & 0x0f)
+  }
+  return { length, leaf: flag >= 2, matches }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -205,11 +227,14 @@ function decodeAccount(rlp: Uint8Array): ProvenAccount {
   }
 }
 
-/** A quantity in its canonical form (`0x0`, no leading zeros), or undefined. */
+const QUANTITY_TEXT = /^0x[0-9a-fA-F]+$/
+
+/** A quantity in its canonical form (`0x0`, lower case, no leading zeros), or undefined. */
 export function quantityOf(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined
-  const bytes = quantityToBytes(value)
-  return bytes === undefined ? undefined : bytesToQuantity(bytes)
+  if (typeof value !== 'string' || !QUANTITY_TEXT.test(value)) return undefined
+  let start = 2
+  while (start < value.length - 1 && value.charCodeAt(start) === 0x30) start++
+  return `0x${value.slice(start).toLowerCase()}`
 }
 
 /** A storage slot as the 32 bytes its trie key is hashed from (a slot may be written short: `0x0`). */

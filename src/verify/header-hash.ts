@@ -1,5 +1,5 @@
 import { encode } from '@ethereumjs/rlp'
-import { keccak_256 } from '@noble/hashes/sha3'
+import { keccak256 } from '../util/keccak.ts'
 import { bytesToHex, hexToBytes, quantityToBytes } from './bytes.ts'
 
 /**
@@ -108,7 +108,7 @@ function recompute(block: unknown): string | 'unknown-layout' | 'malformed' {
     if (bytes === undefined) return 'malformed'
     items.push(bytes)
   }
-  return bytesToHex(keccak_256(encode(items)))
+  return bytesToHex(keccak256(encode(items)))
 }
 
 /** Block answers whose header layout is not known here, since start (SPEC §15: counted, not guessed). */

@@ -1,7 +1,7 @@
-import { keccak_256 } from '@noble/hashes/sha3'
 import { historyNeedOf } from '../rpc/history-need.ts'
 import { methodInfo } from '../rpc/methods.ts'
 import type { RpcCall } from '../rpc/types.ts'
+import { keccak256 } from '../util/keccak.ts'
 import { EMPTY_CODE_HASH, type ProvenState, quantityOf } from './account-proof.ts'
 import { bytesToHex, hexToBytes } from './bytes.ts'
 
@@ -96,7 +96,7 @@ function sameField(field: 'balance' | 'nonce' | 'code', value: unknown, state: P
   if (field === 'code') {
     const bytes = typeof value === 'string' ? hexToBytes(value) : undefined
     if (bytes === undefined) return 'code that is not hex'
-    const hash = bytes.length === 0 ? EMPTY_CODE_HASH : bytesToHex(keccak_256(bytes))
+    const hash = bytes.length === 0 ? EMPTY_CODE_HASH : bytesToHex(keccak256(bytes))
     return hash === (state.account?.codeHash ?? EMPTY_CODE_HASH) ? undefined : 'code whose hash is not the proven one'
   }
   const proven = state.account?.[field] ?? '0x0'

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { EMPTY_CODE_HASH, EMPTY_TRIE_ROOT, ProofError, verifyAccountProof } from '../../src/verify/account-proof.ts'
+import { warmUpProofChecks } from '../../src/verify/warm-up.ts'
 import { type Anvil, rpc as rpcResponse, startAnvil } from '../helpers/anvil.ts'
 
 /** A node's result for a call (its error, thrown). */
@@ -106,5 +107,21 @@ describe('account proofs (SPEC §15)', () => {
     ] as const
     for (const [address, answer, root] of altered)
       expect(() => verifyAccountProof(root, address, answer)).toThrow(ProofError)
+  })
+})
+
+describe('the warm-up of the proof checks', () => {
+  test('behavior: its proofs (anvil’s) verify, and every one of its rounds runs', async () => {
+    const fixture = (await import('../../src/verify/warm-up-proofs.json')).default
+    const proven = fixture.proofs.map((proof) => verifyAccountProof(fixture.stateRoot, proof.address, proof))
+    expect(proven.map((state) => state.storage.size)).toEqual([8, 0, 0])
+    const rounds: (() => void)[] = []
+    warmUpProofChecks((run) => rounds.push(run))
+    let ran = 0
+    while (rounds.length > 0) {
+      ;(rounds.shift() as () => void)()
+      ran += 1
+    }
+    expect(ran).toBe(32)
   })
 })
