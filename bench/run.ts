@@ -167,7 +167,9 @@ async function runSections(context: BenchContext): Promise<Section[]> {
 }
 
 function meta(): [string, string][] {
-  const load = environment.pin ? 'wrk pinned to core 0; servers, anvil and nginx to core 1' : 'not pinned'
+  const load = environment.pin
+    ? 'wrk pinned to core 0; servers, anvil and nginx to core 1 (the first run: anvil on core 0, a remote provider)'
+    : 'not pinned'
   return [
     ['date', new Date().toISOString()],
     ...describeVersions(),
